@@ -1,0 +1,78 @@
+"""FastAPI dependencies every endpoint uses: the database, the caller and their scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from corpgraph.errors import PermissionDeniedError
+from graph.branches import BranchScope, read_branch_tree
+from graph.database import Database
+from graph.settings import Settings
+from graph.users import ApiUser, Role, UserStore
+
+_bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+def get_database(request: Request) -> Database:
+    """The process's :class:`Database`, created by the app lifespan."""
+    return cast(Database, request.app.state.database)
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return cast(Settings, request.app.state.settings)
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user and the branches whose customers they may see."""
+
+    user: ApiUser
+    scope: BranchScope
+
+
+def get_caller(
+    db: DatabaseDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key_header)],
+) -> Caller:
+    """Authenticate the request's API key and compute the caller's branch scope.
+
+    Either ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` is accepted.
+    """
+    key = bearer.credentials if bearer is not None else api_key
+    user = UserStore(db).authenticate(key)
+    scope = BranchScope.for_home_branch(read_branch_tree(db), user.branch_id)
+    return Caller(user, scope)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that admits only the given roles (``admin`` is always admitted).
+
+    Examples
+    --------
+    ``def endpoint(caller: Annotated[Caller, Depends(require_roles(Role.RISK))]): ...``
+    """
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.user.role not in allowed:
+            raise PermissionDeniedError(
+                f"role {caller.user.role.value} may not use this endpoint",
+                details={"allowed_roles": sorted(r.value for r in allowed)},
+            )
+        return caller
+
+    return check

@@ -1,0 +1,126 @@
+"""One place that turns errors into RFC 9457 problem responses.
+
+Domain errors keep their status and message; request validation errors become
+422 with the offending fields; anything unexpected becomes a bare 500 whose
+details go to the log only, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from corpgraph.errors import AuthenticationError, CorpgraphError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://corpgraph.invalid/problems/"
+
+
+def problem(
+    status: int,
+    problem_type: str,
+    title: str,
+    detail: str,
+    instance: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + problem_type,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    error = cast(CorpgraphError, exc)
+    if error.http_status >= 500:
+        logger.warning("%s on %s: %s", type(error).__name__, request.url.path, error.message)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationError) else None
+    # Internal details (driver codes, Maven output) stay in the log for 5xx errors.
+    extra = (
+        {"details": _jsonable(error.details)} if error.details and error.http_status < 500 else None
+    )
+    return problem(
+        error.http_status,
+        error.problem_type,
+        error.title,
+        error.message,
+        request.url.path,
+        extra,
+        headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    error = cast(RequestValidationError, exc)
+    errors = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": e.get("type"),
+        }
+        for e in error.errors()
+    ]
+    return problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        "The request does not match the API contract.",
+        request.url.path,
+        {"errors": errors},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    error = cast(StarletteHTTPException, exc)
+    return problem(
+        error.status_code,
+        "http-" + str(error.status_code),
+        str(error.detail),
+        str(error.detail),
+        request.url.path,
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        "An unexpected error occurred; it has been logged.",
+        request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(CorpgraphError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

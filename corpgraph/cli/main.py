@@ -1,0 +1,242 @@
+"""The ``corpgraph`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from corpgraph import __version__
+from corpgraph.errors import CorpgraphError
+from corpgraph.logging_setup import configure_logging
+from graph import schema
+from graph.branches import Branch, read_branch_tree, upsert_branches
+from graph.local_server import LocalNeo4j
+from graph.users import Role, UserStore
+
+from .common import console, err_console, open_database, report_error, settings
+
+app = typer.Typer(
+    name="corpgraph",
+    help="Graph relationship intelligence for corporate banking.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+neo4j_app = typer.Typer(help="Run the embedded local Neo4j (used when NEO4J_URI is unset).")
+db_app = typer.Typer(help="Schema and data maintenance.")
+users_app = typer.Typer(help="API users and keys.")
+app.add_typer(neo4j_app, name="neo4j")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG.")] = False,
+) -> None:
+    cfg = settings()
+    configure_logging(10 if verbose else cfg.log_level_number)
+
+
+@app.command()
+def version() -> None:
+    """Print the corpgraph version."""
+    console.print(f"corpgraph {__version__}")
+
+
+# --- neo4j ----------------------------------------------------------------------------------
+@neo4j_app.command("start")
+def neo4j_start(
+    port: Annotated[int | None, typer.Option(help="Bolt port (default: settings).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data folder (default: settings).")
+    ] = None,
+) -> None:
+    """Build the launcher on first use, start Neo4j in the background, wait for Bolt."""
+    local = LocalNeo4j(settings())
+    if local.needs_build():
+        with console.status("building the embedded Neo4j launcher with Maven (first use)..."):
+            local.build()
+    with console.status("starting the local Neo4j..."):
+        state = local.start(port=port, data_dir=data_dir)
+    console.print(state.uri)
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local Neo4j cleanly; no process is left behind."""
+    stopped = LocalNeo4j(settings()).stop()
+    if stopped is None:
+        console.print("local Neo4j is not running")
+    else:
+        console.print(f"stopped local Neo4j (pid {stopped.pid}, {stopped.uri})")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Whether the local Neo4j runs, its version, and the GDS version or "absent"."""
+    status = LocalNeo4j(settings()).status()
+    if not status.running or status.state is None or status.server is None:
+        console.print("local Neo4j: [bold]stopped[/bold]")
+        raise typer.Exit(code=1)
+    table = Table(show_header=False, box=None)
+    table.add_row("status", "[green]running[/green]")
+    table.add_row("uri", status.state.uri)
+    table.add_row("pid", str(status.state.pid))
+    table.add_row("data dir", status.state.data_dir)
+    table.add_row("neo4j", f"{status.server.version} {status.server.edition}")
+    table.add_row("gds", status.server.gds_version or "absent")
+    console.print(table)
+
+
+# --- db -------------------------------------------------------------------------------------
+@db_app.command("init")
+def db_init() -> None:
+    """Create constraints and indexes (idempotent)."""
+    with open_database() as db:
+        created = schema.apply_schema(db)
+        status = schema.schema_status(db)
+    if not status.ready:
+        raise CorpgraphError(
+            "schema incomplete after init",
+            details={"missing": status.missing, "not_online": status.not_online},
+        )
+    if created:
+        console.print(f"created {len(created)} constraints and indexes: {', '.join(created)}")
+    else:
+        console.print("schema already up to date")
+
+
+@db_app.command("wipe")
+def db_wipe(
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete all nodes.")] = False,
+) -> None:
+    """Delete every node and relationship (constraints and indexes stay)."""
+    if not yes:
+        err_console.print("refusing to wipe without --yes")
+        raise typer.Exit(code=2)
+    with open_database() as db:
+        counters = schema.wipe(db)
+    console.print(
+        f"deleted {counters.nodes_deleted} nodes and {counters.relationships_deleted} relationships"
+    )
+
+
+# --- users ----------------------------------------------------------------------------------
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[Role, typer.Option(help="Role.")],
+    branch: Annotated[str, typer.Option(help="Home branch id.")],
+) -> None:
+    """Create a user and print their API key once."""
+    with open_database() as db:
+        user, key = UserStore(db).add(name, role, branch)
+    console.print(
+        Panel(
+            f"[bold]{key}[/bold]\n\nuser {user.user_id} · role {user.role.value} · "
+            f"branch {user.branch_id}\nThis key is shown once; only its hash is stored.",
+            title="new API key",
+        )
+    )
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users (never keys)."""
+    with open_database() as db:
+        users = UserStore(db).list()
+    table = Table("user id", "name", "role", "branch", "key prefix", "created", "status")
+    for user in users:
+        table.add_row(
+            user.user_id,
+            user.name,
+            user.role.value,
+            user.branch_id,
+            user.key_prefix,
+            user.created_at.strftime("%Y-%m-%d %H:%M"),
+            "active" if user.active else "[red]revoked[/red]",
+        )
+    console.print(table)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    user: Annotated[str, typer.Argument(help="User id or key prefix.")],
+) -> None:
+    """Revoke a user's key; it stops working at once."""
+    with open_database() as db:
+        revoked = UserStore(db).revoke(user)
+    console.print(f"revoked {revoked.user_id} ({revoked.name})")
+
+
+# --- serve ----------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default: settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+) -> None:
+    """Serve the HTTP API (and later the web UI)."""
+    import uvicorn
+
+    from api.app import create_app
+    from graph.local_server import ensure_local_server
+
+    cfg = settings()
+    ensure_local_server(cfg)
+    bind_host = host or cfg.api_host
+    bind_port = port or cfg.api_port
+    err_console.print(f"serving on http://{bind_host}:{bind_port} (docs at /docs)")
+    uvicorn.run(
+        create_app(cfg),
+        host=bind_host,
+        port=bind_port,
+        log_level=cfg.log_level.lower(),
+        log_config=None,
+    )
+
+
+# --- demo ---------------------------------------------------------------------------------
+DEMO_HEAD_OFFICE = Branch("HO", "总行 Head Office", None)
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="API port (default: settings).")] = None,
+) -> None:
+    """The main job: start Neo4j if needed, prepare the schema, print an admin key, serve.
+
+    The synthetic bank (generate, load, compute) joins this command as those
+    capabilities land; today it serves the API skeleton on a ready database.
+    """
+    with open_database() as db:
+        schema.apply_schema(db)
+        if DEMO_HEAD_OFFICE.branch_id not in read_branch_tree(db):
+            upsert_branches(db, [DEMO_HEAD_OFFICE])
+        user, key = UserStore(db).add("demo admin", Role.ADMIN, DEMO_HEAD_OFFICE.branch_id)
+    cfg = settings()
+    bind_port = port or cfg.api_port
+    console.print(
+        Panel(
+            f"API      http://{cfg.api_host}:{bind_port}/api/v1/health\n"
+            f"Docs     http://{cfg.api_host}:{bind_port}/docs\n"
+            f"API key  [bold]{key}[/bold]  (head-office admin {user.user_id})\n"
+            f"Try      curl -H 'X-API-Key: {key}' http://{cfg.api_host}:{bind_port}/api/v1/me",
+            title="corpgraph demo",
+        )
+    )
+    serve(host=None, port=bind_port)
+
+
+def main() -> None:
+    """Console-script entry: domain errors become one clear line and an exit code."""
+    try:
+        app()
+    except CorpgraphError as error:
+        report_error(error)
+        sys.exit(error.exit_code)

@@ -1,0 +1,329 @@
+"""The small port through which all of corpgraph talks to Neo4j.
+
+One :class:`neo4j.Driver` is created per process (by the CLI or the API lifespan)
+and wrapped in a :class:`Database`. Reads go through ``execute_query`` with
+``routing_=READ``; writes through managed ``execute_write`` transactions, so the
+driver retries transient errors (and only those). Driver exceptions are
+translated to the :mod:`corpgraph.errors` hierarchy by their ``code`` and
+``is_retryable()``, never by message text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, LiteralString, TypeVar
+
+import neo4j
+from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j import exceptions as neo4j_errors
+
+from corpgraph.errors import (
+    ConflictError,
+    CorpgraphError,
+    DatabaseAuthError,
+    DatabaseUnavailableError,
+    QueryError,
+)
+
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Where and how to connect: resolved from settings (see ``graph.local_server``)."""
+
+    uri: str
+    user: str
+    password: str
+    database: str
+    is_local: bool
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What a Neo4j server says about itself."""
+
+    version: str
+    edition: str
+    gds_version: str | None
+
+
+@dataclass(frozen=True)
+class WriteCounters:
+    """Summed counters of one or more write statements."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+
+    def __add__(self, other: WriteCounters) -> WriteCounters:
+        return WriteCounters(
+            self.nodes_created + other.nodes_created,
+            self.nodes_deleted + other.nodes_deleted,
+            self.relationships_created + other.relationships_created,
+            self.relationships_deleted + other.relationships_deleted,
+            self.properties_set + other.properties_set,
+        )
+
+    @classmethod
+    def from_summary(cls, summary: neo4j.ResultSummary) -> WriteCounters:
+        c = summary.counters
+        return cls(
+            c.nodes_created,
+            c.nodes_deleted,
+            c.relationships_created,
+            c.relationships_deleted,
+            c.properties_set,
+        )
+
+
+CONSTRAINT_VIOLATION = "Neo.ClientError.Schema.ConstraintValidationFailed"
+
+SERVER_INFO_QUERY: LiteralString = (
+    "CALL dbms.components() YIELD name, versions, edition "
+    "WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version, edition"
+)
+GDS_VERSION_QUERY: LiteralString = "RETURN gds.version() AS version"
+
+
+def translate_driver_error(error: Exception) -> CorpgraphError:
+    """Map a driver exception to the corpgraph hierarchy.
+
+    Decisions use the exception class, the Neo4j status ``code`` and
+    ``is_retryable()`` only.
+
+    Examples
+    --------
+    >>> from neo4j.exceptions import ServiceUnavailable
+    >>> type(translate_driver_error(ServiceUnavailable("down"))).__name__
+    'DatabaseUnavailableError'
+    """
+    if isinstance(error, neo4j_errors.AuthError):
+        return DatabaseAuthError("Neo4j refused the configured user name or password.")
+    if isinstance(error, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
+        return DatabaseUnavailableError("Neo4j is not reachable.")
+    if isinstance(error, neo4j_errors.Neo4jError):
+        if error.code == CONSTRAINT_VIOLATION:
+            return ConflictError("The write conflicts with a uniqueness constraint.")
+        if error.is_retryable():
+            return DatabaseUnavailableError(
+                "Neo4j is busy and the retry budget ran out.", details={"code": error.code}
+            )
+        return QueryError("Neo4j rejected a statement.", details={"code": error.code})
+    if isinstance(error, neo4j_errors.DriverError):
+        return DatabaseUnavailableError("The Neo4j driver failed.")
+    return CorpgraphError("Unexpected database failure.")
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
+        raise translate_driver_error(error) from error
+
+
+def create_driver(connection: ConnectionInfo, settings: Settings) -> Driver:
+    """Create the process's one driver. It connects lazily, on first use."""
+    return GraphDatabase.driver(
+        connection.uri,
+        auth=(connection.user, connection.password),
+        connection_timeout=settings.neo4j_connection_timeout_s,
+        connection_acquisition_timeout=settings.neo4j_connection_timeout_s * 2,
+        max_transaction_retry_time=settings.neo4j_max_retry_time_s,
+        user_agent="corpgraph",
+        # Keep a query's notifications (deprecations, cartesian products...) at WARNING
+        # only; INFORMATION notifications are noise in logs.
+        notifications_min_severity="WARNING",
+    )
+
+
+def batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield lists of at most ``size`` rows.
+
+    Examples
+    --------
+    >>> [len(b) for b in batched(range(25), 10)]
+    [10, 10, 5]
+    """
+    if size < 1:
+        raise ValueError("batch size must be positive")
+    batch: list[T] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Database:
+    """The port: named reads and writes against one Neo4j database.
+
+    Parameters
+    ----------
+    driver
+        The process's driver; this class never closes it (its owner does).
+    database
+        The database name every call targets.
+    write_batch_size
+        Default rows per ``UNWIND $rows`` batch in :meth:`write_rows`.
+    """
+
+    def __init__(self, driver: Driver, database: str, *, write_batch_size: int = 10_000) -> None:
+        self.driver = driver
+        self.database = database
+        self.write_batch_size = write_batch_size
+
+    # --- reads ---------------------------------------------------------------------------
+    def read(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        """Run a read query (routed to readers) and return its records as dicts."""
+        with _translated():
+            records, _, _ = self.driver.execute_query(
+                query,
+                parameters_=dict(parameters or {}),
+                routing_=RoutingControl.READ,
+                database_=self.database,
+            )
+        return [record.data() for record in records]
+
+    def read_one(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> Record | None:
+        """Run a read query and return its first record, or ``None``."""
+        rows = self.read(query, parameters)
+        return rows[0] if rows else None
+
+    def read_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run several reads in one managed read transaction (a consistent snapshot)."""
+        with _translated(), self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    # --- writes --------------------------------------------------------------------------
+    def write(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> WriteCounters:
+        """Run one write statement in a managed write transaction."""
+        params = dict(parameters or {})
+
+        def work(tx: ManagedTransaction) -> WriteCounters:
+            return WriteCounters.from_summary(tx.run(query, params).consume())
+
+        with _translated(), self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def write_returning(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        """Run one write statement and return its records."""
+        params = dict(parameters or {})
+
+        def work(tx: ManagedTransaction) -> list[Record]:
+            return [record.data() for record in tx.run(query, params)]
+
+        with _translated(), self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def write_rows(
+        self,
+        query: LiteralString,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int | None = None,
+        extra_parameters: Mapping[str, Any] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> WriteCounters:
+        """Write rows with ``UNWIND $rows`` in batches, one managed transaction per batch.
+
+        Each batch is idempotent on its own (queries MERGE on business keys), so a
+        retried or re-run batch never duplicates anything.
+        """
+        total = WriteCounters()
+        size = batch_size or self.write_batch_size
+        with _translated(), self.driver.session(database=self.database) as session:
+            for batch in batched(rows, size):
+                params = {**(extra_parameters or {}), "rows": list(batch)}
+
+                def work(tx: ManagedTransaction, p: dict[str, Any] = params) -> WriteCounters:
+                    return WriteCounters.from_summary(tx.run(query, p).consume())
+
+                total = total + session.execute_write(work)
+                if on_batch is not None:
+                    on_batch(len(batch))
+        return total
+
+    def run_autocommit(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> WriteCounters:
+        """Run a statement in an auto-commit transaction.
+
+        Needed for schema statements and ``CALL { } IN TRANSACTIONS``, which may not
+        run inside a managed transaction. Not retried: callers use it for idempotent
+        statements only.
+        """
+        with _translated(), self.driver.session(database=self.database) as session:
+            result = session.run(query, dict(parameters or {}))
+            return WriteCounters.from_summary(result.consume())
+
+    # --- server ----------------------------------------------------------------------------
+    def probe(self, query: LiteralString = "RETURN 1 AS ok") -> list[Record]:
+        """Run a read in an auto-commit transaction *without* retries.
+
+        Health checks must answer fast when Neo4j is down instead of spending the
+        managed-transaction retry budget.
+        """
+        with (
+            _translated(),
+            self.driver.session(
+                database=self.database, default_access_mode=neo4j.READ_ACCESS
+            ) as session,
+        ):
+            return [record.data() for record in session.run(query)]
+
+    def server_info(self) -> ServerInfo:
+        """Version and edition of the server, and the GDS version if GDS is installed."""
+        row = self.probe(SERVER_INFO_QUERY)[0]
+        return ServerInfo(
+            version=str(row["version"]), edition=str(row["edition"]), gds_version=self.gds_version()
+        )
+
+    def gds_version(self) -> str | None:
+        """The installed GDS version, or ``None`` when the procedure does not exist."""
+        try:
+            with self.driver.session(database=self.database) as session:
+                record = session.run(GDS_VERSION_QUERY).single()
+        except neo4j_errors.ClientError as error:
+            # gds.version() unknown: GDS is absent. Anything else is a real failure.
+            if error.code in {
+                "Neo.ClientError.Statement.SyntaxError",
+                "Neo.ClientError.Procedure.ProcedureNotFound",
+            }:
+                return None
+            raise translate_driver_error(error) from error
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
+            raise translate_driver_error(error) from error
+        return None if record is None else str(record["version"])
+
+
+def column(rows: Sequence[Record], name: str) -> list[Any]:
+    """Return one column of a list of records.
+
+    Examples
+    --------
+    >>> column([{"a": 1}, {"a": 2}], "a")
+    [1, 2]
+    """
+    return [row[name] for row in rows]

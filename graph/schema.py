@@ -1,0 +1,254 @@
+"""Constraints and indexes, applied idempotently by ``corpgraph db init``.
+
+Labels and relationship types used anywhere in corpgraph are listed here; Cypher
+that needs a label from data chooses it from these allowlists, never from input.
+
+The company-name full-text index uses Lucene's ``cjk`` analyzer. It indexes
+overlapping character bigrams, so any two or more consecutive characters of a
+Chinese name find it (``华为`` finds ``华为技术有限公司``), which a whitespace
+analyzer cannot do for text without spaces.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final, LiteralString
+
+from .database import Database, WriteCounters
+
+logger = logging.getLogger(__name__)
+
+#: Node labels and the business key each is unique on.
+NODE_KEYS: Final[dict[str, str]] = {
+    "Company": "company_id",
+    "Person": "person_id",
+    "Branch": "branch_id",
+    "RelationshipManager": "rm_id",
+    "Product": "product_code",
+    "Facility": "facility_id",
+    "Group": "group_id",
+    "Event": "event_id",
+    "Opportunity": "opportunity_id",
+    "ApiUser": "user_id",
+}
+
+#: Relationship types corpgraph writes.
+RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
+    {
+        "CHILD_OF",  # (:Branch)-[:CHILD_OF]->(:Branch parent)
+        "WORKS_AT",  # (:RelationshipManager)-[:WORKS_AT]->(:Branch)
+        "BOOKED_AT",  # (:Company customer)-[:BOOKED_AT]->(:Branch)
+        "MANAGED_BY",  # (:Company customer)-[:MANAGED_BY]->(:RelationshipManager)
+        "OWNS",  # (:Company|Person)-[:OWNS {share_pct}]->(:Company)
+        "CONTROLS",  # (:Company|Person)-[:CONTROLS {basis}]->(:Company)
+        "SUPPLIES",  # (:Company supplier)-[:SUPPLIES]->(:Company buyer)
+        "GUARANTEES",  # (:Company guarantor)-[:GUARANTEES {guarantee_id}]->(:Company borrower)
+        "HAS_FACILITY",  # (:Company)-[:HAS_FACILITY]->(:Facility)
+        "HOLDS",  # (:Company)-[:HOLDS]->(:Product)
+        "PAYS",  # (:Company)-[:PAYS {month, amount, count}]->(:Company)
+        "MEMBER_OF",  # (:Company)-[:MEMBER_OF {role, depth}]->(:Group)
+    }
+)
+
+
+@dataclass(frozen=True)
+class SchemaItem:
+    """One named constraint or index and the statement that creates it."""
+
+    name: str
+    kind: str  # "constraint" or "index"
+    statement: LiteralString
+
+
+# Each statement is a literal: labels, properties and names are fixed in code.
+SCHEMA: Final[tuple[SchemaItem, ...]] = (
+    SchemaItem(
+        "company_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT company_id_unique IF NOT EXISTS "
+        "FOR (n:Company) REQUIRE n.company_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "person_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT person_id_unique IF NOT EXISTS "
+        "FOR (n:Person) REQUIRE n.person_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "branch_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT branch_id_unique IF NOT EXISTS "
+        "FOR (n:Branch) REQUIRE n.branch_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "rm_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT rm_id_unique IF NOT EXISTS "
+        "FOR (n:RelationshipManager) REQUIRE n.rm_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "product_code_unique",
+        "constraint",
+        "CREATE CONSTRAINT product_code_unique IF NOT EXISTS "
+        "FOR (n:Product) REQUIRE n.product_code IS UNIQUE",
+    ),
+    SchemaItem(
+        "facility_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT facility_id_unique IF NOT EXISTS "
+        "FOR (n:Facility) REQUIRE n.facility_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "group_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT group_id_unique IF NOT EXISTS "
+        "FOR (n:Group) REQUIRE n.group_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "event_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT event_id_unique IF NOT EXISTS "
+        "FOR (n:Event) REQUIRE n.event_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "opportunity_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT opportunity_id_unique IF NOT EXISTS "
+        "FOR (n:Opportunity) REQUIRE n.opportunity_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "api_user_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT api_user_id_unique IF NOT EXISTS "
+        "FOR (n:ApiUser) REQUIRE n.user_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "api_user_key_prefix_unique",
+        "constraint",
+        "CREATE CONSTRAINT api_user_key_prefix_unique IF NOT EXISTS "
+        "FOR (n:ApiUser) REQUIRE n.key_prefix IS UNIQUE",
+    ),
+    SchemaItem(
+        "guarantee_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT guarantee_id_unique IF NOT EXISTS "
+        "FOR ()-[r:GUARANTEES]-() REQUIRE r.guarantee_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "company_uscc",
+        "index",
+        "CREATE INDEX company_uscc IF NOT EXISTS FOR (n:Company) ON (n.uscc)",
+    ),
+    SchemaItem(
+        "company_name_key",
+        "index",
+        "CREATE INDEX company_name_key IF NOT EXISTS FOR (n:Company) ON (n.name_key)",
+    ),
+    SchemaItem(
+        "company_branch",
+        "index",
+        "CREATE INDEX company_branch IF NOT EXISTS FOR (n:Company) ON (n.branch_id)",
+    ),
+    SchemaItem(
+        "company_is_customer",
+        "index",
+        "CREATE INDEX company_is_customer IF NOT EXISTS FOR (n:Company) ON (n.is_customer)",
+    ),
+    SchemaItem(
+        "pays_month",
+        "index",
+        "CREATE INDEX pays_month IF NOT EXISTS FOR ()-[r:PAYS]-() ON (r.month)",
+    ),
+    SchemaItem(
+        "company_name_fulltext",
+        "index",
+        "CREATE FULLTEXT INDEX company_name_fulltext IF NOT EXISTS "
+        "FOR (n:Company) ON EACH [n.name, n.name_key] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk', "
+        "`fulltext.eventually_consistent`: false}}",
+    ),
+)
+
+LIST_CONSTRAINTS: Final[LiteralString] = "SHOW CONSTRAINTS YIELD name RETURN name"
+LIST_INDEXES: Final[LiteralString] = "SHOW INDEXES YIELD name, state RETURN name, state"
+AWAIT_INDEXES: Final[LiteralString] = "CALL db.awaitIndexes(300)"
+WIPE_DATA: Final[LiteralString] = (
+    "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+)
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Which of corpgraph's constraints and indexes are missing or not online."""
+
+    missing: tuple[str, ...]
+    not_online: tuple[str, ...]
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing and not self.not_online
+
+
+def expected_names() -> frozenset[str]:
+    """Names of every constraint and index ``db init`` creates."""
+    return frozenset(item.name for item in SCHEMA)
+
+
+def compare_schema(
+    constraints: set[str], index_states: dict[str, str], expected: frozenset[str]
+) -> SchemaStatus:
+    """Pure comparison of what the server reports with what corpgraph expects.
+
+    Constraints own a backing index of the same name, so a name counts as present
+    when it is a constraint or an index.
+
+    Examples
+    --------
+    >>> compare_schema({"a"}, {"a": "ONLINE", "b": "POPULATING"}, frozenset({"a", "b", "c"}))
+    SchemaStatus(missing=('c',), not_online=('b',))
+    """
+    present = constraints | set(index_states)
+    missing = tuple(sorted(expected - present))
+    not_online = tuple(
+        sorted(name for name in expected & set(index_states) if index_states[name] != "ONLINE")
+    )
+    return SchemaStatus(missing=missing, not_online=not_online)
+
+
+def schema_status(db: Database, *, probe: bool = False) -> SchemaStatus:
+    """Ask the server which schema items exist and are online.
+
+    With ``probe`` the queries run without retries, as health checks need.
+    """
+    if probe:
+        constraint_rows = db.probe(LIST_CONSTRAINTS)
+        index_rows = db.probe(LIST_INDEXES)
+    else:
+        constraint_rows = db.read(LIST_CONSTRAINTS)
+        index_rows = db.read(LIST_INDEXES)
+    return compare_schema(
+        {str(r["name"]) for r in constraint_rows},
+        {str(r["name"]): str(r["state"]) for r in index_rows},
+        expected_names(),
+    )
+
+
+def apply_schema(db: Database) -> list[str]:
+    """Create every missing constraint and index, then wait until all are online.
+
+    Returns the names that did not exist before. Running it again is a no-op.
+    """
+    before = schema_status(db)
+    for item in SCHEMA:
+        db.run_autocommit(item.statement)
+    db.run_autocommit(AWAIT_INDEXES)
+    created = [name for name in before.missing]
+    if created:
+        logger.info("created %d schema items: %s", len(created), ", ".join(created))
+    return created
+
+
+def wipe(db: Database) -> WriteCounters:
+    """Delete every node and relationship. Constraints and indexes stay."""
+    return db.run_autocommit(WIPE_DATA)

@@ -1,0 +1,166 @@
+"""The one configuration object of corpgraph.
+
+Neo4j connection settings use the names every Neo4j tool knows (``NEO4J_URI``,
+``NEO4J_USER``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``); everything else uses the
+``CORPGRAPH_`` prefix. Nothing else in the code base reads the environment.
+
+Examples
+--------
+>>> s = Settings(_env_file=None, local_neo4j_port=7999, neo4j_uri=None)
+>>> s.local_neo4j_port, s.neo4j_uri is None
+(7999, True)
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "corpgraph"
+
+
+class Settings(BaseSettings):
+    """All corpgraph settings.
+
+    Attributes are documented in the README's configuration table; the field
+    descriptions below are the source of that table.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="CORPGRAPH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- Neo4j connection (standard Neo4j names, no prefix) -------------------------
+    neo4j_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri"),
+        description="Bolt URI of an external Neo4j. Unset: use the embedded local server.",
+    )
+    neo4j_user: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"),
+        description="Neo4j user name.",
+    )
+    neo4j_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password"),
+        description=(
+            "Neo4j password. Unset with the local server: a random password is generated "
+            "once and kept in CORPGRAPH_HOME/local-neo4j.secret (mode 600)."
+        ),
+    )
+    neo4j_database: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database"),
+        description="Neo4j database name.",
+    )
+
+    # --- corpgraph state and the embedded local server ---------------------------------
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Folder for local state: the embedded server's data, pid file and logs.",
+    )
+    local_neo4j_port: int = Field(
+        default=7687, ge=1024, le=65535, description="Bolt port of the embedded local server."
+    )
+    local_neo4j_data_dir: Path | None = Field(
+        default=None, description="Data folder of the embedded server. Default: HOME/neo4j."
+    )
+    local_neo4j_heap: str = Field(
+        default="2g", pattern=r"^\d+[mMgG]$", description="JVM heap (-Xmx) of the embedded server."
+    )
+    local_neo4j_pagecache: str = Field(
+        default="512m", pattern=r"^\d+[mMgG]$", description="Page cache of the embedded server."
+    )
+    local_neo4j_start_timeout_s: float = Field(
+        default=300.0, gt=0, description="How long `neo4j start` waits for Bolt to answer."
+    )
+    launcher_dir: Path | None = Field(
+        default=None,
+        description="Maven project of the embedded launcher. Default: graph/embedded.",
+    )
+    java_home: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CORPGRAPH_JAVA_HOME", "JAVA_HOME", "java_home"),
+        description="JDK (17) that builds and runs the embedded server. Default: PATH.",
+    )
+
+    # --- driver behaviour ---------------------------------------------------------------
+    neo4j_connection_timeout_s: float = Field(
+        default=5.0, gt=0, description="TCP connect timeout of the driver."
+    )
+    neo4j_max_retry_time_s: float = Field(
+        default=15.0, ge=0, description="How long managed transactions retry transient errors."
+    )
+    write_batch_size: int = Field(
+        default=10_000, ge=5_000, le=50_000, description="Rows per UNWIND batch in bulk writes."
+    )
+
+    # --- API -----------------------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Interface `corpgraph serve` binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `corpgraph serve` binds.")
+    ready_timeout_s: float = Field(
+        default=3.0, gt=0, description="Budget of one /api/v1/ready probe of Neo4j."
+    )
+
+    log_level: LogLevel = Field(default="INFO", description="Log level of CLI and API.")
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _blank_uri_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def uses_local_server(self) -> bool:
+        """True when no external ``NEO4J_URI`` is configured."""
+        return self.neo4j_uri is None
+
+    @property
+    def local_data_dir(self) -> Path:
+        """The embedded server's data folder, resolved against ``home``."""
+        return (self.local_neo4j_data_dir or self.home / "neo4j").expanduser().resolve()
+
+    @property
+    def log_level_number(self) -> int:
+        """The numeric :mod:`logging` level."""
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()
+
+
+def env_names() -> dict[str, str]:
+    """Map every environment variable corpgraph reads to its settings field.
+
+    Examples
+    --------
+    >>> env_names()["NEO4J_URI"], env_names()["CORPGRAPH_API_PORT"]
+    ('neo4j_uri', 'api_port')
+    """
+    prefix = Settings.model_config.get("env_prefix", "")
+    names: dict[str, str] = {}
+    for field_name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            for choice in alias.choices:
+                if isinstance(choice, str) and choice.isupper():
+                    names[choice] = field_name
+        else:
+            names[f"{prefix}{field_name}".upper()] = field_name
+    return names

@@ -1,0 +1,131 @@
+"""Integration fixtures: a real Neo4j over Bolt, never a mock.
+
+With ``NEO4J_URI`` unset the tests use the embedded local server that
+``corpgraph neo4j start`` manages (the test script starts it; if it is not
+running, the session starts it here and stops it at the end).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from graph import schema
+from graph.database import ConnectionInfo, Database, ServerInfo, create_driver
+from graph.local_server import LocalNeo4j, resolve_connection
+from graph.settings import Settings, get_settings
+
+SERVER_INFO = pytest.StashKey[ServerInfo]()
+CONNECTION = pytest.StashKey[ConnectionInfo]()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def connection(settings: Settings, pytestconfig: pytest.Config) -> Iterator[ConnectionInfo]:
+    started_here = False
+    if settings.uses_local_server:
+        local = LocalNeo4j(settings)
+        if local.read_state() is None:
+            local.start()
+            started_here = True
+    info = resolve_connection(settings)
+    pytestconfig.stash[CONNECTION] = info
+    yield info
+    if started_here:
+        LocalNeo4j(settings).stop()
+
+
+@pytest.fixture(scope="session")
+def driver(connection: ConnectionInfo, settings: Settings) -> Iterator[Driver]:
+    drv = create_driver(connection, settings)
+    yield drv
+    drv.close()
+
+
+@pytest.fixture(scope="session")
+def database(driver: Driver, connection: ConnectionInfo, pytestconfig: pytest.Config) -> Database:
+    db = Database(driver, connection.database)
+    pytestconfig.stash[SERVER_INFO] = db.server_info()
+    schema.apply_schema(db)
+    return db
+
+
+@pytest.fixture
+def clean_db(database: Database) -> Database:
+    """The shared database, emptied (schema kept) before the test."""
+    schema.wipe(database)
+    return database
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    info = terminalreporter.config.stash.get(SERVER_INFO, None)
+    connection = terminalreporter.config.stash.get(CONNECTION, None)
+    if info is not None and connection is not None:
+        terminalreporter.write_line(
+            f"integration tests ran against Neo4j {info.version} {info.edition} at "
+            f"{connection.uri} (GDS: {info.gds_version or 'absent'})"
+        )
+
+
+# --- helpers for tests that drive the public CLI in a subprocess -------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli_env(**overrides: str) -> dict[str, str]:
+    """The test process's environment with corpgraph overrides, for a CLI subprocess."""
+    env = dict(os.environ)
+    env.pop("NEO4J_URI", None)
+    env.update(overrides)
+    return env
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m corpgraph ARGS`` and return its output."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "corpgraph", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"corpgraph {' '.join(args)} exited {completed.returncode}\n"
+            f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+        )
+    return completed
+
+
+def java_processes_using(path: Path) -> list[int]:
+    """Pids of live processes whose command line mentions ``path``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode("utf-8", "replace")
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if str(path) in cmdline and "java" in cmdline and ") Z " not in stat:
+            found.append(int(proc.name))
+    return found
