@@ -1,0 +1,289 @@
+"""The input data contract: the single machine-readable source of truth.
+
+``docs/data-contract.md`` describes these files for people; a unit test checks
+that it names every file and column defined here. The loader validates against
+these specs, and the synthetic-bank generator writes exactly these columns.
+
+Examples
+--------
+>>> CONTRACT["companies"].required_file, CONTRACT["transactions"].required_file
+(True, False)
+>>> [c.name for c in CONTRACT["branches"].columns]
+['branch_id', 'name', 'parent_branch_id']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+
+class Kind(StrEnum):
+    """How a column's text is parsed and checked."""
+
+    ID = "id"  # non-empty text, trimmed, at most 64 characters
+    TEXT = "text"  # free text (may be Chinese)
+    BOOL = "bool"  # true/false, 1/0, yes/no, y/n, 是/否
+    DECIMAL = "decimal"  # exact; thousands separators and E-notation allowed
+    PERCENT = "percent"  # decimal in (0, 100]
+    DATE = "date"  # YYYY-MM-DD (also YYYY/MM/DD, YYYYMMDD)
+    CURRENCY = "currency"  # ISO 4217 code, e.g. CNY, USD
+    USCC = "uscc"  # 18-character code with a valid GB 32100 check character
+    ENUM = "enum"  # one of ``choices``
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input file."""
+
+    name: str
+    kind: Kind
+    required: bool = True
+    description: str = ""
+    choices: tuple[str, ...] = ()
+    #: ``"file.column"`` this value must exist in (checked after all files are read).
+    references: str | None = None
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One input file: its columns, its key, and whether it must be present."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required_file: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for candidate in self.columns:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+
+def _c(name: str, kind: Kind, required: bool = True, description: str = "", **kw: object) -> Column:
+    return Column(name, kind, required, description, **kw)  # type: ignore[arg-type]
+
+
+OWNER_TYPES: Final = ("company", "person")
+COMPANY_STATUSES: Final = ("active", "dormant", "dissolved", "revoked")
+#: Tolerance on the sum of one company's direct shares (rounding in registry data).
+SHARE_SUM_TOLERANCE_PCT: Final = "0.5"
+
+CONTRACT: Final[dict[str, FileSpec]] = {
+    "branches": FileSpec(
+        "branches",
+        "The branch tree: head office (no parent) → branches → sub-branches.",
+        (
+            _c("branch_id", Kind.ID),
+            _c("name", Kind.TEXT),
+            _c("parent_branch_id", Kind.ID, False, references="branches.branch_id"),
+        ),
+        key=("branch_id",),
+    ),
+    "relationship_managers": FileSpec(
+        "relationship_managers",
+        "Relationship managers (客户经理) and the branch each works at.",
+        (
+            _c("rm_id", Kind.ID),
+            _c("name", Kind.TEXT),
+            _c("branch_id", Kind.ID, references="branches.branch_id"),
+        ),
+        key=("rm_id",),
+    ),
+    "companies": FileSpec(
+        "companies",
+        "Every company: customers and non-customers (suppliers, buyers, owners...).",
+        (
+            _c("company_id", Kind.ID),
+            _c("name", Kind.TEXT),
+            _c("uscc", Kind.USCC, False, "统一社会信用代码"),
+            _c("is_customer", Kind.BOOL),
+            _c("segment", Kind.TEXT, False, "customer segment, e.g. strategic, core, growth, basic"),
+            _c("industry", Kind.TEXT, False),
+            _c("region", Kind.TEXT, False),
+            _c("branch_id", Kind.ID, False, "booking branch", references="branches.branch_id"),
+            _c("rm_id", Kind.ID, False, references="relationship_managers.rm_id"),
+            _c("registered_capital", Kind.DECIMAL, False, "in CNY"),
+            _c("founded", Kind.DATE, False),
+            _c("status", Kind.ENUM, False, choices=COMPANY_STATUSES),
+        ),
+        key=("company_id",),
+        required_file=True,
+    ),
+    "persons": FileSpec(
+        "persons",
+        "Natural persons: shareholders and ultimate controllers.",
+        (_c("person_id", Kind.ID), _c("name", Kind.TEXT)),
+        key=("person_id",),
+    ),
+    "shareholdings": FileSpec(
+        "shareholdings",
+        "Direct equity: owner holds share_pct of company.",
+        (
+            _c("owner_id", Kind.ID),
+            _c("owner_type", Kind.ENUM, choices=OWNER_TYPES),
+            _c("company_id", Kind.ID, references="companies.company_id"),
+            _c("share_pct", Kind.PERCENT, description="in (0, 100]"),
+            _c("as_of", Kind.DATE, False),
+        ),
+        key=("owner_id", "company_id"),
+        notes=(
+            "owner_id refers to companies.company_id or persons.person_id by owner_type.",
+            "The direct shares of one company may add up to at most 100 "
+            f"(+{SHARE_SUM_TOLERANCE_PCT} tolerance); rows past that are rejected.",
+        ),
+    ),
+    "control_links": FileSpec(
+        "control_links",
+        "Control without a percentage: by agreement, by a regulator's filing, by VIE.",
+        (
+            _c("controller_id", Kind.ID),
+            _c("controller_type", Kind.ENUM, choices=OWNER_TYPES),
+            _c("company_id", Kind.ID, references="companies.company_id"),
+            _c("basis", Kind.TEXT, description="e.g. agreement, regulator_filing, vie"),
+        ),
+        key=("controller_id", "company_id"),
+    ),
+    "supply_links": FileSpec(
+        "supply_links",
+        "Supplier sells to buyer.",
+        (
+            _c("supplier_id", Kind.ID, references="companies.company_id"),
+            _c("buyer_id", Kind.ID, references="companies.company_id"),
+            _c("annual_amount", Kind.DECIMAL, False),
+            _c("currency", Kind.CURRENCY, False, "required when annual_amount is given"),
+            _c("category", Kind.TEXT, False),
+            _c("since", Kind.DATE, False),
+        ),
+        key=("supplier_id", "buyer_id"),
+    ),
+    "guarantees": FileSpec(
+        "guarantees",
+        "Guarantor guarantees the borrower's debt to the bank.",
+        (
+            _c("guarantee_id", Kind.ID),
+            _c("guarantor_id", Kind.ID, references="companies.company_id"),
+            _c("borrower_id", Kind.ID, references="companies.company_id"),
+            _c("amount", Kind.DECIMAL),
+            _c("currency", Kind.CURRENCY),
+            _c("start_date", Kind.DATE),
+            _c("end_date", Kind.DATE, False),
+        ),
+        key=("guarantee_id",),
+    ),
+    "facilities": FileSpec(
+        "facilities",
+        "Credit facilities the bank granted: limit and current outstanding.",
+        (
+            _c("facility_id", Kind.ID),
+            _c("customer_id", Kind.ID, references="companies.company_id"),
+            _c("product", Kind.TEXT),
+            _c("limit", Kind.DECIMAL),
+            _c("outstanding", Kind.DECIMAL),
+            _c("currency", Kind.CURRENCY),
+            _c("maturity", Kind.DATE, False),
+        ),
+        key=("facility_id",),
+    ),
+    "products": FileSpec(
+        "products",
+        "The bank's product catalogue.",
+        (_c("product_code", Kind.ID), _c("name", Kind.TEXT), _c("category", Kind.TEXT)),
+        key=("product_code",),
+    ),
+    "holdings": FileSpec(
+        "holdings",
+        "Products a customer holds, with balance.",
+        (
+            _c("customer_id", Kind.ID, references="companies.company_id"),
+            _c("product_code", Kind.ID, references="products.product_code"),
+            _c("balance", Kind.DECIMAL),
+            _c("currency", Kind.CURRENCY),
+            _c("opened", Kind.DATE, False),
+        ),
+        key=("customer_id", "product_code"),
+    ),
+    "segment_snapshots": FileSpec(
+        "segment_snapshots",
+        "A customer's segment at a date; migrations are read between snapshots.",
+        (
+            _c("customer_id", Kind.ID, references="companies.company_id"),
+            _c("as_of", Kind.DATE),
+            _c("segment", Kind.TEXT),
+        ),
+        key=("customer_id", "as_of"),
+    ),
+    "transactions": FileSpec(
+        "transactions",
+        "Payments. Each side is an id, or a name and account resolved to a company.",
+        (
+            _c("txn_id", Kind.ID),
+            _c("date", Kind.DATE),
+            _c("amount", Kind.DECIMAL, description="positive"),
+            _c("currency", Kind.CURRENCY),
+            _c("payer_id", Kind.ID, False, references="companies.company_id"),
+            _c("payer_name", Kind.TEXT, False),
+            _c("payer_account", Kind.TEXT, False),
+            _c("payer_uscc", Kind.USCC, False),
+            _c("payee_id", Kind.ID, False, references="companies.company_id"),
+            _c("payee_name", Kind.TEXT, False),
+            _c("payee_account", Kind.TEXT, False),
+            _c("payee_uscc", Kind.USCC, False),
+            _c("channel", Kind.TEXT, False),
+            _c("purpose", Kind.TEXT, False),
+        ),
+        key=("txn_id",),
+        notes=(
+            "Each side needs its id, or its name (account and USCC optional).",
+            "A side without id resolves by valid USCC, then by normalised name, else a new "
+            "non-customer company is created with a stable id derived from the name.",
+        ),
+    ),
+}
+
+#: Files in the order they load: referenced files first.
+LOAD_ORDER: Final = (
+    "branches",
+    "relationship_managers",
+    "companies",
+    "persons",
+    "products",
+    "shareholdings",
+    "control_links",
+    "supply_links",
+    "guarantees",
+    "facilities",
+    "holdings",
+    "segment_snapshots",
+    "transactions",
+)
+
+
+class RejectReason(StrEnum):
+    """Why a row was rejected: the ``reason`` column of the rejects file.
+
+    The synthetic bank's ``truth.json`` lists its planted bad rows with these codes.
+    """
+
+    MISSING_REQUIRED = "missing_required"  # a required field is empty
+    INVALID_ID = "invalid_id"  # id too long or with control characters
+    INVALID_BOOL = "invalid_bool"
+    INVALID_DECIMAL = "invalid_decimal"  # not a number, or negative where it must not be
+    OUT_OF_RANGE = "out_of_range"  # e.g. share_pct outside (0, 100], outstanding > limit*2
+    INVALID_DATE = "invalid_date"
+    INVALID_CURRENCY = "invalid_currency"  # not an ISO 4217 code
+    INVALID_USCC = "invalid_uscc"  # format or GB 32100 check character
+    INVALID_ENUM = "invalid_enum"
+    DUPLICATE_KEY = "duplicate_key"  # the file repeats a key with different values
+    UNKNOWN_REFERENCE = "unknown_reference"  # refers to a row that does not exist
+    SHARE_TOTAL_EXCEEDED = "share_total_exceeded"  # one company's shares add up past 100
+    AMBIGUOUS_COUNTERPARTY = "ambiguous_counterparty"  # a name matches several companies
+    SELF_REFERENCE = "self_reference"  # owns / supplies / guarantees / pays itself
