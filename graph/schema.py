@@ -31,6 +31,8 @@ NODE_KEYS: Final[dict[str, str]] = {
     "Event": "event_id",
     "Opportunity": "opportunity_id",
     "ApiUser": "user_id",
+    "SegmentSnapshot": "snapshot_id",
+    "CorpgraphMeta": "key",
 }
 
 #: Relationship types corpgraph writes.
@@ -48,6 +50,7 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "HOLDS",  # (:Company)-[:HOLDS]->(:Product)
         "PAYS",  # (:Company)-[:PAYS {month, amount, count}]->(:Company)
         "MEMBER_OF",  # (:Company)-[:MEMBER_OF {role, depth}]->(:Group)
+        "HAS_SEGMENT",  # (:Company)-[:HAS_SEGMENT]->(:SegmentSnapshot)
     }
 )
 
@@ -128,6 +131,18 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "constraint",
         "CREATE CONSTRAINT api_user_key_prefix_unique IF NOT EXISTS "
         "FOR (n:ApiUser) REQUIRE n.key_prefix IS UNIQUE",
+    ),
+    SchemaItem(
+        "segment_snapshot_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT segment_snapshot_id_unique IF NOT EXISTS "
+        "FOR (n:SegmentSnapshot) REQUIRE n.snapshot_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "corpgraph_meta_key_unique",
+        "constraint",
+        "CREATE CONSTRAINT corpgraph_meta_key_unique IF NOT EXISTS "
+        "FOR (n:CorpgraphMeta) REQUIRE n.key IS UNIQUE",
     ),
     SchemaItem(
         "guarantee_id_unique",

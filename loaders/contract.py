@@ -106,7 +106,9 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             _c("name", Kind.TEXT),
             _c("uscc", Kind.USCC, False, "统一社会信用代码"),
             _c("is_customer", Kind.BOOL),
-            _c("segment", Kind.TEXT, False, "customer segment, e.g. strategic, core, growth, basic"),
+            _c(
+                "segment", Kind.TEXT, False, "customer segment, e.g. strategic, core, growth, basic"
+            ),
             _c("industry", Kind.TEXT, False),
             _c("region", Kind.TEXT, False),
             _c("branch_id", Kind.ID, False, "booking branch", references="branches.branch_id"),

@@ -78,6 +78,7 @@ def organisation_check(body8: str) -> str:
     >>> organisation_check("M000100Y")
     '4'
     """
+
     def value(c: str) -> int:
         return int(c) if c.isdigit() else ord(c) - ord("A") + 10
 

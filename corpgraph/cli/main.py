@@ -201,6 +201,55 @@ def serve(
     )
 
 
+# --- data ---------------------------------------------------------------------------------
+@app.command()
+def load(
+    directory: Annotated[Path, typer.Argument(help="Folder with the contract's files.")],
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Rejects CSV (default: HOME/rejects/<folder>-<time>.csv)."),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="CSV encoding: utf-8, utf-8-sig, gbk, gb18030 (default: detect)."),
+    ] = None,
+) -> None:
+    """Validate and load a folder of bank files. Valid rows load; rejects are reported."""
+    from datetime import UTC, datetime
+
+    from loaders.pipeline import load_directory, report_rows
+
+    from .progress import RichProgress
+
+    cfg = settings()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    rejects_path = rejects or cfg.home.expanduser() / "rejects" / f"{directory.name}-{stamp}.csv"
+    with open_database() as db, RichProgress(err_console) as progress:
+        schema.apply_schema(db)
+        report = load_directory(
+            db, directory, cfg, rejects_path=rejects_path, encoding=encoding, progress=progress
+        )
+    table = Table("file", "read", "loaded", "rejected", "duplicates", "already loaded")
+    for row in report_rows(report):
+        table.add_row(
+            row["file"],
+            f"{row['read']:,}",
+            f"{row['loaded']:,}",
+            f"[red]{row['rejected']:,}[/red]" if row["rejected"] else "0",
+            f"{row['duplicates']:,}",
+            f"{row['already_loaded']:,}",
+        )
+    console.print(table)
+    if report.resolution_methods:
+        methods = ", ".join(f"{k} {v:,}" for k, v in sorted(report.resolution_methods.items()))
+        console.print(f"counterparty sides resolved: {methods}")
+        console.print(f"new counterparty companies: {report.created_counterparties:,}")
+        console.print(f"monthly flows written: {report.flows_written:,}")
+    console.print(f"rejects: {len(report.rejects):,} rows in {report.rejects_path}")
+    if report.resolutions_path:
+        console.print(f"resolutions: {report.resolutions_path}")
+
+
 # --- demo ---------------------------------------------------------------------------------
 DEMO_HEAD_OFFICE = Branch("HO", "总行 Head Office", None)
 

@@ -1,0 +1,346 @@
+"""Parsing of contract values from text: exact decimals, dates, booleans, codes.
+
+Every parser takes the raw text of a field and returns the typed value or raises
+:class:`FieldError` carrying a :class:`~loaders.contract.RejectReason` and a
+message for the rejects file.
+
+Money is exact. Amounts parse to :class:`~decimal.Decimal` (thousands separators
+and E-notation allowed) and are stored as integer minor units of their currency.
+
+Examples
+--------
+>>> parse_decimal("1,234.50"), parse_decimal("1.2345E3"), parse_decimal("１２３")
+(Decimal('1234.50'), Decimal('1234.5'), Decimal('123'))
+>>> to_minor_units(Decimal("1234.5"), "CNY"), to_minor_units(Decimal("1200"), "JPY")
+(123450, 1200)
+>>> parse_bool("是"), parse_bool("N")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from .contract import RejectReason
+
+
+class FieldError(ValueError):
+    """A field that breaks the contract."""
+
+    def __init__(self, reason: RejectReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+_DECIMAL: Final = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+MAX_ID_LENGTH: Final = 64
+
+#: Active ISO 4217 currency codes.
+ISO_CURRENCIES: Final = frozenset(
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "UYU",
+        "UZS",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWG",
+    ]
+)
+#: Currencies whose minor unit is not 1/100 (ISO 4217 exponent).
+_MINOR_EXPONENT: Final = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+_TRUE: Final = frozenset({"true", "t", "1", "yes", "y", "是", "真"})
+_FALSE: Final = frozenset({"false", "f", "0", "no", "n", "否", "假"})
+_DATE_FORMATS: Final = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
+
+
+def clean(raw: str | None) -> str | None:
+    """Full-width to half-width and trimmed; empty text is ``None``.
+
+    Examples
+    --------
+    >>> clean("  ＡＢＣ　"), clean("   ")
+    ('ABC', None)
+    """
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    return text or None
+
+
+def parse_id(raw: str) -> str:
+    """An identifier: trimmed, half-width, at most 64 printable characters."""
+    text = clean(raw)
+    if text is None:
+        raise FieldError(RejectReason.MISSING_REQUIRED, "empty id")
+    if len(text) > MAX_ID_LENGTH or not text.isprintable():
+        raise FieldError(
+            RejectReason.INVALID_ID, f"id must be at most {MAX_ID_LENGTH} printable characters"
+        )
+    return text
+
+
+def parse_decimal(raw: str) -> Decimal:
+    """An exact decimal; ``1,234.5`` and ``1.2345E3`` are both 1234.5."""
+    text = clean(raw)
+    if text is None:
+        raise FieldError(RejectReason.MISSING_REQUIRED, "empty number")
+    if not _DECIMAL.match(text) or not any(ch.isdigit() for ch in text):
+        raise FieldError(RejectReason.INVALID_DECIMAL, f"not a decimal number: {text!r}")
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation as error:
+        raise FieldError(RejectReason.INVALID_DECIMAL, f"not a decimal number: {text!r}") from error
+    if not value.is_finite():
+        raise FieldError(RejectReason.INVALID_DECIMAL, f"not a finite number: {text!r}")
+    return value
+
+
+def minor_exponent(currency: str) -> int:
+    """Decimal places of a currency's minor unit (2 unless ISO 4217 says otherwise)."""
+    return _MINOR_EXPONENT.get(currency, 2)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Integer minor units (cents, fen...). Finer precision than the unit is an error."""
+    scaled = amount.scaleb(minor_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise FieldError(
+            RejectReason.INVALID_DECIMAL,
+            f"{amount} has more decimals than {currency} allows ({minor_exponent(currency)})",
+        )
+    return int(scaled)
+
+
+def from_minor_units(minor: int, currency: str) -> Decimal:
+    """The exact decimal amount of ``minor`` units.
+
+    Examples
+    --------
+    >>> from_minor_units(123450, "CNY")
+    Decimal('1234.50')
+    """
+    return Decimal(minor).scaleb(-minor_exponent(currency))
+
+
+def parse_currency(raw: str) -> str:
+    """An ISO 4217 code; ``rmb`` and ``人民币`` are read as CNY."""
+    text = clean(raw)
+    if text is None:
+        raise FieldError(RejectReason.MISSING_REQUIRED, "empty currency")
+    code = {"RMB": "CNY", "人民币": "CNY", "美元": "USD", "港币": "HKD", "欧元": "EUR"}.get(
+        text.upper(), text.upper()
+    )
+    if code not in ISO_CURRENCIES:
+        raise FieldError(RejectReason.INVALID_CURRENCY, f"not an ISO 4217 currency: {text!r}")
+    return code
+
+
+def parse_date(raw: str) -> date:
+    """A calendar date in YYYY-MM-DD (or YYYY/MM/DD, YYYYMMDD, YYYY.MM.DD)."""
+    text = clean(raw)
+    if text is None:
+        raise FieldError(RejectReason.MISSING_REQUIRED, "empty date")
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise FieldError(RejectReason.INVALID_DATE, f"not a date (YYYY-MM-DD): {text!r}")
+
+
+def parse_bool(raw: str) -> bool:
+    """true/false, 1/0, yes/no, y/n, 是/否."""
+    text = clean(raw)
+    if text is None:
+        raise FieldError(RejectReason.MISSING_REQUIRED, "empty boolean")
+    lowered = text.casefold()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise FieldError(RejectReason.INVALID_BOOL, f"not a boolean: {text!r}")
+
+
+def parse_percent(raw: str) -> Decimal:
+    """A share in percent, in (0, 100]."""
+    value = parse_decimal(raw)
+    if not Decimal(0) < value <= Decimal(100):
+        raise FieldError(RejectReason.OUT_OF_RANGE, f"share_pct must be in (0, 100], is {value}")
+    return value

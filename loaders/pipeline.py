@@ -1,0 +1,331 @@
+"""``corpgraph load``: validate a folder of bank files and load it into Neo4j.
+
+Valid rows load; rejected rows go to the rejects file with file, row, field and
+reason. A load is idempotent (MERGE on business keys, flows recomputed from the
+ledger) and resumable (run it again after a kill and it completes with nothing
+duplicated).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, LiteralString, Protocol
+
+from corpgraph.errors import InputValidationError
+from graph.branches import BranchTree
+from graph.database import Database
+from graph.settings import Settings
+
+from .contract import CONTRACT, LOAD_ORDER, FileSpec
+from .flows import FlowLedger, TransactionsResult
+from .names import name_key
+from .reading import InputFile, find_input_files, iter_rows, read_header
+from .resolution import CompanyIndex, Resolution
+from .validation import (
+    FileResult,
+    Record,
+    Reject,
+    check_references,
+    check_share_totals,
+    missing_columns,
+    validate_rows,
+)
+from .writers import (
+    STATEMENTS,
+    UPSERT_COUNTERPARTIES,
+    UPSERT_FLOWS,
+    counterparty_rows,
+    statement_rows,
+)
+
+logger = logging.getLogger(__name__)
+
+INSTANCE_ID: Final[LiteralString] = (
+    "MERGE (m:CorpgraphMeta {key: 'instance'}) "
+    "ON CREATE SET m.instance_id = randomUUID() RETURN m.instance_id AS instance_id"
+)
+EXISTING_IDS: Final[dict[str, LiteralString]] = {
+    "branches.branch_id": "MATCH (n:Branch) RETURN n.branch_id AS id",
+    "relationship_managers.rm_id": "MATCH (n:RelationshipManager) RETURN n.rm_id AS id",
+    "companies.company_id": "MATCH (n:Company) RETURN n.company_id AS id",
+    "persons.person_id": "MATCH (n:Person) RETURN n.person_id AS id",
+    "products.product_code": "MATCH (n:Product) RETURN n.product_code AS id",
+}
+EXISTING_BRANCH_PARENTS: Final[LiteralString] = (
+    "MATCH (b:Branch) RETURN b.branch_id AS id, b.parent_branch_id AS parent"
+)
+EXISTING_COMPANIES: Final[LiteralString] = (
+    "MATCH (c:Company) RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, "
+    "c.source AS source"
+)
+REJECT_COLUMNS: Final = ("file", "row", "field", "reason", "message")
+
+
+class Progress(Protocol):
+    """Where a load reports progress: one task per step, advanced by rows."""
+
+    def task(self, label: str, total: int | None) -> Callable[[int], None]: ...
+
+
+class NoProgress:
+    """Progress that goes nowhere (library use, tests)."""
+
+    def task(self, label: str, total: int | None) -> Callable[[int], None]:
+        return lambda _n: None
+
+
+@dataclass
+class FileSummary:
+    """Counts for one input file."""
+
+    file: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    identical_duplicates: int = 0
+    already_loaded: int = 0
+
+
+@dataclass
+class LoadReport:
+    """Everything a load did."""
+
+    directory: Path
+    files: list[FileSummary] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    rejects_path: Path | None = None
+    resolutions_path: Path | None = None
+    resolution_methods: Counter[str] = field(default_factory=Counter)
+    created_counterparties: int = 0
+    flows_written: int = 0
+    ledger_path: Path | None = None
+
+    def summary(self, name: str) -> FileSummary | None:
+        return next((f for f in self.files if f.file == name), None)
+
+
+def graph_instance_id(db: Database) -> str:
+    """A random id stored in the graph; a wiped graph gets a new one (and a new ledger)."""
+    rows = db.write_returning(INSTANCE_ID)
+    return str(rows[0]["instance_id"])
+
+
+def _existing_ids(db: Database, reference: str) -> set[str]:
+    return {str(r["id"]) for r in db.read(EXISTING_IDS[reference])}
+
+
+def _check_headers(files: dict[str, InputFile]) -> None:
+    for name, source in files.items():
+        missing = missing_columns(CONTRACT[name], read_header(source))
+        if missing:
+            raise InputValidationError(
+                f"{source.path.name} lacks required columns: {', '.join(missing)}",
+                details={"file": source.path.name, "missing_columns": missing},
+            )
+
+
+def _validate_file(
+    spec: FileSpec, source: InputFile, known: dict[str, set[str]], db: Database
+) -> FileResult:
+    result = validate_rows(spec, iter_rows(source))
+    if spec.name == "branches":
+        # Parents may come later in the same file, or from an earlier load.
+        own = {r["branch_id"] for r in result.records}
+        known["branches.branch_id"] = known.get("branches.branch_id", set()) | own
+        parents = {str(r["id"]): r["parent"] for r in db.read(EXISTING_BRANCH_PARENTS)}
+        check_references(result, spec, known)
+        parents.update({r["branch_id"]: r["parent_branch_id"] for r in result.records})
+        BranchTree.from_parents(parents)  # a cycle is fatal: the tree would be meaningless
+        known["branches.branch_id"] = set(parents)
+        return result
+    check_references(result, spec, known)
+    if spec.name == "shareholdings":
+        check_share_totals(result)
+    for column in spec.key[:1]:
+        reference = f"{spec.name}.{column}"
+        if reference in EXISTING_IDS:
+            known[reference] = known.get(reference, set()) | {r[column] for r in result.records}
+    return result
+
+
+def _write_records(db: Database, name: str, records: Sequence[Record], progress: Progress) -> None:
+    for statement in STATEMENTS[name]:
+        rows = list(statement_rows(statement, records))
+        if not rows:
+            continue
+        advance = progress.task(f"writing {name}", len(rows))
+        db.write_rows(statement.query, rows, on_batch=advance)
+
+
+def _company_index(db: Database, companies: Iterable[Record]) -> CompanyIndex:
+    """Companies from this load and the graph; counterparties made from payments
+    yield to a registered company of the same normalised name."""
+    index = CompanyIndex()
+    registered: dict[str, tuple[str, str | None]] = {}
+    counterparties: list[tuple[str, str, str | None]] = []
+    for row in db.read(EXISTING_COMPANIES):
+        if row["source"] == "transactions":
+            counterparties.append((str(row["id"]), str(row["name"]), row["uscc"]))
+        else:
+            registered[str(row["id"])] = (str(row["name"]), row["uscc"])
+    for record in companies:
+        registered[record["company_id"]] = (record["name"], record["uscc"])
+    for company_id, (name, uscc) in registered.items():
+        index.add(company_id, name, uscc)
+    for company_id, name, uscc in counterparties:
+        if company_id not in registered and not index.by_key.get(name_key(name)):
+            index.add(company_id, name, uscc)
+    return index
+
+
+def _load_transactions(
+    db: Database,
+    source: InputFile,
+    settings: Settings,
+    companies: Sequence[Record],
+    known_companies: set[str],
+    report: LoadReport,
+    progress: Progress,
+) -> TransactionsResult:
+    ledger_path = settings.home.expanduser() / "ledgers" / f"{graph_instance_id(db)}.duckdb"
+    report.ledger_path = ledger_path
+    index = _company_index(db, companies)
+    with FlowLedger(ledger_path) as ledger:
+        staged = ledger.stage(
+            source, index, known_companies | _existing_ids(db, "companies.company_id")
+        )
+        created = staged.created_companies
+        if created:
+            advance = progress.task("creating counterparties", len(created))
+            db.write_rows(UPSERT_COUNTERPARTIES, counterparty_rows(created), on_batch=advance)
+        advance = progress.task("writing monthly flows", staged.flow_keys)
+        for batch in ledger.flows(batch_size=db.write_batch_size):
+            db.write_rows(UPSERT_FLOWS, batch, on_batch=advance)
+            report.flows_written += len(batch)
+    return staged
+
+
+def _write_rejects(path: Path, rejects: Sequence[Reject]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # UTF-8 with BOM so that Excel shows the Chinese messages correctly.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REJECT_COLUMNS)
+        for r in sorted(rejects, key=lambda r: (LOAD_ORDER.index(r.file), r.row)):
+            writer.writerow([r.file, r.row, r.field, r.reason.value, r.message])
+
+
+def _write_resolutions(path: Path, resolutions: Sequence[Resolution]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "uscc", "company_id", "method", "candidates", "note"])
+        for r in sorted(resolutions, key=lambda r: (r.method, r.name)):
+            writer.writerow(
+                [r.name, r.uscc or "", r.company_id or "", r.method, " ".join(r.candidates), r.note]
+            )
+
+
+def load_directory(
+    db: Database,
+    directory: Path,
+    settings: Settings,
+    *,
+    rejects_path: Path,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Validate and load every contract file found in ``directory``.
+
+    Raises
+    ------
+    InputValidationError
+        Fatal input problems: no ``companies`` file, an unreadable file, a file
+        missing required columns, or a cyclic branch tree. Nothing is written then.
+    DatabaseUnavailableError
+        Neo4j is down.
+    """
+    sink = progress or NoProgress()
+    files = find_input_files(directory, LOAD_ORDER, encoding)
+    if "companies" not in files:
+        raise InputValidationError(
+            f"{directory} has no companies.csv or companies.parquet; it is required"
+        )
+    _check_headers(files)
+    report = LoadReport(directory=directory)
+    known: dict[str, set[str]] = {ref: _existing_ids(db, ref) for ref in EXISTING_IDS}
+    results: dict[str, FileResult] = {}
+    for name in LOAD_ORDER:
+        if name == "transactions" or name not in files:
+            continue
+        sink.task(f"validating {name}", None)
+        results[name] = _validate_file(CONTRACT[name], files[name], known, db)
+    for name, result in results.items():
+        _write_records(db, name, result.records, sink)
+        report.files.append(
+            FileSummary(
+                name,
+                read=result.read,
+                loaded=len(result.records),
+                rejected=len(result.rejects),
+                identical_duplicates=result.identical_duplicates,
+            )
+        )
+        report.rejects.extend(result.rejects)
+    resolutions: list[Resolution] = []
+    if "transactions" in files:
+        companies = results["companies"].records
+        staged = _load_transactions(
+            db,
+            files["transactions"],
+            settings,
+            companies,
+            known["companies.company_id"],
+            report,
+            sink,
+        )
+        resolutions = staged.resolutions
+        report.files.append(
+            FileSummary(
+                "transactions",
+                read=staged.read,
+                loaded=staged.new,
+                rejected=len(staged.rejects),
+                identical_duplicates=staged.identical_duplicates,
+                already_loaded=staged.already_loaded,
+            )
+        )
+        report.rejects.extend(staged.rejects)
+        report.created_counterparties = len(staged.created_companies)
+        report.resolution_methods = Counter(r.method for r in resolutions)
+    _write_rejects(rejects_path, report.rejects)
+    report.rejects_path = rejects_path
+    if resolutions:
+        report.resolutions_path = rejects_path.with_name(rejects_path.stem + ".resolutions.csv")
+        _write_resolutions(report.resolutions_path, resolutions)
+    logger.info(
+        "loaded %s: %d rejects, %d flows written",
+        directory.name,
+        len(report.rejects),
+        report.flows_written,
+    )
+    return report
+
+
+def report_rows(report: LoadReport) -> list[dict[str, Any]]:
+    """The summary table as plain rows (for the CLI and for JSON output)."""
+    return [
+        {
+            "file": f.file,
+            "read": f.read,
+            "loaded": f.loaded,
+            "rejected": f.rejected,
+            "duplicates": f.identical_duplicates,
+            "already_loaded": f.already_loaded,
+        }
+        for f in report.files
+    ]

@@ -1,0 +1,108 @@
+"""Counterparty entity resolution: a payment side known only by name becomes a company.
+
+Order of evidence:
+
+1. a valid USCC that a known company carries;
+2. the normalised name (:func:`loaders.names.name_key`) of exactly one known company;
+3. otherwise a new non-customer company with the stable id
+   :func:`loaders.names.counterparty_id` of that normalised name.
+
+A name that matches several known companies is *ambiguous*: it is reported with
+its candidates and never merged. An invalid USCC on a side is ignored (the
+payment is still real) and the side resolves by name; the resolution says so.
+
+Examples
+--------
+>>> index = CompanyIndex.build(
+...     [("C1", "某某（北京）有限公司", None), ("C2", "某某（上海）有限公司", None)]
+... )
+>>> index.resolve("某某(北京)", None).company_id, index.resolve("某某(北京)", None).method
+('C1', 'name')
+>>> index.resolve("新公司有限公司", None).method
+'created'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .names import counterparty_id, name_key
+from .uscc import validate_uscc
+
+Method = Literal["uscc", "name", "created", "ambiguous"]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How one (name, USCC) side was resolved."""
+
+    name: str
+    uscc: str | None
+    company_id: str | None
+    method: Method
+    name_key: str
+    candidates: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass
+class CompanyIndex:
+    """Known companies by USCC and by normalised name."""
+
+    by_uscc: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_key: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def build(cls, companies: Iterable[tuple[str, str, str | None]]) -> CompanyIndex:
+        """Index ``(company_id, name, uscc)`` triples."""
+        index = cls()
+        for company_id, name, uscc in companies:
+            index.add(company_id, name, uscc)
+        return index
+
+    def add(self, company_id: str, name: str, uscc: str | None) -> None:
+        self.by_key[name_key(name)].add(company_id)
+        if uscc:
+            self.by_uscc[uscc].add(company_id)
+
+    def resolve(self, name: str, uscc: str | None) -> Resolution:
+        """Resolve one side; see the module docstring for the order."""
+        key = name_key(name)
+        note = ""
+        if uscc:
+            check = validate_uscc(uscc)
+            if check.valid:
+                matches = self.by_uscc.get(check.code, set())
+                if len(matches) == 1:
+                    return Resolution(name, check.code, next(iter(matches)), "uscc", key)
+                if len(matches) > 1:
+                    return Resolution(
+                        name,
+                        check.code,
+                        None,
+                        "ambiguous",
+                        key,
+                        tuple(sorted(matches)),
+                        "several companies carry this USCC",
+                    )
+                uscc = check.code
+            else:
+                note = f"invalid USCC ignored ({check.reason})"
+                uscc = None
+        matches = self.by_key.get(key, set())
+        if len(matches) == 1:
+            return Resolution(name, uscc, next(iter(matches)), "name", key, note=note)
+        if len(matches) > 1:
+            return Resolution(
+                name,
+                uscc,
+                None,
+                "ambiguous",
+                key,
+                tuple(sorted(matches)),
+                note or "the normalised name matches several companies",
+            )
+        return Resolution(name, uscc, counterparty_id(key), "created", key, note=note)

@@ -1,0 +1,249 @@
+"""Row and file validation against the contract.
+
+Validation runs file by file in :data:`~loaders.contract.LOAD_ORDER`, so a row
+that refers to a rejected row is itself rejected (``unknown_reference``) and
+nothing dangling is ever written. One row gets at most one reject: its first
+failure.
+
+Examples
+--------
+>>> from loaders.contract import CONTRACT
+>>> rows = [(2, {"product_code": "P1", "name": "存款", "category": "deposit"}),
+...         (3, {"product_code": "", "name": "x", "category": "y"})]
+>>> result = validate_rows(CONTRACT["products"], rows)
+>>> [r["product_code"] for r in result.records], [(r.row, r.reason.value) for r in result.rejects]
+(['P1'], [(3, 'missing_required')])
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+from .contract import SHARE_SUM_TOLERANCE_PCT, Column, FileSpec, Kind, RejectReason
+from .parsing import (
+    FieldError,
+    clean,
+    parse_bool,
+    parse_currency,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_percent,
+)
+from .uscc import validate_uscc
+
+Record = dict[str, Any]
+LINE: Final = "_line"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected row: where, which field, why."""
+
+    file: str
+    row: int
+    field: str
+    reason: RejectReason
+    message: str
+
+
+@dataclass
+class FileResult:
+    """Valid records (each with its ``_line``) and rejects of one file."""
+
+    file: str
+    records: list[Record] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    read: int = 0
+    identical_duplicates: int = 0
+
+
+def parse_field(column: Column, raw: str | None) -> Any:
+    """Parse one field; ``None`` for an empty optional field."""
+    text = clean(raw)
+    if text is None:
+        if column.required:
+            raise FieldError(RejectReason.MISSING_REQUIRED, f"{column.name} is required")
+        return None
+    match column.kind:
+        case Kind.ID:
+            return parse_id(text)
+        case Kind.TEXT:
+            return text
+        case Kind.BOOL:
+            return parse_bool(text)
+        case Kind.DECIMAL:
+            value = parse_decimal(text)
+            if value < 0:
+                raise FieldError(RejectReason.OUT_OF_RANGE, f"{column.name} must not be negative")
+            return value
+        case Kind.PERCENT:
+            return parse_percent(text)
+        case Kind.DATE:
+            return parse_date(text)
+        case Kind.CURRENCY:
+            return parse_currency(text)
+        case Kind.USCC:
+            check = validate_uscc(text)
+            if not check.valid:
+                raise FieldError(RejectReason.INVALID_USCC, f"invalid USCC: {check.reason}")
+            return check.code
+        case Kind.ENUM:
+            lowered = text.casefold()
+            if lowered not in column.choices:
+                raise FieldError(
+                    RejectReason.INVALID_ENUM,
+                    f"{column.name} must be one of {', '.join(column.choices)}",
+                )
+            return lowered
+    raise AssertionError(f"unhandled kind {column.kind}")  # pragma: no cover
+
+
+def missing_columns(spec: FileSpec, header: Iterable[str]) -> list[str]:
+    """Required columns absent from a header."""
+    present = set(header)
+    return [c.name for c in spec.columns if c.required and c.name not in present]
+
+
+def validate_rows(spec: FileSpec, rows: Iterable[tuple[int, Mapping[str, str]]]) -> FileResult:
+    """Parse every row of one file and reject duplicates of its key.
+
+    An exact repeat of a row is counted as an identical duplicate, not rejected;
+    a repeat of a key with other values is rejected as ``duplicate_key``.
+    """
+    result = FileResult(spec.name)
+    seen: dict[tuple[Any, ...], Record] = {}
+    for line, values in rows:
+        result.read += 1
+        record: Record = {LINE: line}
+        try:
+            for column in spec.columns:
+                try:
+                    record[column.name] = parse_field(column, values.get(column.name))
+                except FieldError as error:
+                    result.rejects.append(
+                        Reject(spec.name, line, column.name, error.reason, error.message)
+                    )
+                    raise
+        except FieldError:
+            continue
+        problem = _row_rule(spec.name, record)
+        if problem is not None:
+            result.rejects.append(Reject(spec.name, line, *problem))
+            continue
+        key = tuple(record[k] for k in spec.key)
+        previous = seen.get(key)
+        if previous is not None:
+            if _same_values(previous, record):
+                result.identical_duplicates += 1
+            else:
+                result.rejects.append(
+                    Reject(
+                        spec.name,
+                        line,
+                        ",".join(spec.key),
+                        RejectReason.DUPLICATE_KEY,
+                        f"key {'/'.join(map(str, key))} repeats line {previous[LINE]} "
+                        "with other values",
+                    )
+                )
+            continue
+        seen[key] = record
+        result.records.append(record)
+    return result
+
+
+def _same_values(a: Record, b: Record) -> bool:
+    return {k: v for k, v in a.items() if k != LINE} == {k: v for k, v in b.items() if k != LINE}
+
+
+_SELF_PAIRS: Final = {
+    "shareholdings": ("owner_id", "company_id"),
+    "control_links": ("controller_id", "company_id"),
+    "supply_links": ("supplier_id", "buyer_id"),
+    "guarantees": ("guarantor_id", "borrower_id"),
+}
+
+
+def _row_rule(file: str, record: Record) -> tuple[str, RejectReason, str] | None:
+    """Rules that look at several fields of one row."""
+    pair = _SELF_PAIRS.get(file)
+    if pair is not None and record[pair[0]] == record[pair[1]]:
+        return pair[0], RejectReason.SELF_REFERENCE, f"{pair[0]} equals {pair[1]}"
+    if file == "supply_links" and record["annual_amount"] is not None and not record["currency"]:
+        return "currency", RejectReason.MISSING_REQUIRED, "currency is required with an amount"
+    if (
+        file == "guarantees"
+        and record["end_date"] is not None
+        and record["end_date"] < record["start_date"]
+    ):
+        return "end_date", RejectReason.OUT_OF_RANGE, "end_date is before start_date"
+    return None
+
+
+#: Polymorphic references: (file, id column, type column) → file by type.
+_TYPED_REFERENCES: Final = {
+    ("shareholdings", "owner_id", "owner_type"),
+    ("control_links", "controller_id", "controller_type"),
+}
+_TYPE_TARGET: Final = {"company": "companies.company_id", "person": "persons.person_id"}
+
+
+def check_references(result: FileResult, spec: FileSpec, known: Mapping[str, set[str]]) -> None:
+    """Reject records whose references are not in ``known`` ("file.column" → ids)."""
+    kept: list[Record] = []
+    typed = {(c, t) for f, c, t in _TYPED_REFERENCES if f == spec.name}
+    for record in result.records:
+        problem: tuple[str, str] | None = None
+        for column in spec.columns:
+            value = record.get(column.name)
+            if value is None or column.references is None:
+                continue
+            if column.references not in known or value not in known[column.references]:
+                problem = (column.name, f"{column.name} {value} not found in {column.references}")
+                break
+        for id_column, type_column in typed:
+            target = _TYPE_TARGET[record[type_column]]
+            if problem is None and record[id_column] not in known.get(target, set()):
+                problem = (id_column, f"{id_column} {record[id_column]} not found in {target}")
+        if problem is not None:
+            result.rejects.append(
+                Reject(
+                    spec.name, record[LINE], problem[0], RejectReason.UNKNOWN_REFERENCE, problem[1]
+                )
+            )
+        else:
+            kept.append(record)
+    result.records = kept
+
+
+def check_share_totals(result: FileResult) -> None:
+    """Reject shareholdings that push one company's direct shares past 100%.
+
+    Rows count in file order; the row that crosses ``100 + tolerance`` and every
+    later row that would still exceed it are rejected.
+    """
+    limit = Decimal(100) + Decimal(SHARE_SUM_TOLERANCE_PCT)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    kept: list[Record] = []
+    for record in result.records:
+        company = record["company_id"]
+        new_total = totals[company] + record["share_pct"]
+        if new_total > limit:
+            result.rejects.append(
+                Reject(
+                    "shareholdings",
+                    record[LINE],
+                    "share_pct",
+                    RejectReason.SHARE_TOTAL_EXCEEDED,
+                    f"shares of {company} would total {new_total}% (limit 100%)",
+                )
+            )
+            continue
+        totals[company] = new_total
+        kept.append(record)
+    result.records = kept

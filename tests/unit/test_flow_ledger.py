@@ -1,0 +1,152 @@
+"""The transactions pipeline in DuckDB: validation, resolution, ledger, monthly flows.
+
+Local files and an embedded DuckDB only; no Neo4j.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loaders.contract import CONTRACT, RejectReason
+from loaders.flows import FlowLedger
+from loaders.names import counterparty_id, name_key
+from loaders.reading import InputFile, detect_encoding
+from loaders.resolution import CompanyIndex
+
+COLUMNS = CONTRACT["transactions"].column_names
+KNOWN = {"C1", "C2", "C3", "D1", "D2"}
+
+
+def index() -> CompanyIndex:
+    return CompanyIndex.build(
+        [
+            ("C1", "甲科技（北京）有限公司", "91350100M000100Y43"),
+            ("C2", "乙贸易有限公司", None),
+            ("C3", "丙物流有限公司", None),
+            ("D1", "重名实业有限公司", None),
+            ("D2", "重名实业股份有限公司", None),
+        ]
+    )
+
+
+def write(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> InputFile:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in COLUMNS})
+    return InputFile("transactions", path, "csv", detect_encoding(path))
+
+
+def txn(txn_id: str, day: str, amount: str, **sides: str) -> dict[str, str]:
+    return {"txn_id": txn_id, "date": day, "amount": amount, "currency": "CNY", **sides}
+
+
+JANUARY = [
+    txn("T1", "2025-01-03", "1,000.50", payer_id="C1", payee_id="C2"),  # line 2
+    txn("T2", "2025-01-20", "2.5E2", payer_id="C1", payee_id="C2"),  # line 3
+    txn("T3", "2025-01-21", "300", payer_id="C1", payee_name="乙贸易 有限公司"),  # 4: by name
+    txn("T4", "2025-01-22", "400", payer_id="C1", payee_name="甲科技(北京)"),  # 5: self
+    txn("T5", "2025-01-23", "50", payer_id="C2", payee_name="丁新公司有限公司"),  # 6: created
+    txn("T6", "2025-13-01", "50", payer_id="C2", payee_id="C3"),  # 7: bad date
+    txn("T7", "2025-01-05", "-5", payer_id="C2", payee_id="C3"),  # 8: negative
+    txn("T8", "2025-01-05", "5", payer_id="C9", payee_id="C3"),  # 9: unknown payer
+    txn("T9", "2025-01-05", "5", payer_id="C2", payee_name="重名实业"),  # 10: ambiguous
+    {**txn("T10", "2025-01-05", "5", payer_id="C2", payee_id="C3"), "currency": "XYZ"},  # 11
+    txn("T1", "2025-01-03", "1,000.50", payer_id="C1", payee_id="C2"),  # 12: identical repeat
+    txn("T2", "2025-01-20", "999", payer_id="C1", payee_id="C2"),  # 13: conflicting repeat
+    txn("T11", "2025-01-06", "0.001", payer_id="C2", payee_id="C3"),  # 14: sub-fen
+    txn("", "2025-01-06", "1", payer_id="C2", payee_id="C3"),  # 15: no id
+    txn("T12", "2025-01-07", "10", payee_id="C3"),  # 16: no payer at all
+    txn(
+        "T13", "2025-01-08", "70", payer_name="某某", payer_uscc="91350100M000100Y43", payee_id="C3"
+    ),  # 17: by USCC → C1
+]
+
+
+def flows(ledger: FlowLedger) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(f["payer"], f["payee"], f["month"]): f for batch in ledger.flows() for f in batch}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_stage_validates_resolves_and_aggregates(tmp_path: Path, encoding: str) -> None:
+    source = write(tmp_path / "transactions.csv", JANUARY, encoding)
+    with FlowLedger(tmp_path / "ledger.duckdb") as ledger:
+        result = ledger.stage(source, index(), KNOWN)
+        assert result.read == 16
+        rejects = {(r.row, r.reason) for r in result.rejects}
+        assert rejects == {
+            (5, RejectReason.SELF_REFERENCE),
+            (7, RejectReason.INVALID_DATE),
+            (8, RejectReason.OUT_OF_RANGE),
+            (9, RejectReason.UNKNOWN_REFERENCE),
+            (10, RejectReason.AMBIGUOUS_COUNTERPARTY),
+            (11, RejectReason.INVALID_CURRENCY),
+            (13, RejectReason.DUPLICATE_KEY),
+            (14, RejectReason.INVALID_DECIMAL),
+            (15, RejectReason.MISSING_REQUIRED),
+            (16, RejectReason.MISSING_REQUIRED),
+        }
+        assert result.identical_duplicates == 1
+        assert result.new == 5  # T1, T2, T3, T5, T13
+        created = counterparty_id(name_key("丁新公司"))
+        assert [r.company_id for r in result.created_companies] == [created]
+        got = flows(ledger)
+        assert got[("C1", "C2", "2025-01")]["amount_minor"] == 100_050 + 25_000 + 30_000
+        assert got[("C1", "C2", "2025-01")]["txn_count"] == 3
+        assert got[("C1", "C2", "2025-01")]["first_date"] == "2025-01-03"
+        assert got[("C1", "C2", "2025-01")]["last_date"] == "2025-01-21"
+        assert got[("C2", created, "2025-01")]["amount_minor"] == 5_000
+        assert got[("C1", "C3", "2025-01")]["amount_minor"] == 7_000
+
+
+def test_restaging_counts_nothing_twice_and_months_add_up(tmp_path: Path) -> None:
+    ledger_path = tmp_path / "ledger.duckdb"
+    january = write(tmp_path / "jan.csv", JANUARY)
+    with FlowLedger(ledger_path) as ledger:
+        ledger.stage(january, index(), KNOWN)
+        first = flows(ledger)
+    with FlowLedger(ledger_path) as ledger:
+        again = ledger.stage(january, index(), KNOWN)
+        assert again.new == 0
+        assert again.already_loaded == 5
+        assert flows(ledger) == first
+    february = write(
+        tmp_path / "feb.csv",
+        [
+            txn("F1", "2025-02-02", "10", payer_id="C1", payee_id="C2"),
+            txn("T1", "2025-01-03", "1,000.50", payer_id="C1", payee_id="C2"),  # seen before
+        ],
+    )
+    with FlowLedger(ledger_path) as ledger:
+        result = ledger.stage(february, index(), KNOWN)
+        assert (result.new, result.already_loaded) == (1, 1)
+        got = flows(ledger)
+        assert got[("C1", "C2", "2025-02")]["amount_minor"] == 1_000
+        assert got[("C1", "C2", "2025-01")]["amount_minor"] == 155_050  # unchanged
+        assert ledger.ledger_size() == 6
+
+
+def test_a_loaded_txn_id_with_new_values_is_rejected(tmp_path: Path) -> None:
+    ledger_path = tmp_path / "ledger.duckdb"
+    with FlowLedger(ledger_path) as ledger:
+        ledger.stage(write(tmp_path / "a.csv", JANUARY[:1]), index(), KNOWN)
+    changed = [txn("T1", "2025-01-03", "2000", payer_id="C1", payee_id="C2")]
+    with FlowLedger(ledger_path) as ledger:
+        result = ledger.stage(write(tmp_path / "b.csv", changed), index(), KNOWN)
+        assert [(r.row, r.reason) for r in result.rejects] == [(2, RejectReason.DUPLICATE_KEY)]
+        assert result.new == 0
+        assert flows(ledger) == {}
+
+
+def test_missing_required_column_is_fatal(tmp_path: Path) -> None:
+    from corpgraph.errors import InputValidationError
+
+    path = tmp_path / "transactions.csv"
+    path.write_text("txn_id,date,currency\nT1,2025-01-01,CNY\n", encoding="utf-8")
+    with FlowLedger(tmp_path / "l.duckdb") as ledger, pytest.raises(InputValidationError):
+        ledger.stage(InputFile("transactions", path, "csv", "utf-8"), index(), KNOWN)
