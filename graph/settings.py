@@ -112,9 +112,6 @@ class Settings(BaseSettings):
     # --- API -----------------------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Interface `corpgraph serve` binds.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port `corpgraph serve` binds.")
-    ready_timeout_s: float = Field(
-        default=3.0, gt=0, description="Budget of one /api/v1/ready probe of Neo4j."
-    )
 
     log_level: LogLevel = Field(default="INFO", description="Log level of CLI and API.")
 
