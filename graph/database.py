@@ -142,9 +142,10 @@ def create_driver(connection: ConnectionInfo, settings: Settings) -> Driver:
         connection_acquisition_timeout=settings.neo4j_connection_timeout_s * 2,
         max_transaction_retry_time=settings.neo4j_max_retry_time_s,
         user_agent="corpgraph",
-        # Keep a query's notifications (deprecations, cartesian products...) at WARNING
-        # only; INFORMATION notifications are noise in logs.
+        # Keep deprecations and performance warnings; "property key does not exist"
+        # (UNRECOGNIZED) is normal for optional properties and only noise.
         notifications_min_severity="WARNING",
+        notifications_disabled_classifications=["UNRECOGNIZED"],
     )
 
 

@@ -223,6 +223,7 @@ class LocalNeo4j:
             self.settings.local_neo4j_pagecache,
         ]
         log = self.log_file.open("ab")
+        log_offset = log.tell()
         started_at = time.time()
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             command,
@@ -237,7 +238,7 @@ class LocalNeo4j:
         state = LocalServerState(process.pid, port, str(data_path), uri, started_at)
         self._write_state(state)
         try:
-            self._wait_until_ready(process, uri, password)
+            self._wait_until_ready(process, uri, password, log_offset)
         except BaseException:
             self._terminate(process.pid, process)
             self.state_file.unlink(missing_ok=True)
@@ -245,8 +246,16 @@ class LocalNeo4j:
         logger.info("local Neo4j ready at %s (pid %d)", uri, process.pid)
         return state
 
-    def _wait_until_ready(self, process: subprocess.Popen[bytes], uri: str, password: str) -> None:
+    def _wait_until_ready(
+        self, process: subprocess.Popen[bytes], uri: str, password: str, log_offset: int
+    ) -> None:
+        """Wait for the launcher's READY line, then for a Bolt query to answer.
+
+        Bolt may accept connections a moment before the launcher has set the
+        password, so an authentication failure only counts after READY.
+        """
         deadline = time.monotonic() + self.settings.local_neo4j_start_timeout_s
+        ready_line = False
         driver = GraphDatabase.driver(uri, auth=(LOCAL_USER, password), connection_timeout=2.0)
         try:
             while time.monotonic() < deadline:
@@ -255,11 +264,17 @@ class LocalNeo4j:
                         f"the local Neo4j exited with code {process.returncode} while starting",
                         details={"log_tail": self.log_tail()},
                     )
+                ready_line = ready_line or self._log_has_ready(log_offset)
+                if not ready_line:
+                    time.sleep(0.25)
+                    continue
                 try:
-                    driver.execute_query("RETURN 1")
+                    # An auto-commit query is not retried by the driver: we poll ourselves.
+                    with driver.session() as session:
+                        session.run("RETURN 1").consume()
                     return
                 except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired):
-                    time.sleep(0.5)
+                    time.sleep(0.25)
                 except neo4j_errors.AuthError as error:
                     raise LocalServerError(
                         "the local Neo4j refused the local password; delete "
@@ -272,6 +287,14 @@ class LocalNeo4j:
             f"{self.settings.local_neo4j_start_timeout_s:.0f}s",
             details={"log_tail": self.log_tail()},
         )
+
+    def _log_has_ready(self, offset: int) -> bool:
+        try:
+            with self.log_file.open("rb") as handle:
+                handle.seek(offset)
+                return READY_MARKER.encode() in handle.read()
+        except FileNotFoundError:
+            return False
 
     def _terminate(self, pid: int, process: subprocess.Popen[bytes] | None = None) -> None:
         try:
@@ -353,7 +376,12 @@ def resolve_connection(settings: Settings) -> ConnectionInfo:
 
 
 def ensure_local_server(settings: Settings) -> LocalServerState | None:
-    """Start the local server if no external Neo4j is configured and none runs."""
+    """Start the local server if no external Neo4j is configured and none runs.
+
+    A running local server is used as it is, whatever port and folder it was
+    started with (``neo4j start --port P --data-dir D``).
+    """
     if not settings.uses_local_server:
         return None
-    return LocalNeo4j(settings).start()
+    local = LocalNeo4j(settings)
+    return local.read_state() or local.start()

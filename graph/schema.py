@@ -189,7 +189,7 @@ LIST_CONSTRAINTS: Final[LiteralString] = "SHOW CONSTRAINTS YIELD name RETURN nam
 LIST_INDEXES: Final[LiteralString] = "SHOW INDEXES YIELD name, state RETURN name, state"
 AWAIT_INDEXES: Final[LiteralString] = "CALL db.awaitIndexes(300)"
 WIPE_DATA: Final[LiteralString] = (
-    "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 )
 
 

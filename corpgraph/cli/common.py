@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,8 +13,9 @@ from graph.database import Database, create_driver
 from graph.local_server import ensure_local_server, resolve_connection
 from graph.settings import Settings, get_settings
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (scripts, tests) gets wide tables instead of Rich's 80-column default.
+console = Console() if sys.stdout.isatty() else Console(width=200)
+err_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
 
 
 def settings() -> Settings:

@@ -7,6 +7,7 @@ running, the session starts it here and stops it at the end).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -66,6 +67,18 @@ def clean_db(database: Database) -> Database:
     """The shared database, emptied (schema kept) before the test."""
     schema.wipe(database)
     return database
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_cypher(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test whose Cypher makes Neo4j report a deprecation or a warning."""
+    yield
+    notices = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "neo4j.notifications" and r.levelno >= logging.WARNING
+    ]
+    assert not notices, "Neo4j notifications:\n" + "\n".join(notices)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

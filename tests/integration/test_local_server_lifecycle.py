@@ -67,11 +67,12 @@ def test_start_init_status_driver_serve_ready_recovery_stop(tmp_path: Path) -> N
         assert out.stdout.strip() == "测试有限公司"
 
         api_port = free_port()
+        api_log = (tmp_path / "api.log").open("wb")
         api = subprocess.Popen(
             [sys.executable, "-m", "corpgraph", "serve", "--port", str(api_port)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=api_log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{api_port}/api/v1"
         try:
@@ -89,6 +90,7 @@ def test_start_init_status_driver_serve_ready_recovery_stop(tmp_path: Path) -> N
         finally:
             api.send_signal(signal.SIGTERM)
             api.wait(timeout=30)
+            api_log.close()
     finally:
         run_cli("neo4j", "stop", env=env)
 
