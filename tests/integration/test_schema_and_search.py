@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from graphdatascience import GraphDataScience
+
 from graph import schema
-from graph.database import Database
+from graph.database import ConnectionInfo, Database
 
 
 def test_apply_schema_is_idempotent(database: Database) -> None:
@@ -53,3 +55,27 @@ def test_write_rows_batches_and_is_idempotent(clean_db: Database) -> None:
     second = clean_db.write_rows(query, rows, batch_size=5_000)
     assert second.nodes_created == 0
     assert clean_db.read("MATCH (p:Person) RETURN count(p) AS n") == [{"n": 12_345}]
+
+
+def test_gds_is_loaded_in_the_local_server(database: Database, connection: ConnectionInfo) -> None:
+    """The embedded launcher loads GDS 2.13 (the line for Neo4j 5.26)."""
+    version = database.gds_version()
+    assert version is not None
+    assert version.startswith("2.13")
+    gds = GraphDataScience(connection.uri, auth=(connection.user, connection.password))
+    try:
+        assert str(gds.server_version()).startswith("2.13")
+        rows = gds.run_cypher(
+            "CALL gds.graph.project.cypher('probe', "
+            "'UNWIND range(1, 4) AS i RETURN i AS id', "
+            "'UNWIND [[1, 2], [2, 3], [3, 1], [3, 4]] AS e RETURN e[0] AS source, e[1] AS target') "
+            "YIELD nodeCount RETURN nodeCount"
+        )
+        assert int(rows["nodeCount"][0]) == 4
+        components = gds.run_cypher(
+            "CALL gds.wcc.stream('probe') YIELD componentId RETURN count(DISTINCT componentId) AS n"
+        )
+        assert int(components["n"][0]) == 1
+    finally:
+        gds.run_cypher("CALL gds.graph.drop('probe', false) YIELD graphName RETURN graphName")
+        gds.close()
