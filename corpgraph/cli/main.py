@@ -203,6 +203,27 @@ def serve(
 
 # --- data ---------------------------------------------------------------------------------
 @app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Output folder.")],
+    scale: Annotated[str, typer.Option(help="tiny, small, medium or large.")] = "tiny",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    encoding: Annotated[str, typer.Option(help="CSV encoding: utf-8, utf-8-sig, gbk.")] = "utf-8",
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
+    """Write the synthetic bank (contract files plus truth.json) to a folder."""
+    from loaders.synthetic import generate_bank
+
+    with console.status(f"generating the {scale} synthetic bank..."):
+        report = generate_bank(scale, seed, out, encoding=encoding, file_format=file_format)
+    table = Table("file", "rows", "bad rows")
+    for name, rows in report.rows.items():
+        bad = rows - report.valid_rows.get(name, rows)
+        table.add_row(name, f"{rows:,}", str(bad) if bad else "")
+    console.print(table)
+    console.print(f"truth: {report.truth_path} ({report.seconds:.1f}s)")
+
+
+@app.command()
 def load(
     directory: Annotated[Path, typer.Argument(help="Folder with the contract's files.")],
     rejects: Annotated[
