@@ -115,6 +115,27 @@ def graph_instance_id(db: Database) -> str:
     return str(rows[0]["instance_id"])
 
 
+READ_INSTANCE_ID: Final[LiteralString] = (
+    "MATCH (m:CorpgraphMeta {key: 'instance'}) RETURN m.instance_id AS instance_id"
+)
+
+
+def ledger_path(settings: Settings, instance_id: str) -> Path:
+    """Where the flow ledger of one graph instance lives."""
+    return settings.home.expanduser() / "ledgers" / f"{instance_id}.duckdb"
+
+
+def forget_ledger(db: Database, settings: Settings) -> Path | None:
+    """Delete the flow ledger of the graph (call it when the graph is wiped)."""
+    row = db.read_one(READ_INSTANCE_ID)
+    if row is None:
+        return None
+    path = ledger_path(settings, str(row["instance_id"]))
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    return path
+
+
 def _existing_ids(db: Database, reference: str) -> set[str]:
     return {str(r["id"]) for r in db.read(EXISTING_IDS[reference])}
 
@@ -192,10 +213,10 @@ def _load_transactions(
     report: LoadReport,
     progress: Progress,
 ) -> TransactionsResult:
-    ledger_path = settings.home.expanduser() / "ledgers" / f"{graph_instance_id(db)}.duckdb"
-    report.ledger_path = ledger_path
+    path = ledger_path(settings, graph_instance_id(db))
+    report.ledger_path = path
     index = _company_index(db, companies)
-    with FlowLedger(ledger_path) as ledger:
+    with FlowLedger(path) as ledger:
         staged = ledger.stage(
             source, index, known_companies | _existing_ids(db, "companies.company_id")
         )

@@ -14,7 +14,6 @@ from corpgraph import __version__
 from corpgraph.errors import CorpgraphError
 from corpgraph.logging_setup import configure_logging
 from graph import schema
-from graph.branches import Branch, read_branch_tree, upsert_branches
 from graph.local_server import LocalNeo4j
 from graph.users import Role, UserStore
 
@@ -116,11 +115,14 @@ def db_init() -> None:
 def db_wipe(
     yes: Annotated[bool, typer.Option("--yes", help="Really delete all nodes.")] = False,
 ) -> None:
-    """Delete every node and relationship (constraints and indexes stay)."""
+    """Delete every node and relationship (constraints and indexes stay), and the flow ledger."""
+    from loaders.pipeline import forget_ledger
+
     if not yes:
         err_console.print("refusing to wipe without --yes")
         raise typer.Exit(code=2)
     with open_database() as db:
+        forget_ledger(db, settings())
         counters = schema.wipe(db)
     console.print(
         f"deleted {counters.nodes_deleted} nodes and {counters.relationships_deleted} relationships"
@@ -272,31 +274,59 @@ def load(
 
 
 # --- demo ---------------------------------------------------------------------------------
-DEMO_HEAD_OFFICE = Branch("HO", "总行 Head Office", None)
+DEMO_DATASET = "MATCH (m:CorpgraphMeta {key: 'demo'}) RETURN m.dataset AS dataset"
+MARK_DEMO_DATASET = "MERGE (m:CorpgraphMeta {key: 'demo'}) SET m.dataset = $dataset"
+HEAD_OFFICE = "HO"
 
 
 @app.command()
 def demo(
+    scale: Annotated[str, typer.Option(help="Synthetic bank size: tiny, small, medium.")] = "small",
+    seed: Annotated[int, typer.Option(help="Synthetic bank seed.")] = 1,
     port: Annotated[int | None, typer.Option(help="API port (default: settings).")] = None,
 ) -> None:
-    """The main job: start Neo4j if needed, prepare the schema, print an admin key, serve.
+    """The main job: local Neo4j, the synthetic bank generated and loaded, analytics, the API.
 
-    The synthetic bank (generate, load, compute) joins this command as those
-    capabilities land; today it serves the API skeleton on a ready database.
+    The bank is generated once into HOME/demo and loaded once into the graph; a
+    second run reuses both. A fresh head-office admin key is printed each run.
     """
+    from datetime import UTC, datetime
+
+    from loaders.pipeline import load_directory
+    from loaders.synthetic import generate_bank
+
+    from .progress import RichProgress
+
+    cfg = settings()
+    dataset = f"{scale}-seed{seed}"
+    bank_dir = cfg.home.expanduser() / "demo" / dataset
+    if not (bank_dir / "truth.json").exists():
+        with console.status(f"generating the {scale} synthetic bank in {bank_dir}..."):
+            generate_bank(scale, seed, bank_dir)
     with open_database() as db:
         schema.apply_schema(db)
-        if DEMO_HEAD_OFFICE.branch_id not in read_branch_tree(db):
-            upsert_branches(db, [DEMO_HEAD_OFFICE])
-        user, key = UserStore(db).add("demo admin", Role.ADMIN, DEMO_HEAD_OFFICE.branch_id)
-    cfg = settings()
+        loaded = db.read_one(DEMO_DATASET)
+        if loaded is None or loaded["dataset"] != dataset:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            rejects = cfg.home.expanduser() / "rejects" / f"demo-{dataset}-{stamp}.csv"
+            with RichProgress(err_console) as progress:
+                report = load_directory(db, bank_dir, cfg, rejects_path=rejects, progress=progress)
+            db.write(MARK_DEMO_DATASET, {"dataset": dataset})
+            console.print(
+                f"loaded {dataset}: {sum(f.loaded for f in report.files):,} rows, "
+                f"{len(report.rejects)} planted bad rows rejected ({rejects})"
+            )
+        else:
+            console.print(f"reusing the loaded {dataset} bank")
+        user, key = UserStore(db).add("demo admin", Role.ADMIN, HEAD_OFFICE)
     bind_port = port or cfg.api_port
+    base = f"http://{cfg.api_host}:{bind_port}"
     console.print(
         Panel(
-            f"API      http://{cfg.api_host}:{bind_port}/api/v1/health\n"
-            f"Docs     http://{cfg.api_host}:{bind_port}/docs\n"
+            f"API      {base}/api/v1/health\n"
+            f"Docs     {base}/docs\n"
             f"API key  [bold]{key}[/bold]  (head-office admin {user.user_id})\n"
-            f"Try      curl -H 'X-API-Key: {key}' http://{cfg.api_host}:{bind_port}/api/v1/me",
+            f"Try      curl -H 'X-API-Key: {key}' {base}/api/v1/me",
             title="corpgraph demo",
         )
     )

@@ -1,0 +1,232 @@
+"""Benchmark: corpgraph's loader against one MERGE per row, side by side in one run.
+
+It starts its own embedded Neo4j (a temporary CORPGRAPH_HOME and a free port, so it
+never touches your data), generates the synthetic bank, and measures rows per
+second for:
+
+- **corpgraph**: ``corpgraph load`` on the whole bank (validation, resolution,
+  DuckDB flows, batched ``UNWIND`` writes);
+- **naive**: one ``MERGE`` per row in its own transaction through the official
+  driver, on a stratified sample of the same files (every k-th row of every file,
+  so the mix of row kinds is the same), for a fixed number of rows;
+- **py2neo**: not run; the project does not use py2neo (end-of-life since 2023).
+
+With ``--medium`` it also loads the medium bank and reports the loader's peak
+resident memory (the Python process with DuckDB in it; Neo4j runs in its own JVM).
+
+Run: ``.venv/bin/python bench/load.py [--scale small] [--naive-rows 20000] [--medium]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, LiteralString
+
+from graph.database import Database, create_driver
+from graph.local_server import LocalNeo4j, resolve_connection
+from graph.schema import apply_schema, wipe
+from graph.settings import Settings
+from loaders.contract import LOAD_ORDER
+
+NAIVE: dict[str, LiteralString] = {
+    "branches": "MERGE (b:Branch {branch_id: $branch_id}) SET b.name = $name",
+    "relationship_managers": "MERGE (m:RelationshipManager {rm_id: $rm_id}) SET m.name = $name",
+    "companies": (
+        "MERGE (c:Company {company_id: $company_id}) "
+        "SET c.name = $name, c.uscc = $uscc, c.branch_id = $branch_id"
+    ),
+    "persons": "MERGE (p:Person {person_id: $person_id}) SET p.name = $name",
+    "products": "MERGE (p:Product {product_code: $product_code}) SET p.name = $name",
+    "shareholdings": (
+        "MATCH (c:Company {company_id: $company_id}) "
+        "OPTIONAL MATCH (oc:Company {company_id: $owner_id}) "
+        "OPTIONAL MATCH (op:Person {person_id: $owner_id}) "
+        "WITH c, coalesce(oc, op) AS o WHERE o IS NOT NULL "
+        "MERGE (o)-[r:OWNS]->(c) SET r.share_pct = toFloat($share_pct)"
+    ),
+    "control_links": (
+        "MATCH (c:Company {company_id: $company_id}) "
+        "OPTIONAL MATCH (oc:Company {company_id: $controller_id}) "
+        "OPTIONAL MATCH (op:Person {person_id: $controller_id}) "
+        "WITH c, coalesce(oc, op) AS o WHERE o IS NOT NULL MERGE (o)-[:CONTROLS]->(c)"
+    ),
+    "supply_links": (
+        "MATCH (s:Company {company_id: $supplier_id}), (b:Company {company_id: $buyer_id}) "
+        "MERGE (s)-[:SUPPLIES]->(b)"
+    ),
+    "guarantees": (
+        "MATCH (g:Company {company_id: $guarantor_id}), (b:Company {company_id: $borrower_id}) "
+        "MERGE (g)-[r:GUARANTEES {guarantee_id: $guarantee_id}]->(b)"
+    ),
+    "facilities": (
+        "MATCH (c:Company {company_id: $customer_id}) "
+        "MERGE (f:Facility {facility_id: $facility_id}) MERGE (c)-[:HAS_FACILITY]->(f)"
+    ),
+    "holdings": (
+        "MATCH (c:Company {company_id: $customer_id}), (p:Product {product_code: $product_code}) "
+        "MERGE (c)-[:HOLDS]->(p)"
+    ),
+    "segment_snapshots": (
+        "MATCH (c:Company {company_id: $customer_id}) "
+        "MERGE (s:SegmentSnapshot {snapshot_id: $customer_id + '|' + $as_of}) "
+        "MERGE (c)-[:HAS_SEGMENT]->(s)"
+    ),
+    "transactions": (
+        "MERGE (a:Company {company_id: coalesce(nullif($payer_id, ''), $payer_name)}) "
+        "MERGE (b:Company {company_id: coalesce(nullif($payee_id, ''), $payee_name)}) "
+        "MERGE (a)-[r:PAYS {month: substring($date, 0, 7), currency: $currency}]->(b) "
+        "ON CREATE SET r.amount = toFloat($amount), r.txn_count = 1 "
+        "ON MATCH SET r.amount = r.amount + toFloat($amount), r.txn_count = r.txn_count + 1"
+    ),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli(env: dict[str, str], *args: str) -> float:
+    """Run the corpgraph CLI; return wall seconds."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "corpgraph", *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def cli_peak_rss(env: dict[str, str], *args: str) -> tuple[float, int]:
+    """Run the corpgraph CLI; return wall seconds and that process's peak RSS in KiB."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corpgraph", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)  # the rusage of exactly this child
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"corpgraph {' '.join(args)} failed with {process.returncode}")
+    return time.perf_counter() - start, usage.ru_maxrss
+
+
+def count_rows(bank: Path) -> int:
+    total = 0
+    for name in LOAD_ORDER:
+        path = bank / f"{name}.csv"
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                total += sum(1 for _ in handle) - 1
+    return total
+
+
+def naive_sample(bank: Path, rows: int, total: int) -> list[tuple[str, dict[str, Any]]]:
+    step = max(total // rows, 1)
+    sample = []
+    for name in LOAD_ORDER:
+        path = bank / f"{name}.csv"
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            for index, row in enumerate(csv.DictReader(handle)):
+                if index % step == 0:
+                    sample.append((name, row))
+    return sample
+
+
+def run_naive(db: Database, sample: list[tuple[str, dict[str, Any]]]) -> float:
+    start = time.perf_counter()
+    for name, row in sample:
+        try:
+            db.driver.execute_query(NAIVE[name], row, database_=db.database)
+        except Exception:  # noqa: S112 - bad rows fail as they would for a naive loader
+            continue
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--naive-rows", type=int, default=20_000)
+    parser.add_argument("--medium", action="store_true", help="also measure the medium load")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="corpgraph-bench-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+        env.update(
+            CORPGRAPH_HOME=f"{tmp}/home",
+            CORPGRAPH_LOCAL_NEO4J_PORT=str(free_port()),
+            CORPGRAPH_LOCAL_NEO4J_HEAP="3g",
+            CORPGRAPH_LOCAL_NEO4J_PAGECACHE="1g",
+        )
+        settings = Settings(
+            _env_file=None,
+            home=Path(f"{tmp}/home"),
+            local_neo4j_port=int(env["CORPGRAPH_LOCAL_NEO4J_PORT"]),
+        )
+        local = LocalNeo4j(settings)
+        local.start()
+        connection = resolve_connection(settings)
+        driver = create_driver(connection, settings)
+        db = Database(driver, connection.database)
+        try:
+            bank = Path(tmp) / args.scale
+            cli(env, "generate", "--scale", args.scale, "--out", str(bank))
+            total = count_rows(bank)
+            apply_schema(db)
+
+            seconds = cli(env, "load", str(bank), "--rejects", f"{tmp}/rejects.csv")
+            fast = total / seconds
+            print(
+                f"corpgraph loader: {total:,} rows of the {args.scale} bank in {seconds:.1f}s "
+                f"= {fast:,.0f} rows/s"
+            )
+
+            wipe(db)
+            sample = naive_sample(bank, args.naive_rows, total)
+            naive_seconds = run_naive(db, sample)
+            slow = len(sample) / naive_seconds
+            print(
+                f"one MERGE per row: {len(sample):,} rows (a stratified sample of the same "
+                f"files) in {naive_seconds:.1f}s = {slow:,.0f} rows/s"
+            )
+            print(
+                "py2neo bulk API: not run; corpgraph does not depend on py2neo, which has "
+                "been end-of-life since 2023 (use the official neo4j driver)"
+            )
+            print(f"ratio: corpgraph is {fast / slow:.1f}x faster than one MERGE per row")
+
+            if args.medium:
+                wipe(db)
+                medium = Path(tmp) / "medium"
+                cli(env, "generate", "--scale", "medium", "--out", str(medium))
+                seconds, peak_kib = cli_peak_rss(
+                    env, "load", str(medium), "--rejects", f"{tmp}/rejects-m.csv"
+                )
+                rows = count_rows(medium)
+                print(
+                    f"medium load: {rows:,} rows in {seconds:.0f}s = {rows / seconds:,.0f} "
+                    f"rows/s; loader peak RSS {peak_kib / 1024:,.0f} MiB"
+                )
+        finally:
+            driver.close()
+            local.stop()
+
+
+if __name__ == "__main__":
+    main()
