@@ -192,12 +192,27 @@ class TransactionsResult:
 
     @property
     def created_companies(self) -> list[Resolution]:
-        """Counterparties that became new companies (one per id)."""
-        seen: dict[str, Resolution] = {}
+        """Counterparties that became new companies, one per id.
+
+        One new company may be seen under several spellings, with and without a
+        USCC. Its name is the smallest spelling and its USCC the smallest one
+        seen, so that every load of the same data writes the same values.
+        """
+        by_id: dict[str, list[Resolution]] = {}
         for resolution in self.resolutions:
-            if resolution.method == "created" and resolution.company_id not in seen:
-                seen[str(resolution.company_id)] = resolution
-        return list(seen.values())
+            if resolution.method == "created" and resolution.company_id is not None:
+                by_id.setdefault(resolution.company_id, []).append(resolution)
+        chosen = []
+        for company_id in sorted(by_id):
+            sides = by_id[company_id]
+            usccs = sorted(r.uscc for r in sides if r.uscc)
+            first = min(sides, key=lambda r: r.name)
+            chosen.append(
+                Resolution(
+                    first.name, usccs[0] if usccs else None, company_id, "created", first.name_key
+                )
+            )
+        return chosen
 
 
 class FlowLedger:
@@ -291,7 +306,11 @@ class FlowLedger:
         row = self.con.execute("SELECT count(*) FROM parsed").fetchone()
         result.read = int(row[0]) if row else 0
 
-        sides = self.con.execute(SIDES_SQL).fetchall()
+        # Sorted, so that resolution (which can add companies to the index) and the
+        # choice of a new company's name do not depend on DuckDB's row order.
+        sides = sorted(
+            self.con.execute(SIDES_SQL).fetchall(), key=lambda s: (str(s[0]), s[1] or "")
+        )
         resolutions = [index.resolve(str(name), uscc) for name, uscc in sides]
         for resolution in resolutions:
             if resolution.method == "created" and resolution.company_id is not None:

@@ -24,8 +24,11 @@ import pytest
 
 from corpgraph.errors import InputValidationError
 from loaders.contract import CONTRACT, LOAD_ORDER, Kind, RejectReason
+from loaders.flows import FlowLedger
 from loaders.names import counterparty_id, name_key
 from loaders.parsing import FieldError, parse_currency, parse_date, parse_decimal, parse_percent
+from loaders.reading import find_input_files
+from loaders.resolution import CompanyIndex
 from loaders.synthetic import MONTHS, TRUTH_FILE, GenerationReport, generate_bank, vocabulary
 from loaders.uscc import is_valid_uscc
 from loaders.validation import check_references, check_share_totals, validate_rows
@@ -312,7 +315,11 @@ def test_ultimate_controllers_and_groups_follow_from_the_rows(bank: Bank) -> Non
     assert bank.good("control_links")
     graph = nx.DiGraph((r["owner_id"], r["company_id"]) for r in bank.good("shareholdings"))
     cycles = [c for c in nx.strongly_connected_components(graph) if len(c) >= 2]
-    assert len(cycles) >= 3  # cross-holding, subsidiary → parent, and a no-controller ring
+    in_groups = [c for c in cycles if any(c <= set(g["members"]) for g in bank.truth["groups"])]
+    assert in_groups  # cross-holdings inside a group
+    rings = [set(ring) for ring in bank.truth["ownership_cycles"]]
+    assert rings
+    assert all(ring in cycles for ring in rings)  # no-controller rings outside groups
     for venture in bank.truth["joint_ventures"]:
         stakes = [r["share_pct"] for r in bank.good("shareholdings") if r["company_id"] == venture]
         assert stakes == ["50", "50"]
@@ -595,3 +602,18 @@ def test_good_payments_parse_and_reference_known_companies(bank: Bank) -> None:
                 row[f"{side}_id"] == "" and row[f"{side}_name"] and row[f"{side}_account"]
             )
         assert (row["payer_id"] or row["payer_name"]) != (row["payee_id"] or row["payee_name"])
+
+
+def test_the_project_loader_stages_payments_as_the_truth_says(bank: Bank, tmp_path: Path) -> None:
+    """The loader's own staging rejects the bad payments and creates the listed counterparties."""
+    source = find_input_files(bank.folder, ("transactions",))["transactions"]
+    companies = [(c["company_id"], c["name"], c["uscc"] or None) for c in bank.good("companies")]
+    with FlowLedger(tmp_path / "ledger.duckdb") as ledger:
+        staged = ledger.stage(
+            source, CompanyIndex.build(companies), {company for company, _, _ in companies}
+        )
+    assert {(r.row, r.reason.value) for r in staged.rejects} == {
+        (b["row"], b["reason"]) for b in bank.truth["bad_rows"] if b["file"] == "transactions"
+    }
+    created = sorted({str(r.company_id) for r in staged.created_companies})
+    assert created == bank.truth["new_counterparties"]["ids"]
