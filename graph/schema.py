@@ -188,8 +188,13 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
 LIST_CONSTRAINTS: Final[LiteralString] = "SHOW CONSTRAINTS YIELD name RETURN name"
 LIST_INDEXES: Final[LiteralString] = "SHOW INDEXES YIELD name, state RETURN name, state"
 AWAIT_INDEXES: Final[LiteralString] = "CALL db.awaitIndexes(300)"
-WIPE_DATA: Final[LiteralString] = (
-    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+# Relationships first: detaching a hub with a million edges in one batch would
+# exceed the transaction memory limit.
+WIPE_RELATIONSHIPS: Final[LiteralString] = (
+    "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS"
+)
+WIPE_NODES: Final[LiteralString] = (
+    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
 )
 
 
@@ -266,4 +271,4 @@ def apply_schema(db: Database) -> list[str]:
 
 def wipe(db: Database) -> WriteCounters:
     """Delete every node and relationship. Constraints and indexes stay."""
-    return db.run_autocommit(WIPE_DATA)
+    return db.run_autocommit(WIPE_RELATIONSHIPS) + db.run_autocommit(WIPE_NODES)
