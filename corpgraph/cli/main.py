@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.panel import Panel
@@ -271,6 +271,41 @@ def load(
     console.print(f"rejects: {len(report.rejects):,} rows in {report.rejects_path}")
     if report.resolutions_path:
         console.print(f"resolutions: {report.resolutions_path}")
+
+
+@app.command()
+def compute(
+    engine: Annotated[
+        str, typer.Option(help="auto (GDS when the server has it), gds or python.")
+    ] = "auto",
+    only: Annotated[
+        list[str] | None, typer.Option(help="Run only these steps (repeatable).")
+    ] = None,
+) -> None:
+    """Run the analytics (group risk, prospects, influence, events) and store the results."""
+    from graph.compute import COMPUTE_STEPS, run_compute
+    from graph.engines import EngineMode
+
+    if engine not in {"auto", "gds", "python"}:
+        raise typer.BadParameter("use auto, gds or python", param_hint="--engine")
+    known = {name for name, _ in COMPUTE_STEPS}
+    unknown = set(only or ()) - known
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown steps {sorted(unknown)}; known: {sorted(known)}", param_hint="--only"
+        )
+    with open_database() as db:
+        used, reports = run_compute(
+            db,
+            settings(),
+            engine_mode=cast(EngineMode, engine),
+            only=set(only) if only else None,
+        )
+    table = Table("step", "results", "seconds", title=f"compute (engine: {used})")
+    for report in reports:
+        results = ", ".join(f"{k} {v:,}" for k, v in report.counts.items())
+        table.add_row(report.step, results, f"{report.seconds:.1f}")
+    console.print(table)
 
 
 # --- demo ---------------------------------------------------------------------------------
