@@ -10,7 +10,7 @@ uses, so that the two engines can be compared (see ``graph.engines``):
   over in-neighbours ``u`` (``W(u)``: u's total out-weight, or out-degree when
   unweighted), starting from ``1 - d``, with no redistribution of dangling mass,
   stopping when every score changes by less than ``tolerance`` or after
-  ``max_iterations``;
+  ``max_iterations`` supersteps (the first of which only initialises, as in GDS);
 - betweenness is Brandes' unnormalised count over ordered pairs (directed) as in
   GDS, unweighted;
 - degree is the (weighted) out-degree in the projection's orientation.
@@ -130,7 +130,9 @@ def pagerank(
     transition = sparse.diags(inverse) @ m  # row-stochastic for non-dangling rows
     transposed = transition.T.tocsr()
     scores = np.full(n, 1.0 - damping)
-    for _ in range(max_iterations):
+    # GDS runs PageRank on Pregel: superstep 0 only initialises the scores, so
+    # ``max_iterations`` supersteps perform ``max_iterations - 1`` updates.
+    for _ in range(max_iterations - 1):
         updated = (1.0 - damping) + damping * (transposed @ scores)
         converged = np.all(np.abs(updated - scores) < tolerance)
         scores = updated

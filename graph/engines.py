@@ -77,9 +77,17 @@ class Projection:
 
 
 def _key_expression(variable: str) -> str:
-    """``coalesce(v.company_id, v.person_id, ...)``: a node's business key."""
-    keys = sorted(set(NODE_KEYS.values()))
-    return "coalesce(" + ", ".join(f"{variable}.{k}" for k in keys) + ")"
+    """A node's business key, chosen by its label (a company also has a ``branch_id``).
+
+    Examples
+    --------
+    >>> _key_expression("n")[:60]
+    'CASE WHEN n:Company THEN n.company_id WHEN n:Person THEN n.p'
+    """
+    cases = " ".join(
+        f"WHEN {variable}:{label} THEN {variable}.{key}" for label, key in NODE_KEYS.items()
+    )
+    return f"CASE {cases} END"
 
 
 def _label_predicate(variable: str, labels: tuple[str, ...]) -> str:
