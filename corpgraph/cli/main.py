@@ -309,8 +309,14 @@ def compute(
 
 
 # --- demo ---------------------------------------------------------------------------------
-DEMO_DATASET = "MATCH (m:CorpgraphMeta {key: 'demo'}) RETURN m.dataset AS dataset"
-MARK_DEMO_DATASET = "MERGE (m:CorpgraphMeta {key: 'demo'}) SET m.dataset = $dataset"
+DEMO_DATASET = (
+    "MATCH (m:CorpgraphMeta {key: 'demo'}) "
+    "RETURN m.dataset AS dataset, m.computed_steps AS computed_steps"
+)
+MARK_DEMO_DATASET = (
+    "MERGE (m:CorpgraphMeta {key: 'demo'}) SET m.dataset = $dataset, m.computed_steps = []"
+)
+MARK_DEMO_COMPUTED = "MATCH (m:CorpgraphMeta {key: 'demo'}) SET m.computed_steps = $steps"
 HEAD_OFFICE = "HO"
 
 
@@ -327,6 +333,7 @@ def demo(
     """
     from datetime import UTC, datetime
 
+    from graph.compute import COMPUTE_STEPS, run_compute
     from loaders.pipeline import load_directory
     from loaders.synthetic import generate_bank
 
@@ -351,8 +358,17 @@ def demo(
                 f"loaded {dataset}: {sum(f.loaded for f in report.files):,} rows, "
                 f"{len(report.rejects)} planted bad rows rejected ({rejects})"
             )
+            loaded = {"dataset": dataset, "computed_steps": []}
         else:
             console.print(f"reusing the loaded {dataset} bank")
+        steps = [name for name, _ in COMPUTE_STEPS]
+        if steps and list(loaded["computed_steps"] or []) != steps:
+            with console.status("computing analytics: " + ", ".join(steps)):
+                used, reports = run_compute(db, cfg)
+            db.write(MARK_DEMO_COMPUTED, {"steps": steps})
+            for step_report in reports:
+                results = ", ".join(f"{k} {v:,}" for k, v in step_report.counts.items())
+                console.print(f"computed {step_report.step} ({used}): {results}")
         user, key = UserStore(db).add("demo admin", Role.ADMIN, HEAD_OFFICE)
     bind_port = port or cfg.api_port
     base = f"http://{cfg.api_host}:{bind_port}"
