@@ -33,6 +33,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "ApiUser": "user_id",
     "SegmentSnapshot": "snapshot_id",
     "CorpgraphMeta": "key",
+    "GuaranteeCircle": "circle_id",
 }
 
 #: Relationship types corpgraph writes.
@@ -51,6 +52,8 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "PAYS",  # (:Company)-[:PAYS {month, amount, count}]->(:Company)
         "MEMBER_OF",  # (:Company)-[:MEMBER_OF {role, depth}]->(:Group)
         "HAS_SEGMENT",  # (:Company)-[:HAS_SEGMENT]->(:SegmentSnapshot)
+        "CONTROLS_DIRECTLY",  # (:Company|Person)-[:CONTROLS_DIRECTLY {basis}]->(:Company), derived
+        "IN_CIRCLE",  # (:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)
     }
 )
 
@@ -182,6 +185,12 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "FOR (n:Company) ON EACH [n.name, n.name_key] "
         "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk', "
         "`fulltext.eventually_consistent`: false}}",
+    ),
+    SchemaItem(
+        "guarantee_circle_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT guarantee_circle_id_unique IF NOT EXISTS "
+        "FOR (n:GuaranteeCircle) REQUIRE n.circle_id IS UNIQUE",
     ),
 )
 
