@@ -1,4 +1,5 @@
-"""Markers follow the folder: tests/unit is ``unit``, tests/integration is ``integration``."""
+"""Markers follow the folder: tests/unit ``unit``, tests/integration ``integration``,
+tests/browser ``browser``."""
 
 from __future__ import annotations
 
@@ -14,5 +15,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = Path(str(item.fspath))
         if "integration" in path.parts:
             item.add_marker(pytest.mark.integration)
+        elif "browser" in path.parts:
+            item.add_marker(pytest.mark.browser)
         elif "unit" in path.parts or path.suffix == ".py":
             item.add_marker(pytest.mark.unit)

@@ -1,0 +1,161 @@
+"""Screening and the single-customer view (360)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+
+from api.deps import Caller, DatabaseDep, require_roles
+from corpgraph.errors import NotFoundError
+from graph.branches import read_branch_tree
+from graph.customers import ScreeningFilters, customer_360, screen_customers
+from graph.users import Role
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["customers"])
+
+CustomerReader = Annotated[
+    Caller, Depends(require_roles(Role.RM, Role.RISK, Role.PROSPECTING, Role.MANAGER))
+]
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "uscc",
+    "segment",
+    "industry",
+    "region",
+    "branch_id",
+    "rm_id",
+    "exposure_cny",
+)
+
+
+def _filters(
+    q: Annotated[
+        str | None, Query(max_length=100, description="Name (Chinese, partial) or USCC")
+    ] = None,
+    segment: Annotated[str | None, Query(max_length=40)] = None,
+    industry: Annotated[str | None, Query(max_length=40)] = None,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    branch: Annotated[
+        str | None, Query(max_length=64, description="Branch id (its subtree)")
+    ] = None,
+    rm: Annotated[str | None, Query(max_length=64)] = None,
+    min_exposure: Annotated[
+        Decimal | None, Query(ge=0, description="CNY outstanding, at least")
+    ] = None,
+    max_exposure: Annotated[
+        Decimal | None, Query(ge=0, description="CNY outstanding, at most")
+    ] = None,
+    holds: Annotated[
+        str | None, Query(max_length=64, description="Holds this product code")
+    ] = None,
+    lacks: Annotated[
+        str | None, Query(max_length=64, description="Lacks this product code")
+    ] = None,
+    group: Annotated[
+        str | None, Query(max_length=64, description="Member of this group id")
+    ] = None,
+) -> ScreeningFilters:
+    return ScreeningFilters(
+        q, segment, industry, region, branch, rm, min_exposure, max_exposure, holds, lacks, group
+    )
+
+
+FiltersDep = Annotated[ScreeningFilters, Depends(_filters)]
+
+
+def _branch_subtree(db: DatabaseDep, caller: Caller, branch: str | None) -> list[str]:
+    if branch is None:
+        return []
+    tree = read_branch_tree(db)
+    subtree = tree.subtree(branch)
+    if not subtree or not any(caller.scope.allows(b) for b in subtree):
+        raise NotFoundError(f"branch {branch} not found")
+    return sorted(subtree)
+
+
+@router.get("/customers")
+def list_customers(
+    caller: CustomerReader,
+    db: DatabaseDep,
+    filters: FiltersDep,
+    sort: Literal["name", "exposure", "segment", "id"] = "name",
+    order: Literal["asc", "desc"] = "asc",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Screen the customers in the caller's branch subtree."""
+    total, items = screen_customers(
+        db,
+        caller.scope,
+        filters,
+        branch_subtree=_branch_subtree(db, caller, filters.branch),
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        offset=offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+EXPORT_AUDIT = (
+    "CREATE (:ExportAudit {export_id: randomUUID(), kind: $kind, user_id: $user_id, "
+    "at: $at, filters: $filters, row_count: $rows})"
+)
+
+
+@router.get("/customers/export")
+def export_customers(
+    caller: CustomerReader,
+    db: DatabaseDep,
+    filters: FiltersDep,
+    sort: Literal["name", "exposure", "segment", "id"] = "name",
+) -> Response:
+    """The screening result as CSV (UTF-8 with BOM); every export is audited."""
+    _, items = screen_customers(
+        db,
+        caller.scope,
+        filters,
+        branch_subtree=_branch_subtree(db, caller, filters.branch),
+        sort=sort,
+        limit=100_000,
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for item in items:
+        exposure = item["exposure"]["amount"] if item["exposure"] else ""
+        writer.writerow([item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure])
+    db.write(
+        EXPORT_AUDIT,
+        {
+            "kind": "customers",
+            "user_id": caller.user.user_id,
+            "at": datetime.now(UTC),
+            "filters": repr({k: str(v) for k, v in vars(filters).items() if v is not None}),
+            "rows": len(items),
+        },
+    )
+    return Response(
+        content="\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+    )
+
+
+@router.get("/customers/{customer_id}")
+def get_customer(
+    customer_id: Annotated[str, Path(max_length=64)],
+    caller: CustomerReader,
+    db: DatabaseDep,
+) -> dict[str, Any]:
+    """The single-customer view: every section present, empty when there is no data."""
+    return customer_360(db, caller.scope, customer_id)

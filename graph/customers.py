@@ -1,0 +1,380 @@
+"""Customer screening and the single-customer view (360): the Cypher and its assembly.
+
+Every query here is branch-scoped with :func:`graph.branches.scope_predicate`; a
+customer outside the caller's subtree is indistinguishable from one that does
+not exist. Money leaves as exact decimal strings with their currency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final, LiteralString
+
+from corpgraph.errors import InputValidationError, NotFoundError
+from loaders.parsing import from_minor_units
+
+from .branches import BranchScope, scope_predicate
+from .database import Database
+
+Record = dict[str, Any]
+
+
+def money(minor: int | None, currency: str | None) -> dict[str, str] | None:
+    """``{"amount": "1234.50", "currency": "CNY"}`` from integer minor units.
+
+    Examples
+    --------
+    >>> money(123450, "CNY")
+    {'amount': '1234.50', 'currency': 'CNY'}
+    """
+    if minor is None or currency is None:
+        return None
+    return {"amount": str(from_minor_units(int(minor), currency)), "currency": currency}
+
+
+def totals_by_currency(rows: list[Record], amount_key: str) -> list[dict[str, str]]:
+    """Exact sums of ``amount_key`` (minor units) per currency, sorted by currency."""
+    sums: dict[str, int] = defaultdict(int)
+    for row in rows:
+        if row.get(amount_key) is not None and row.get("currency"):
+            sums[str(row["currency"])] += int(row[amount_key])
+    return [{"amount": str(from_minor_units(v, k)), "currency": k} for k, v in sorted(sums.items())]
+
+
+# --- screening -----------------------------------------------------------------------------
+SORTS: Final[dict[str, LiteralString]] = {
+    "name": "c.name",
+    "exposure": "exposure_cny",
+    "segment": "c.segment",
+    "id": "c.company_id",
+}
+
+SCREEN_MATCH: Final[LiteralString] = (
+    "MATCH (c:Customer) WHERE " + scope_predicate("c") + " "
+    "AND ($q IS NULL OR c.uscc = $q_uscc OR c.name CONTAINS $q OR c.name_key CONTAINS $q_key) "
+    "AND ($segment IS NULL OR c.segment = $segment) "
+    "AND ($industry IS NULL OR c.industry = $industry) "
+    "AND ($region IS NULL OR c.region = $region) "
+    "AND ($branch IS NULL OR c.branch_id IN $branch_subtree) "
+    "AND ($rm IS NULL OR c.rm_id = $rm) "
+    "AND ($holds IS NULL OR EXISTS { (c)-[:HOLDS]->(:Product {product_code: $holds}) }) "
+    "AND ($lacks IS NULL OR NOT EXISTS { (c)-[:HOLDS]->(:Product {product_code: $lacks}) }) "
+    "AND ($group IS NULL OR EXISTS { (c)-[:MEMBER_OF]->(:Group {group_id: $group}) }) "
+    "CALL (c) { "
+    "  OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility {currency: 'CNY'}) "
+    "  RETURN coalesce(sum(f.outstanding_minor), 0) AS exposure_cny "
+    "} "
+    "WITH c, exposure_cny "
+    "WHERE ($min_exposure IS NULL OR exposure_cny >= $min_exposure) "
+    "AND ($max_exposure IS NULL OR exposure_cny <= $max_exposure) "
+)
+SCREEN_COUNT: Final[LiteralString] = SCREEN_MATCH + "RETURN count(c) AS total"
+SCREEN_PAGE_HEAD: Final[LiteralString] = SCREEN_MATCH + (
+    "RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, c.segment AS segment, "
+    "c.industry AS industry, c.region AS region, c.branch_id AS branch_id, c.rm_id AS rm_id, "
+    "exposure_cny "
+)
+
+
+@dataclass(frozen=True)
+class ScreeningFilters:
+    """The filters of ``GET /api/v1/customers`` (all optional)."""
+
+    q: str | None = None
+    segment: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    branch: str | None = None
+    rm: str | None = None
+    min_exposure: Decimal | None = None  # CNY
+    max_exposure: Decimal | None = None
+    holds: str | None = None
+    lacks: str | None = None
+    group: str | None = None
+
+
+def _screen_parameters(
+    filters: ScreeningFilters, scope: BranchScope, branch_subtree: list[str]
+) -> dict[str, Any]:
+    from loaders.names import name_key
+    from loaders.uscc import normalise_uscc
+
+    q = filters.q.strip() if filters.q else None
+    return {
+        **scope.parameters(),
+        "q": q or None,
+        "q_key": name_key(q) if q else None,
+        "q_uscc": normalise_uscc(q) if q else None,
+        "segment": filters.segment,
+        "industry": filters.industry,
+        "region": filters.region,
+        "branch": filters.branch,
+        "branch_subtree": branch_subtree,
+        "rm": filters.rm,
+        "holds": filters.holds,
+        "lacks": filters.lacks,
+        "group": filters.group,
+        "min_exposure": int(filters.min_exposure * 100)
+        if filters.min_exposure is not None
+        else None,
+        "max_exposure": int(filters.max_exposure * 100)
+        if filters.max_exposure is not None
+        else None,
+    }
+
+
+def screen_customers(
+    db: Database,
+    scope: BranchScope,
+    filters: ScreeningFilters,
+    *,
+    branch_subtree: list[str],
+    sort: str = "name",
+    descending: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[Record]]:
+    """One page of customers matching ``filters`` in the caller's scope, and the total."""
+    if sort not in SORTS:
+        raise InputValidationError(f"sort must be one of {', '.join(SORTS)}")
+    params = _screen_parameters(filters, scope, branch_subtree)
+    total_row = db.read_one(SCREEN_COUNT, params)
+    total = int(total_row["total"]) if total_row else 0
+    order: LiteralString = SORTS[sort] + (" DESC" if descending else "")
+    query: LiteralString = SCREEN_PAGE_HEAD + "ORDER BY " + order + ", id SKIP $offset LIMIT $limit"
+    rows = db.read(query, {**params, "offset": offset, "limit": limit})
+    for row in rows:
+        row["exposure"] = money(row.pop("exposure_cny"), "CNY")
+    return total, rows
+
+
+# --- the 360 -------------------------------------------------------------------------------
+PROFILE: Final[LiteralString] = (
+    "MATCH (c:Customer {company_id: $id}) WHERE " + scope_predicate("c") + " "
+    "OPTIONAL MATCH (c)-[:BOOKED_AT]->(b:Branch) "
+    "OPTIONAL MATCH (c)-[:MANAGED_BY]->(m:RelationshipManager) "
+    "RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, c.segment AS segment, "
+    "c.industry AS industry, c.region AS region, c.status AS status, "
+    "c.founded AS founded, c.registered_capital_minor AS registered_capital_minor, "
+    "c.registered_capital_currency AS registered_capital_currency, "
+    "b.branch_id AS branch_id, b.name AS branch_name, m.rm_id AS rm_id, m.name AS rm_name"
+)
+SEGMENT_HISTORY: Final[LiteralString] = (
+    "MATCH (:Company {company_id: $id})-[:HAS_SEGMENT]->(s:SegmentSnapshot) "
+    "RETURN s.as_of AS as_of, s.segment AS segment ORDER BY as_of"
+)
+HOLDINGS: Final[LiteralString] = (
+    "MATCH (:Company {company_id: $id})-[h:HOLDS]->(p:Product) "
+    "RETURN p.product_code AS product_code, p.name AS name, p.category AS category, "
+    "h.balance_minor AS balance_minor, h.currency AS currency, h.opened AS opened "
+    "ORDER BY product_code"
+)
+FACILITIES: Final[LiteralString] = (
+    "MATCH (:Company {company_id: $id})-[:HAS_FACILITY]->(f:Facility) "
+    "RETURN f.facility_id AS facility_id, f.product AS product, f.limit_minor AS limit_minor, "
+    "f.outstanding_minor AS outstanding_minor, f.currency AS currency, f.maturity AS maturity "
+    "ORDER BY facility_id"
+)
+GUARANTEES_GIVEN: Final[LiteralString] = (
+    "MATCH (:Company {company_id: $id})-[g:GUARANTEES]->(o:Company) "
+    "RETURN g.guarantee_id AS guarantee_id, o.company_id AS company_id, o.name AS name, "
+    "g.amount_minor AS amount_minor, g.currency AS currency, "
+    "g.start_date AS start_date, g.end_date AS end_date ORDER BY guarantee_id"
+)
+GUARANTEES_RECEIVED: Final[LiteralString] = (
+    "MATCH (o:Company)-[g:GUARANTEES]->(:Company {company_id: $id}) "
+    "RETURN g.guarantee_id AS guarantee_id, o.company_id AS company_id, o.name AS name, "
+    "g.amount_minor AS amount_minor, g.currency AS currency, "
+    "g.start_date AS start_date, g.end_date AS end_date ORDER BY guarantee_id"
+)
+SUPPLIERS: Final[LiteralString] = (
+    "MATCH (s:Company)-[r:SUPPLIES]->(:Company {company_id: $id}) "
+    "RETURN s.company_id AS company_id, s.name AS name, s.is_customer AS is_customer, "
+    "s.branch_id AS branch_id, r.annual_amount_minor AS amount_minor, r.currency AS currency, "
+    "r.category AS category ORDER BY coalesce(amount_minor, 0) DESC, company_id LIMIT $top"
+)
+BUYERS: Final[LiteralString] = (
+    "MATCH (:Company {company_id: $id})-[r:SUPPLIES]->(b:Company) "
+    "RETURN b.company_id AS company_id, b.name AS name, b.is_customer AS is_customer, "
+    "b.branch_id AS branch_id, r.annual_amount_minor AS amount_minor, r.currency AS currency, "
+    "r.category AS category ORDER BY coalesce(amount_minor, 0) DESC, company_id LIMIT $top"
+)
+LATEST_MONTH: Final[LiteralString] = "MATCH ()-[r:PAYS]->() RETURN max(r.month) AS month"
+COUNTERPARTIES_OUT: Final[LiteralString] = (
+    "MATCH (:Company {company_id: $id})-[r:PAYS]->(o:Company) "
+    "WHERE r.month >= $from_month AND r.month <= $to_month "
+    "RETURN o.company_id AS company_id, o.name AS name, o.is_customer AS is_customer, "
+    "o.branch_id AS branch_id, r.currency AS currency, "
+    "collect({month: r.month, amount_minor: r.amount_minor, txn_count: r.txn_count}) AS months"
+)
+COUNTERPARTIES_IN: Final[LiteralString] = (
+    "MATCH (o:Company)-[r:PAYS]->(:Company {company_id: $id}) "
+    "WHERE r.month >= $from_month AND r.month <= $to_month "
+    "RETURN o.company_id AS company_id, o.name AS name, o.is_customer AS is_customer, "
+    "o.branch_id AS branch_id, r.currency AS currency, "
+    "collect({month: r.month, amount_minor: r.amount_minor, txn_count: r.txn_count}) AS months"
+)
+
+
+def month_window(latest: str, months: int = 12) -> tuple[str, str]:
+    """The ``months`` calendar months ending at ``latest`` (``YYYY-MM``).
+
+    Examples
+    --------
+    >>> month_window("2025-12"), month_window("2025-03", 6)
+    (('2025-01', '2025-12'), ('2024-10', '2025-03'))
+    """
+    year, month = (int(p) for p in latest.split("-"))
+    index = year * 12 + (month - 1) - (months - 1)
+    return f"{index // 12:04d}-{index % 12 + 1:02d}", latest
+
+
+def trend(monthly: list[int]) -> str:
+    """``up``, ``down`` or ``flat``: the last quarter against the quarter before.
+
+    Examples
+    --------
+    >>> trend([10, 10, 10, 20, 20, 20]), trend([5, 5, 5, 1, 1, 1]), trend([3, 3, 3, 3, 3, 3])
+    ('up', 'down', 'flat')
+    """
+    recent, before = sum(monthly[-3:]), sum(monthly[-6:-3])
+    if before == 0:
+        return "up" if recent > 0 else "flat"
+    change = (recent - before) / before
+    return "up" if change > 0.1 else "down" if change < -0.1 else "flat"
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    year, month = (int(p) for p in first.split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return out
+
+
+def _visible_company(row: Record, scope: BranchScope) -> bool:
+    """Customers of other branches never show; non-customers and persons do."""
+    return not row.get("is_customer") or scope.allows(row.get("branch_id"))
+
+
+def _counterparties(
+    rows: list[Record], window: list[str], scope: BranchScope, top: int
+) -> list[Record]:
+    result = []
+    for row in rows:
+        if not _visible_company(row, scope):
+            continue
+        by_month = {m["month"]: int(m["amount_minor"]) for m in row["months"]}
+        series = [by_month.get(m, 0) for m in window]
+        total = sum(series)
+        result.append(
+            {
+                "company_id": row["company_id"],
+                "name": row["name"],
+                "is_customer": bool(row["is_customer"]),
+                "total": money(total, row["currency"]),
+                "total_minor": total,
+                "txn_count": sum(int(m["txn_count"]) for m in row["months"]),
+                "months_active": sum(1 for v in series if v > 0),
+                "trend": trend(series),
+                "monthly": [money(v, row["currency"]) for v in series],
+            }
+        )
+    result.sort(key=lambda r: (-int(r["total_minor"]), str(r["company_id"])))
+    for r in result:
+        r.pop("total_minor")
+    return result[:top]
+
+
+def _amounts(rows: list[Record], *fields: str) -> list[Record]:
+    out = []
+    for row in rows:
+        item = dict(row)
+        for name in fields:
+            item[name.removesuffix("_minor")] = money(item.pop(name), row.get("currency"))
+        for key, value in list(item.items()):
+            if hasattr(value, "iso_format"):
+                item[key] = value.iso_format()
+        out.append(item)
+    return out
+
+
+def customer_360(db: Database, scope: BranchScope, company_id: str, *, top: int = 10) -> Record:
+    """Every section of the single-customer view; each present, empty without data.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown id, not a customer, or booked outside the caller's subtree.
+    """
+    params = {"id": company_id, **scope.parameters()}
+    profile = db.read_one(PROFILE, params)
+    if profile is None:
+        raise NotFoundError(f"customer {company_id} not found")
+    profile = _amounts([profile], "registered_capital_minor")[0]
+    profile["registered_capital"] = (
+        money(None, None)
+        if profile.get("registered_capital") is None
+        else profile["registered_capital"]
+    )
+    profile.pop("registered_capital_currency", None)
+
+    facilities = db.read(FACILITIES, {"id": company_id})
+    holdings = db.read(HOLDINGS, {"id": company_id})
+    latest = db.read_one(LATEST_MONTH)
+    counterparties: dict[str, list[Record]] = {"in": [], "out": []}
+    window_months: list[str] = []
+    if latest and latest["month"]:
+        first, last = month_window(str(latest["month"]))
+        window_months = _months_between(first, last)
+        window = {"id": company_id, "from_month": first, "to_month": last}
+        counterparties = {
+            "out": _counterparties(db.read(COUNTERPARTIES_OUT, window), window_months, scope, top),
+            "in": _counterparties(db.read(COUNTERPARTIES_IN, window), window_months, scope, top),
+        }
+    suppliers = [
+        r for r in db.read(SUPPLIERS, {"id": company_id, "top": top}) if _visible_company(r, scope)
+    ]
+    buyers = [
+        r for r in db.read(BUYERS, {"id": company_id, "top": top}) if _visible_company(r, scope)
+    ]
+    given = db.read(GUARANTEES_GIVEN, {"id": company_id})
+    received = db.read(GUARANTEES_RECEIVED, {"id": company_id})
+    return {
+        "profile": profile,
+        "segment_history": [
+            {"as_of": r["as_of"].iso_format(), "segment": r["segment"]}
+            for r in db.read(SEGMENT_HISTORY, {"id": company_id})
+        ],
+        "products": _amounts(holdings, "balance_minor"),
+        "facilities": {
+            "items": _amounts(facilities, "limit_minor", "outstanding_minor"),
+            "limit_total": totals_by_currency(facilities, "limit_minor"),
+            "outstanding_total": totals_by_currency(facilities, "outstanding_minor"),
+        },
+        "guarantees": {
+            "given": _amounts(given, "amount_minor"),
+            "received": _amounts(received, "amount_minor"),
+        },
+        "supply_chain": {
+            "suppliers": [_strip(r) for r in _amounts(suppliers, "amount_minor")],
+            "buyers": [_strip(r) for r in _amounts(buyers, "amount_minor")],
+        },
+        "counterparties": {
+            "window": {"from": window_months[0], "to": window_months[-1]}
+            if window_months
+            else None,
+            "top_in": counterparties["in"],
+            "top_out": counterparties["out"],
+        },
+    }
+
+
+def _strip(row: Record) -> Record:
+    row.pop("branch_id", None)
+    return row

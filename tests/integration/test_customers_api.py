@@ -1,0 +1,167 @@
+"""Screening and the 360 through HTTP on the tiny synthetic bank, branch-scoped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from graph.database import Database
+from graph.settings import Settings
+
+from .conftest import cli_env, run_cli
+
+KEY = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
+SECTIONS = {
+    "profile",
+    "segment_history",
+    "products",
+    "facilities",
+    "guarantees",
+    "supply_chain",
+    "counterparties",
+}
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("c360") / "bank"
+    run_cli("generate", "--scale", "tiny", "--seed", "5", "--out", str(out), env=cli_env())
+    return out
+
+
+def key_for(role: str, branch: str) -> str:
+    out = run_cli(
+        "users",
+        "add",
+        "--name",
+        f"{role}@{branch}",
+        "--role",
+        role,
+        "--branch",
+        branch,
+        env=cli_env(),
+    ).stdout
+    return str(KEY.findall(out)[0])
+
+
+@pytest.fixture(scope="module")
+def loaded(database: Database, bank: Path) -> Database:
+    """The tiny bank, loaded once for the module (the tests only read it)."""
+    from graph.schema import wipe
+
+    wipe(database)
+    run_cli("load", str(bank), "--rejects", str(bank.parent / "r.csv"), env=cli_env())
+    return database
+
+
+@pytest.fixture(scope="module")
+def client(loaded: Database, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def companies(bank: Path) -> list[dict[str, str]]:
+    with (bank / "companies.csv").open(encoding="utf-8") as handle:
+        return [r for r in csv.DictReader(handle) if r["is_customer"] == "true"]
+
+
+def test_screening_is_scoped_and_paginated(client: TestClient, bank: Path) -> None:
+    head_office = {"X-API-Key": key_for("manager", "HO")}
+    sub_branch = {"X-API-Key": key_for("rm", "BR-BJ-01")}
+    every = client.get("/api/v1/customers", params={"limit": 500}, headers=head_office).json()
+    customers = companies(bank)
+    assert every["total"] == len({c["company_id"] for c in customers})
+    mine = client.get("/api/v1/customers", params={"limit": 500}, headers=sub_branch).json()
+    expected_mine = {c["company_id"] for c in customers if c["branch_id"] == "BR-BJ-01"}
+    assert {i["id"] for i in mine["items"]} == expected_mine
+    page = client.get(
+        "/api/v1/customers",
+        params={"limit": 5, "offset": 5, "sort": "exposure", "order": "desc"},
+        headers=head_office,
+    ).json()
+    assert len(page["items"]) == 5
+    exposures = [Decimal(i["exposure"]["amount"]) for i in page["items"]]
+    assert exposures == sorted(exposures, reverse=True)
+
+
+def test_search_by_partial_chinese_name_and_uscc(client: TestClient, bank: Path) -> None:
+    headers = {"X-API-Key": key_for("manager", "HO")}
+    target = next(c for c in companies(bank) if c["uscc"])
+    by_name = client.get("/api/v1/customers", params={"q": target["name"][2:6]}, headers=headers)
+    assert target["company_id"] in {i["id"] for i in by_name.json()["items"]}
+    by_uscc = client.get("/api/v1/customers", params={"q": target["uscc"].lower()}, headers=headers)
+    assert [i["id"] for i in by_uscc.json()["items"]] == [target["company_id"]]
+
+
+def test_360_has_every_section_and_exact_money(client: TestClient, bank: Path) -> None:
+    headers = {"X-API-Key": key_for("risk", "HO")}
+    with (bank / "facilities.csv").open(encoding="utf-8") as handle:
+        facilities = list(csv.DictReader(handle))
+    customer = facilities[0]["customer_id"]
+    view = client.get(f"/api/v1/customers/{customer}", headers=headers)
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert set(body) >= SECTIONS
+    expected: dict[str, Decimal] = {}
+    for f in facilities:
+        if f["customer_id"] == customer and f["outstanding"]:
+            expected[f["currency"]] = expected.get(f["currency"], Decimal(0)) + Decimal(
+                f["outstanding"]
+            )
+    got = {t["currency"]: Decimal(t["amount"]) for t in body["facilities"]["outstanding_total"]}
+    assert got == expected
+    assert body["counterparties"]["window"] == {"from": "2025-01", "to": "2025-12"}
+
+
+def test_other_branch_customer_is_404_everywhere(client: TestClient, bank: Path) -> None:
+    sub_branch = {"X-API-Key": key_for("rm", "BR-BJ-01")}
+    other = next(c for c in companies(bank) if c["branch_id"] == "BR-SH-01")
+    assert (
+        client.get(f"/api/v1/customers/{other['company_id']}", headers=sub_branch).status_code
+        == 404
+    )
+    search = client.get("/api/v1/customers", params={"q": other["name"]}, headers=sub_branch)
+    assert search.json()["items"] == []
+    export = client.get("/api/v1/customers/export", headers=sub_branch)
+    assert other["company_id"] not in export.text
+    assert client.get("/api/v1/customers/NOPE", headers=sub_branch).status_code == 404
+
+
+def test_export_is_csv_with_bom_and_audited(client: TestClient, loaded: Database) -> None:
+    headers = {"X-API-Key": key_for("manager", "BR-GZ")}
+    audits = "MATCH (a:ExportAudit {kind: 'customers'}) RETURN a.row_count AS rows ORDER BY a.at"
+    before = len(loaded.read(audits))
+    response = client.get("/api/v1/customers/export", params={"segment": "core"}, headers=headers)
+    assert response.status_code == 200
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows
+    assert all(r["segment"] == "core" for r in rows)
+    audit = loaded.read(audits)
+    assert len(audit) == before + 1
+    assert audit[-1] == {"rows": len(rows)}
+
+
+def test_bad_parameters_are_422_not_500(client: TestClient) -> None:
+    headers = {"X-API-Key": key_for("manager", "HO")}
+    for params in [{"limit": "0"}, {"sort": "evil"}, {"min_exposure": "-1"}, {"limit": "x"}]:
+        response = client.get("/api/v1/customers", params=params, headers=headers)
+        assert response.status_code == 422, params
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_prospecting_role_may_screen_but_unknown_roles_may_not(client: TestClient) -> None:
+    assert (
+        client.get(
+            "/api/v1/customers", headers={"X-API-Key": key_for("prospecting", "HO")}
+        ).status_code
+        == 200
+    )
