@@ -10,13 +10,16 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, require_roles
 from corpgraph.errors import NotFoundError
 from graph.branches import read_branch_tree
 from graph.customers import ScreeningFilters, customer_360, screen_customers
+from graph.network import NetworkRequest, network, spec_to_json
 from graph.users import Role
+from visualizations.builder import render_map
+from visualizations.model import MapSpec
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["customers"])
@@ -159,3 +162,61 @@ def get_customer(
 ) -> dict[str, Any]:
     """The single-customer view: every section present, empty when there is no data."""
     return customer_360(db, caller.scope, customer_id)
+
+
+def _network_request(
+    depth: Annotated[int, Query(ge=1, le=3)] = 1,
+    types: Annotated[
+        str | None,
+        Query(max_length=80, description="Comma-separated: OWNS,CONTROLS,SUPPLIES,GUARANTEES,PAYS"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Neighbours kept per node")] = 25,
+) -> NetworkRequest:
+    return NetworkRequest.parse(depth, types, limit)
+
+
+NetworkRequestDep = Annotated[NetworkRequest, Depends(_network_request)]
+
+
+def _customer_network(
+    db: DatabaseDep, caller: Caller, customer_id: str, request: NetworkRequest
+) -> MapSpec:
+    spec = network(db, caller.scope, customer_id, request)
+    if spec.nodes[0].kind != "customer":
+        raise NotFoundError(f"customer {customer_id} not found")
+    return spec
+
+
+@router.get("/customers/{customer_id}/network")
+def get_customer_network(
+    customer_id: Annotated[str, Path(max_length=64)],
+    caller: CustomerReader,
+    db: DatabaseDep,
+    request: NetworkRequestDep,
+) -> dict[str, Any]:
+    """Nodes and edges around a customer, supernodes capped with a "+k more" node."""
+    return spec_to_json(_customer_network(db, caller, customer_id, request))
+
+
+@router.get("/customers/{customer_id}/map", response_class=HTMLResponse)
+def get_customer_map(
+    customer_id: Annotated[str, Path(max_length=64)],
+    caller: CustomerReader,
+    db: DatabaseDep,
+    request: NetworkRequestDep,
+    lang: Literal["zh", "en"] = "zh",
+) -> HTMLResponse:
+    """The customer's interactive relationship map: one self-contained HTML page."""
+    spec = _customer_network(db, caller, customer_id, request)
+    return HTMLResponse(render_map(spec, language=lang))
+
+
+@router.get("/nodes/{node_id}/network")
+def get_node_network(
+    node_id: Annotated[str, Path(max_length=64)],
+    caller: CustomerReader,
+    db: DatabaseDep,
+    request: NetworkRequestDep,
+) -> dict[str, Any]:
+    """Neighbours of any node the caller may see (the maps' "expand")."""
+    return spec_to_json(network(db, caller.scope, node_id, request))

@@ -165,3 +165,75 @@ def test_prospecting_role_may_screen_but_unknown_roles_may_not(client: TestClien
         ).status_code
         == 200
     )
+
+
+def busiest_customer(bank: Path, branch: str | None = None) -> str:
+    counts: dict[str, int] = {}
+    with (bank / "transactions.csv").open(encoding="utf-8") as handle:
+        for t in csv.DictReader(handle):
+            for side in (t["payer_id"], t["payee_id"]):
+                if side:
+                    counts[side] = counts.get(side, 0) + 1
+    customers = {
+        c["company_id"] for c in companies(bank) if branch is None or c["branch_id"] == branch
+    }
+    return max(customers, key=lambda c: (counts.get(c, 0), c))
+
+
+def test_network_caps_supernodes_and_validates(client: TestClient, bank: Path) -> None:
+    headers = {"X-API-Key": key_for("rm", "HO")}
+    hub = busiest_customer(bank)
+    full = client.get(f"/api/v1/customers/{hub}/network", params={"limit": 200}, headers=headers)
+    assert full.status_code == 200
+    neighbours = {n["id"] for n in full.json()["nodes"]} - {hub}
+    capped = client.get(f"/api/v1/customers/{hub}/network", params={"limit": 3}, headers=headers)
+    body = capped.json()
+    more = [n for n in body["nodes"] if n["kind"] == "more"]
+    assert len(more) == 1
+    assert more[0]["label"] == f"+{len(neighbours) - 3}"
+    assert len(body["nodes"]) == 1 + 3 + 1
+    deep = client.get(
+        f"/api/v1/customers/{hub}/network", params={"depth": 2, "limit": 5}, headers=headers
+    ).json()
+    assert {n["level"] for n in deep["nodes"]} == {0, 1, 2}
+    only_pays = client.get(
+        f"/api/v1/customers/{hub}/network", params={"types": "PAYS"}, headers=headers
+    ).json()
+    assert {e["relation"] for e in only_pays["edges"]} == {"PAYS"}
+    for params in [{"depth": 4}, {"types": "OWNS,HACK"}, {"limit": 0}]:
+        bad = client.get(f"/api/v1/customers/{hub}/network", params=params, headers=headers)
+        assert bad.status_code == 422, params
+
+
+def test_network_and_map_hide_other_branches(client: TestClient, bank: Path) -> None:
+    head_office = {"X-API-Key": key_for("rm", "HO")}
+    sub_branch = {"X-API-Key": key_for("rm", "BR-BJ-01")}
+    mine = busiest_customer(bank, "BR-BJ-01")
+    other = busiest_customer(bank, "BR-SH-01")
+    assert client.get(f"/api/v1/customers/{other}/network", headers=sub_branch).status_code == 404
+    assert client.get(f"/api/v1/customers/{other}/map", headers=sub_branch).status_code == 404
+    assert client.get(f"/api/v1/nodes/{other}/network", headers=sub_branch).status_code == 404
+    branch_of = {c["company_id"]: c["branch_id"] for c in companies(bank)}
+    seen = client.get(
+        f"/api/v1/customers/{mine}/network", params={"depth": 3, "limit": 200}, headers=sub_branch
+    ).json()
+    for node in seen["nodes"]:
+        if node["kind"] == "customer":
+            assert branch_of[node["id"]] == "BR-BJ-01", node
+    everything = client.get(
+        f"/api/v1/customers/{mine}/network", params={"depth": 3, "limit": 200}, headers=head_office
+    ).json()
+    assert len(everything["nodes"]) >= len(seen["nodes"])
+
+
+def test_map_is_a_self_contained_page(client: TestClient, bank: Path) -> None:
+    headers = {"X-API-Key": key_for("risk", "HO")}
+    hub = busiest_customer(bank)
+    page = client.get(f"/api/v1/customers/{hub}/map", params={"depth": 2}, headers=headers)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "图例" in html
+    assert "/api/v1/nodes/{id}/network" in html
+    for external in ('src="http', 'href="http', "src='http", "cdn."):
+        assert external not in html
