@@ -316,13 +316,11 @@ def customer_360(db: Database, scope: BranchScope, company_id: str, *, top: int 
     profile = db.read_one(PROFILE, params)
     if profile is None:
         raise NotFoundError(f"customer {company_id} not found")
-    profile = _amounts([profile], "registered_capital_minor")[0]
-    profile["registered_capital"] = (
-        money(None, None)
-        if profile.get("registered_capital") is None
-        else profile["registered_capital"]
+    profile["registered_capital"] = money(
+        profile.pop("registered_capital_minor"), profile.pop("registered_capital_currency")
     )
-    profile.pop("registered_capital_currency", None)
+    if profile.get("founded") is not None:
+        profile["founded"] = profile["founded"].iso_format()
 
     facilities = db.read(FACILITIES, {"id": company_id})
     holdings = db.read(HOLDINGS, {"id": company_id})

@@ -119,6 +119,12 @@ def test_360_has_every_section_and_exact_money(client: TestClient, bank: Path) -
     got = {t["currency"]: Decimal(t["amount"]) for t in body["facilities"]["outstanding_total"]}
     assert got == expected
     assert body["counterparties"]["window"] == {"from": "2025-01", "to": "2025-12"}
+    row = next(c for c in companies(bank) if c["company_id"] == customer)
+    if row["registered_capital"]:
+        assert body["profile"]["registered_capital"] == {
+            "amount": row["registered_capital"],
+            "currency": "CNY",
+        }
 
 
 def test_other_branch_customer_is_404_everywhere(client: TestClient, bank: Path) -> None:

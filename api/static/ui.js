@@ -1,0 +1,375 @@
+// corpgraph web UI. Plain JavaScript, no build step, no external resource.
+// Data is always inserted with textContent (never innerHTML): names are untrusted.
+"use strict";
+
+(function () {
+  const KEY = "corpgraph_api_key";
+  const USER = "corpgraph_user";
+  const LANG = "corpgraph_lang";
+  const page = document.body.dataset.page;
+  const subject = document.body.dataset.subject || "";
+
+  // ---------------------------------------------------------------- language
+  const TEXT = {
+    zh: {
+      loading: "加载中…", empty: "暂无数据", error: "出错了：", loginFailed: "密钥无效或已吊销。",
+      exported: "已导出", rows: "行", of: "共", ack: "确认", toOpportunity: "转为商机",
+      created: "已创建商机", acknowledged: "已确认", view: "查看", map: "图谱",
+      sections: {
+        profile: "基本信息", segment_history: "分层历史", products: "持有产品",
+        facilities: "授信与敞口", group: "所属集团", guarantees: "担保", supply_chain: "上下游",
+        counterparties: "主要交易对手（近12个月）", events: "事件", opportunities: "商机",
+        introduced_prospects: "引荐的潜在客户", recommendations: "交叉销售推荐",
+        contribution: "贡献度对比",
+      },
+    },
+    en: {
+      loading: "Loading…", empty: "No data", error: "Error: ", loginFailed: "Invalid or revoked key.",
+      exported: "Exported", rows: "rows", of: "of", ack: "Acknowledge", toOpportunity: "Make opportunity",
+      created: "Opportunity created", acknowledged: "Acknowledged", view: "View", map: "Map",
+      sections: {
+        profile: "Profile", segment_history: "Segment history", products: "Products held",
+        facilities: "Facilities and exposure", group: "Group", guarantees: "Guarantees",
+        supply_chain: "Suppliers and buyers", counterparties: "Top counterparties (12 months)",
+        events: "Events", opportunities: "Opportunities", introduced_prospects: "Prospects introduced",
+        recommendations: "Cross-sell recommendations", contribution: "Contribution vs peers",
+      },
+    },
+  };
+  let lang = localStorage.getItem(LANG) === "en" ? "en" : "zh";
+  const t = (name) => TEXT[lang][name];
+
+  function applyLanguage() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-zh]").forEach((el) => {
+      el.textContent = el.dataset[lang];
+    });
+    document.querySelectorAll("[data-zh-placeholder]").forEach((el) => {
+      el.placeholder = el.dataset[lang + "Placeholder"];
+    });
+    const toggle = document.getElementById("lang-toggle");
+    if (toggle) toggle.textContent = lang === "zh" ? "EN" : "中文";
+  }
+
+  // ---------------------------------------------------------------- messages and DOM
+  function message(text, ok) {
+    const box = document.getElementById("message");
+    box.textContent = text || "";
+    box.classList.toggle("ok", Boolean(ok));
+  }
+
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    Object.entries(props || {}).forEach(([k, v]) => {
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    });
+    (children || []).forEach((c) => node.appendChild(typeof c === "string" ? document.createTextNode(c) : c));
+    return node;
+  }
+
+  function isMoney(v) {
+    return v && typeof v === "object" && "amount" in v && "currency" in v && Object.keys(v).length === 2;
+  }
+
+  function formatMoney(v) {
+    const [whole, frac] = String(v.amount).split(".");
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return (v.currency === "CNY" ? "¥" : v.currency + " ") + grouped + (frac ? "." + frac : "");
+  }
+
+  function formatValue(v) {
+    if (v === null || v === undefined) return "";
+    if (isMoney(v)) return formatMoney(v);
+    if (Array.isArray(v)) {
+      if (v.every(isMoney)) return v.map(formatMoney).join(" + ");
+      return v.map((x) => (typeof x === "object" ? formatValue(x) : String(x))).join(", ");
+    }
+    if (typeof v === "object") {
+      if (lang in v && typeof v[lang] === "string") return v[lang];
+      return Object.entries(v).map(([k, x]) => k + ": " + formatValue(x)).join("; ");
+    }
+    if (typeof v === "boolean") return v ? "✓" : "";
+    return String(v);
+  }
+
+  const ID_LINKS = { id: true, company_id: true, customer_id: true };
+
+  function table(rows, options) {
+    if (!rows || rows.length === 0) return el("p", { class: "empty", text: t("empty") });
+    const opts = options || {};
+    const columns = opts.columns || Array.from(rows.reduce((set, r) => {
+      Object.keys(r).forEach((k) => { if (!(opts.hide || []).includes(k)) set.add(k); });
+      return set;
+    }, new Set()));
+    const head = el("tr", {}, columns.map((c) => el("th", { text: c })));
+    const body = rows.map((row) => el("tr", {}, columns.map((c) => {
+      const value = row[c];
+      const cell = el("td", { class: isMoney(value) || typeof value === "number" ? "num" : "" });
+      if (ID_LINKS[c] && opts.link && value) {
+        cell.appendChild(el("a", { href: opts.link(value, row), text: String(value) }));
+      } else {
+        cell.textContent = formatValue(value);
+      }
+      return cell;
+    }).concat(opts.actions ? [el("td", {}, opts.actions(row))] : [])));
+    if (opts.actions) head.appendChild(el("th", { text: "" }));
+    return el("table", {}, [el("thead", {}, [head]), el("tbody", {}, body)]);
+  }
+
+  function keyValues(obj) {
+    const dl = el("dl", { class: "kv" });
+    Object.entries(obj || {}).forEach(([k, v]) => {
+      dl.appendChild(el("dt", { text: k }));
+      dl.appendChild(el("dd", { text: formatValue(v) }));
+    });
+    return dl;
+  }
+
+  // ---------------------------------------------------------------- the API
+  async function api(path, options) {
+    const key = sessionStorage.getItem(KEY);
+    const opts = Object.assign({ headers: {} }, options || {});
+    opts.headers = Object.assign({ "X-API-Key": key || "" }, opts.headers);
+    const response = await fetch(path, opts);
+    if (response.status === 401 && page !== "login") {
+      sessionStorage.removeItem(KEY);
+      window.location.assign("/");
+      throw new Error("401");
+    }
+    if (!response.ok) {
+      let detail = response.statusText;
+      try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
+      const error = new Error(detail);
+      error.status = response.status;
+      throw error;
+    }
+    return response;
+  }
+
+  const json = async (path, options) => (await api(path, options)).json();
+
+  async function download(path, fallbackName) {
+    const response = await api(path);
+    const blob = await response.blob();
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const match = /filename="?([^";]+)"?/.exec(disposition);
+    const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : fallbackName });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    return blob.size;
+  }
+
+  function formQuery(form, extra) {
+    const params = new URLSearchParams();
+    new FormData(form).forEach((value, name) => { if (String(value).trim() !== "") params.append(name, String(value).trim()); });
+    Object.entries(extra || {}).forEach(([k, v]) => params.set(k, v));
+    return params;
+  }
+
+  function fail(error) {
+    if (error && error.message !== "401") message(t("error") + error.message);
+  }
+
+  // ---------------------------------------------------------------- pages
+  const pages = {};
+
+  pages.login = function () {
+    document.getElementById("login-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const key = document.getElementById("api-key").value.trim();
+      sessionStorage.setItem(KEY, key);
+      try {
+        const me = await json("/api/v1/me");
+        sessionStorage.setItem(USER, JSON.stringify(me));
+        window.location.assign("/ui/search");
+      } catch (error) {
+        sessionStorage.removeItem(KEY);
+        message(t("loginFailed"));
+      }
+    });
+  };
+
+  function paged(render) {
+    let offset = 0;
+    const limit = 50;
+    const info = document.getElementById("page-info");
+    const go = async (delta) => {
+      offset = Math.max(0, offset + delta);
+      try {
+        const result = await render(offset, limit);
+        info.textContent = `${result.total ? offset + 1 : 0}–${Math.min(offset + limit, result.total)} ${t("of")} ${result.total}`;
+        document.getElementById("prev").disabled = offset === 0;
+        document.getElementById("next").disabled = offset + limit >= result.total;
+      } catch (error) { fail(error); }
+    };
+    document.getElementById("prev").addEventListener("click", () => go(-limit));
+    document.getElementById("next").addEventListener("click", () => go(limit));
+    return () => { offset = 0; return go(0); };
+  }
+
+  pages.search = function () {
+    const form = document.getElementById("search-form");
+    const results = document.getElementById("results");
+    const run = paged(async (offset, limit) => {
+      results.replaceChildren(el("p", { text: t("loading") }));
+      const data = await json("/api/v1/customers?" + formQuery(form, { offset, limit }));
+      results.replaceChildren(table(data.items, { link: (id) => "/ui/customers/" + encodeURIComponent(id) }));
+      return data;
+    });
+    form.addEventListener("submit", (event) => { event.preventDefault(); message(""); run(); });
+    document.getElementById("export-button").addEventListener("click", async () => {
+      try {
+        const size = await download("/api/v1/customers/export?" + formQuery(form), "customers.csv");
+        message(`${t("exported")} (${size} B)`, true);
+      } catch (error) { fail(error); }
+    });
+    run();
+  };
+
+  pages.customer = async function () {
+    const container = document.getElementById("sections");
+    container.replaceChildren(el("p", { text: t("loading") }));
+    try {
+      const view = await json("/api/v1/customers/" + encodeURIComponent(subject));
+      document.querySelector("h1").textContent = (view.profile && view.profile.name) || subject;
+      container.replaceChildren();
+      Object.entries(view).forEach(([name, section]) => {
+        const card = el("section", { class: "card", id: "section-" + name }, [
+          el("h2", { text: (t("sections")[name] || name) }),
+        ]);
+        renderSection(card, section);
+        container.appendChild(card);
+      });
+    } catch (error) { container.replaceChildren(); fail(error); }
+  };
+
+  function renderSection(card, section) {
+    const link = (id) => "/ui/customers/" + encodeURIComponent(id);
+    if (Array.isArray(section)) { card.appendChild(table(section, { link })); return; }
+    if (!section || typeof section !== "object") { card.appendChild(el("p", { text: formatValue(section) || t("empty") })); return; }
+    const scalars = {};
+    Object.entries(section).forEach(([k, v]) => {
+      if (Array.isArray(v) && v.length && typeof v[0] === "object" && !isMoney(v[0])) {
+        card.appendChild(el("h3", { text: k }));
+        card.appendChild(table(v, { link, hide: ["monthly"] }));
+      } else if (Array.isArray(v) && v.length === 0) {
+        card.appendChild(el("h3", { text: k }));
+        card.appendChild(el("p", { class: "empty", text: t("empty") }));
+      } else { scalars[k] = v; }
+    });
+    if (Object.keys(scalars).length) card.insertBefore(keyValues(scalars), card.children[1] || null);
+  }
+
+  pages.map = function () {
+    const form = document.getElementById("map-form");
+    const frame = document.getElementById("map-frame");
+    const draw = async () => {
+      const params = new URLSearchParams({ depth: form.depth.value, limit: form.limit.value, lang });
+      const types = Array.from(form.querySelectorAll("input[name=types]:checked")).map((i) => i.value);
+      if (types.length) params.set("types", types.join(","));
+      try {
+        const response = await api("/api/v1/customers/" + encodeURIComponent(subject) + "/map?" + params);
+        frame.srcdoc = await response.text();
+      } catch (error) { fail(error); }
+    };
+    form.addEventListener("submit", (event) => { event.preventDefault(); draw(); });
+    draw();
+  };
+
+  pages.prospects = function () {
+    const form = document.getElementById("prospects-form");
+    const results = document.getElementById("results");
+    const run = paged(async (offset, limit) => {
+      results.replaceChildren(el("p", { text: t("loading") }));
+      const data = await json("/api/v1/prospects?" + formQuery(form, { offset, limit }));
+      const items = (data.items || []).map((p) => Object.assign({}, p, {
+        reasons: Array.isArray(p.reasons) ? p.reasons.map((r) => (r && r[lang]) || formatValue(r)).join("；") : formatValue(p.reasons),
+      }));
+      results.replaceChildren(table(items, { hide: ["components"] }));
+      return { total: data.total !== undefined ? data.total : items.length };
+    });
+    form.addEventListener("submit", (event) => { event.preventDefault(); message(""); run(); });
+    for (const [id, format] of [["export-csv", "csv"], ["export-xlsx", "xlsx"]]) {
+      document.getElementById(id).addEventListener("click", async () => {
+        try {
+          const size = await download("/api/v1/prospects/export?" + formQuery(form, { format }), "prospects." + format);
+          message(`${t("exported")} (${size} B)`, true);
+        } catch (error) { fail(error); }
+      });
+    }
+    run();
+  };
+
+  pages.groups = async function () {
+    const detail = document.getElementById("detail");
+    const show = async (path) => {
+      try { detail.replaceChildren(); renderSection(detail, await json(path)); } catch (error) { fail(error); }
+    };
+    try {
+      const groups = await json("/api/v1/groups?sort=exposure&limit=50");
+      document.getElementById("groups").replaceChildren(table(groups.items || groups, {
+        actions: (g) => [el("button", { type: "button", class: "secondary", text: t("view"),
+          onclick: () => show("/api/v1/groups/" + encodeURIComponent(g.group_id || g.id)) })],
+      }));
+    } catch (error) { fail(error); }
+    try {
+      const circles = await json("/api/v1/guarantee-circles");
+      document.getElementById("circles").replaceChildren(table(circles.items || circles, {
+        actions: (c) => [el("button", { type: "button", class: "secondary", text: t("view"),
+          onclick: () => show("/api/v1/guarantee-circles/" + encodeURIComponent(c.circle_id || c.id)) })],
+      }));
+    } catch (error) { fail(error); }
+  };
+
+  pages.events = function () {
+    const form = document.getElementById("events-form");
+    const results = document.getElementById("results");
+    const run = async () => {
+      try {
+        const data = await json("/api/v1/events?" + formQuery(form));
+        const items = data.items || data;
+        results.replaceChildren(table(items, {
+          hide: ["evidence", "history"],
+          link: (id) => "/ui/customers/" + encodeURIComponent(id),
+          actions: (e) => [
+            el("button", { type: "button", class: "secondary", text: t("ack"), onclick: async () => {
+              try { await api(`/api/v1/events/${encodeURIComponent(e.event_id || e.id)}/ack`, { method: "POST" }); message(t("acknowledged"), true); run(); } catch (error) { fail(error); }
+            } }),
+            el("button", { type: "button", class: "secondary", text: t("toOpportunity"), onclick: async () => {
+              try {
+                await api("/api/v1/opportunities", { method: "POST", headers: { "Content-Type": "application/json" },
+                  body: JSON.stringify({ source: "event", event_id: e.event_id || e.id, customer_id: e.customer_id }) });
+                message(t("created"), true);
+              } catch (error) { fail(error); }
+            } }),
+          ],
+        }));
+      } catch (error) { fail(error); }
+    };
+    form.addEventListener("submit", (event) => { event.preventDefault(); message(""); run(); });
+    run();
+  };
+
+  // ---------------------------------------------------------------- start
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    lang = lang === "zh" ? "en" : "zh";
+    localStorage.setItem(LANG, lang);
+    applyLanguage();
+    if (page === "map") pages.map();
+  });
+  applyLanguage();
+  if (page !== "login") {
+    if (!sessionStorage.getItem(KEY)) { window.location.assign("/"); return; }
+    const user = JSON.parse(sessionStorage.getItem(USER) || "{}");
+    document.getElementById("who").textContent = [user.name, user.role, user.branch_id].filter(Boolean).join(" · ");
+    document.getElementById("logout").addEventListener("click", () => {
+      sessionStorage.clear();
+      window.location.assign("/");
+    });
+  }
+  (pages[page] || (() => {}))();
+})();
