@@ -390,11 +390,14 @@
     if (!data.expand_url || state.expanding) {
       return Promise.resolve(null);
     }
+    // document.baseURI, not location.href: inside the UI the map is a srcdoc frame,
+    // whose location is about:srcdoc but whose base URL is the app page's.
+    var base = new URL(document.baseURI);
     var url = new URL(
       data.expand_url.split("{id}").join(encodeURIComponent(String(id))),
-      window.location.href
+      base.href
     );
-    if (url.origin !== window.location.origin) {
+    if (url.origin !== base.origin) {
       status.textContent = fmt(T.expand_failed, { status: "origin" });
       return Promise.resolve(null);
     }
