@@ -25,8 +25,9 @@ from graph.database import Database, create_driver
 from graph.local_server import resolve_connection
 from graph.settings import Settings, get_settings
 
+from . import ui
 from .errors import install_error_handlers
-from .routes import system
+from .routes import customers, group_risk, prospects, system
 
 logger = logging.getLogger(__name__)
 
@@ -69,4 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(system.router)
+    app.include_router(prospects.router)
+    app.include_router(group_risk.router)
+    app.include_router(customers.router)
+    app.include_router(ui.router)
+    app.mount("/static", ui.static_files(), name="static")
     return app

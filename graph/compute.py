@@ -52,3 +52,15 @@ def run_compute(
         reports.append(StepReport(report.step, report.counts, seconds=time.perf_counter() - start))
         logger.info("compute step %s done in %.1fs", name, reports[-1].seconds)
     return engine.name, reports
+
+
+def _register_steps() -> None:
+    from .group_risk import compute_group_risk
+
+    COMPUTE_STEPS.append(("group_risk", compute_group_risk))
+    from .prospects_store import compute_prospects
+
+    COMPUTE_STEPS.append(("prospects", compute_prospects))
+
+
+_register_steps()

@@ -34,6 +34,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "SegmentSnapshot": "snapshot_id",
     "CorpgraphMeta": "key",
     "GuaranteeCircle": "circle_id",
+    "WebhookDelivery": "delivery_id",
 }
 
 #: Relationship types corpgraph writes.
@@ -54,6 +55,7 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "HAS_SEGMENT",  # (:Company)-[:HAS_SEGMENT]->(:SegmentSnapshot)
         "CONTROLS_DIRECTLY",  # (:Company|Person)-[:CONTROLS_DIRECTLY {basis}]->(:Company), derived
         "IN_CIRCLE",  # (:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)
+        "ABOUT",  # (:Event)-[:ABOUT]->(:Company customer)
     }
 )
 
@@ -191,6 +193,12 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "constraint",
         "CREATE CONSTRAINT guarantee_circle_id_unique IF NOT EXISTS "
         "FOR (n:GuaranteeCircle) REQUIRE n.circle_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "webhook_delivery_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT webhook_delivery_id_unique IF NOT EXISTS "
+        "FOR (n:WebhookDelivery) REQUIRE n.delivery_id IS UNIQUE",
     ),
 )
 

@@ -115,6 +115,115 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = Field(default="INFO", description="Log level of CLI and API.")
 
+    # --- prospects, influence, cross-sell ------------------------------------------------
+    prospect_weight_customers: float = Field(
+        default=0.40,
+        ge=0,
+        description=(
+            "Weight of breadth (mean distinct customers per month). Largest: many customers "
+            "trading with a company every month is the strongest sign it is worth winning."
+        ),
+    )
+    prospect_weight_months: float = Field(
+        default=0.20,
+        ge=0,
+        description="Weight of the share of months active: steady trade beats one-off payments.",
+    )
+    prospect_weight_amount: float = Field(
+        default=0.10,
+        ge=0,
+        description=(
+            "Weight of the (log-scaled) amount: it matters, but one big partner of one "
+            "customer should not outrank a company many customers trade with."
+        ),
+    )
+    prospect_weight_count: float = Field(
+        default=0.05, ge=0, description="Weight of the (log-scaled) number of payments."
+    )
+    prospect_weight_trend: float = Field(
+        default=0.05,
+        ge=0,
+        description="Weight of the monthly trend: growing ties rank a bit higher.",
+    )
+    prospect_weight_supply: float = Field(
+        default=0.10,
+        ge=0,
+        description="Weight of supply links with customers (a core enterprise counts 3×).",
+    )
+    prospect_weight_groups: float = Field(
+        default=0.05, ge=0, description="Weight of ties to distinct customer groups (MEMBER_OF)."
+    )
+    prospect_weight_influence: float = Field(
+        default=0.05,
+        ge=0,
+        description="Weight of flow-graph PageRank percentile: a small tie-breaker.",
+    )
+    prospect_customer_saturation: float = Field(
+        default=6.0,
+        gt=0,
+        description=(
+            "Mean distinct customers per month that give full breadth credit; beyond six, "
+            "more customers add little to the case for calling."
+        ),
+    )
+    prospect_supply_saturation: float = Field(
+        default=3.0, gt=0, description="Supply links with customers that give full supply credit."
+    )
+    prospect_group_saturation: float = Field(
+        default=3.0, gt=0, description="Customer groups that give full group credit."
+    )
+    prospect_trend_scale: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Trend credit = 0.5 + scale × (monthly slope / mean): a 10%/month rise gives "
+            "full credit, a 10%/month fall none."
+        ),
+    )
+    prospect_min_customers: int = Field(
+        default=1, ge=1, description="Customers a non-customer must be tied to to be scored."
+    )
+    prospect_currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency whose amounts score and appear in reasons (others count only).",
+    )
+    prospect_excluded_statuses: list[str] = Field(
+        default=["dissolved", "revoked"],
+        description="Company statuses never offered as prospects (no one to call).",
+    )
+    prospect_blocklist_path: Path | None = Field(
+        default=None,
+        description=(
+            "Text file of company ids or USCCs never offered as prospects (one a line, # "
+            "comments): sanctioned, declined or otherwise off-limits companies."
+        ),
+    )
+    influence_flow_betweenness: bool = Field(
+        default=False,
+        description=(
+            "Also compute exact betweenness on the flow graph. Off by default: it took 26 s "
+            "with GDS on the small bank (20k companies) and grows about quadratically; "
+            "supply-graph betweenness is always computed."
+        ),
+    )
+    supply_chain_min_size: int = Field(
+        default=5,
+        ge=2,
+        description="Smallest supply community counted as a chain (a pair is not a chain).",
+    )
+    cross_sell_peers: int = Field(
+        default=20,
+        ge=1,
+        description="Most similar customers whose products are compared (enough for a lift).",
+    )
+    cross_sell_min_peer_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="A product is recommended when at least this share of the peers holds it.",
+    )
+
     @field_validator("neo4j_uri")
     @classmethod
     def _blank_uri_is_unset(cls, value: str | None) -> str | None:

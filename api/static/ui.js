@@ -306,8 +306,15 @@
 
   pages.groups = async function () {
     const detail = document.getElementById("detail");
+    const frame = document.getElementById("detail-map");
     const show = async (path) => {
-      try { detail.replaceChildren(); renderSection(detail, await json(path)); } catch (error) { fail(error); }
+      try {
+        detail.replaceChildren();
+        renderSection(detail, await json(path));
+        const response = await api(path + "/map?lang=" + lang);
+        frame.hidden = false;
+        frame.srcdoc = await response.text();
+      } catch (error) { fail(error); }
     };
     try {
       const groups = await json("/api/v1/groups?sort=exposure&limit=50");

@@ -18,6 +18,8 @@ from graph.local_server import LocalNeo4j
 from graph.users import Role, UserStore
 
 from .common import console, err_console, open_database, report_error, settings
+from .groups_cmd import groups_app
+from .prospects_cmd import prospects_app
 
 app = typer.Typer(
     name="corpgraph",
@@ -32,6 +34,8 @@ users_app = typer.Typer(help="API users and keys.")
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(prospects_app, name="prospects")
+app.add_typer(groups_app, name="groups")
 
 
 @app.callback()

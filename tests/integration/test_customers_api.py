@@ -206,7 +206,8 @@ def test_network_caps_supernodes_and_validates(client: TestClient, bank: Path) -
         f"/api/v1/customers/{hub}/network", params={"types": "PAYS"}, headers=headers
     ).json()
     assert {e["relation"] for e in only_pays["edges"]} == {"PAYS"}
-    for params in [{"depth": 4}, {"types": "OWNS,HACK"}, {"limit": 0}]:
+    bad_params: list[dict[str, str | int]] = [{"depth": 4}, {"types": "OWNS,HACK"}, {"limit": 0}]
+    for params in bad_params:
         bad = client.get(f"/api/v1/customers/{hub}/network", params=params, headers=headers)
         assert bad.status_code == 422, params
 

@@ -1,0 +1,577 @@
+"""Value-chain prospects: score non-customers from their ties to the bank's customers.
+
+A *prospect* is a company that is not a customer but trades with customers. The
+score combines, each as a component in ``[0, 1]``:
+
+- ``customers``: breadth, the mean number of distinct customers it trades with per
+  month of the window, saturating at ``customer_saturation``;
+- ``months``: the share of the window's months with any payment to or from customers;
+- ``amount``: the total paid in and out (base currency), log-scaled against the
+  largest candidate;
+- ``count``: the number of payments, log-scaled the same way;
+- ``trend``: the least-squares slope of the monthly amounts relative to their mean
+  (0.5 is flat; 0 with fewer than three active months);
+- ``supply``: supply links with customers, a link with a core enterprise counting
+  three times;
+- ``groups``: the distinct customer groups (``MEMBER_OF``) among its customers;
+- ``influence``: its flow-graph PageRank as a percentile among the candidates.
+
+The score is the weighted mean of the components. Each prospect carries the figures
+behind it, reasons in English and Chinese that quote those figures, and the customer
+with the strongest tie (largest amount, then most months) as introducer, whose
+branch and RM are suggested as owners.
+
+Money stays in integer minor units; only the display of reasons uses
+:class:`~decimal.Decimal`. Scores are floats.
+
+Examples
+--------
+>>> format_money_en(1_234_567_800, "CNY"), format_money_zh(1_234_567_800, "CNY")
+('¥12.3M', '1,235万元')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from loaders.parsing import from_minor_units
+
+logger = logging.getLogger(__name__)
+
+#: Columns of the flow frame :func:`score_prospects` takes (one row per prospect,
+#: customer, direction, month and currency; ``direction`` is seen from the prospect:
+#: ``in`` = the customer pays the prospect).
+FLOW_COLUMNS: Final = (
+    "prospect_id",
+    "customer_id",
+    "direction",
+    "month",
+    "currency",
+    "amount_minor",
+    "txn_count",
+)
+
+COMPONENTS: Final = (
+    "customers",
+    "months",
+    "amount",
+    "count",
+    "trend",
+    "supply",
+    "groups",
+    "influence",
+)
+
+
+@dataclass(frozen=True)
+class ProspectWeights:
+    """Weights of the score components (they need not sum to one)."""
+
+    customers: float = 0.40
+    months: float = 0.20
+    amount: float = 0.10
+    count: float = 0.05
+    trend: float = 0.05
+    supply: float = 0.10
+    groups: float = 0.05
+    influence: float = 0.05
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in COMPONENTS}
+
+
+@dataclass(frozen=True)
+class ProspectConfig:
+    """Thresholds of the scoring (all from :class:`graph.settings.Settings`)."""
+
+    weights: ProspectWeights = field(default_factory=ProspectWeights)
+    customer_saturation: float = 6.0
+    supply_saturation: float = 3.0
+    group_saturation: float = 3.0
+    trend_scale: float = 5.0
+    min_customers: int = 1
+    currency: str = "CNY"
+    excluded_statuses: frozenset[str] = frozenset({"dissolved", "revoked"})
+    blocklist: frozenset[str] = frozenset()
+    months: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A non-customer company that may be scored."""
+
+    company_id: str
+    name: str
+    uscc: str | None = None
+    status: str | None = None
+    industry: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    """A customer: its owner (branch, RM) and its groups."""
+
+    company_id: str
+    name: str
+    branch_id: str | None = None
+    rm_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SupplyLink:
+    """One supply link ``supplier → buyer`` (annual amount in minor units)."""
+
+    supplier_id: str
+    buyer_id: str
+    annual_amount_minor: int = 0
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class CustomerTie:
+    """What one prospect does with one customer."""
+
+    customer_id: str
+    customer_name: str
+    paid_in_minor: int
+    paid_out_minor: int
+    txn_count: int
+    months: int
+    supply_roles: tuple[str, ...] = ()  # "supplier" (prospect supplies it) / "buyer"
+
+    @property
+    def amount_minor(self) -> int:
+        return self.paid_in_minor + self.paid_out_minor
+
+
+@dataclass(frozen=True)
+class ProspectScore:
+    """One scored prospect, its evidence and its reasons."""
+
+    company_id: str
+    name: str
+    uscc: str | None
+    industry: str | None
+    region: str | None
+    score: float
+    components: dict[str, float]
+    reasons_en: tuple[str, ...]
+    reasons_zh: tuple[str, ...]
+    ties: tuple[CustomerTie, ...]
+    facts: dict[str, int | str]
+    suggested_branch_id: str | None
+    suggested_rm_id: str | None
+    introducer_id: str | None
+    introducer_name: str | None
+
+    @property
+    def linked_customer_ids(self) -> tuple[str, ...]:
+        return tuple(t.customer_id for t in self.ties)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A candidate that was not scored, and why."""
+
+    company_id: str
+    reason: str  # "blocklist" or "status:<status>"
+
+
+@dataclass(frozen=True)
+class ProspectRanking:
+    """Scored prospects, best first, and the exclusions."""
+
+    prospects: tuple[ProspectScore, ...]
+    excluded: tuple[Exclusion, ...]
+
+
+# --- money display -------------------------------------------------------------------------
+def _decimal(minor: int, currency: str) -> Decimal:
+    return from_minor_units(minor, currency)
+
+
+def _quantize(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_money_en(minor: int, currency: str) -> str:
+    """An amount as an English reason quotes it: ``¥12.3M``, ``¥450.0K``, ``USD 1.2B``.
+
+    Examples
+    --------
+    >>> format_money_en(45_000_000, "CNY"), format_money_en(123_45, "USD")
+    ('¥450.0K', 'USD 123.45')
+    """
+    value = _decimal(minor, currency)
+    prefix = "¥" if currency == "CNY" else f"{currency} "
+    for size, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K")):
+        if abs(value) >= size:
+            return f"{prefix}{_quantize(value / size, 1)}{suffix}"
+    return f"{prefix}{_quantize(value, 2)}"
+
+
+def format_money_zh(minor: int, currency: str) -> str:
+    """An amount as a Chinese reason quotes it: ``1.23亿元``, ``1,230万元``, ``12.3万元``.
+
+    Examples
+    --------
+    >>> format_money_zh(25_000_000_000, "CNY"), format_money_zh(123_000_00, "CNY")
+    ('2.50亿元', '12.3万元')
+    """
+    value = _decimal(minor, currency)
+    unit = "元" if currency == "CNY" else f"{currency}"
+    yi, wan = Decimal(10) ** 8, Decimal(10) ** 4
+    if abs(value) >= yi:
+        return f"{_quantize(value / yi, 2)}亿{unit}"
+    if abs(value) >= 100 * wan:
+        return f"{int(_quantize(value / wan, 0)):,}万{unit}"
+    if abs(value) >= wan:
+        return f"{_quantize(value / wan, 1)}万{unit}"
+    return f"{_quantize(value, 2):,}{unit}"
+
+
+# --- scoring ---------------------------------------------------------------------------------
+def _log_scaled(values: pd.Series, maximum: float) -> dict[str, float]:
+    """``log(1 + v) / log(1 + maximum)`` per key (0 when nothing is positive)."""
+    if maximum <= 0:
+        return {str(k): 0.0 for k in values.index}
+    scale = math.log1p(maximum)
+    return {str(k): math.log1p(float(v)) / scale for k, v in values.items()}
+
+
+def _percentiles(values: Mapping[str, float], ids: Iterable[str]) -> dict[str, float]:
+    """Percentile rank (0 = lowest, 1 = highest; ties share the mean rank) among ``ids``."""
+    id_list = list(ids)
+    if not id_list:
+        return {}
+    series = pd.Series([float(values.get(i, 0.0)) for i in id_list], index=id_list)
+    if len(series) == 1:
+        return {id_list[0]: 1.0 if series.iloc[0] > 0 else 0.0}
+    ranks = (series.rank(method="average") - 1) / (len(series) - 1)
+    return {str(k): float(v) for k, v in ranks.items()}
+
+
+def _trend(monthly: list[int]) -> float:
+    """Relative least-squares slope per month (slope / mean); 0 for flat or short series."""
+    active = sum(1 for v in monthly if v)
+    if active < 3:
+        return 0.0
+    y = np.asarray(monthly, dtype=float)
+    mean = float(y.mean())
+    if mean <= 0:
+        return 0.0
+    slope = float(np.polyfit(np.arange(len(y), dtype=float), y, 1)[0])
+    return slope / mean
+
+
+def _quarter_growth(monthly: list[int]) -> float | None:
+    """Growth of the last three months over the first three, or ``None``."""
+    if len(monthly) < 6:
+        return None
+    first, last = sum(monthly[:3]), sum(monthly[-3:])
+    return None if first <= 0 else (last - first) / first
+
+
+def _records(frame: pd.DataFrame | pd.Series) -> list[dict[str, Any]]:
+    """Rows of an aggregate (index reset) as plain dicts."""
+    return [{str(k): v for k, v in row.items()} for row in frame.reset_index().to_dict("records")]
+
+
+def _empty_flows() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in FLOW_COLUMNS})
+
+
+def score_prospects(
+    candidates: Iterable[Candidate],
+    customers: Mapping[str, CustomerInfo],
+    flows: pd.DataFrame | None,
+    supply_links: Iterable[SupplyLink] = (),
+    *,
+    core_enterprises: Mapping[str, str] | None = None,
+    influence: Mapping[str, float] | None = None,
+    config: ProspectConfig | None = None,
+) -> ProspectRanking:
+    """Score every candidate from its ties to customers.
+
+    Parameters
+    ----------
+    candidates
+        Non-customer companies (customers among them are ignored).
+    customers
+        Every customer by id.
+    flows
+        Payments between candidates and customers, columns :data:`FLOW_COLUMNS`.
+    supply_links
+        Supply links; those between a candidate and a customer count.
+    core_enterprises
+        ``{company_id: name}`` of supply-chain core enterprises (customers or not).
+    influence
+        A flow-graph centrality (PageRank) per company; used as a percentile.
+    config
+        Weights and thresholds.
+
+    Returns
+    -------
+    ProspectRanking
+        Candidates with at least ``min_customers`` tied customers, best first
+        (ties broken by id), and the excluded candidates.
+    """
+    cfg = config or ProspectConfig()
+    cores = dict(core_enterprises or {})
+    frame = _empty_flows() if flows is None or flows.empty else flows.loc[:, list(FLOW_COLUMNS)]
+    frame = frame[frame["customer_id"].isin(list(customers))]
+    months = cfg.months or tuple(sorted(frame["month"].unique().tolist()))
+
+    included: dict[str, Candidate] = {}
+    excluded: list[Exclusion] = []
+    for cand in candidates:
+        if cand.company_id in customers:
+            continue
+        if cand.company_id in cfg.blocklist or (cand.uscc and cand.uscc in cfg.blocklist):
+            excluded.append(Exclusion(cand.company_id, "blocklist"))
+        elif cand.status in cfg.excluded_statuses:
+            excluded.append(Exclusion(cand.company_id, f"status:{cand.status}"))
+        else:
+            included[cand.company_id] = cand
+    frame = frame[frame["prospect_id"].isin(list(included))]
+
+    # Supply links between an included candidate and a customer.
+    supply_by: dict[str, list[tuple[str, str, int, str]]] = {}
+    for link in supply_links:
+        if link.supplier_id in included and link.buyer_id in customers:
+            supply_by.setdefault(link.supplier_id, []).append(
+                (link.buyer_id, "supplier", link.annual_amount_minor, link.currency)
+            )
+        elif link.buyer_id in included and link.supplier_id in customers:
+            supply_by.setdefault(link.buyer_id, []).append(
+                (link.supplier_id, "buyer", link.annual_amount_minor, link.currency)
+            )
+
+    base = frame[frame["currency"] == cfg.currency]
+    per_tie = (
+        frame.groupby(["prospect_id", "customer_id"], sort=False)
+        .agg(txn_count=("txn_count", "sum"), months=("month", "nunique"))
+        .reset_index()
+    )
+    amounts = base.groupby(["prospect_id", "customer_id", "direction"], sort=False)[
+        "amount_minor"
+    ].sum()
+    totals = base.groupby("prospect_id", sort=False)["amount_minor"].sum()
+    counts = frame.groupby("prospect_id", sort=False)["txn_count"].sum()
+    monthly_breadth = frame.groupby(["prospect_id", "month"], sort=False)["customer_id"].nunique()
+    monthly_amount = base.groupby(["prospect_id", "month"], sort=False)["amount_minor"].sum()
+    per_direction = frame.groupby(["prospect_id", "direction"], sort=False).agg(
+        customers=("customer_id", "nunique"), months=("month", "nunique")
+    )
+
+    breadth_of = {
+        (str(r["prospect_id"]), str(r["month"])): int(r["customer_id"])
+        for r in _records(monthly_breadth)
+    }
+    amount_of = {
+        (str(r["prospect_id"]), str(r["month"])): int(r["amount_minor"])
+        for r in _records(monthly_amount)
+    }
+    direction_of = {
+        (str(r["prospect_id"]), str(r["direction"])): (int(r["customers"]), int(r["months"]))
+        for r in _records(per_direction)
+    }
+    amount_by_tie = {
+        (str(r["prospect_id"]), str(r["customer_id"]), str(r["direction"])): int(r["amount_minor"])
+        for r in _records(amounts)
+    }
+    max_amount = float(totals.max()) if len(totals) else 0.0
+    max_count = float(counts.max()) if len(counts) else 0.0
+    amount_c = _log_scaled(totals, max_amount)
+    count_c = _log_scaled(counts, max_count)
+    ties_by: dict[str, list[CustomerTie]] = {}
+    supply_roles: dict[tuple[str, str], list[str]] = {}
+    for pid, links in supply_by.items():
+        for cid, role, _, _ in links:
+            supply_roles.setdefault((pid, cid), []).append(role)
+    for row in _records(per_tie):
+        pid, cid = str(row["prospect_id"]), str(row["customer_id"])
+        key = (pid, cid)
+        paid_in = amount_by_tie.get((pid, cid, "in"), 0)
+        paid_out = amount_by_tie.get((pid, cid, "out"), 0)
+        ties_by.setdefault(pid, []).append(
+            CustomerTie(
+                cid,
+                customers[cid].name,
+                paid_in,
+                paid_out,
+                int(row["txn_count"]),
+                int(row["months"]),
+                tuple(sorted(supply_roles.pop(key, []))),
+            )
+        )
+    for (pid, cid), roles in supply_roles.items():  # supply links without payments
+        ties_by.setdefault(pid, []).append(
+            CustomerTie(cid, customers[cid].name, 0, 0, 0, 0, tuple(sorted(roles)))
+        )
+
+    scored_ids = [
+        pid for pid in sorted(included) if len(ties_by.get(pid, ())) >= max(cfg.min_customers, 1)
+    ]
+    influence_c = _percentiles(influence or {}, scored_ids)
+    weights = cfg.weights.as_dict()
+    weight_total = sum(weights.values()) or 1.0
+    results: list[ProspectScore] = []
+    for pid in scored_ids:
+        cand = included[pid]
+        ties = sorted(
+            ties_by[pid], key=lambda t: (-t.amount_minor, -t.months, -t.txn_count, t.customer_id)
+        )
+        series = [amount_of.get((pid, m), 0) for m in months]
+        breadth = [breadth_of.get((pid, m), 0) for m in months]
+        active_months = sum(1 for n in breadth if n)
+        links = supply_by.get(pid, [])
+        core_links = [cid for cid, _, _, _ in links if cid in cores]
+        groups = {g for t in ties for g in customers[t.customer_id].group_ids}
+        rel_slope = _trend(series)
+        components = {
+            "customers": min(
+                1.0, (sum(breadth) / len(months) if months else 0.0) / cfg.customer_saturation
+            ),
+            "months": active_months / len(months) if months else 0.0,
+            "amount": float(amount_c.get(pid, 0.0)),
+            "count": float(count_c.get(pid, 0.0)),
+            "trend": 0.0
+            if active_months < 3
+            else min(1.0, max(0.0, 0.5 + cfg.trend_scale * rel_slope)),
+            "supply": min(
+                1.0,
+                (len({c for c, _, _, _ in links}) + 2 * len(set(core_links)))
+                / cfg.supply_saturation,
+            ),
+            "groups": min(1.0, len(groups) / cfg.group_saturation),
+            "influence": float(influence_c.get(pid, 0.0)),
+        }
+        components = {k: round(v, 4) for k, v in components.items()}
+        score = round(sum(weights[k] * components[k] for k in COMPONENTS) / weight_total, 4)
+
+        paid_in = sum(t.paid_in_minor for t in ties)
+        paid_out = sum(t.paid_out_minor for t in ties)
+        facts: dict[str, int | str] = {
+            "currency": cfg.currency,
+            "paid_in_minor": paid_in,
+            "paid_out_minor": paid_out,
+            "customers_in": direction_of.get((pid, "in"), (0, 0))[0],
+            "months_in": direction_of.get((pid, "in"), (0, 0))[1],
+            "customers_out": direction_of.get((pid, "out"), (0, 0))[0],
+            "months_out": direction_of.get((pid, "out"), (0, 0))[1],
+            "customers": len(ties),
+            "months_active": active_months,
+            "months_in_window": len(months),
+            "min_monthly_customers": min(breadth) if breadth else 0,
+            "txn_count": sum(t.txn_count for t in ties),
+            "supply_links": len(links),
+            "core_links": len(set(core_links)),
+            "groups": len(groups),
+        }
+        growth = _quarter_growth(series)
+        if growth is not None:
+            facts["growth_pct"] = round(growth * 100)
+        top = ties[0] if ties else None
+        owner = customers[top.customer_id] if top else None
+        en, zh = _reasons(facts, ties, links, cores, customers, cfg.currency)
+        if pid in cores:
+            en = ("core enterprise of a supply chain", *en)
+            zh = ("供应链核心企业", *zh)
+        results.append(
+            ProspectScore(
+                company_id=pid,
+                name=cand.name,
+                uscc=cand.uscc,
+                industry=cand.industry,
+                region=cand.region,
+                score=score,
+                components=components,
+                reasons_en=en,
+                reasons_zh=zh,
+                ties=tuple(ties),
+                facts=facts,
+                suggested_branch_id=owner.branch_id if owner else None,
+                suggested_rm_id=owner.rm_id if owner else None,
+                introducer_id=top.customer_id if top else None,
+                introducer_name=top.customer_name if top else None,
+            )
+        )
+    results.sort(key=lambda p: (-p.score, p.company_id))
+    logger.debug("scored %d prospects, excluded %d", len(results), len(excluded))
+    return ProspectRanking(tuple(results), tuple(sorted(excluded, key=lambda e: e.company_id)))
+
+
+def _reasons(
+    facts: Mapping[str, int | str],
+    ties: list[CustomerTie],
+    links: list[tuple[str, str, int, str]],
+    cores: Mapping[str, str],
+    customers: Mapping[str, CustomerInfo],
+    currency: str,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Plain-language reasons (English, Chinese) quoting the figures in ``facts``."""
+    en: list[str] = []
+    zh: list[str] = []
+    paid_in, paid_out = int(facts["paid_in_minor"]), int(facts["paid_out_minor"])
+    if paid_in > 0:
+        n, m = int(facts["customers_in"]), int(facts["months_in"])
+        en.append(f"paid {format_money_en(paid_in, currency)} by {n} customers over {m} months")
+        zh.append(f"{n}家客户{m}个月内向其付款{format_money_zh(paid_in, currency)}")
+    if paid_out > 0:
+        n, m = int(facts["customers_out"]), int(facts["months_out"])
+        en.append(f"paid {format_money_en(paid_out, currency)} to {n} customers over {m} months")
+        zh.append(f"{m}个月内向{n}家客户付款{format_money_zh(paid_out, currency)}")
+    least, window = int(facts["min_monthly_customers"]), int(facts["months_in_window"])
+    if least >= 2 and window:
+        en.append(f"trades with at least {least} customers in every one of {window} months")
+        zh.append(f"连续{window}个月每月与至少{least}家客户往来")
+    for cid, role, _, _ in links:
+        if cid in cores:
+            name = cores[cid]
+            if role == "supplier":
+                en.append(f"supplier of core enterprise {name}")
+                zh.append(f"核心企业{name}的供应商")
+            else:
+                en.append(f"buyer of core enterprise {name}")
+                zh.append(f"核心企业{name}的下游客户")
+    plain = [(c, r, a, cur) for c, r, a, cur in links if c not in cores]
+    for role, en_verb, zh_verb in (("supplier", "supplies", "向"), ("buyer", "buys from", "从")):
+        chosen = [(c, a, cur) for c, r, a, cur in plain if r == role]
+        if not chosen:
+            continue
+        n = len({c for c, _, _ in chosen})
+        annual = sum(a for _, a, cur in chosen if cur == currency)
+        en.append(f"{en_verb} {n} customers ({format_money_en(annual, currency)} a year)")
+        action = "供货" if role == "supplier" else "采购"
+        zh.append(f"{zh_verb}{n}家客户{action}（年{action}额{format_money_zh(annual, currency)}）")
+    growth = facts.get("growth_pct")
+    if isinstance(growth, int) and growth >= 10:
+        en.append(f"payments up {growth}% from the first to the last quarter")
+        zh.append(f"末季度交易额较首季度增长{growth}%")
+    if int(facts["groups"]) > 0:
+        g = int(facts["groups"])
+        en.append(f"linked to {g} customer groups")
+        zh.append(f"关联{g}个客户集团")
+    if ties:
+        top = ties[0]
+        name = customers[top.customer_id].name
+        if top.amount_minor > 0:
+            money_en = format_money_en(top.amount_minor, currency)
+            money_zh = format_money_zh(top.amount_minor, currency)
+            en.append(f"strongest tie: {name} ({money_en} over {top.months} months)")
+            zh.append(f"最强关联客户：{name}（{top.months}个月，{money_zh}）")
+        else:
+            en.append(f"strongest tie: {name} (supply link)")
+            zh.append(f"最强关联客户：{name}（供应链关系）")
+    return tuple(en), tuple(zh)

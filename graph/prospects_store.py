@@ -1,0 +1,662 @@
+"""The ``prospects`` compute step: influence, supply chains and prospect scores in Neo4j.
+
+It reads its inputs with Cypher (payments between non-customers and customers as
+one row per pair, direction, month and currency, which is what ``PAYS`` already
+holds; supply links; customers and their groups), runs the pure functions of
+:mod:`algorithms.influence` and :mod:`algorithms.prospects`, and stores:
+
+- on every company: ``influence_supply_pagerank``, ``influence_supply_degree``,
+  ``influence_supply_betweenness``, ``influence_flow_pagerank``,
+  ``influence_flow_degree`` and, when ``influence_flow_betweenness`` is set (exact
+  Brandes over the whole flow graph is slow), ``influence_flow_betweenness``;
+- on supply-chain members: ``supply_chain_id`` and ``supply_chain_rank``; on cores
+  also ``core_enterprise = true``, ``supply_chain_size`` and
+  ``core_explanation_en``/``_zh``;
+- on prospects: ``prospect_score``, ``prospect_rank``, ``prospect_components``,
+  ``prospect_facts`` and ``prospect_ties`` (JSON strings), ``prospect_reasons_en``,
+  ``prospect_reasons_zh`` and ``prospect_linked_customers`` (lists),
+  ``suggested_branch_id``, ``suggested_rm_id`` and ``introducer_id``.
+
+Properties of companies that no longer qualify are removed, so re-running is
+idempotent and leaves nothing stale.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, LiteralString
+
+import pandas as pd
+
+from algorithms.influence import SupplyChain, core_enterprises
+from algorithms.prospects import (
+    FLOW_COLUMNS,
+    Candidate,
+    CustomerInfo,
+    ProspectConfig,
+    ProspectRanking,
+    ProspectWeights,
+    SupplyLink,
+    score_prospects,
+)
+from corpgraph.errors import ConfigurationError, InputValidationError, NotFoundError
+from loaders.parsing import from_minor_units
+
+from .branches import BranchScope
+from .database import Database
+from .engines import GraphEngine, Projection, RelationshipSpec
+from .settings import Settings
+
+if TYPE_CHECKING:  # compute imports this module to register the step
+    from .compute import StepReport
+
+logger = logging.getLogger(__name__)
+
+SUPPLY_UNDIRECTED: Final = Projection(
+    "supply-undirected",
+    ("Company",),
+    (RelationshipSpec("SUPPLIES", "annual_amount_minor"),),
+    undirected=True,
+)
+SUPPLY_DIRECTED: Final = Projection("supply", ("Company",), (RelationshipSpec("SUPPLIES"),))
+FLOW_WEIGHTED: Final = Projection(
+    "flows", ("Company",), (RelationshipSpec("PAYS", "amount_minor"),)
+)
+FLOW_UNDIRECTED: Final = Projection(
+    "flows-undirected", ("Company",), (RelationshipSpec("PAYS", "amount_minor"),), undirected=True
+)
+FLOW_UNWEIGHTED: Final = Projection("flows-unweighted", ("Company",), (RelationshipSpec("PAYS"),))
+
+READ_CUSTOMERS: Final[LiteralString] = """
+MATCH (c:Customer)
+OPTIONAL MATCH (c)-[:MEMBER_OF]->(g:Group)
+RETURN c.company_id AS id, c.name AS name, c.branch_id AS branch_id, c.rm_id AS rm_id,
+       collect(DISTINCT g.group_id) AS group_ids
+"""
+
+READ_CANDIDATES: Final[LiteralString] = """
+MATCH (n:Company)
+WHERE NOT n:Customer
+  AND (EXISTS { (n)-[:PAYS]-(:Customer) } OR EXISTS { (n)-[:SUPPLIES]-(:Customer) })
+RETURN n.company_id AS id, n.name AS name, n.uscc AS uscc, n.status AS status,
+       n.industry AS industry, n.region AS region
+"""
+
+READ_FLOWS: Final[LiteralString] = """
+MATCH (n:Company)-[r:PAYS]-(c:Customer)
+WHERE NOT n:Customer
+RETURN n.company_id AS prospect_id, c.company_id AS customer_id,
+       CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction,
+       r.month AS month, r.currency AS currency, r.amount_minor AS amount_minor,
+       r.txn_count AS txn_count
+"""
+
+READ_SUPPLY: Final[LiteralString] = """
+MATCH (s:Company)-[r:SUPPLIES]->(b:Company)
+RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
+       coalesce(r.annual_amount_minor, 0) AS amount_minor, coalesce(r.currency, 'CNY') AS currency,
+       s.name AS supplier_name, b.name AS buyer_name,
+       s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer
+"""
+
+WRITE_INFLUENCE: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.id})
+SET c.influence_supply_pagerank = row.supply_pagerank,
+    c.influence_supply_degree = row.supply_degree,
+    c.influence_supply_betweenness = row.supply_betweenness,
+    c.influence_flow_pagerank = row.flow_pagerank,
+    c.influence_flow_degree = row.flow_degree,
+    c.influence_flow_betweenness = row.flow_betweenness
+"""
+
+WRITE_CHAIN_MEMBERS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.id})
+SET c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.rank,
+    c.core_enterprise = row.is_core,
+    c.supply_chain_size = CASE WHEN row.is_core THEN row.size ELSE null END,
+    c.core_explanation_en = CASE WHEN row.is_core THEN row.explanation_en ELSE null END,
+    c.core_explanation_zh = CASE WHEN row.is_core THEN row.explanation_zh ELSE null END
+"""
+
+CLEAR_STALE_CHAINS: Final[LiteralString] = """
+MATCH (c:Company)
+WHERE c.supply_chain_id IS NOT NULL AND NOT c.company_id IN $ids
+REMOVE c.supply_chain_id, c.supply_chain_rank, c.core_enterprise, c.supply_chain_size,
+       c.core_explanation_en, c.core_explanation_zh
+"""
+
+WRITE_PROSPECTS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.id})
+SET c.prospect_score = row.score, c.prospect_rank = row.rank,
+    c.prospect_components = row.components, c.prospect_facts = row.facts,
+    c.prospect_ties = row.ties, c.prospect_reasons_en = row.reasons_en,
+    c.prospect_reasons_zh = row.reasons_zh, c.prospect_linked_customers = row.linked_customers,
+    c.suggested_branch_id = row.suggested_branch_id, c.suggested_rm_id = row.suggested_rm_id,
+    c.introducer_id = row.introducer_id, c.prospect_computed_at = $computed_at
+"""
+
+CLEAR_STALE_PROSPECTS: Final[LiteralString] = """
+MATCH (c:Company)
+WHERE c.prospect_score IS NOT NULL AND NOT c.company_id IN $ids
+REMOVE c.prospect_score, c.prospect_rank, c.prospect_components, c.prospect_facts,
+       c.prospect_ties, c.prospect_reasons_en, c.prospect_reasons_zh,
+       c.prospect_linked_customers, c.suggested_branch_id, c.suggested_rm_id,
+       c.introducer_id, c.prospect_computed_at
+"""
+
+
+def read_blocklist(path: Path | None) -> frozenset[str]:
+    """Company ids or USCCs from the blocklist file (one a line, ``#`` comments).
+
+    Raises
+    ------
+    ConfigurationError
+        When a configured file cannot be read.
+    """
+    if path is None:
+        return frozenset()
+    try:
+        text = path.expanduser().read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise ConfigurationError(
+            "the prospect blocklist file cannot be read", details={"path": str(path)}
+        ) from error
+    entries = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return frozenset(e for e in entries if e)
+
+
+def prospect_config(settings: Settings, months: tuple[str, ...] = ()) -> ProspectConfig:
+    """The scoring configuration from settings."""
+    return ProspectConfig(
+        weights=ProspectWeights(
+            customers=settings.prospect_weight_customers,
+            months=settings.prospect_weight_months,
+            amount=settings.prospect_weight_amount,
+            count=settings.prospect_weight_count,
+            trend=settings.prospect_weight_trend,
+            supply=settings.prospect_weight_supply,
+            groups=settings.prospect_weight_groups,
+            influence=settings.prospect_weight_influence,
+        ),
+        customer_saturation=settings.prospect_customer_saturation,
+        supply_saturation=settings.prospect_supply_saturation,
+        group_saturation=settings.prospect_group_saturation,
+        trend_scale=settings.prospect_trend_scale,
+        min_customers=settings.prospect_min_customers,
+        currency=settings.prospect_currency,
+        excluded_statuses=frozenset(settings.prospect_excluded_statuses),
+        blocklist=read_blocklist(settings.prospect_blocklist_path),
+        months=months,
+    )
+
+
+def read_supply_links(db: Database) -> tuple[list[SupplyLink], dict[str, str], set[str]]:
+    """Every supply link, company names and the customers among the linked companies."""
+    links: list[SupplyLink] = []
+    names: dict[str, str] = {}
+    customers: set[str] = set()
+    for r in db.read(READ_SUPPLY):
+        s, b = str(r["supplier_id"]), str(r["buyer_id"])
+        links.append(SupplyLink(s, b, int(r["amount_minor"]), str(r["currency"])))
+        names[s], names[b] = str(r["supplier_name"] or s), str(r["buyer_name"] or b)
+        if r["supplier_is_customer"]:
+            customers.add(s)
+        if r["buyer_is_customer"]:
+            customers.add(b)
+    return links, names, customers
+
+
+def read_flows(db: Database) -> pd.DataFrame:
+    """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`)."""
+    rows = db.read(READ_FLOWS)
+    frame = pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+    frame["amount_minor"] = frame["amount_minor"].fillna(0).astype("int64")
+    frame["txn_count"] = frame["txn_count"].fillna(0).astype("int64")
+    return frame
+
+
+def _floats(values: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in values.items()}
+
+
+def compute_influence(
+    db: Database, engine: GraphEngine, settings: Settings
+) -> tuple[list[SupplyChain], dict[str, float], int]:
+    """Centralities on the supply and flow graphs and the supply chains; stores them.
+
+    Returns the chains, the flow PageRank and the number of companies written.
+    """
+    supply_pr = _floats(engine.pagerank(SUPPLY_UNDIRECTED))
+    supply_degree = _floats(engine.degree(SUPPLY_UNDIRECTED))
+    supply_btw = _floats(engine.betweenness(SUPPLY_DIRECTED))
+    flow_pr = _floats(engine.pagerank(FLOW_WEIGHTED))
+    flow_degree = _floats(engine.degree(FLOW_UNDIRECTED))
+    flow_btw: dict[str, float] = {}
+    if settings.influence_flow_betweenness:
+        flow_btw = _floats(engine.betweenness(FLOW_UNWEIGHTED))
+    ids = sorted(set(supply_pr) | set(flow_pr))
+    db.write_rows(
+        WRITE_INFLUENCE,
+        (
+            {
+                "id": cid,
+                "supply_pagerank": supply_pr.get(cid),
+                "supply_degree": supply_degree.get(cid),
+                "supply_betweenness": supply_btw.get(cid),
+                "flow_pagerank": flow_pr.get(cid),
+                "flow_degree": flow_degree.get(cid),
+                "flow_betweenness": flow_btw.get(cid),
+            }
+            for cid in ids
+        ),
+    )
+    links, names, customers = read_supply_links(db)
+    communities = engine.wcc(SUPPLY_DIRECTED)
+    chains = core_enterprises(
+        communities, supply_pr, links, names, customers, min_size=settings.supply_chain_min_size
+    )
+    member_rows = [
+        {
+            "id": cid,
+            "chain_id": chain.chain_id,
+            "rank": rank,
+            "is_core": cid == chain.core_id,
+            "size": chain.size,
+            "explanation_en": chain.explanation_en,
+            "explanation_zh": chain.explanation_zh,
+        }
+        for chain in chains
+        for rank, (cid, _) in enumerate(chain.ranking, start=1)
+    ]
+    db.write_rows(WRITE_CHAIN_MEMBERS, member_rows)
+    db.write(CLEAR_STALE_CHAINS, {"ids": [r["id"] for r in member_rows]})
+    return chains, flow_pr, len(ids)
+
+
+def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
+    for rank, p in enumerate(ranking.prospects, start=1):
+        yield {
+            "id": p.company_id,
+            "score": p.score,
+            "rank": rank,
+            "components": json.dumps(p.components, sort_keys=True),
+            "facts": json.dumps(p.facts, sort_keys=True),
+            "ties": json.dumps(
+                [
+                    {
+                        "customer_id": t.customer_id,
+                        "name": t.customer_name,
+                        "paid_in_minor": t.paid_in_minor,
+                        "paid_out_minor": t.paid_out_minor,
+                        "txn_count": t.txn_count,
+                        "months": t.months,
+                        "supply_roles": list(t.supply_roles),
+                    }
+                    for t in p.ties
+                ],
+                ensure_ascii=False,
+            ),
+            "reasons_en": list(p.reasons_en),
+            "reasons_zh": list(p.reasons_zh),
+            "linked_customers": list(p.linked_customer_ids),
+            "suggested_branch_id": p.suggested_branch_id,
+            "suggested_rm_id": p.suggested_rm_id,
+            "introducer_id": p.introducer_id,
+        }
+
+
+def rank_prospects(
+    db: Database,
+    settings: Settings,
+    chains: list[SupplyChain],
+    flow_pagerank: dict[str, float],
+) -> ProspectRanking:
+    """Read the inputs and score every non-customer (no writes)."""
+    customers = {
+        str(r["id"]): CustomerInfo(
+            str(r["id"]),
+            str(r["name"] or r["id"]),
+            r["branch_id"],
+            r["rm_id"],
+            tuple(sorted(str(g) for g in r["group_ids"] if g is not None)),
+        )
+        for r in db.read(READ_CUSTOMERS)
+    }
+    candidates = [
+        Candidate(
+            str(r["id"]),
+            str(r["name"] or r["id"]),
+            r["uscc"],
+            r["status"],
+            r["industry"],
+            r["region"],
+        )
+        for r in db.read(READ_CANDIDATES)
+    ]
+    flows = read_flows(db)
+    links, _, _ = read_supply_links(db)
+    months = tuple(sorted(flows["month"].unique().tolist())) if not flows.empty else ()
+    return score_prospects(
+        candidates,
+        customers,
+        flows,
+        links,
+        core_enterprises={c.core_id: c.core_name for c in chains},
+        influence=flow_pagerank,
+        config=prospect_config(settings, months),
+    )
+
+
+def compute_prospects(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
+    """The compute step: influence, supply chains and prospects, stored on the nodes."""
+    from .compute import StepReport
+
+    chains, flow_pr, influenced = compute_influence(db, engine, settings)
+    ranking = rank_prospects(db, settings, chains, flow_pr)
+    computed_at = datetime.now(UTC).isoformat(timespec="seconds")
+    db.write_rows(
+        WRITE_PROSPECTS, _prospect_rows(ranking), extra_parameters={"computed_at": computed_at}
+    )
+    db.write(CLEAR_STALE_PROSPECTS, {"ids": [p.company_id for p in ranking.prospects]})
+    logger.info(
+        "stored %d prospects (%d excluded) and %d supply chains",
+        len(ranking.prospects),
+        len(ranking.excluded),
+        len(chains),
+    )
+    return StepReport(
+        "prospects",
+        {
+            "prospects": len(ranking.prospects),
+            "excluded": len(ranking.excluded),
+            "supply_chains": len(chains),
+            "companies_with_influence": influenced,
+        },
+    )
+
+
+# --- reading stored prospects (API and CLI) ------------------------------------------------
+#: Columns of the prospect export (CSV and xlsx), in order.
+EXPORT_COLUMNS: Final = (
+    "id",
+    "name",
+    "uscc",
+    "score",
+    "industry",
+    "region",
+    "components",
+    "reasons_zh",
+    "reasons_en",
+    "linked_customers",
+    "suggested_branch",
+    "suggested_branch_name",
+    "suggested_rm",
+    "suggested_rm_name",
+    "introducer",
+    "introducer_name",
+)
+
+_PROSPECT_FILTER: Final[LiteralString] = """
+MATCH (p:Company)
+WHERE p.prospect_score IS NOT NULL
+  AND ($scope_all OR p.suggested_branch_id IN $scope_branch_ids)
+  AND ($branch_ids IS NULL OR p.suggested_branch_id IN $branch_ids)
+  AND ($industry IS NULL OR p.industry = $industry)
+  AND ($region IS NULL OR p.region = $region)
+  AND ($min_score IS NULL OR p.prospect_score >= $min_score)
+  AND ($linked_customer IS NULL OR $linked_customer IN p.prospect_linked_customers)
+  AND ($prospect_id IS NULL OR p.company_id = $prospect_id)
+"""
+
+COUNT_PROSPECTS: Final[LiteralString] = _PROSPECT_FILTER + "RETURN count(p) AS total"
+
+_PROSPECT_PROJECTION: Final[LiteralString] = """
+OPTIONAL MATCH (b:Branch {branch_id: p.suggested_branch_id})
+OPTIONAL MATCH (m:RelationshipManager {rm_id: p.suggested_rm_id})
+OPTIONAL MATCH (i:Company {company_id: p.introducer_id})
+RETURN p.company_id AS id, p.name AS name, p.uscc AS uscc, p.prospect_score AS score,
+       p.prospect_rank AS rank, p.industry AS industry, p.region AS region,
+       p.prospect_components AS components, p.prospect_facts AS facts,
+       p.prospect_ties AS ties, p.prospect_reasons_en AS reasons_en,
+       p.prospect_reasons_zh AS reasons_zh,
+       COLLECT {
+           MATCH (c:Company) WHERE c.company_id IN p.prospect_linked_customers AND c:Customer
+           RETURN {id: c.company_id, branch_id: c.branch_id}
+       } AS linked_branches,
+       p.suggested_branch_id AS branch_id, b.name AS branch_name,
+       p.suggested_rm_id AS rm_id, m.name AS rm_name,
+       p.introducer_id AS introducer_id, i.name AS introducer_name,
+       p.core_enterprise AS core_enterprise
+"""
+
+#: ORDER BY clauses by sort key and order (chosen from this table, never from input).
+_ORDERS: Final[dict[tuple[str, bool], LiteralString]] = {
+    ("score", True): "ORDER BY p.prospect_score DESC, p.company_id ",
+    ("score", False): "ORDER BY p.prospect_score ASC, p.company_id ",
+    ("name", True): "ORDER BY p.name DESC, p.company_id ",
+    ("name", False): "ORDER BY p.name ASC, p.company_id ",
+    ("id", True): "ORDER BY p.company_id DESC ",
+    ("id", False): "ORDER BY p.company_id ASC ",
+}
+
+READ_PROSPECT_FLOWS: Final[LiteralString] = """
+MATCH (p:Company {company_id: $id})-[r:PAYS]-(c:Customer)
+WHERE c.company_id IN $customer_ids
+RETURN c.company_id AS customer_id,
+       CASE WHEN startNode(r) = p THEN 'out' ELSE 'in' END AS direction,
+       r.month AS month, r.currency AS currency, r.amount_minor AS amount_minor,
+       r.txn_count AS txn_count
+ORDER BY customer_id, month, direction
+"""
+
+WRITE_EXPORT_AUDIT: Final[LiteralString] = """
+CREATE (:ExportAudit {export_id: randomUUID(), kind: $kind, user_id: $user_id, at: $at,
+                      format: $format, filters: $filters, row_count: $rows})
+"""
+
+
+@dataclass(frozen=True)
+class ProspectFilters:
+    """Filters of the prospect list and export (``None``: no filter)."""
+
+    branch_ids: tuple[str, ...] | None = None
+    industry: str | None = None
+    region: str | None = None
+    min_score: float | None = None
+    linked_customer: str | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "branch_ids": list(self.branch_ids) if self.branch_ids is not None else None,
+            "industry": self.industry,
+            "region": self.region,
+            "min_score": self.min_score,
+            "linked_customer": self.linked_customer,
+        }
+
+
+def _money(minor: int, currency: str) -> dict[str, str]:
+    return {"amount": str(from_minor_units(minor, currency)), "currency": currency}
+
+
+def _item(row: Mapping[str, Any], scope: BranchScope) -> dict[str, Any]:
+    visible = {str(c["id"]) for c in row["linked_branches"] if scope.allows(c["branch_id"])}
+    ties = json.loads(row["ties"] or "[]")
+    facts = json.loads(row["facts"] or "{}")
+    currency = str(facts.get("currency", "CNY"))
+    linked = [
+        {
+            "id": t["customer_id"],
+            "name": t["name"],
+            "paid_in": _money(int(t["paid_in_minor"]), currency),
+            "paid_out": _money(int(t["paid_out_minor"]), currency),
+            "months": t["months"],
+            "txn_count": t["txn_count"],
+            "supply_roles": t["supply_roles"],
+        }
+        for t in ties
+        if t["customer_id"] in visible
+    ]
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "uscc": row["uscc"],
+        "score": row["score"],
+        "rank": row["rank"],
+        "industry": row["industry"],
+        "region": row["region"],
+        "core_enterprise": bool(row["core_enterprise"]),
+        "components": json.loads(row["components"] or "{}"),
+        "reasons": {"zh": list(row["reasons_zh"] or []), "en": list(row["reasons_en"] or [])},
+        "linked_customers": linked,
+        "linked_customers_outside_scope": len(ties) - len(linked),
+        "suggested_branch": {"id": row["branch_id"], "name": row["branch_name"]},
+        "suggested_rm": {"id": row["rm_id"], "name": row["rm_name"]},
+        "introducer": {"id": row["introducer_id"], "name": row["introducer_name"]},
+        "facts": facts,
+    }
+
+
+def list_prospects(
+    db: Database,
+    scope: BranchScope,
+    filters: ProspectFilters,
+    *,
+    sort: str = "score",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The stored prospects in ``scope`` (suggested to its branches) that match the filters."""
+    order = _ORDERS.get((sort, descending))
+    if order is None:
+        raise InputValidationError(f"unknown sort {sort!r}")
+    params = {**scope.parameters(), **filters.parameters(), "prospect_id": None}
+    total_row = db.read_one(COUNT_PROSPECTS, params)
+    total = int(total_row["total"]) if total_row else 0
+    query: LiteralString = (
+        _PROSPECT_FILTER + "WITH p " + order + "SKIP $offset LIMIT $limit " + _PROSPECT_PROJECTION
+    )
+    rows = db.read(query, {**params, "offset": offset, "limit": limit})
+    return total, [_item(r, scope) for r in rows]
+
+
+def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str, Any]:
+    """One prospect with the money paths to each linked customer in scope.
+
+    Raises
+    ------
+    NotFoundError
+        When it is not a stored prospect or is suggested to a branch outside ``scope``.
+    """
+    params = {**scope.parameters(), **ProspectFilters().parameters(), "prospect_id": prospect_id}
+    rows = db.read(_PROSPECT_FILTER + "WITH p " + _PROSPECT_PROJECTION, params)
+    if not rows:
+        raise NotFoundError(f"prospect {prospect_id} not found")
+    item = _item(rows[0], scope)
+    visible = [c["id"] for c in item["linked_customers"]]
+    monthly: dict[str, list[dict[str, Any]]] = {}
+    for r in db.read(READ_PROSPECT_FLOWS, {"id": prospect_id, "customer_ids": visible}):
+        monthly.setdefault(str(r["customer_id"]), []).append(
+            {
+                "month": r["month"],
+                "direction": r["direction"],
+                **_money(int(r["amount_minor"] or 0), str(r["currency"])),
+                "txn_count": r["txn_count"],
+            }
+        )
+    item["money_paths"] = [
+        {
+            "customer": {"id": c["id"], "name": c["name"]},
+            "path_en": (
+                f"{c['name']} → {item['name']}" if c["paid_in"]["amount"] != "0.00" else None
+            ),
+            "paid_in": c["paid_in"],
+            "paid_out": c["paid_out"],
+            "supply_roles": c["supply_roles"],
+            "monthly": monthly.get(c["id"], []),
+        }
+        for c in item["linked_customers"]
+    ]
+    item["explanation"] = {
+        "zh": "；".join(item["reasons"]["zh"]),
+        "en": "; ".join(item["reasons"]["en"]),
+    }
+    return item
+
+
+def export_rows(items: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+    """Flatten list items into rows of :data:`EXPORT_COLUMNS`."""
+    rows: list[list[Any]] = []
+    for it in items:
+        rows.append(
+            [
+                it["id"],
+                it["name"],
+                it["uscc"] or "",
+                it["score"],
+                it["industry"] or "",
+                it["region"] or "",
+                "; ".join(f"{k}={v}" for k, v in sorted(it["components"].items())),
+                "；".join(it["reasons"]["zh"]),
+                "; ".join(it["reasons"]["en"]),
+                "; ".join(f"{c['id']} {c['name']}" for c in it["linked_customers"]),
+                it["suggested_branch"]["id"] or "",
+                it["suggested_branch"]["name"] or "",
+                it["suggested_rm"]["id"] or "",
+                it["suggested_rm"]["name"] or "",
+                it["introducer"]["id"] or "",
+                it["introducer"]["name"] or "",
+            ]
+        )
+    return rows
+
+
+def render_csv(rows: Iterable[list[Any]]) -> bytes:
+    """CSV, UTF-8 with a BOM (Excel then shows Chinese correctly)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def render_xlsx(rows: Iterable[list[Any]]) -> bytes:
+    """An xlsx workbook with one sheet, ``prospects``."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("prospects")
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def audit_export(
+    db: Database, *, user_id: str, export_format: str, filters: Mapping[str, Any], rows: int
+) -> None:
+    """Record an export as an ``(:ExportAudit {kind: 'prospects'})`` node."""
+    db.write(
+        WRITE_EXPORT_AUDIT,
+        {
+            "kind": "prospects",
+            "user_id": user_id,
+            "at": datetime.now(UTC),
+            "format": export_format,
+            "filters": json.dumps(dict(filters), sort_keys=True, ensure_ascii=False, default=str),
+            "rows": rows,
+        },
+    )

@@ -1,0 +1,332 @@
+"""Group risk on a real Neo4j: the tiny synthetic bank's planted truth, a large group, the API."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from graph.branches import BranchScope
+from graph.database import Database
+from graph.engines import GdsEngine, PythonEngine
+from graph.group_risk import company_controllers, compute_group_risk
+from graph.settings import Settings
+
+from .conftest import cli_env, run_cli
+
+ALL = BranchScope("HO", None)
+KEY_PATTERN = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
+
+GROUPS_WITH_MEMBERS = (
+    "MATCH (g:Group)<-[:MEMBER_OF]-(c:Company) "
+    "RETURN g.controller_id AS controller, collect(c.company_id) AS members"
+)
+CIRCLES_WITH_MEMBERS = (
+    "MATCH (k:GuaranteeCircle)<-[:IN_CIRCLE]-(c:Company) "
+    "RETURN k.circle_id AS circle_id, collect(c.company_id) AS members"
+)
+
+
+def stored_groups(db: Database) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {"controller": r["controller"], "members": sorted(r["members"])}
+            for r in db.read(GROUPS_WITH_MEMBERS)
+        ),
+        key=lambda g: str(g["controller"]),
+    )
+
+
+def stored_circles(db: Database) -> list[list[str]]:
+    return sorted(sorted(r["members"]) for r in db.read(CIRCLES_WITH_MEMBERS))
+
+
+@pytest.fixture(scope="module")
+def tiny_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny-bank")
+    run_cli("generate", "--out", str(out), "--scale", "tiny", "--seed", "1", env=cli_env())
+    return out
+
+
+def load_tiny(db: Database, bank: Path) -> dict[str, Any]:
+    run_cli("load", str(bank), env=cli_env())
+    truth: dict[str, Any] = json.loads((bank / "truth.json").read_text(encoding="utf-8"))
+    return truth
+
+
+def test_tiny_bank_truth_recovered_with_both_engines(
+    clean_db: Database, tiny_bank: Path, settings: Settings
+) -> None:
+    truth = load_tiny(clean_db, tiny_bank)
+    # A stale group from an earlier run must disappear on recompute.
+    clean_db.write("MERGE (g:Group {group_id: 'GRP-STALE'}) SET g.run_id = 'old'")
+    for engine in ("python", "gds"):
+        out = run_cli("compute", "--engine", engine, "--only", "group_risk", env=cli_env())
+        assert "group_risk" in out.stdout
+
+        assert stored_groups(clean_db) == truth["groups"], engine
+        assert stored_circles(clean_db) == truth["guarantee_circles"], engine
+        assert clean_db.read_one("MATCH (g:Group {group_id: 'GRP-STALE'}) RETURN g") is None
+
+        over = clean_db.read(
+            "MATCH (g:Group) WHERE g.over_concentration "
+            "RETURN g.controller_id AS controller, g.rank_outstanding_minor AS minor"
+        )
+        assert sorted(
+            (r["controller"], str(Decimal(r["minor"]).scaleb(-2))) for r in over
+        ) == sorted((o["controller"], o["outstanding_cny"]) for o in truth["over_concentration"])
+
+    # Ultimate controllers by the control-chain measure, through the read path the API uses.
+    for company, expected in truth["ultimate_controllers"].items():
+        found = company_controllers(clean_db, company, ALL)
+        assert found is not None
+        chain = [c.controller_id for c in found.report.controllers if "control_chain" in c.by]
+        assert chain == expected, company
+    no_controller = list(truth["joint_ventures"]) + [
+        c for ring in truth["ownership_cycles"] for c in ring
+    ]
+    for company in no_controller:
+        found = company_controllers(clean_db, company, ALL)
+        assert found is not None
+        assert not [c for c in found.report.controllers if "control_chain" in c.by]
+        assert company not in truth["ultimate_controllers"]
+
+    # Roles and depths are consistent: one parent per group at the top.
+    rows = clean_db.read(
+        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
+        "RETURN g.group_id AS g, m.role AS role, m.depth AS depth"
+    )
+    assert {r["role"] for r in rows} <= {"parent", "subsidiary", "affiliate"}
+    assert all(r["depth"] >= 0 for r in rows)
+
+
+def test_large_group_with_multi_parents_and_a_cycle(clean_db: Database, settings: Settings) -> None:
+    """2,000 members in 15 levels, 300 companies with a second parent, one ownership cycle."""
+    rng = np.random.default_rng(7)
+    levels = 15
+    per_level = [1] + [143] * 13 + [2000 - 1 - 143 * 13]
+    assert sum(per_level) == 2000
+    assert len(per_level) == levels
+    ids: list[list[str]] = []
+    counter = 0
+    for count in per_level:
+        ids.append([f"BG{counter + i:05d}" for i in range(count)])
+        counter += count
+    companies = [
+        {"company_id": cid, "name": f"大集团成员{cid}", "branch_id": "BR-X"}
+        for level in ids
+        for cid in level
+    ]
+    holdings: list[dict[str, Any]] = [
+        {"owner": "BP0001", "company": ids[0][0], "pct": "60", "person": True}
+    ]
+    candidates = [(lvl, i) for lvl in range(2, levels) for i in range(len(ids[lvl]))]
+    second = {candidates[k] for k in rng.choice(len(candidates), size=300, replace=False)}
+    for lvl in range(1, levels):
+        for i, cid in enumerate(ids[lvl]):
+            parent = ids[lvl - 1][i % len(ids[lvl - 1])]
+            holdings.append({"owner": parent, "company": cid, "pct": "60", "person": False})
+            if (lvl, i) in second:
+                other = ids[lvl - 1][(i + 1) % len(ids[lvl - 1])]
+                holdings.append({"owner": other, "company": cid, "pct": "25", "person": False})
+    # The cycle: a deep subsidiary holds 5% of the top company.
+    holdings.append({"owner": ids[-1][0], "company": ids[0][0], "pct": "5", "person": False})
+    multi = {h["company"] for h in holdings if h["pct"] == "25"}
+    assert len(multi) == 300
+
+    clean_db.write("MERGE (p:Person {person_id: 'BP0001'}) SET p.name = '大股东'")
+    clean_db.write_rows(
+        "UNWIND $rows AS row MERGE (c:Company {company_id: row.company_id}) "
+        "SET c.name = row.name, c.branch_id = row.branch_id, c.is_customer = true",
+        companies,
+    )
+    clean_db.write_rows(
+        "UNWIND $rows AS row "
+        "MATCH (o) WHERE (o:Company AND o.company_id = row.owner) "
+        "OR (o:Person AND o.person_id = row.owner) "
+        "MATCH (c:Company {company_id: row.company}) "
+        "MERGE (o)-[r:OWNS]->(c) SET r.share_pct = toFloat(row.pct), r.share_pct_exact = row.pct",
+        holdings,
+    )
+    engines: list[Any] = [PythonEngine(clean_db)]
+    if clean_db.gds_version() is not None:
+        engines.append(GdsEngine(clean_db))
+    for engine in engines:
+        report = compute_group_risk(clean_db, engine, settings)
+        assert report.counts["groups"] == 1
+        assert report.counts["group members"] == 2000
+        rows = clean_db.read(
+            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: 'GRP-BP0001'}) "
+            "RETURN c.company_id AS id, m.depth AS depth"
+        )
+        depth = {r["id"]: r["depth"] for r in rows}
+        assert len(depth) == 2000
+        for lvl, level_ids in enumerate(ids):
+            assert all(depth[c] == lvl + 1 for c in level_ids)
+
+    # Effective ownership of the person in a deep multi-parent company, against a dense solve.
+    target = sorted(c for c in multi if c in ids[-1] or c in ids[-2])[0]
+    index = {cid: k for k, cid in enumerate(["BP0001", *(c["company_id"] for c in companies)])}
+    a = np.zeros((len(index), len(index)))
+    for h in holdings:
+        a[index[h["owner"]], index[h["company"]]] += float(h["pct"]) / 100
+    e = a @ np.linalg.inv(np.eye(len(index)) - a)
+    found = company_controllers(clean_db, target, ALL)
+    assert found is not None
+    person = [c for c in found.report.controllers if c.controller_id == "BP0001"]
+    assert person
+    assert person[0].by == ("control_chain",)  # 60% per level: far below 25% effective
+    assert person[0].effective_pct == pytest.approx(e[index["BP0001"], index[target]] * 100)
+    assert len(person[0].paths[0]) == ids_level(ids, target) + 2
+
+
+def ids_level(ids: list[list[str]], company: str) -> int:
+    return next(lvl for lvl, level in enumerate(ids) if company in level)
+
+
+# --- API ----------------------------------------------------------------------------------------
+def add_user(role: str, branch: str) -> str:
+    out = run_cli(
+        "users",
+        "add",
+        "--name",
+        f"{role}@{branch}",
+        "--role",
+        role,
+        "--branch",
+        branch,
+        env=cli_env(),
+    )
+    keys = KEY_PATTERN.findall(out.stdout)
+    assert len(keys) == 1, out.stdout
+    return str(keys[0])
+
+
+@pytest.fixture
+def api(
+    clean_db: Database, tiny_bank: Path, settings: Settings
+) -> Iterator[tuple[TestClient, dict[str, Any]]]:
+    truth = load_tiny(clean_db, tiny_bank)
+    run_cli("compute", "--engine", "python", "--only", "group_risk", env=cli_env())
+    with TestClient(create_app(settings)) as client:
+        yield client, truth
+
+
+def test_api_group_risk_scoping(api: tuple[TestClient, dict[str, Any]], clean_db: Database) -> None:
+    client, truth = api
+    admin = {"X-API-Key": add_user("admin", "HO")}
+    rm = {"X-API-Key": add_user("rm", "HO")}
+
+    listed = client.get("/api/v1/groups", params={"sort": "exposure"}, headers=admin)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["total"] == len(truth["groups"])
+    assert body["items"][0]["controller"]["id"] == truth["over_concentration"][0]["controller"]
+    assert body["items"][0]["over_concentration"] is True
+    assert client.get("/api/v1/groups", headers=rm).status_code == 403
+    assert client.get("/api/v1/groups", params={"limit": 0}, headers=admin).status_code == 422
+    assert client.get("/api/v1/groups", params={"sort": "name"}, headers=admin).status_code == 422
+    assert client.get("/api/v1/groups/GRP-NOPE", headers=admin).status_code == 404
+
+    # A group with members booked in one branch and not in another.
+    group = truth["groups"][0]
+    branches = clean_db.read(
+        "MATCH (c:Company) WHERE c.company_id IN $ids AND c.branch_id IS NOT NULL "
+        "RETURN DISTINCT c.branch_id AS b",
+        {"ids": group["members"]},
+    )
+    inside = str(branches[0]["b"])
+    all_branches = [str(r["b"]) for r in clean_db.read("MATCH (b:Branch) RETURN b.branch_id AS b")]
+    member_branches = {str(r["b"]) for r in branches}
+    outside_candidates = [
+        b for b in all_branches if b != "HO" and not any(m.startswith(b) for m in member_branches)
+    ]
+    gid = f"GRP-{group['controller']}"
+    whole = client.get(f"/api/v1/groups/{gid}", headers=admin).json()
+    assert sorted(m["id"] for m in whole["members"]) == group["members"]
+
+    risk_in = {"X-API-Key": add_user("risk", inside)}
+    seen = client.get(f"/api/v1/groups/{gid}", headers=risk_in)
+    assert seen.status_code == 200, seen.text
+    detail = seen.json()
+    assert detail["exposure"] == whole["exposure"]  # totals are always whole
+    hidden = [m for m in detail["members"] if not m["visible"]]
+    for member in hidden:
+        assert member["facilities"] is None
+    assert any(m["visible"] for m in detail["members"])
+
+    controllers = client.get(f"/api/v1/companies/{group['members'][0]}/controllers", headers=admin)
+    assert controllers.status_code == 200, controllers.text
+    c_body = controllers.json()
+    assert set(c_body) == {"company_id", "controllers", "owners"}
+    chain = [c for c in c_body["controllers"] if "control_chain" in c["by"]]
+    assert [c["id"] for c in chain] == truth["ultimate_controllers"].get(group["members"][0], [])
+    assert client.get("/api/v1/companies/NOPE/controllers", headers=admin).status_code == 404
+
+    circles = client.get("/api/v1/guarantee-circles", headers=admin).json()
+    assert sorted(c["members"] for c in circles["items"]) == truth["guarantee_circles"]
+    one = circles["items"][0]
+    detail_circle = client.get(f"/api/v1/guarantee-circles/{one['id']}", headers=admin).json()
+    assert detail_circle["cycles"]
+    assert detail_circle["amounts"][0]["currency"] == "CNY"
+    assert client.get("/api/v1/guarantee-circles/GC-NOPE", headers=admin).status_code == 404
+
+    if outside_candidates:
+        risk_out = {"X-API-Key": add_user("risk", outside_candidates[0])}
+        assert client.get(f"/api/v1/groups/{gid}", headers=risk_out).status_code == 404
+        ids = [g["id"] for g in client.get("/api/v1/groups", headers=risk_out).json()["items"]]
+        assert gid not in ids
+
+
+def test_api_contagion(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, truth = api
+    admin = {"X-API-Key": add_user("manager", "HO")}
+    circle = truth["guarantee_circles"][0]
+    response = client.post("/api/v1/contagion", json={"company_id": circle[0]}, headers=admin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    affected = {a["id"] for a in body["affected"]}
+    assert circle[0] in affected
+    assert len(affected) >= 2  # its circle's guarantors are called
+    bad = client.post("/api/v1/contagion", json={"company_id": "NOPE"}, headers=admin)
+    assert bad.status_code == 404
+    invalid = client.post(
+        "/api/v1/contagion", json={"company_id": circle[0], "max_rounds": 0}, headers=admin
+    )
+    assert invalid.status_code == 422
+
+
+def test_group_and_circle_maps(api: tuple[TestClient, dict[str, Any]]) -> None:
+    client, truth = api
+    risk = {"X-API-Key": add_user("risk", "HO")}
+    group = truth["groups"][0]
+    page = client.get(f"/api/v1/groups/GRP-{group['controller']}/map", headers=risk)
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "图例" in html
+    for member in group["members"]:
+        assert f'"{member}"' in html  # every member is a node of the embedded data
+    assert "hierarchical" in html
+    circle = truth["guarantee_circles"][0]
+    circle_id = f"GC-{min(circle)}"
+    circle_page = client.get(
+        f"/api/v1/guarantee-circles/{circle_id}/map", params={"lang": "en"}, headers=risk
+    )
+    assert circle_page.status_code == 200, circle_page.text
+    assert "Legend" in circle_page.text
+    assert client.get("/api/v1/groups/GRP-NOPE/map", headers=risk).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/groups/GRP-{group['controller']}/map",
+            headers={"X-API-Key": add_user("rm", "HO")},
+        ).status_code
+        == 403
+    )

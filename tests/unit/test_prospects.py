@@ -1,0 +1,120 @@
+"""Prospect scoring: pure function over hand-made flows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from algorithms.prospects import (
+    FLOW_COLUMNS,
+    Candidate,
+    CustomerInfo,
+    ProspectConfig,
+    ProspectRanking,
+    SupplyLink,
+    format_money_en,
+    format_money_zh,
+    score_prospects,
+)
+
+MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
+CUSTOMERS = {
+    f"C{i}": CustomerInfo(f"C{i}", f"客户{i}", f"BR-{i}", f"RM{i}", (f"G{i % 2}",))
+    for i in range(1, 6)
+}
+
+
+def _flows() -> pd.DataFrame:
+    rows = []
+    # P: paid by C1..C4 every month (C1 the biggest), growing.
+    for k, month in enumerate(MONTHS):
+        for i in range(1, 5):
+            rows.append(("P", f"C{i}", "in", month, "CNY", (10 - i) * 100_000_00 + k * 5_000_00, 2))
+    # Q: pays C5 a lot every month, a single customer.
+    rows += [("Q", "C5", "out", m, "CNY", 5_000_000_00, 3) for m in MONTHS]
+    # N: one-off noise.
+    rows.append(("N", "C2", "in", "2025-06", "CNY", 80_000_00, 1))
+    # D: dissolved, paid by 4 customers until March.
+    rows += [
+        ("D", f"C{i}", "in", m, "CNY", 1_000_000_00, 1) for i in range(1, 5) for m in MONTHS[:3]
+    ]
+    # B: blocklisted.
+    rows += [("B", f"C{i}", "in", m, "CNY", 1_000_000_00, 1) for i in range(1, 5) for m in MONTHS]
+    return pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+
+
+CANDIDATES = [
+    Candidate("P", "宏达物流有限公司", "91110000000000000P", "active", "logistics", "北京"),
+    Candidate("Q", "大华钢铁有限公司", None, "active", "materials", "上海"),
+    Candidate("N", "零星商贸", None, None),
+    Candidate("D", "已注销公司", None, "dissolved"),
+    Candidate("B", "黑名单公司", "91BLOCKED", "active"),
+    Candidate("C1", "客户1"),  # a customer is never a prospect
+]
+
+
+@pytest.fixture(scope="module")
+def ranking() -> ProspectRanking:
+    return score_prospects(
+        CANDIDATES,
+        CUSTOMERS,
+        _flows(),
+        [SupplyLink("P", "C3", 12_000_000_00), SupplyLink("C5", "Q", 1_000_00)],
+        core_enterprises={"C3": "客户3"},
+        influence={"P": 0.5, "Q": 0.3, "N": 0.1},
+        config=ProspectConfig(months=MONTHS, blocklist=frozenset({"91BLOCKED"})),
+    )
+
+
+def test_ranking_and_exclusions(ranking: ProspectRanking) -> None:
+    ids = [p.company_id for p in ranking.prospects]
+    assert ids == ["P", "Q", "N"]
+    assert {(e.company_id, e.reason) for e in ranking.excluded} == {
+        ("B", "blocklist"),
+        ("D", "status:dissolved"),
+    }
+    scores = [p.score for p in ranking.prospects]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= v <= 1 for p in ranking.prospects for v in p.components.values())
+
+
+def test_owner_and_introducer_are_the_strongest_tie(ranking: ProspectRanking) -> None:
+    p = ranking.prospects[0]
+    assert p.introducer_id == "C1"
+    assert (p.suggested_branch_id, p.suggested_rm_id) == ("BR-1", "RM1")
+    assert p.linked_customer_ids[0] == "C1"
+    assert set(p.linked_customer_ids) == {"C1", "C2", "C3", "C4"}
+
+
+def test_reasons_quote_the_figures(ranking: ProspectRanking) -> None:
+    p = ranking.prospects[0]
+    total = sum((10 - i) * 100_000_00 + k * 5_000_00 for i in range(1, 5) for k in range(12))
+    assert p.facts["paid_in_minor"] == total
+    assert p.facts["customers_in"] == 4
+    assert p.facts["months_in"] == 12
+    assert f"paid {format_money_en(total, 'CNY')} by 4 customers over 12 months" in p.reasons_en
+    assert f"4家客户12个月内向其付款{format_money_zh(total, 'CNY')}" in p.reasons_zh
+    assert "supplier of core enterprise 客户3" in p.reasons_en
+    assert "核心企业客户3的供应商" in p.reasons_zh
+    assert p.components["groups"] == pytest.approx(2 / 3, abs=1e-4)
+    assert p.components["trend"] > 0.5
+    assert len(p.reasons_en) == len(p.reasons_zh)
+
+
+def test_one_off_noise_scores_lowest(ranking: ProspectRanking) -> None:
+    noise = ranking.prospects[-1]
+    assert noise.company_id == "N"
+    assert noise.components["trend"] == 0.0
+    assert noise.facts["txn_count"] == 1
+
+
+def test_empty_input() -> None:
+    ranking = score_prospects([], {}, None)
+    assert ranking.prospects == ()
+
+
+def test_money_formats() -> None:
+    assert format_money_en(12_345_678_900, "CNY") == "¥123.5M"
+    assert format_money_en(999_00, "CNY") == "¥999.00"
+    assert format_money_zh(12_300_000_00, "CNY") == "1,230万元"
+    assert format_money_zh(1_234_00, "CNY") == "1,234.00元"
