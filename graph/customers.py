@@ -218,6 +218,71 @@ COUNTERPARTIES_IN: Final[LiteralString] = (
 )
 
 
+GROUP_OF: Final[LiteralString] = """
+MATCH (:Company {company_id: $id})-[m:MEMBER_OF]->(g:Group)
+OPTIONAL MATCH (p) WHERE (p:Person AND p.person_id = g.controller_id)
+                      OR (p:Company AND p.company_id = g.controller_id)
+RETURN g.group_id AS group_id, g.controller_id AS controller_id, p.name AS controller_name,
+       g.controller_type AS controller_type, m.role AS role, m.depth AS depth, g.size AS size,
+       g.currencies AS currencies, g.limit_minor AS limit_minor,
+       g.outstanding_minor AS outstanding_minor, g.over_concentration AS over_concentration,
+       g.rank AS rank
+"""
+CIRCLES_OF: Final[LiteralString] = """
+MATCH (:Company {company_id: $id})-[:IN_CIRCLE]->(k:GuaranteeCircle)
+MATCH (o:Company)-[:IN_CIRCLE]->(k)
+WITH k, o ORDER BY o.company_id
+RETURN k.circle_id AS circle_id, k.size AS size, k.currencies AS currencies,
+       k.amounts_minor AS amounts_minor,
+       collect({id: o.company_id, name: o.name, is_customer: coalesce(o.is_customer, false),
+                branch_id: o.branch_id}) AS members
+"""
+INTRODUCED_PROSPECTS: Final[LiteralString] = """
+MATCH (p:Company {introducer_id: $id}) WHERE p.prospect_score IS NOT NULL
+RETURN p.company_id AS id, p.name AS name, p.prospect_score AS score, p.prospect_rank AS rank
+ORDER BY score DESC, id LIMIT $top
+"""
+
+
+def _group_section(row: Record | None) -> Record:
+    if row is None:
+        return {}
+    currencies = list(row.pop("currencies") or [])
+    limits = list(row.pop("limit_minor") or [])
+    outstanding = list(row.pop("outstanding_minor") or [])
+    row["controller"] = {
+        "id": row.pop("controller_id"),
+        "name": row.pop("controller_name"),
+        "type": row.pop("controller_type"),
+    }
+    row["exposure"] = {
+        "limit_total": [money(v, c) for c, v in zip(currencies, limits, strict=False)],
+        "outstanding_total": [money(v, c) for c, v in zip(currencies, outstanding, strict=False)],
+    }
+    return row
+
+
+def _circle_section(rows: list[Record], scope: BranchScope) -> list[Record]:
+    circles = []
+    for row in rows:
+        visible = [m for m in row["members"] if _visible_company(m, scope)]
+        circles.append(
+            {
+                "circle_id": row["circle_id"],
+                "size": row["size"],
+                "members": [{"id": m["id"], "name": m["name"]} for m in visible],
+                "members_in_other_branches": len(row["members"]) - len(visible),
+                "amounts": [
+                    money(v, c)
+                    for c, v in zip(
+                        row["currencies"] or [], row["amounts_minor"] or [], strict=False
+                    )
+                ],
+            }
+        )
+    return circles
+
+
 def month_window(latest: str, months: int = 12) -> tuple[str, str]:
     """The ``months`` calendar months ending at ``latest`` (``YYYY-MM``).
 
@@ -304,7 +369,14 @@ def _amounts(rows: list[Record], *fields: str) -> list[Record]:
     return out
 
 
-def customer_360(db: Database, scope: BranchScope, company_id: str, *, top: int = 10) -> Record:
+def customer_360(
+    db: Database,
+    scope: BranchScope,
+    company_id: str,
+    *,
+    top: int = 10,
+    extra_sections: dict[str, Any] | None = None,
+) -> Record:
     """Every section of the single-customer view; each present, empty without data.
 
     Raises
@@ -355,9 +427,11 @@ def customer_360(db: Database, scope: BranchScope, company_id: str, *, top: int 
             "limit_total": totals_by_currency(facilities, "limit_minor"),
             "outstanding_total": totals_by_currency(facilities, "outstanding_minor"),
         },
+        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id})),
         "guarantees": {
             "given": _amounts(given, "amount_minor"),
             "received": _amounts(received, "amount_minor"),
+            "circles": _circle_section(db.read(CIRCLES_OF, {"id": company_id}), scope),
         },
         "supply_chain": {
             "suppliers": [_strip(r) for r in _amounts(suppliers, "amount_minor")],
@@ -370,6 +444,8 @@ def customer_360(db: Database, scope: BranchScope, company_id: str, *, top: int 
             "top_in": counterparties["in"],
             "top_out": counterparties["out"],
         },
+        "introduced_prospects": db.read(INTRODUCED_PROSPECTS, {"id": company_id, "top": top}),
+        **(extra_sections or {}),
     }
 
 

@@ -12,11 +12,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Caller, DatabaseDep, require_roles
+from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from corpgraph.errors import NotFoundError
 from graph.branches import read_branch_tree
+from graph.customer_insights import recommendations_view
 from graph.customers import ScreeningFilters, customer_360, screen_customers
 from graph.network import NetworkRequest, network, spec_to_json
+from graph.settings import Settings
 from graph.users import Role
 from visualizations.builder import render_map
 from visualizations.model import MapSpec
@@ -159,9 +161,14 @@ def get_customer(
     customer_id: Annotated[str, Path(max_length=64)],
     caller: CustomerReader,
     db: DatabaseDep,
+    settings: Annotated[Settings, Depends(get_app_settings)],
 ) -> dict[str, Any]:
     """The single-customer view: every section present, empty when there is no data."""
-    return customer_360(db, caller.scope, customer_id)
+    view = customer_360(db, caller.scope, customer_id)
+    insights = recommendations_view(db, caller.scope, customer_id, settings)
+    view["recommendations"] = insights["recommendations"]
+    view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}
+    return view
 
 
 def _network_request(

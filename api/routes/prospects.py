@@ -15,14 +15,12 @@ import logging
 from typing import Annotated, Any, Final, Literal, LiteralString
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
-from algorithms.cross_sell import CustomerProfile, cross_sell
-from algorithms.influence import supply_tiers
-from algorithms.prospects import SupplyLink
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from corpgraph.errors import NotFoundError
 from graph.branches import read_branch_tree, scope_predicate
+from graph.customer_insights import recommendations_view, supply_chain_map, supply_chain_view
 from graph.database import Database
 from graph.prospects_store import (
     ProspectFilters,
@@ -35,14 +33,13 @@ from graph.prospects_store import (
 )
 from graph.settings import Settings
 from graph.users import Role
-from loaders.parsing import from_minor_units
+from visualizations.builder import render_map
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["prospects"])
 
 ProspectReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.PROSPECTING, Role.MANAGER))]
 EXPORT_LIMIT: Final = 100_000
-OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
 
 READ_CORES: Final[LiteralString] = (
     """
@@ -68,32 +65,6 @@ WHERE c.core_enterprise = true AND (NOT c:Customer OR """
 RETURN count(c) AS total
 """
 )
-
-READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
-    "MATCH (c:Customer {company_id: $id}) WHERE "
-    + scope_predicate("c")
-    + " RETURN c.company_id AS id, c.name AS name"
-)
-
-READ_SUPPLY_NEIGHBOURHOOD: Final[LiteralString] = """
-MATCH (c:Company {company_id: $id})
-MATCH path = (c)-[:SUPPLIES*1..2]-(:Company)
-UNWIND relationships(path) AS r
-WITH DISTINCT r
-WITH startNode(r) AS s, endNode(r) AS b, r
-RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
-       coalesce(r.annual_amount_minor, 0) AS amount_minor, coalesce(r.currency, 'CNY') AS currency,
-       s.name AS supplier_name, b.name AS buyer_name,
-       s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer,
-       s.branch_id AS supplier_branch, b.branch_id AS buyer_branch
-"""
-
-READ_PROFILES: Final[LiteralString] = """
-MATCH (c:Customer)
-OPTIONAL MATCH (c)-[h:HOLDS]->(p:Product)
-RETURN c.company_id AS id, c.industry AS industry, c.segment AS segment,
-       collect({code: p.product_code, balance: h.balance_minor, currency: h.currency}) AS holdings
-"""
 
 
 def _filters(
@@ -239,47 +210,18 @@ def supply_chain(
     db: DatabaseDep,
 ) -> dict[str, Any]:
     """Upstream and downstream tiers (two each) around a customer, with annual amounts."""
-    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **caller.scope.parameters()})
-    if center is None:
-        raise NotFoundError(f"customer {customer_id} not found")
-    links: list[SupplyLink] = []
-    names: dict[str, str] = {customer_id: str(center["name"])}
-    customers: set[str] = set()
-    for r in db.read(READ_SUPPLY_NEIGHBOURHOOD, {"id": customer_id}):
-        links.append(
-            SupplyLink(
-                str(r["supplier_id"]), str(r["buyer_id"]), int(r["amount_minor"]), r["currency"]
-            )
-        )
-        for side in ("supplier", "buyer"):
-            cid = str(r[f"{side}_id"])
-            is_customer = bool(r[f"{side}_is_customer"])
-            if is_customer:
-                customers.add(cid)
-            hidden = is_customer and not caller.scope.allows(r[f"{side}_branch"])
-            if cid != customer_id:
-                names[cid] = OUTSIDE_SCOPE_NAME if hidden else str(r[f"{side}_name"] or cid)
-    tiers = supply_tiers(customer_id, links, names, customers)
+    return supply_chain_view(db, caller.scope, customer_id)
 
-    def tier_out(members: tuple[Any, ...]) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": m.company_id if m.name != OUTSIDE_SCOPE_NAME else None,
-                "name": m.name,
-                "is_customer": m.is_customer,
-                "tier": m.tier,
-                "via": m.via if names.get(m.via) != OUTSIDE_SCOPE_NAME else None,
-                "annual_amount": str(from_minor_units(m.annual_amount_minor, m.currency)),
-                "currency": m.currency,
-            }
-            for m in members
-        ]
 
-    return {
-        "customer": {"id": customer_id, "name": center["name"]},
-        "upstream": [tier_out(t) for t in tiers.upstream],
-        "downstream": [tier_out(t) for t in tiers.downstream],
-    }
+@router.get("/customers/{customer_id}/supply-chain/map", response_class=HTMLResponse)
+def supply_chain_map_page(
+    customer_id: Annotated[str, Path(max_length=64)],
+    caller: ProspectReader,
+    db: DatabaseDep,
+    lang: Literal["zh", "en"] = "zh",
+) -> HTMLResponse:
+    """The supply tiers as an interactive, offline map: suppliers above, buyers below."""
+    return HTMLResponse(render_map(supply_chain_map(db, caller.scope, customer_id), language=lang))
 
 
 @router.get("/customers/{customer_id}/recommendations")
@@ -293,47 +235,4 @@ def recommendations(
 
     Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
     """
-    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **caller.scope.parameters()})
-    if center is None:
-        raise NotFoundError(f"customer {customer_id} not found")
-    currency = settings.prospect_currency
-    profiles = {
-        str(r["id"]): CustomerProfile(
-            str(r["id"]),
-            r["industry"],
-            r["segment"],
-            {
-                str(h["code"]): int(h["balance"] or 0) if h["currency"] == currency else 0
-                for h in r["holdings"]
-                if h["code"] is not None
-            },
-        )
-        for r in db.read(READ_PROFILES)
-    }
-    result = cross_sell(
-        customer_id,
-        profiles,
-        peers=settings.cross_sell_peers,
-        min_share=settings.cross_sell_min_peer_share,
-    )
-    return {
-        "customer": {"id": customer_id, "name": center["name"]},
-        "peers": len(result.peers),
-        "recommendations": [
-            {
-                "product_code": r.product_code,
-                "peer_count": r.peer_count,
-                "peers": r.peers,
-                "share": r.share,
-                "lift": r.lift,
-                "reasons": {"zh": r.reason_zh, "en": r.reason_en},
-            }
-            for r in result.recommendations
-        ],
-        "contribution": {
-            "balance": str(from_minor_units(result.contribution_minor, currency)),
-            "currency": currency,
-            "peer_group_size": result.peer_group_size,
-            "percentile": result.contribution_percentile,
-        },
-    }
+    return recommendations_view(db, caller.scope, customer_id, settings)

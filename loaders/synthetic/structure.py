@@ -717,6 +717,15 @@ class StructureBuilder:
             self._guarantee(pair[0], pair[1])
             self._guarantee(pair[1], pair[0])
             bank.guarantee_circles.append(pair)
+        # One circle reaches into a group: a customer member and a plain customer guarantee
+        # each other, so a group member's view shows its group and its circle together.
+        # Guarantees never close a control cycle, so the groups stay as planted.
+        linked = [m for g in bank.groups for m in g.members if bank.companies[m].is_customer]
+        if linked:
+            member, partner = linked[0], take(1)[0]
+            self._guarantee(member, partner)
+            self._guarantee(partner, member)
+            bank.guarantee_circles.append([member, partner])
         for _ in range(spec.guarantee_loops):
             loop = take(rng.randint(3, 6))
             for position, member in enumerate(loop):

@@ -278,6 +278,11 @@ def test_core_enterprises_and_supply_chain(client: TestClient, small_bank: Small
     assert {m["id"] for m in view["upstream"][1]} == set(chain["tier2_suppliers"])
     assert {m["id"] for m in view["downstream"][0]} == set(chain["tier1_buyers"])
     assert all(Decimal(m["annual_amount"]) > 0 for m in view["upstream"][0])
+    page = client.get(f"/api/v1/customers/{chain['core']}/supply-chain/map", headers=head)
+    assert page.status_code == 200
+    for supplier in chain["tier1_suppliers"]:
+        assert f'"{supplier}"' in page.text
+    assert "图例" in page.text
 
 
 def test_recommendations_find_planted_cross_sell_gaps(

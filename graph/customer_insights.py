@@ -1,0 +1,159 @@
+"""Per-customer insight views shared by the API and the 360: supply-chain tiers and
+cross-sell recommendations with the contribution percentile.
+
+Customers outside the caller's subtree are never named: in supply tiers they show
+as ``OUTSIDE_SCOPE_NAME`` without an id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, LiteralString
+
+from algorithms.cross_sell import CustomerProfile, cross_sell
+from algorithms.influence import SupplyTiers, supply_tiers, tiers_map_spec
+from algorithms.prospects import SupplyLink
+from corpgraph.errors import NotFoundError
+from loaders.parsing import from_minor_units
+from visualizations.model import MapSpec
+
+from .branches import BranchScope, scope_predicate
+from .database import Database
+from .settings import Settings
+
+OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
+
+READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
+    "MATCH (c:Customer {company_id: $id}) WHERE "
+    + scope_predicate("c")
+    + " RETURN c.company_id AS id, c.name AS name"
+)
+
+READ_SUPPLY_NEIGHBOURHOOD: Final[LiteralString] = """
+MATCH (c:Company {company_id: $id})
+MATCH path = (c)-[:SUPPLIES*1..2]-(:Company)
+UNWIND relationships(path) AS r
+WITH DISTINCT r
+WITH startNode(r) AS s, endNode(r) AS b, r
+RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
+       coalesce(r.annual_amount_minor, 0) AS amount_minor, coalesce(r.currency, 'CNY') AS currency,
+       s.name AS supplier_name, b.name AS buyer_name,
+       s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer,
+       s.branch_id AS supplier_branch, b.branch_id AS buyer_branch
+"""
+
+READ_PROFILES: Final[LiteralString] = """
+MATCH (c:Customer)
+OPTIONAL MATCH (c)-[h:HOLDS]->(p:Product)
+RETURN c.company_id AS id, c.industry AS industry, c.segment AS segment,
+       collect({code: p.product_code, balance: h.balance_minor, currency: h.currency}) AS holdings
+"""
+
+
+def _supply_tiers(
+    db: Database, scope: BranchScope, customer_id: str
+) -> tuple[SupplyTiers, dict[str, str], str]:
+    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
+    if center is None:
+        raise NotFoundError(f"customer {customer_id} not found")
+    links: list[SupplyLink] = []
+    names: dict[str, str] = {customer_id: str(center["name"])}
+    customers: set[str] = set()
+    for r in db.read(READ_SUPPLY_NEIGHBOURHOOD, {"id": customer_id}):
+        links.append(
+            SupplyLink(
+                str(r["supplier_id"]), str(r["buyer_id"]), int(r["amount_minor"]), r["currency"]
+            )
+        )
+        for side in ("supplier", "buyer"):
+            cid = str(r[f"{side}_id"])
+            is_customer = bool(r[f"{side}_is_customer"])
+            if is_customer:
+                customers.add(cid)
+            hidden = is_customer and not scope.allows(r[f"{side}_branch"])
+            if cid != customer_id:
+                names[cid] = OUTSIDE_SCOPE_NAME if hidden else str(r[f"{side}_name"] or cid)
+    return supply_tiers(customer_id, links, names, customers), names, str(center["name"])
+
+
+def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dict[str, Any]:
+    """Upstream and downstream tiers (two each) around a customer, with annual amounts."""
+    tiers, names, center_name = _supply_tiers(db, scope, customer_id)
+
+    def tier_out(members: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": m.company_id if m.name != OUTSIDE_SCOPE_NAME else None,
+                "name": m.name,
+                "is_customer": m.is_customer,
+                "tier": m.tier,
+                "via": m.via if names.get(m.via) != OUTSIDE_SCOPE_NAME else None,
+                "annual_amount": str(from_minor_units(m.annual_amount_minor, m.currency)),
+                "currency": m.currency,
+            }
+            for m in members
+        ]
+
+    return {
+        "customer": {"id": customer_id, "name": center_name},
+        "upstream": [tier_out(t) for t in tiers.upstream],
+        "downstream": [tier_out(t) for t in tiers.downstream],
+    }
+
+
+def supply_chain_map(db: Database, scope: BranchScope, customer_id: str) -> MapSpec:
+    """The supply tiers as a hierarchical map (suppliers above, buyers below)."""
+    tiers, _, _ = _supply_tiers(db, scope, customer_id)
+    return tiers_map_spec(tiers)
+
+
+def recommendations_view(
+    db: Database, scope: BranchScope, customer_id: str, settings: Settings
+) -> dict[str, Any]:
+    """Products similar customers hold that this customer lacks, and its peer percentile.
+
+    Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
+    """
+    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
+    if center is None:
+        raise NotFoundError(f"customer {customer_id} not found")
+    currency = settings.prospect_currency
+    profiles = {
+        str(r["id"]): CustomerProfile(
+            str(r["id"]),
+            r["industry"],
+            r["segment"],
+            {
+                str(h["code"]): int(h["balance"] or 0) if h["currency"] == currency else 0
+                for h in r["holdings"]
+                if h["code"] is not None
+            },
+        )
+        for r in db.read(READ_PROFILES)
+    }
+    result = cross_sell(
+        customer_id,
+        profiles,
+        peers=settings.cross_sell_peers,
+        min_share=settings.cross_sell_min_peer_share,
+    )
+    return {
+        "customer": {"id": customer_id, "name": center["name"]},
+        "peers": len(result.peers),
+        "recommendations": [
+            {
+                "product_code": r.product_code,
+                "peer_count": r.peer_count,
+                "peers": r.peers,
+                "share": r.share,
+                "lift": r.lift,
+                "reasons": {"zh": r.reason_zh, "en": r.reason_en},
+            }
+            for r in result.recommendations
+        ],
+        "contribution": {
+            "balance": str(from_minor_units(result.contribution_minor, currency)),
+            "currency": currency,
+            "peer_group_size": result.peer_group_size,
+            "percentile": result.contribution_percentile,
+        },
+    }
