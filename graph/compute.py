@@ -61,6 +61,9 @@ def _register_steps() -> None:
     from .prospects_store import compute_prospects
 
     COMPUTE_STEPS.append(("prospects", compute_prospects))
+    from .events import compute_events
+
+    COMPUTE_STEPS.append(("events", compute_events))
 
 
 _register_steps()

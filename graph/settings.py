@@ -224,6 +224,106 @@ class Settings(BaseSettings):
         description="A product is recommended when at least this share of the peers holds it.",
     )
 
+    # --- events, push -------------------------------------------------------------------
+    events_currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency whose monthly flows event detection reads (others are ignored).",
+    )
+    events_flow_rule: Literal["ratio", "zscore"] = Field(
+        default="ratio",
+        description=(
+            "Large in/outflow rule: `ratio` (month > N x median of the months before) or "
+            "`zscore` (robust z from median/MAD, plus a ratio floor). Ratio is the default: "
+            "steady customers have a tiny MAD, so z-scores flag ordinary seasonality."
+        ),
+    )
+    events_flow_ratio: float = Field(
+        default=3.0,
+        gt=1,
+        description=(
+            "`ratio` rule: a month above this multiple of the baseline is large. Steady "
+            "customers stay below 2x; a real spike is several times the usual month."
+        ),
+    )
+    events_flow_zscore: float = Field(
+        default=5.0, gt=0, description="`zscore` rule: robust z-score that counts as large."
+    )
+    events_zscore_min_ratio: float = Field(
+        default=1.5, ge=1, description="`zscore` rule: the month must also be this multiple."
+    )
+    events_high_ratio: float = Field(
+        default=5.0,
+        gt=1,
+        description="A large in/outflow of this multiple or more is high severity.",
+    )
+    events_min_history_months: int = Field(
+        default=3,
+        ge=1,
+        description="Months of a customer's own history needed before its baseline is trusted.",
+    )
+    events_counterparty_share: float = Field(
+        default=0.30,
+        gt=0,
+        le=1,
+        description=(
+            "Share of a customer's flows (in + out) that makes a counterparty major, for "
+            "counterparty_loss and new_major_counterparty: under 30% a partner leaving or "
+            "arriving is ordinary churn."
+        ),
+    )
+    events_high_share: float = Field(
+        default=0.40, gt=0, le=1, description="A major counterparty share that is high severity."
+    )
+    events_loss_min_months: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Months a major counterparty must be silent before its loss is reported: one "
+            "missing month is often a late payment."
+        ),
+    )
+    events_new_min_months: int = Field(
+        default=2,
+        ge=1,
+        description="Months a new counterparty must appear in: one payment is not a relationship.",
+    )
+    events_dormancy_months: int = Field(
+        default=3,
+        ge=1,
+        description="Silent months (no payment at all) that make a customer dormant.",
+    )
+    webhook_urls: list[str] = Field(
+        default=[],
+        description="URLs that receive every new event as a signed JSON POST (JSON list).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC-SHA256 key of the X-Corpgraph-Signature header. Unset: no webhooks.",
+    )
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="HTTP timeout of one webhook delivery attempt."
+    )
+    webhook_backoff_base_s: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "First retry delay; it doubles per failed attempt, so a receiver that is down "
+            "for a while is not hammered."
+        ),
+    )
+    webhook_backoff_max_s: float = Field(
+        default=3600.0, ge=0, description="Longest delay between two attempts (one hour)."
+    )
+    events_stream_poll_s: float = Field(
+        default=2.0, gt=0, description="How often the event stream polls Neo4j for new events."
+    )
+    events_stream_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Idle seconds before the stream sends a heartbeat (keeps proxies open).",
+    )
+
     @field_validator("neo4j_uri")
     @classmethod
     def _blank_uri_is_unset(cls, value: str | None) -> str | None:

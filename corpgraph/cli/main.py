@@ -18,6 +18,7 @@ from graph.local_server import LocalNeo4j
 from graph.users import Role, UserStore
 
 from .common import console, err_console, open_database, report_error, settings
+from .events_cmd import events_app
 from .groups_cmd import groups_app
 from .prospects_cmd import prospects_app
 
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(prospects_app, name="prospects")
 app.add_typer(groups_app, name="groups")
+app.add_typer(events_app, name="events")
 
 
 @app.callback()

@@ -1,0 +1,600 @@
+"""Major-event detection: pure functions over monthly flows and snapshot tables.
+
+Every detector takes plain data (a :class:`pandas.DataFrame` of monthly flows, a
+table of segment snapshots, controller maps) and returns :class:`DetectedEvent`
+records with the evidence numbers that triggered them. Nothing here reads or
+writes a database; :mod:`graph.events` does that.
+
+Event types (the identifiers of ``truth.json`` and the API):
+
+``large_outflow`` / ``large_inflow``
+    A month's outflow (inflow) far above the customer's own baseline: the median of
+    the months before it. Rule ``ratio``: amount > ``flow_ratio`` × baseline. Rule
+    ``zscore``: robust z-score ``0.6745 (x − median) / MAD`` ≥ ``flow_zscore`` *and*
+    amount ≥ ``zscore_min_ratio`` × baseline (a steady customer has a tiny MAD, so the
+    ratio floor keeps ordinary noise out).
+``counterparty_loss``
+    A counterparty that held ≥ ``counterparty_share`` of the customer's flows (in +
+    out, over the months up to its last payment) stops for good, for at least
+    ``loss_min_months`` months, while the customer itself stays active. The month is
+    the first month without it.
+``new_major_counterparty``
+    A counterparty first seen after ``min_history_months`` of the customer's history
+    holds ≥ ``counterparty_share`` of its flows from then on, in at least
+    ``new_min_months`` months. The month is its first month.
+``dormancy``
+    No payment at all for the last ``dormancy_months`` months (or more). The month is
+    the first silent month.
+``segment_downgrade``
+    Consecutive segment snapshots where the segment falls in
+    :data:`SEGMENT_ORDER` (strategic > core > growth > basic).
+``controller_change``
+    The ultimate controller stored at the previous compute differs from today's.
+``group_risk``
+    Another member of the customer's group or guarantee circle has a risk event
+    (:data:`RISK_TYPES`).
+
+Event ids are deterministic (a hash of type, customer, month and, where one
+customer can have several events of a type in a month, the subject), so detecting
+again on the same data yields the same ids.
+
+Examples
+--------
+>>> import pandas as pd
+>>> rows = [("C1", "S1", f"2025-{m:02d}", "out", 100_00) for m in range(1, 7)]
+>>> rows.append(("C1", "S1", "2025-07", "out", 900_00))
+>>> flows = pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+>>> [(e.type, e.month, e.evidence["ratio"]) for e in detect_flow_events(flows)]
+[('large_outflow', '2025-07', 9.0)]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal, cast
+
+import pandas as pd
+
+EventType = Literal[
+    "large_outflow",
+    "large_inflow",
+    "counterparty_loss",
+    "new_major_counterparty",
+    "dormancy",
+    "group_risk",
+    "controller_change",
+    "segment_downgrade",
+]
+Severity = Literal["low", "medium", "high"]
+Action = Literal["retention_visit", "cross_sell", "risk_review"]
+FlowRule = Literal["ratio", "zscore"]
+
+EVENT_TYPES: Final[tuple[EventType, ...]] = (
+    "large_outflow",
+    "large_inflow",
+    "counterparty_loss",
+    "new_major_counterparty",
+    "dormancy",
+    "group_risk",
+    "controller_change",
+    "segment_downgrade",
+)
+#: Event statuses, in their usual order.
+STATUSES: Final[tuple[str, ...]] = ("new", "acknowledged", "actioned", "dismissed")
+SEVERITIES: Final[tuple[Severity, ...]] = ("low", "medium", "high")
+#: Segments, highest first (the synthetic bank and the loader use these names).
+SEGMENT_ORDER: Final[tuple[str, ...]] = ("strategic", "core", "growth", "basic")
+#: Event types that spread to the other members of a group or guarantee circle.
+RISK_TYPES: Final[frozenset[str]] = frozenset(
+    {"large_outflow", "counterparty_loss", "dormancy", "controller_change"}
+)
+SUGGESTED_ACTIONS: Final[dict[str, Action]] = {
+    "large_outflow": "retention_visit",  # money leaving: find out where it goes
+    "large_inflow": "cross_sell",  # new money: deposits, cash management, investment
+    "counterparty_loss": "risk_review",  # revenue concentration just broke
+    "new_major_counterparty": "cross_sell",  # new trade: trade finance, supply-chain finance
+    "dormancy": "retention_visit",
+    "segment_downgrade": "retention_visit",
+    "controller_change": "risk_review",
+    "group_risk": "risk_review",
+}
+FLOW_COLUMNS: Final[tuple[str, ...]] = (
+    "customer_id",
+    "counterparty_id",
+    "month",
+    "direction",
+    "amount_minor",
+)
+SNAPSHOT_COLUMNS: Final[tuple[str, ...]] = ("customer_id", "as_of", "segment")
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """Thresholds of the detectors (``graph.settings.Settings`` supplies them)."""
+
+    flow_rule: FlowRule = "ratio"
+    flow_ratio: float = 3.0
+    flow_zscore: float = 5.0
+    zscore_min_ratio: float = 1.5
+    high_ratio: float = 5.0
+    min_history_months: int = 3
+    counterparty_share: float = 0.30
+    high_share: float = 0.40
+    loss_min_months: int = 2
+    new_min_months: int = 2
+    dormancy_months: int = 3
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class DetectedEvent:
+    """One detected event with the numbers behind it.
+
+    Money in ``evidence`` is integer minor units under keys ending in ``_minor``, in
+    ``evidence["currency"]``; shares and ratios are rounded floats.
+    """
+
+    event_id: str
+    type: EventType
+    customer_id: str
+    month: str
+    severity: Severity
+    suggested_action: Action
+    evidence: dict[str, str | int | float | None]
+    explanation: str
+    counterparty_id: str | None = None
+    related: tuple[str, ...] = field(default=())
+
+
+def event_id(event_type: str, customer_id: str, month: str, subject: str = "") -> str:
+    """The deterministic id of an event.
+
+    Examples
+    --------
+    >>> event_id("dormancy", "C1", "2025-10") == event_id("dormancy", "C1", "2025-10")
+    True
+    >>> event_id("dormancy", "C1", "2025-10")[:3]
+    'EV-'
+    """
+    key = "|".join((event_type, customer_id, month, subject))
+    return "EV-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def month_axis(first: str, last: str) -> list[str]:
+    """Every calendar month from ``first`` to ``last`` (``YYYY-MM``), inclusive.
+
+    Examples
+    --------
+    >>> month_axis("2025-11", "2026-02")
+    ['2025-11', '2025-12', '2026-01', '2026-02']
+    """
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    months = []
+    while (year, month) <= end:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _make(
+    event_type: EventType,
+    customer_id: str,
+    month: str,
+    severity: Severity,
+    evidence: dict[str, str | int | float | None],
+    explanation: str,
+    *,
+    counterparty_id: str | None = None,
+    subject: str = "",
+    related: tuple[str, ...] = (),
+) -> DetectedEvent:
+    return DetectedEvent(
+        event_id=event_id(event_type, customer_id, month, subject),
+        type=event_type,
+        customer_id=customer_id,
+        month=month,
+        severity=severity,
+        suggested_action=SUGGESTED_ACTIONS[event_type],
+        evidence=evidence,
+        explanation=explanation,
+        counterparty_id=counterparty_id,
+        related=related,
+    )
+
+
+@dataclass
+class _Customer:
+    """One customer's flows on the month axis."""
+
+    out: list[int]
+    inflow: list[int]
+    by_counterparty: dict[str, list[int]]
+    paid_to: dict[str, list[int]]
+    paid_by: dict[str, list[int]]
+
+    @property
+    def total(self) -> list[int]:
+        return [a + b for a, b in zip(self.out, self.inflow, strict=True)]
+
+
+def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]:
+    index = {m: i for i, m in enumerate(axis)}
+    size = len(axis)
+    found: dict[str, _Customer] = {}
+    grouped = flows.groupby(["customer_id", "counterparty_id", "month", "direction"], sort=True)[
+        "amount_minor"
+    ].sum()
+    for key, amount in grouped.items():
+        customer, counterparty, month, direction = (str(p) for p in cast(tuple[object, ...], key))
+        cust = found.get(customer)
+        if cust is None:
+            cust = found[customer] = _Customer([0] * size, [0] * size, {}, {}, {})
+        i = index[month]
+        value = int(amount)
+        if direction == "out":
+            cust.out[i] += value
+            cust.paid_to.setdefault(counterparty, [0] * size)[i] += value
+        else:
+            cust.inflow[i] += value
+            cust.paid_by.setdefault(counterparty, [0] * size)[i] += value
+        series = cust.by_counterparty.setdefault(counterparty, [0] * size)
+        series[i] += value
+    return found
+
+
+def _spikes(
+    customer_id: str,
+    series: list[int],
+    start: int,
+    axis: Sequence[str],
+    event_type: EventType,
+    config: EventConfig,
+    counterparties: Mapping[str, list[int]],
+) -> list[DetectedEvent]:
+    found = []
+    for i in range(start + config.min_history_months, len(series)):
+        history = series[start:i]
+        baseline = statistics.median(history)
+        amount = series[i]
+        if baseline <= 0 or amount <= 0:
+            continue
+        ratio = amount / baseline
+        mad = statistics.median(abs(h - baseline) for h in history)
+        z = 0.6745 * (amount - baseline) / mad if mad > 0 else float("inf")
+        if config.flow_rule == "ratio":
+            hit = ratio > config.flow_ratio
+        else:
+            hit = z >= config.flow_zscore and ratio >= config.zscore_min_ratio
+        if not hit:
+            continue
+        top = max(counterparties.items(), key=lambda kv: (kv[1][i], kv[0]), default=None)
+        top_id = top[0] if top is not None else None
+        severity: Severity = "high" if ratio >= config.high_ratio else "medium"
+        word = "outflow" if event_type == "large_outflow" else "inflow"
+        found.append(
+            _make(
+                event_type,
+                customer_id,
+                axis[i],
+                severity,
+                {
+                    "amount_minor": amount,
+                    "baseline_minor": round(baseline),
+                    "ratio": round(ratio, 2),
+                    "robust_z": None if z == float("inf") else round(z, 2),
+                    "baseline_months": len(history),
+                    "rule": config.flow_rule,
+                    "top_counterparty_id": top_id,
+                    "top_counterparty_minor": top[1][i] if top is not None else None,
+                    "currency": config.currency,
+                },
+                f"{word} in {axis[i]} was {ratio:.1f}× the median of the {len(history)} "
+                f"months before",
+                counterparty_id=top_id,
+            )
+        )
+    return found
+
+
+def _nonzero(series: Sequence[int]) -> list[int]:
+    return [i for i, v in enumerate(series) if v]
+
+
+def _losses(
+    customer_id: str, cust: _Customer, start: int, axis: Sequence[str], config: EventConfig
+) -> list[DetectedEvent]:
+    total = cust.total
+    active = _nonzero(total)
+    last_active = active[-1]
+    found = []
+    for counterparty, series in sorted(cust.by_counterparty.items()):
+        present = _nonzero(series)
+        if len(present) < config.min_history_months:
+            continue
+        last = present[-1]
+        silent = len(axis) - 1 - last
+        if silent < config.loss_min_months or last_active <= last:
+            continue
+        window_total = sum(total[start : last + 1])
+        share = sum(series[start : last + 1]) / window_total if window_total else 0.0
+        if share < config.counterparty_share:
+            continue
+        severity: Severity = "high" if share >= config.high_share else "medium"
+        found.append(
+            _make(
+                "counterparty_loss",
+                customer_id,
+                axis[last + 1],
+                severity,
+                {
+                    "share": round(share, 4),
+                    "counterparty_minor": sum(series[start : last + 1]),
+                    "customer_total_minor": window_total,
+                    "last_month": axis[last],
+                    "silent_months": silent,
+                    "currency": config.currency,
+                },
+                f"counterparty {counterparty} held {share:.0%} of the flows until "
+                f"{axis[last]} and has paid nothing for {silent} months",
+                counterparty_id=counterparty,
+                subject=counterparty,
+            )
+        )
+    return found
+
+
+def _newcomers(
+    customer_id: str, cust: _Customer, start: int, axis: Sequence[str], config: EventConfig
+) -> list[DetectedEvent]:
+    total = cust.total
+    found = []
+    for counterparty, series in sorted(cust.by_counterparty.items()):
+        present = _nonzero(series)
+        first = present[0]
+        if first - start < config.min_history_months or len(present) < config.new_min_months:
+            continue
+        window_total = sum(total[first:])
+        share = sum(series[first:]) / window_total if window_total else 0.0
+        if share < config.counterparty_share:
+            continue
+        severity: Severity = "high" if share >= config.high_share else "medium"
+        found.append(
+            _make(
+                "new_major_counterparty",
+                customer_id,
+                axis[first],
+                severity,
+                {
+                    "share": round(share, 4),
+                    "counterparty_minor": sum(series[first:]),
+                    "customer_total_minor": window_total,
+                    "months_seen": len(present),
+                    "history_months": first - start,
+                    "currency": config.currency,
+                },
+                f"new counterparty {counterparty} took {share:.0%} of the flows since "
+                f"{axis[first]}",
+                counterparty_id=counterparty,
+                subject=counterparty,
+            )
+        )
+    return found
+
+
+def _dormancy(
+    customer_id: str, cust: _Customer, start: int, axis: Sequence[str], config: EventConfig
+) -> list[DetectedEvent]:
+    total = cust.total
+    last = _nonzero(total)[-1]
+    silent = len(axis) - 1 - last
+    if silent < config.dormancy_months:
+        return []
+    usual = statistics.median(total[start : last + 1])
+    return [
+        _make(
+            "dormancy",
+            customer_id,
+            axis[last + 1],
+            "high",
+            {
+                "last_active_month": axis[last],
+                "silent_months": silent,
+                "usual_monthly_minor": round(usual),
+                "currency": config.currency,
+            },
+            f"no payment since {axis[last]} ({silent} silent months)",
+        )
+    ]
+
+
+def detect_flow_events(
+    flows: pd.DataFrame,
+    config: EventConfig | None = None,
+    *,
+    months: Sequence[str] | None = None,
+) -> list[DetectedEvent]:
+    """Detect flow events for every customer in ``flows``.
+
+    Parameters
+    ----------
+    flows
+        Columns :data:`FLOW_COLUMNS`: one row per customer, counterparty, month
+        (``YYYY-MM``), direction (``out`` or ``in``) and amount (integer minor units,
+        one currency). A payment between two customers appears once for each.
+    config
+        Thresholds; the defaults are the documented ones.
+    months
+        The month axis; default: every calendar month from the first to the last
+        month in ``flows`` (the data's end, not today, defines "silent").
+
+    Returns
+    -------
+    list[DetectedEvent]
+        Sorted by customer, month and type.
+    """
+    cfg = config or EventConfig()
+    if flows.empty:
+        return []
+    axis = (
+        list(months) if months else month_axis(str(flows["month"].min()), str(flows["month"].max()))
+    )
+    found: list[DetectedEvent] = []
+    for customer_id, cust in sorted(_customers(flows, axis).items()):
+        active = _nonzero(cust.total)
+        if not active:
+            continue
+        start = active[0]
+        found += _spikes(customer_id, cust.out, start, axis, "large_outflow", cfg, cust.paid_to)
+        found += _spikes(customer_id, cust.inflow, start, axis, "large_inflow", cfg, cust.paid_by)
+        found += _losses(customer_id, cust, start, axis, cfg)
+        found += _newcomers(customer_id, cust, start, axis, cfg)
+        found += _dormancy(customer_id, cust, start, axis, cfg)
+    return sorted(found, key=lambda e: (e.customer_id, e.month, e.type, e.event_id))
+
+
+def detect_segment_downgrades(snapshots: pd.DataFrame) -> list[DetectedEvent]:
+    """One event per fall between consecutive segment snapshots of a customer.
+
+    Parameters
+    ----------
+    snapshots
+        Columns :data:`SNAPSHOT_COLUMNS`; ``as_of`` is an ISO date (string or date).
+        Segments not in :data:`SEGMENT_ORDER` are ignored.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> snaps = pd.DataFrame(
+    ...     [("C1", "2025-03-31", "core"), ("C1", "2025-06-30", "growth")],
+    ...     columns=list(SNAPSHOT_COLUMNS),
+    ... )
+    >>> [(e.month, e.evidence["from"], e.evidence["to"]) for e in detect_segment_downgrades(snaps)]
+    [('2025-06', 'core', 'growth')]
+    """
+    rank = {s: i for i, s in enumerate(SEGMENT_ORDER)}
+    found: list[DetectedEvent] = []
+    rows = sorted(
+        (str(r.customer_id), str(r.as_of)[:10], str(r.segment))
+        for r in snapshots.itertuples(index=False)
+        if str(r.segment) in rank
+    )
+    for (c1, d1, s1), (c2, d2, s2) in itertools.pairwise(rows):
+        if c1 != c2 or rank[s2] <= rank[s1]:
+            continue
+        drop = rank[s2] - rank[s1]
+        severity: Severity = "high" if drop >= 2 or s1 == SEGMENT_ORDER[0] else "medium"
+        found.append(
+            _make(
+                "segment_downgrade",
+                c2,
+                d2[:7],
+                severity,
+                {"from": s1, "to": s2, "as_of": d2, "previous_as_of": d1, "levels": drop},
+                f"segment fell from {s1} to {s2} on {d2}",
+                subject=d2,
+            )
+        )
+    return found
+
+
+def diff_controllers(
+    previous: Mapping[str, str], current: Mapping[str, str], month: str
+) -> list[DetectedEvent]:
+    """``controller_change`` events: companies whose ultimate controller changed.
+
+    Only companies with a controller in both loads count; gaining or losing one is
+    a group-membership change, not a change of hands.
+
+    Examples
+    --------
+    >>> [e.evidence["to"] for e in diff_controllers({"C1": "P1", "C2": "P2"},
+    ...                                            {"C1": "P9", "C2": "P2"}, "2025-12")]
+    ['P9']
+    """
+    found = []
+    for company, before in sorted(previous.items()):
+        after = current.get(company)
+        if after is None or after == before:
+            continue
+        found.append(
+            _make(
+                "controller_change",
+                company,
+                month,
+                "high",
+                {"from": before, "to": after},
+                f"ultimate controller changed from {before} to {after}",
+                subject=after,
+            )
+        )
+    return found
+
+
+def group_risk_events(
+    events: Iterable[DetectedEvent],
+    memberships: Mapping[str, Iterable[str]],
+) -> list[DetectedEvent]:
+    """``group_risk`` events: other members of a group or circle of a risky customer.
+
+    Parameters
+    ----------
+    events
+        Detected events; those of :data:`RISK_TYPES` spread.
+    memberships
+        ``{customer_id: [unit id]}`` where a unit is a group or a guarantee circle.
+
+    Examples
+    --------
+    >>> src = diff_controllers({"C1": "P1"}, {"C1": "P2"}, "2025-12")
+    >>> [(e.customer_id, e.evidence["via"]) for e in
+    ...  group_risk_events(src, {"C1": ["G1"], "C2": ["G1"], "C3": ["G2"]})]
+    [('C2', 'G1')]
+    """
+    members: dict[str, set[str]] = defaultdict(set)
+    for customer, units in memberships.items():
+        for unit in units:
+            members[unit].add(customer)
+    found: dict[str, DetectedEvent] = {}
+    for source in events:
+        if source.type not in RISK_TYPES:
+            continue
+        for unit in sorted(memberships.get(source.customer_id, ())):
+            for other in sorted(members[unit] - {source.customer_id}):
+                event = _make(
+                    "group_risk",
+                    other,
+                    source.month,
+                    "medium",
+                    {
+                        "source_event_id": source.event_id,
+                        "source_customer_id": source.customer_id,
+                        "source_type": source.type,
+                        "via": unit,
+                    },
+                    f"{source.customer_id} in {unit} has a {source.type} event in {source.month}",
+                    subject=source.event_id,
+                    related=(source.event_id,),
+                )
+                found.setdefault(event.event_id, event)
+    return sorted(found.values(), key=lambda e: (e.customer_id, e.month, e.event_id))
+
+
+def precision_recall(
+    found: Iterable[tuple[str, str, str]], planted: Iterable[tuple[str, str, str]]
+) -> tuple[float, float]:
+    """Precision and recall of ``(customer, type, month)`` triples.
+
+    Examples
+    --------
+    >>> precision_recall([("C1", "dormancy", "2025-10")], [("C1", "dormancy", "2025-10")])
+    (1.0, 1.0)
+    """
+    got, want = set(found), set(planted)
+    hits = len(got & want)
+    return (hits / len(got) if got else 1.0, hits / len(want) if want else 1.0)
