@@ -1,0 +1,168 @@
+"""Benchmark: API latency under 16 concurrent clients on the medium bank.
+
+Starts its own embedded Neo4j in a temporary folder, generates and loads the
+medium synthetic bank, runs ``corpgraph compute``, serves the API with
+``corpgraph serve``, then measures p50 and p95 latency of four endpoints with 16
+concurrent clients (asyncio + httpx), each endpoint measured on its own, side by
+side in one run:
+
+- the 360 (``GET /api/v1/customers/{id}``), target p95 ≤ 100 ms;
+- screening (``GET /api/v1/customers?q=…&segment=…``), target p95 ≤ 100 ms;
+- the network at depth 2 (``GET /api/v1/customers/{id}/network?depth=2``), ≤ 300 ms;
+- the map (``GET /api/v1/customers/{id}/map?depth=2``), ≤ 300 ms.
+
+Run: ``.venv/bin/python bench/api.py [--scale medium] [--requests 400] [--reuse DIR]``
+(``--reuse`` keeps the loaded database in DIR between runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+TARGETS_MS = {"360": 100, "screening": 100, "network_depth2": 300, "map_depth2": 300}
+KEY = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "corpgraph", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+async def measure(base: str, key: str, paths: list[str], clients: int) -> list[float]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            path = queue.get_nowait()
+            start = time.perf_counter()
+            response = await client.get(base + path)
+            latencies.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{path} answered {response.status_code}: {response.text[:200]}")
+
+    async with httpx.AsyncClient(headers={"X-API-Key": key}, timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--requests", type=int, default=400, help="per endpoint")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--reuse", type=Path, help="keep CORPGRAPH_HOME here between runs")
+    args = parser.parse_args()
+
+    home = args.reuse or Path(tempfile.mkdtemp(prefix="corpgraph-bench-api-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        CORPGRAPH_HOME=str(home),
+        CORPGRAPH_LOCAL_NEO4J_PORT=str(free_port()),
+        CORPGRAPH_LOCAL_NEO4J_HEAP="4g",
+        CORPGRAPH_LOCAL_NEO4J_PAGECACHE="2g",
+        CORPGRAPH_LOG_LEVEL="WARNING",
+    )
+    bank = home / f"bank-{args.scale}"
+    cli(env, "neo4j", "start")
+    server = None
+    try:
+        if not (home / "loaded.marker").exists():
+            started = time.perf_counter()
+            cli(env, "generate", "--scale", args.scale, "--out", str(bank))
+            cli(env, "load", str(bank), "--rejects", str(home / "rejects.csv"))
+            cli(env, "compute")
+            (home / "loaded.marker").write_text("ok")
+            print(f"prepared the {args.scale} bank in {time.perf_counter() - started:.0f}s")
+        key = KEY.findall(
+            cli(env, "users", "add", "--name", "bench", "--role", "manager", "--branch", "HO")
+        )[0]
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "corpgraph", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                if httpx.get(base + "/api/v1/ready", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(1)
+        with (bank / "companies.csv").open(encoding="utf-8") as handle:
+            companies = [r for r in csv.DictReader(handle) if r["is_customer"] == "true"]
+        rng = random.Random(7)
+        ids = [c["company_id"] for c in companies]
+        names = [c["name"][2:4] for c in companies]
+        segments = sorted({c["segment"] for c in companies if c["segment"]})
+        n = args.requests
+        workloads = {
+            "360": [f"/api/v1/customers/{rng.choice(ids)}" for _ in range(n)],
+            "screening": [
+                f"/api/v1/customers?q={rng.choice(names)}&segment={rng.choice(segments)}"
+                for _ in range(n)
+            ],
+            "network_depth2": [
+                f"/api/v1/customers/{rng.choice(ids)}/network?depth=2" for _ in range(n)
+            ],
+            "map_depth2": [f"/api/v1/customers/{rng.choice(ids)}/map?depth=2" for _ in range(n)],
+        }
+        # Warm up caches (Neo4j page cache, Python imports) before measuring.
+        asyncio.run(measure(base, key, [p for w in workloads.values() for p in w[:20]], 4))
+        print(f"{'endpoint':<16} {'p50 ms':>8} {'p95 ms':>8} {'target':>8} {'req/s':>8}  verdict")
+        for name, paths in workloads.items():
+            started = time.perf_counter()
+            latencies = asyncio.run(measure(base, key, paths, args.clients))
+            elapsed = time.perf_counter() - started
+            p50, p95 = statistics.median(latencies), percentile(latencies, 95)
+            verdict = "met" if p95 <= TARGETS_MS[name] else "missed"
+            print(
+                f"{name:<16} {p50:>8.1f} {p95:>8.1f} {TARGETS_MS[name]:>8} "
+                f"{len(paths) / elapsed:>8.1f}  {verdict}"
+            )
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        cli(env, "neo4j", "stop")
+
+
+if __name__ == "__main__":
+    main()
