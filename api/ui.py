@@ -35,6 +35,8 @@ PAGES: Final[dict[str, tuple[str, str, str]]] = {
     "prospects": ("prospects.html.j2", "潜在客户", "Prospects"),
     "groups": ("groups.html.j2", "集团与担保圈", "Groups and guarantee circles"),
     "events": ("events.html.j2", "事件收件箱", "Events inbox"),
+    "pipeline": ("pipeline.html.j2", "商机看板", "Opportunity pipeline"),
+    "reports": ("reports.html.j2", "监控报表", "Reports"),
 }
 
 
@@ -95,3 +97,13 @@ def groups_page() -> HTMLResponse:
 @router.get("/ui/events", response_class=HTMLResponse)
 def events_page() -> HTMLResponse:
     return _render("events")
+
+
+@router.get("/ui/pipeline", response_class=HTMLResponse)
+def pipeline_page() -> HTMLResponse:
+    return _render("pipeline")
+
+
+@router.get("/ui/reports", response_class=HTMLResponse)
+def reports_page() -> HTMLResponse:
+    return _render("reports")

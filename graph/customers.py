@@ -62,6 +62,8 @@ SCREEN_MATCH: Final[LiteralString] = (
     "AND ($holds IS NULL OR EXISTS { (c)-[:HOLDS]->(:Product {product_code: $holds}) }) "
     "AND ($lacks IS NULL OR NOT EXISTS { (c)-[:HOLDS]->(:Product {product_code: $lacks}) }) "
     "AND ($group IS NULL OR EXISTS { (c)-[:MEMBER_OF]->(:Group {group_id: $group}) }) "
+    "AND ($open_events IS NULL OR $open_events = EXISTS { "
+    "  (e:Event)-[:ABOUT]->(c) WHERE e.status IN ['new', 'acknowledged'] }) "
     "CALL (c) { "
     "  OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility {currency: 'CNY'}) "
     "  RETURN coalesce(sum(f.outstanding_minor), 0) AS exposure_cny "
@@ -93,6 +95,7 @@ class ScreeningFilters:
     holds: str | None = None
     lacks: str | None = None
     group: str | None = None
+    has_open_events: bool | None = None
 
 
 def _screen_parameters(
@@ -116,6 +119,7 @@ def _screen_parameters(
         "holds": filters.holds,
         "lacks": filters.lacks,
         "group": filters.group,
+        "open_events": filters.has_open_events,
         "min_exposure": int(filters.min_exposure * 100)
         if filters.min_exposure is not None
         else None,

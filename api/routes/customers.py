@@ -17,7 +17,9 @@ from corpgraph.errors import NotFoundError
 from graph.branches import read_branch_tree
 from graph.customer_insights import recommendations_view
 from graph.customers import ScreeningFilters, customer_360, screen_customers
+from graph.events import list_events
 from graph.network import NetworkRequest, network, spec_to_json
+from graph.opportunities import list_opportunities
 from graph.settings import Settings
 from graph.users import Role
 from visualizations.builder import render_map
@@ -65,12 +67,27 @@ def _filters(
     lacks: Annotated[
         str | None, Query(max_length=64, description="Lacks this product code")
     ] = None,
+    has_open_events: Annotated[
+        bool | None,
+        Query(description="Only customers with (true) or without (false) new/acknowledged events"),
+    ] = None,
     group: Annotated[
         str | None, Query(max_length=64, description="Member of this group id")
     ] = None,
 ) -> ScreeningFilters:
     return ScreeningFilters(
-        q, segment, industry, region, branch, rm, min_exposure, max_exposure, holds, lacks, group
+        q,
+        segment,
+        industry,
+        region,
+        branch,
+        rm,
+        min_exposure,
+        max_exposure,
+        holds,
+        lacks,
+        group,
+        has_open_events,
     )
 
 
@@ -165,6 +182,8 @@ def get_customer(
 ) -> dict[str, Any]:
     """The single-customer view: every section present, empty when there is no data."""
     view = customer_360(db, caller.scope, customer_id)
+    _, view["events"] = list_events(db, caller.scope, customer=customer_id, limit=20)
+    _, view["opportunities"] = list_opportunities(db, caller.scope, company=customer_id, limit=20)
     insights = recommendations_view(db, caller.scope, customer_id, settings)
     view["recommendations"] = insights["recommendations"]
     view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}

@@ -338,18 +338,21 @@
     const run = async () => {
       try {
         const data = await json("/api/v1/events?" + formQuery(form));
-        const items = data.items || data;
+        const items = (data.items || data).map((e) => Object.assign({}, e, {
+          customer_id: e.customer ? e.customer.id : undefined,
+          customer: e.customer ? e.customer.name : undefined,
+        }));
         results.replaceChildren(table(items, {
           hide: ["evidence", "history"],
           link: (id) => "/ui/customers/" + encodeURIComponent(id),
           actions: (e) => [
             el("button", { type: "button", class: "secondary", text: t("ack"), onclick: async () => {
-              try { await api(`/api/v1/events/${encodeURIComponent(e.event_id || e.id)}/ack`, { method: "POST" }); message(t("acknowledged"), true); run(); } catch (error) { fail(error); }
+              try { await api(`/api/v1/events/${encodeURIComponent(e.id)}/ack`, { method: "POST" }); message(t("acknowledged"), true); run(); } catch (error) { fail(error); }
             } }),
             el("button", { type: "button", class: "secondary", text: t("toOpportunity"), onclick: async () => {
               try {
                 await api("/api/v1/opportunities", { method: "POST", headers: { "Content-Type": "application/json" },
-                  body: JSON.stringify({ source: "event", event_id: e.event_id || e.id, customer_id: e.customer_id }) });
+                  body: JSON.stringify({ source: "event", source_id: e.id }) });
                 message(t("created"), true);
               } catch (error) { fail(error); }
             } }),
@@ -361,12 +364,154 @@
     run();
   };
 
+  // ---------------------------------------------------------------- charts (inline SVG)
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, children) {
+    const node = document.createElementNS(SVG, tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, String(v)));
+    (children || []).forEach((c) => node.appendChild(c));
+    return node;
+  }
+
+  function barChart(title, counts) {
+    const entries = Object.entries(counts);
+    const max = Math.max(1, ...entries.map(([, v]) => Number(v)));
+    const rowHeight = 22;
+    const width = 360;
+    const labelWidth = 150;
+    const chart = svg("svg", { class: "chart", width, height: entries.length * rowHeight + 24, role: "img" });
+    const heading = svg("text", { x: 0, y: 14, "font-weight": "bold" });
+    heading.textContent = title;
+    chart.appendChild(heading);
+    entries.forEach(([label, value], i) => {
+      const y = 22 + i * rowHeight;
+      const text = svg("text", { x: 0, y: y + 14 });
+      text.textContent = label;
+      const bar = svg("rect", {
+        x: labelWidth, y: y + 3, height: rowHeight - 8, fill: "#1f6fb2",
+        width: Math.max(1, ((width - labelWidth - 40) * Number(value)) / max),
+      });
+      bar.setAttribute("data-value", String(value));
+      const count = svg("text", { x: labelWidth + ((width - labelWidth - 40) * Number(value)) / max + 4, y: y + 14 });
+      count.textContent = String(value);
+      chart.appendChild(text);
+      chart.appendChild(bar);
+      chart.appendChild(count);
+    });
+    return chart;
+  }
+
+  function csvButtons() {
+    document.querySelectorAll("[data-csv]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        try {
+          const size = await download(button.dataset.csv, "report.csv");
+          message(`${t("exported")} (${size} B)`, true);
+        } catch (error) { fail(error); }
+      });
+    });
+  }
+
+  pages.reports = async function () {
+    csvButtons();
+    try {
+      const report = await json("/api/v1/reports/events");
+      const overall = report.overall;
+      const charts = document.getElementById("events-charts");
+      charts.replaceChildren(
+        barChart(lang === "zh" ? "按类型" : "By type", overall.by_type),
+        barChart(lang === "zh" ? "按状态" : "By status", overall.by_status),
+        barChart(lang === "zh" ? "未处理账龄" : "Unhandled ageing", overall.unhandled_ageing),
+      );
+      charts.appendChild(el("p", { text: (lang === "zh" ? "已处理率：" : "Actioned rate: ") + (100 * overall.actioned_rate).toFixed(1) + "%" }));
+      document.getElementById("events-branches").replaceChildren(table(report.branches.map((b) => Object.assign(
+        { branch_id: b.branch_id, total: b.total, actioned_rate: (100 * b.actioned_rate).toFixed(1) + "%" },
+        b.by_status,
+      ))));
+    } catch (error) { fail(error); }
+    const form = document.getElementById("migration-form");
+    const migration = async () => {
+      try {
+        const data = await json("/api/v1/reports/segment-migration?" + formQuery(form));
+        const cell = {};
+        data.matrix.forEach((m) => { cell[m.from + ">" + m.to] = m; });
+        const head = el("tr", {}, [el("th", { text: "from \\ to" })].concat(data.segments.map((s) => el("th", { text: s }))));
+        const body = data.segments.map((from) => el("tr", {}, [el("th", { text: from })].concat(data.segments.map((to) => {
+          const m = cell[from + ">" + to];
+          const td = el("td", { class: "num" + (from === to ? " diagonal" : ""), text: m ? String(m.count) : "0" });
+          if (m) td.title = formatValue(m.exposure);
+          return td;
+        }))));
+        document.getElementById("migration").replaceChildren(
+          el("table", { class: "matrix" }, [el("thead", {}, [head]), el("tbody", {}, body)]),
+          el("p", { text: `↑ ${data.upgraded} · ↓ ${data.downgraded} · ${data.customers}` }),
+        );
+      } catch (error) { fail(error); }
+    };
+    form.addEventListener("submit", (event) => { event.preventDefault(); migration(); });
+    migration();
+    try {
+      const pipeline = await json("/api/v1/reports/pipeline");
+      const container = document.getElementById("pipeline-summary");
+      container.replaceChildren(barChart(lang === "zh" ? "各阶段商机数" : "Opportunities by stage", pipeline.totals), table(pipeline.items));
+    } catch (error) { fail(error); }
+  };
+
+  const STAGES = ["identified", "contacted", "proposal", "won", "lost"];
+  const STAGE_NAMES = {
+    zh: { identified: "已识别", contacted: "已接触", proposal: "方案", won: "赢单", lost: "丢单" },
+    en: { identified: "Identified", contacted: "Contacted", proposal: "Proposal", won: "Won", lost: "Lost" },
+  };
+
+  pages.pipeline = async function () {
+    const board = document.getElementById("board");
+    const render = async () => {
+      try {
+        const data = await json("/api/v1/opportunities?limit=500");
+        const columns = STAGES.map((stage) => el("div", { class: "column", "data-stage": stage }, [
+          el("h3", { text: STAGE_NAMES[lang][stage] }),
+        ]));
+        (data.items || []).forEach((o) => {
+          const column = columns[STAGES.indexOf(o.stage)];
+          const next = STAGES[STAGES.indexOf(o.stage) + 1];
+          const actions = [];
+          if (o.stage !== "won" && o.stage !== "lost") {
+            if (next && next !== "lost") {
+              actions.push(el("button", { type: "button", text: "→ " + STAGE_NAMES[lang][next], onclick: () => move(o.id, next) }));
+            }
+            actions.push(el("button", { type: "button", class: "secondary", text: STAGE_NAMES[lang].lost, onclick: () => move(o.id, "lost") }));
+          }
+          column.appendChild(el("div", { class: "opportunity", "data-id": o.id }, [
+            el("strong", { text: o.company ? o.company.name || o.company.id : "" }),
+            el("div", { text: [o.product, o.expected_amount ? formatMoney(o.expected_amount) : "", o.owner_rm_id].filter(Boolean).join(" · ") }),
+            el("div", { class: "actions" }, actions),
+          ]));
+        });
+        board.replaceChildren(...columns);
+        const totals = await json("/api/v1/reports/pipeline");
+        document.getElementById("totals").replaceChildren(barChart(lang === "zh" ? "各阶段商机数" : "By stage", totals.totals));
+      } catch (error) { fail(error); }
+    };
+    const move = async (id, stage) => {
+      try {
+        await api("/api/v1/opportunities/" + encodeURIComponent(id), {
+          method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ stage }),
+        });
+        message("✓", true);
+        render();
+      } catch (error) { fail(error); }
+    };
+    render();
+  };
+
   // ---------------------------------------------------------------- start
   document.getElementById("lang-toggle").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem(LANG, lang);
     applyLanguage();
-    if (page === "map") pages.map();
+    // Pages whose content holds translated text are drawn again in the new language.
+    if (["map", "reports", "pipeline"].includes(page)) window.location.reload();
   });
   applyLanguage();
   if (page !== "login") {

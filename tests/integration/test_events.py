@@ -243,6 +243,33 @@ def test_events_api_scoping_ack_and_status(client: TestClient, small_bank: Small
     assert client.get(f"/api/v1/events/{target}", headers=local).json()["status"] == "actioned"
 
 
+def test_screening_and_360_show_open_events(client: TestClient, small_bank: SmallBank) -> None:
+    db = small_bank.db
+    head = _key(db, "manager", "HO")
+    open_customers = {
+        str(r["id"])
+        for r in db.read(
+            "MATCH (e:Event)-[:ABOUT]->(c:Customer) WHERE e.status IN ['new', 'acknowledged'] "
+            "RETURN DISTINCT c.company_id AS id"
+        )
+    }
+    assert open_customers
+    listed = client.get(
+        "/api/v1/customers", params={"has_open_events": "true", "limit": 500}, headers=head
+    ).json()
+    assert listed["total"] == len(open_customers)
+    assert {i["id"] for i in listed["items"]} <= open_customers
+    without = client.get(
+        "/api/v1/customers", params={"has_open_events": "false", "limit": 1}, headers=head
+    ).json()
+    everyone = client.get("/api/v1/customers", params={"limit": 1}, headers=head).json()
+    assert without["total"] + listed["total"] == everyone["total"]
+
+    planted = small_bank.truth["events"][0]
+    view = client.get(f"/api/v1/customers/{planted['customer_id']}", headers=head).json()
+    assert (planted["type"], planted["month"]) in {(e["type"], e["month"]) for e in view["events"]}
+
+
 def test_event_stream_sends_new_events_in_scope_only(
     client: TestClient, small_bank: SmallBank
 ) -> None:

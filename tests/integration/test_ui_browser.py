@@ -206,3 +206,68 @@ def test_risk_staff_open_group_and_circle_maps(
         browser.execute_script("document.getElementById('detail-map').scrollIntoView();")
         browser.save_screenshot(str(artifacts / f"ui-risk-map-{index}.png"))
     assert_offline(browser, LocalApp(origin=base))
+
+
+def test_manager_events_inbox_pipeline_and_reports(
+    served_bank: tuple[str, Path],
+    browser: Any,  # noqa: F811 - the fixture imported above
+    artifacts: Path,  # noqa: F811
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = served_bank
+    login(browser, base, "manager")
+
+    browser.get(base + "/ui/events")
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
+    first = rows[0]
+    event_id = first.find_elements(By.TAG_NAME, "td")[0].text
+    ack = first.find_elements(By.TAG_NAME, "button")[0]
+    ack.click()
+    wait(browser, lambda d: "确认" in d.find_element(By.ID, "message").text)
+    row = wait(
+        browser,
+        lambda d: next(
+            (
+                r
+                for r in d.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+                if r.find_elements(By.TAG_NAME, "td")[0].text == event_id
+            ),
+            None,
+        ),
+    )
+    assert "acknowledged" in row.text
+    row.find_elements(By.TAG_NAME, "button")[1].click()
+    wait(browser, lambda d: "商机" in d.find_element(By.ID, "message").text)
+    browser.save_screenshot(str(artifacts / "ui-events.png"))
+
+    browser.get(base + "/ui/pipeline")
+    card = wait(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".column[data-stage=identified] .opportunity"),
+    )[0]
+    card.find_element(By.TAG_NAME, "button").click()
+    wait(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".column[data-stage=contacted] .opportunity"),
+    )
+    browser.save_screenshot(str(artifacts / "ui-pipeline.png"))
+
+    browser.get(base + "/ui/reports")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#events-charts rect"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#migration table.matrix"))
+    bars = browser.find_elements(By.CSS_SELECTOR, "#events-charts svg:first-child rect")
+    total = sum(int(b.get_attribute("data-value") or 0) for b in bars)
+    listed = len(
+        browser.execute_script(
+            "return fetch('/api/v1/events?limit=500', {headers: {'X-API-Key': "
+            "sessionStorage.getItem('corpgraph_api_key')}}).then(r => r.json()).then(j => j.items);"
+        )
+    )
+    assert total == listed  # the chart's totals equal the events list
+    browser.find_element(By.ID, "lang-toggle").click()
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#events-report h2").text == "Major events monitoring"
+    )
+    browser.save_screenshot(str(artifacts / "ui-reports.png"))
+    assert_offline(browser, LocalApp(origin=base))
