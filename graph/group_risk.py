@@ -40,7 +40,6 @@ from algorithms.control import (
     ultimate_controllers,
 )
 from algorithms.groups import (
-    DEFAULT_CONCENTRATION_MINOR,
     RANKING_CURRENCY,
     Exposure,
     Group,
@@ -292,7 +291,7 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
         with_exposure(
             build_groups(components, direct, company_ids),
             inputs.facilities,
-            DEFAULT_CONCENTRATION_MINOR,
+            settings.group_concentration_minor,
         )
     )
     db.write_rows(WRITE_GROUPS, group_rows(groups), extra_parameters=extra)

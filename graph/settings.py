@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -114,6 +115,16 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port `corpgraph serve` binds.")
 
     log_level: LogLevel = Field(default="INFO", description="Log level of CLI and API.")
+
+    # --- group risk ------------------------------------------------------------------------
+    group_concentration_cny: Decimal = Field(
+        default=Decimal("2000000000"),
+        gt=0,
+        description=(
+            "A group whose members' CNY outstanding reaches this is over the concentration "
+            "threshold. Default CNY 2bn: a large-exposure limit for a mid-sized bank's capital."
+        ),
+    )
 
     # --- prospects, influence, cross-sell ------------------------------------------------
     prospect_weight_customers: float = Field(
@@ -338,6 +349,11 @@ class Settings(BaseSettings):
     def local_data_dir(self) -> Path:
         """The embedded server's data folder, resolved against ``home``."""
         return (self.local_neo4j_data_dir or self.home / "neo4j").expanduser().resolve()
+
+    @property
+    def group_concentration_minor(self) -> dict[str, int]:
+        """The concentration threshold in integer minor units per currency."""
+        return {"CNY": int(self.group_concentration_cny * 100)}
 
     @property
     def log_level_number(self) -> int:

@@ -330,3 +330,17 @@ def test_group_and_circle_maps(api: tuple[TestClient, dict[str, Any]]) -> None:
         ).status_code
         == 403
     )
+
+
+def test_concentration_threshold_is_configurable(clean_db: Database, tiny_bank: Path) -> None:
+    truth = load_tiny(clean_db, tiny_bank)
+    flagged = "MATCH (g:Group) WHERE g.over_concentration RETURN g.controller_id AS c"
+    run_cli("compute", "--engine", "python", "--only", "group_risk", env=cli_env())
+    planted = sorted(o["controller"] for o in truth["over_concentration"])
+    assert sorted(r["c"] for r in clean_db.read(flagged)) == planted
+    low = cli_env(CORPGRAPH_GROUP_CONCENTRATION_CNY="0.01")
+    run_cli("compute", "--engine", "python", "--only", "group_risk", env=low)
+    with_exposure = clean_db.read(
+        "MATCH (g:Group) WHERE any(x IN g.outstanding_minor WHERE x > 0) RETURN count(g) AS n"
+    )[0]["n"]
+    assert len(clean_db.read(flagged)) == with_exposure > len(planted)
