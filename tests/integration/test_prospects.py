@@ -272,7 +272,11 @@ def test_core_enterprises_and_supply_chain(client: TestClient, small_bank: Small
     head = _key(small_bank.db, "rm", "HO")
     cores = client.get("/api/v1/core-enterprises", params={"limit": 100}, headers=head).json()
     assert set(small_bank.truth["core_enterprises"]) <= {c["id"] for c in cores["items"]}
-    chain = small_bank.truth["supply_chains"][0]
+    customers = {
+        c["id"] for c in small_bank.db.read("MATCH (c:Customer) RETURN c.company_id AS id")
+    }
+    # The supply-chain view is a customer's; some planted cores are not customers.
+    chain = next(c for c in small_bank.truth["supply_chains"] if c["core"] in customers)
     view = client.get(f"/api/v1/customers/{chain['core']}/supply-chain", headers=head).json()
     assert {m["id"] for m in view["upstream"][0]} == set(chain["tier1_suppliers"])
     assert {m["id"] for m in view["upstream"][1]} == set(chain["tier2_suppliers"])
