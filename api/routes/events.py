@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from algorithms.events import EventType
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from corpgraph.errors import NotFoundError
 from graph.branches import read_branch_tree
@@ -26,17 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 
 EventUser = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER, Role.RISK))]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-EventType = Literal[
-    "large_outflow",
-    "large_inflow",
-    "counterparty_loss",
-    "new_major_counterparty",
-    "dormancy",
-    "group_risk",
-    "controller_change",
-    "segment_downgrade",
-]
-Status = Literal["new", "acknowledged", "actioned", "dismissed"]
+Status = Literal["new", "acknowledged", "actioned", "dismissed"]  # as algorithms.events.STATUSES
 #: The stream re-reads this many milliseconds before its cursor, so an event whose
 #: transaction committed a little after a later one is still seen (ids de-duplicate).
 STREAM_OVERLAP_MS = 10_000

@@ -142,3 +142,23 @@ def java_processes_using(path: Path) -> list[int]:
         if str(path) in cmdline and "java" in cmdline and ") Z " not in stat:
             found.append(int(proc.name))
     return found
+
+
+def api_key(role: str, branch: str, name: str | None = None) -> str:
+    """Create a user through the public CLI and return the key it prints once."""
+    import re
+
+    out = run_cli(
+        "users",
+        "add",
+        "--name",
+        name or f"{role}@{branch}",
+        "--role",
+        role,
+        "--branch",
+        branch,
+        env=cli_env(),
+    ).stdout
+    keys = re.findall(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", out)
+    assert len(keys) == 1, out
+    return str(keys[0])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,9 +15,8 @@ from api.app import create_app
 from graph.database import Database
 from graph.settings import Settings
 
-from .conftest import cli_env, run_cli
+from .conftest import api_key, cli_env, run_cli
 
-KEY = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 SECTIONS = {
     "profile",
     "segment_history",
@@ -38,18 +36,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def key_for(role: str, branch: str) -> str:
-    out = run_cli(
-        "users",
-        "add",
-        "--name",
-        f"{role}@{branch}",
-        "--role",
-        role,
-        "--branch",
-        branch,
-        env=cli_env(),
-    ).stdout
-    return str(KEY.findall(out)[0])
+    return api_key(role, branch)
 
 
 @pytest.fixture(scope="module")

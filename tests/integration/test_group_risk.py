@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,10 +19,9 @@ from graph.engines import GdsEngine, PythonEngine
 from graph.group_risk import company_controllers, compute_group_risk
 from graph.settings import Settings
 
-from .conftest import cli_env, run_cli
+from .conftest import api_key, cli_env, run_cli
 
 ALL = BranchScope("HO", None)
-KEY_PATTERN = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 
 GROUPS_WITH_MEMBERS = (
     "MATCH (g:Group)<-[:MEMBER_OF]-(c:Company) "
@@ -194,20 +192,7 @@ def ids_level(ids: list[list[str]], company: str) -> int:
 
 # --- API ----------------------------------------------------------------------------------------
 def add_user(role: str, branch: str) -> str:
-    out = run_cli(
-        "users",
-        "add",
-        "--name",
-        f"{role}@{branch}",
-        "--role",
-        role,
-        "--branch",
-        branch,
-        env=cli_env(),
-    )
-    keys = KEY_PATTERN.findall(out.stdout)
-    assert len(keys) == 1, out.stdout
-    return str(keys[0])
+    return api_key(role, branch)
 
 
 @pytest.fixture
