@@ -98,6 +98,7 @@ def main() -> None:
         CORPGRAPH_LOG_LEVEL="WARNING",
     )
     bank = home / f"bank-{args.scale}"
+    cli(env, "neo4j", "stop")  # a server left by an earlier --reuse run
     cli(env, "neo4j", "start")
     server = None
     try:
@@ -160,7 +161,11 @@ def main() -> None:
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
         cli(env, "neo4j", "stop")
 
 

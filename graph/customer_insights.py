@@ -7,9 +7,10 @@ as ``OUTSIDE_SCOPE_NAME`` without an id.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Final, LiteralString
 
-from algorithms.cross_sell import CustomerProfile, cross_sell
+from algorithms.cross_sell import CrossSellIndex, CustomerProfile
 from algorithms.influence import SupplyTiers, supply_tiers, tiers_map_spec
 from algorithms.prospects import SupplyLink
 from corpgraph.errors import NotFoundError
@@ -23,7 +24,7 @@ from .settings import Settings
 OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
 
 READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
-    "MATCH (c:Customer {company_id: $id}) WHERE "
+    "MATCH (c:Company {company_id: $id}) WHERE c:Customer AND "
     + scope_predicate("c")
     + " RETURN c.company_id AS id, c.name AS name"
 )
@@ -106,18 +107,18 @@ def supply_chain_map(db: Database, scope: BranchScope, customer_id: str) -> MapS
     return tiers_map_spec(tiers)
 
 
-def recommendations_view(
-    db: Database, scope: BranchScope, customer_id: str, settings: Settings
-) -> dict[str, Any]:
-    """Products similar customers hold that this customer lacks, and its peer percentile.
+DATA_VERSION: Final[LiteralString] = (
+    "MATCH (m:CorpgraphMeta {key: 'instance'}) "
+    "RETURN m.instance_id AS instance_id, m.data_version AS data_version"
+)
 
-    Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
-    """
-    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
-    if center is None:
-        raise NotFoundError(f"customer {customer_id} not found")
-    currency = settings.prospect_currency
-    profiles = {
+_index_lock = threading.Lock()
+_index_cache: dict[tuple[str, str, str], CrossSellIndex] = {}
+
+
+def read_profiles(db: Database, currency: str) -> dict[str, CustomerProfile]:
+    """Every customer's holdings (balances in ``currency``; others count as held, at 0)."""
+    return {
         str(r["id"]): CustomerProfile(
             str(r["id"]),
             r["industry"],
@@ -130,12 +131,44 @@ def recommendations_view(
         )
         for r in db.read(READ_PROFILES)
     }
-    result = cross_sell(
+
+
+def cross_sell_index(db: Database, currency: str) -> CrossSellIndex:
+    """The book's cross-sell index, built once per data load and kept in the process.
+
+    Reading every customer's holdings takes seconds on a large book; a request
+    should not. Each load writes a new ``data_version``, which retires the index.
+    """
+    row = db.read_one(DATA_VERSION) or {}
+    key = (str(row.get("instance_id")), str(row.get("data_version")), currency)
+    with _index_lock:
+        cached = _index_cache.get(key)
+        if cached is None:
+            cached = CrossSellIndex(read_profiles(db, currency))
+            _index_cache.clear()
+            _index_cache[key] = cached
+        return cached
+
+
+def recommendations_view(
+    db: Database, scope: BranchScope, customer_id: str, settings: Settings
+) -> dict[str, Any]:
+    """Products similar customers hold that this customer lacks, and its peer percentile.
+
+    Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
+    """
+    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
+    if center is None:
+        raise NotFoundError(f"customer {customer_id} not found")
+    index = cross_sell_index(db, settings.prospect_currency)
+    if customer_id not in index.row:  # a customer loaded after the index was built
+        raise NotFoundError(f"customer {customer_id} has no holdings profile yet")
+    result = index.cross_sell(
         customer_id,
-        profiles,
         peers=settings.cross_sell_peers,
         min_share=settings.cross_sell_min_peer_share,
     )
+    currency = settings.prospect_currency
     return {
         "customer": {"id": customer_id, "name": center["name"]},
         "peers": len(result.peers),

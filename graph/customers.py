@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from neo4j import ManagedTransaction
+
 from corpgraph.errors import InputValidationError, NotFoundError
 from loaders.parsing import from_minor_units
 
@@ -51,9 +53,20 @@ SORTS: Final[dict[str, LiteralString]] = {
     "id": "c.company_id",
 }
 
-SCREEN_MATCH: Final[LiteralString] = (
-    "MATCH (c:Customer) WHERE " + scope_predicate("c") + " "
-    "AND ($q IS NULL OR c.uscc = $q_uscc OR c.name CONTAINS $q OR c.name_key CONTAINS $q_key) "
+# Three ways in, by what the search text is: a USCC (index lookup), two or more
+# characters of a name (the CJK full-text index finds candidates by character
+# bigrams; CONTAINS then keeps exact substring matches), or nothing/one character
+# (a scan of the customers in scope).
+SCREEN_FROM_USCC: Final[LiteralString] = "MATCH (c:Company {uscc: $q_uscc}) WHERE c:Customer AND "
+SCREEN_FROM_NAME: Final[LiteralString] = (
+    "CALL db.index.fulltext.queryNodes('company_name_fulltext', $q_fulltext) "
+    "YIELD node AS c WHERE c:Customer AND (c.name CONTAINS $q OR c.name_key CONTAINS $q_key) AND "
+)
+SCREEN_FROM_SCAN: Final[LiteralString] = (
+    "MATCH (c:Customer) WHERE ($q IS NULL OR c.name CONTAINS $q OR c.name_key CONTAINS $q_key) AND "
+)
+SCREEN_FILTERS: Final[LiteralString] = (
+    scope_predicate("c") + " "
     "AND ($segment IS NULL OR c.segment = $segment) "
     "AND ($industry IS NULL OR c.industry = $industry) "
     "AND ($region IS NULL OR c.region = $region) "
@@ -64,20 +77,42 @@ SCREEN_MATCH: Final[LiteralString] = (
     "AND ($group IS NULL OR EXISTS { (c)-[:MEMBER_OF]->(:Group {group_id: $group}) }) "
     "AND ($open_events IS NULL OR $open_events = EXISTS { "
     "  (e:Event)-[:ABOUT]->(c) WHERE e.status IN ['new', 'acknowledged'] }) "
-    "CALL (c) { "
-    "  OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility {currency: 'CNY'}) "
-    "  RETURN coalesce(sum(f.outstanding_minor), 0) AS exposure_cny "
-    "} "
-    "WITH c, exposure_cny "
+    # The loader keeps each customer's CNY outstanding on the node (exposure_cny_minor).
+    "WITH c, coalesce(c.exposure_cny_minor, 0) AS exposure_cny "
     "WHERE ($min_exposure IS NULL OR exposure_cny >= $min_exposure) "
     "AND ($max_exposure IS NULL OR exposure_cny <= $max_exposure) "
 )
-SCREEN_COUNT: Final[LiteralString] = SCREEN_MATCH + "RETURN count(c) AS total"
-SCREEN_PAGE_HEAD: Final[LiteralString] = SCREEN_MATCH + (
+SCREEN_COUNT_TAIL: Final[LiteralString] = "RETURN count(c) AS total"
+SCREEN_PAGE_TAIL: Final[LiteralString] = (
     "RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, c.segment AS segment, "
     "c.industry AS industry, c.region AS region, c.branch_id AS branch_id, c.rm_id AS rm_id, "
     "exposure_cny "
 )
+_LUCENE_SPECIAL: Final = frozenset('+-&|!(){}[]^"~*?:\\/')
+
+
+def fulltext_phrase(text: str) -> str:
+    r"""A Lucene phrase query for ``text``, special characters escaped.
+
+    Examples
+    --------
+    >>> fulltext_phrase('华为(北京)')
+    '"华为\\(北京\\)"'
+    """
+    escaped = "".join("\\" + ch if ch in _LUCENE_SPECIAL else ch for ch in text)
+    return f'"{escaped}"'
+
+
+def _screen_entry(filters_q: str | None) -> LiteralString:
+    from loaders.uscc import is_valid_uscc
+
+    if filters_q is None:
+        return SCREEN_FROM_SCAN
+    if is_valid_uscc(filters_q):
+        return SCREEN_FROM_USCC
+    if len(filters_q) >= 2:
+        return SCREEN_FROM_NAME
+    return SCREEN_FROM_SCAN
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,7 @@ def _screen_parameters(
         "q": q or None,
         "q_key": name_key(q) if q else None,
         "q_uscc": normalise_uscc(q) if q else None,
+        "q_fulltext": fulltext_phrase(q) if q else None,
         "segment": filters.segment,
         "industry": filters.industry,
         "region": filters.region,
@@ -144,10 +180,13 @@ def screen_customers(
     if sort not in SORTS:
         raise InputValidationError(f"sort must be one of {', '.join(SORTS)}")
     params = _screen_parameters(filters, scope, branch_subtree)
-    total_row = db.read_one(SCREEN_COUNT, params)
+    match = _screen_entry(params["q"]) + SCREEN_FILTERS
+    total_row = db.read_one(match + SCREEN_COUNT_TAIL, params)
     total = int(total_row["total"]) if total_row else 0
     order: LiteralString = SORTS[sort] + (" DESC" if descending else "")
-    query: LiteralString = SCREEN_PAGE_HEAD + "ORDER BY " + order + ", id SKIP $offset LIMIT $limit"
+    query: LiteralString = (
+        match + SCREEN_PAGE_TAIL + "ORDER BY " + order + ", id SKIP $offset LIMIT $limit"
+    )
     rows = db.read(query, {**params, "offset": offset, "limit": limit})
     for row in rows:
         row["exposure"] = money(row.pop("exposure_cny"), "CNY")
@@ -156,7 +195,7 @@ def screen_customers(
 
 # --- the 360 -------------------------------------------------------------------------------
 PROFILE: Final[LiteralString] = (
-    "MATCH (c:Customer {company_id: $id}) WHERE " + scope_predicate("c") + " "
+    "MATCH (c:Company {company_id: $id}) WHERE c:Customer AND " + scope_predicate("c") + " "
     "OPTIONAL MATCH (c)-[:BOOKED_AT]->(b:Branch) "
     "OPTIONAL MATCH (c)-[:MANAGED_BY]->(m:RelationshipManager) "
     "RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, c.segment AS segment, "
@@ -224,9 +263,10 @@ COUNTERPARTIES_IN: Final[LiteralString] = (
 
 GROUP_OF: Final[LiteralString] = """
 MATCH (:Company {company_id: $id})-[m:MEMBER_OF]->(g:Group)
-OPTIONAL MATCH (p) WHERE (p:Person AND p.person_id = g.controller_id)
-                      OR (p:Company AND p.company_id = g.controller_id)
-RETURN g.group_id AS group_id, g.controller_id AS controller_id, p.name AS controller_name,
+OPTIONAL MATCH (pp:Person {person_id: g.controller_id})
+OPTIONAL MATCH (pc:Company {company_id: g.controller_id})
+RETURN g.group_id AS group_id, g.controller_id AS controller_id,
+       coalesce(pp.name, pc.name) AS controller_name,
        g.controller_type AS controller_type, m.role AS role, m.depth AS depth, g.size AS size,
        g.currencies AS currencies, g.limit_minor AS limit_minor,
        g.outstanding_minor AS outstanding_minor, g.over_concentration AS over_concentration,
@@ -373,6 +413,23 @@ def _amounts(rows: list[Record], *fields: str) -> list[Record]:
     return out
 
 
+class _TransactionReader:
+    """``read``/``read_one`` over one managed read transaction: the 360's many reads
+    share one round trip to the pool and see one consistent snapshot."""
+
+    def __init__(self, tx: ManagedTransaction) -> None:
+        self.tx = tx
+
+    def read(self, query: LiteralString, parameters: dict[str, Any] | None = None) -> list[Record]:
+        return [record.data() for record in self.tx.run(query, parameters or {})]
+
+    def read_one(
+        self, query: LiteralString, parameters: dict[str, Any] | None = None
+    ) -> Record | None:
+        rows = self.read(query, parameters)
+        return rows[0] if rows else None
+
+
 def customer_360(
     db: Database,
     scope: BranchScope,
@@ -388,6 +445,18 @@ def customer_360(
     NotFoundError
         Unknown id, not a customer, or booked outside the caller's subtree.
     """
+    return db.read_tx(
+        lambda tx: _customer_360(_TransactionReader(tx), scope, company_id, top, extra_sections)
+    )
+
+
+def _customer_360(
+    db: _TransactionReader,
+    scope: BranchScope,
+    company_id: str,
+    top: int,
+    extra_sections: dict[str, Any] | None,
+) -> Record:
     params = {"id": company_id, **scope.parameters()}
     profile = db.read_one(PROFILE, params)
     if profile is None:

@@ -440,9 +440,9 @@ GROUP_SCOPE: Final[LiteralString] = (
 LIST_GROUPS: Final[LiteralString] = (
     "MATCH (g:Group) WHERE "
     + GROUP_SCOPE
-    + " OPTIONAL MATCH (p) WHERE (p:Person AND p.person_id = g.controller_id) "
-    "OR (p:Company AND p.company_id = g.controller_id) "
-    "RETURN g {.*} AS g, p.name AS controller_name "
+    + " OPTIONAL MATCH (pp:Person {person_id: g.controller_id}) "
+    "OPTIONAL MATCH (pc:Company {company_id: g.controller_id}) "
+    "RETURN g {.*} AS g, coalesce(pp.name, pc.name) AS controller_name "
     "ORDER BY g.rank, g.group_id SKIP $offset LIMIT $limit"
 )
 COUNT_GROUPS: Final[LiteralString] = (
@@ -451,9 +451,9 @@ COUNT_GROUPS: Final[LiteralString] = (
 GET_GROUP: Final[LiteralString] = (
     "MATCH (g:Group {group_id: $group_id}) WHERE "
     + GROUP_SCOPE
-    + " OPTIONAL MATCH (p) WHERE (p:Person AND p.person_id = g.controller_id) "
-    "OR (p:Company AND p.company_id = g.controller_id) "
-    "RETURN g {.*} AS g, p.name AS controller_name"
+    + " OPTIONAL MATCH (pp:Person {person_id: g.controller_id}) "
+    "OPTIONAL MATCH (pc:Company {company_id: g.controller_id}) "
+    "RETURN g {.*} AS g, coalesce(pp.name, pc.name) AS controller_name"
 )
 GROUP_MEMBERS: Final[LiteralString] = """
 MATCH (c:Company)-[m:MEMBER_OF]->(:Group {group_id: $group_id})

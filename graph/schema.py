@@ -176,6 +176,16 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE INDEX company_is_customer IF NOT EXISTS FOR (n:Company) ON (n.is_customer)",
     ),
     SchemaItem(
+        "company_introducer",
+        "index",
+        "CREATE INDEX company_introducer IF NOT EXISTS FOR (n:Company) ON (n.introducer_id)",
+    ),
+    SchemaItem(
+        "company_prospect_score",
+        "index",
+        "CREATE INDEX company_prospect_score IF NOT EXISTS FOR (n:Company) ON (n.prospect_score)",
+    ),
+    SchemaItem(
         "pays_month",
         "index",
         "CREATE INDEX pays_month IF NOT EXISTS FOR ()-[r:PAYS]-() ON (r.month)",

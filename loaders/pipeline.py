@@ -36,6 +36,7 @@ from .validation import (
     validate_rows,
 )
 from .writers import (
+    DERIVE_CUSTOMER_EXPOSURE,
     STATEMENTS,
     UPSERT_COUNTERPARTIES,
     UPSERT_FLOWS,
@@ -115,6 +116,12 @@ def graph_instance_id(db: Database) -> str:
     return str(rows[0]["instance_id"])
 
 
+# Each load gets a new data version: caches built from the data (the cross-sell
+# index) notice it and rebuild.
+NEW_DATA_VERSION: Final[LiteralString] = (
+    "MERGE (m:CorpgraphMeta {key: 'instance'}) "
+    "ON CREATE SET m.instance_id = randomUUID() SET m.data_version = randomUUID()"
+)
 READ_INSTANCE_ID: Final[LiteralString] = (
     "MATCH (m:CorpgraphMeta {key: 'instance'}) RETURN m.instance_id AS instance_id"
 )
@@ -323,6 +330,8 @@ def load_directory(
         report.rejects.extend(staged.rejects)
         report.created_counterparties = len(staged.created_companies)
         report.resolution_methods = Counter(r.method for r in resolutions)
+    db.run_autocommit(DERIVE_CUSTOMER_EXPOSURE)
+    db.write(NEW_DATA_VERSION)
     _write_rejects(rejects_path, report.rejects)
     report.rejects_path = rejects_path
     if resolutions:

@@ -188,6 +188,18 @@ SET r.amount_minor = row.amount_minor, r.txn_count = row.txn_count,
 """
 
 
+# A derived property, kept so screening can filter and sort customers by exposure
+# without summing facilities per request. Recomputed for every customer on each load.
+DERIVE_CUSTOMER_EXPOSURE: Final[LiteralString] = """
+MATCH (c:Customer)
+CALL (c) {
+    OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility {currency: 'CNY'})
+    WITH c, coalesce(sum(f.outstanding_minor), 0) AS exposure
+    SET c.exposure_cny_minor = exposure
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+
 def _minor(amount: Decimal | None, currency: str | None) -> int | None:
     if amount is None:
         return None

@@ -77,6 +77,12 @@ def test_screening_is_scoped_and_paginated(client: TestClient, bank: Path) -> No
     assert len(page["items"]) == 5
     exposures = [Decimal(i["exposure"]["amount"]) for i in page["items"]]
     assert exposures == sorted(exposures, reverse=True)
+    floor = exposures[2]
+    above = client.get(
+        "/api/v1/customers", params={"min_exposure": str(floor), "limit": 500}, headers=head_office
+    ).json()
+    assert above["total"] >= 8
+    assert all(Decimal(i["exposure"]["amount"]) >= floor for i in above["items"])
 
 
 def test_search_by_partial_chinese_name_and_uscc(client: TestClient, bank: Path) -> None:
@@ -84,6 +90,10 @@ def test_search_by_partial_chinese_name_and_uscc(client: TestClient, bank: Path)
     target = next(c for c in companies(bank) if c["uscc"])
     by_name = client.get("/api/v1/customers", params={"q": target["name"][2:6]}, headers=headers)
     assert target["company_id"] in {i["id"] for i in by_name.json()["items"]}
+    one_character = client.get(
+        "/api/v1/customers", params={"q": target["name"][2], "limit": 500}, headers=headers
+    )
+    assert target["company_id"] in {i["id"] for i in one_character.json()["items"]}
     by_uscc = client.get("/api/v1/customers", params={"q": target["uscc"].lower()}, headers=headers)
     assert [i["id"] for i in by_uscc.json()["items"]] == [target["company_id"]]
 

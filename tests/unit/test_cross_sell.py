@@ -38,3 +38,27 @@ def test_contribution_percentile_among_same_industry_and_segment() -> None:
 def test_no_recommendation_below_the_share() -> None:
     result = cross_sell("Y", _profiles(), peers=2, min_share=1.0)
     assert result.recommendations == ()
+
+
+def test_the_index_gives_the_same_answers_as_the_reference() -> None:
+    import random
+
+    from algorithms.cross_sell import CrossSellIndex, CustomerProfile, cross_sell
+
+    rng = random.Random(11)
+    products = [f"P{i}" for i in range(12)]
+    profiles = {
+        f"C{i:03d}": CustomerProfile(
+            f"C{i:03d}",
+            rng.choice(["retail", "energy", None]),
+            rng.choice(["core", "growth"]),
+            {p: rng.randint(0, 10_000) for p in rng.sample(products, rng.randint(0, 6))},
+        )
+        for i in range(150)
+    }
+    index = CrossSellIndex(profiles)
+    for customer in list(profiles)[:40]:
+        for peers, share in [(20, 0.5), (5, 0.3)]:
+            assert index.cross_sell(customer, peers=peers, min_share=share) == cross_sell(
+                customer, profiles, peers=peers, min_share=share
+            )
