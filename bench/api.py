@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--scale", default="medium")
     parser.add_argument("--requests", type=int, default=400, help="per endpoint")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="corpgraph serve --workers")
     parser.add_argument("--reuse", type=Path, help="keep CORPGRAPH_HOME here between runs")
     args = parser.parse_args()
 

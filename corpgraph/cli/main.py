@@ -188,8 +188,11 @@ def users_revoke(
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default: settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Worker processes (each has its own driver).")
+    ] = 1,
 ) -> None:
-    """Serve the HTTP API (and later the web UI)."""
+    """Serve the HTTP API and the web UI."""
     import uvicorn
 
     from api.app import create_app
@@ -200,8 +203,21 @@ def serve(
     bind_host = host or cfg.api_host
     bind_port = port or cfg.api_port
     err_console.print(f"serving on http://{bind_host}:{bind_port} (docs at /docs)")
+    if workers == 1:
+        uvicorn.run(
+            create_app(cfg),
+            host=bind_host,
+            port=bind_port,
+            log_level=cfg.log_level.lower(),
+            log_config=None,
+        )
+        return
+    # Several processes need an import string; each worker builds the app (and its one
+    # driver) from the same environment.
     uvicorn.run(
-        create_app(cfg),
+        "api.app:create_app",
+        factory=True,
+        workers=workers,
         host=bind_host,
         port=bind_port,
         log_level=cfg.log_level.lower(),
@@ -387,7 +403,7 @@ def demo(
             title="corpgraph demo",
         )
     )
-    serve(host=None, port=bind_port)
+    serve(host=None, port=bind_port, workers=1)
 
 
 def main() -> None:
