@@ -74,6 +74,48 @@ def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float
     return len(a & b) / union if union else 0.0
 
 
+def recommend(
+    target: CustomerProfile,
+    top: list[tuple[str, float]],
+    profiles: Mapping[str, CustomerProfile],
+    holders: Mapping[str, int],
+    total: int,
+    min_share: float,
+) -> list[Recommendation]:
+    """Products that at least ``min_share`` of the ``top`` peers hold and ``target`` lacks.
+
+    ``holders`` counts the customers holding each product among ``total``; the lift
+    is the share among peers over that bank-wide share. Sorted by share, then lift.
+    """
+    recommendations: list[Recommendation] = []
+    if not top:
+        return recommendations
+    counts: dict[str, int] = {}
+    for cid, _ in top:
+        for code in profiles[cid].holdings:
+            if code not in target.holdings:
+                counts[code] = counts.get(code, 0) + 1
+    for code, n in counts.items():
+        share = n / len(top)
+        if share < min_share:
+            continue
+        lift = share / (holders[code] / total)
+        recommendations.append(
+            Recommendation(
+                code,
+                n,
+                len(top),
+                round(share, 4),
+                round(lift, 2),
+                f"{n} of the {len(top)} most similar customers hold {code} "
+                f"({lift:.1f}× the bank-wide rate)",
+                f"最相似的{len(top)}家客户中有{n}家持有{code}（为全行平均的{lift:.1f}倍）",
+            )
+        )
+    recommendations.sort(key=lambda r: (-r.share, -r.lift, r.product_code))
+    return recommendations
+
+
 def cross_sell(
     customer_id: str,
     profiles: Mapping[str, CustomerProfile],
@@ -104,31 +146,7 @@ def cross_sell(
     for p in profiles.values():
         for code in p.holdings:
             holders[code] = holders.get(code, 0) + 1
-    recommendations: list[Recommendation] = []
-    if top:
-        counts: dict[str, int] = {}
-        for cid, _ in top:
-            for code in profiles[cid].holdings:
-                if code not in target.holdings:
-                    counts[code] = counts.get(code, 0) + 1
-        for code, n in counts.items():
-            share = n / len(top)
-            if share < min_share:
-                continue
-            lift = share / (holders[code] / total)
-            recommendations.append(
-                Recommendation(
-                    code,
-                    n,
-                    len(top),
-                    round(share, 4),
-                    round(lift, 2),
-                    f"{n} of the {len(top)} most similar customers hold {code} "
-                    f"({lift:.1f}× the bank-wide rate)",
-                    f"最相似的{len(top)}家客户中有{n}家持有{code}（为全行平均的{lift:.1f}倍）",
-                )
-            )
-    recommendations.sort(key=lambda r: (-r.share, -r.lift, r.product_code))
+    recommendations = recommend(target, top, profiles, holders, total, min_share)
     group = [
         p
         for p in profiles.values()
@@ -206,31 +224,7 @@ class CrossSellIndex:
         order = np.lexsort((np.arange(len(sims)), -sims))[:peers]
         top = [(self.ids[j], float(sims[j])) for j in order if sims[j] > 0]
         total = len(self.profiles)
-        recommendations: list[Recommendation] = []
-        if top:
-            counts: dict[str, int] = {}
-            for cid, _ in top:
-                for code in self.profiles[cid].holdings:
-                    if code not in target.holdings:
-                        counts[code] = counts.get(code, 0) + 1
-            for code, n in counts.items():
-                share = n / len(top)
-                if share < min_share:
-                    continue
-                lift = share / (self.holders[code] / total)
-                recommendations.append(
-                    Recommendation(
-                        code,
-                        n,
-                        len(top),
-                        round(share, 4),
-                        round(lift, 2),
-                        f"{n} of the {len(top)} most similar customers hold {code} "
-                        f"({lift:.1f}× the bank-wide rate)",
-                        f"最相似的{len(top)}家客户中有{n}家持有{code}（为全行平均的{lift:.1f}倍）",
-                    )
-                )
-        recommendations.sort(key=lambda r: (-r.share, -r.lift, r.product_code))
+        recommendations = recommend(target, top, self.profiles, self.holders, total, min_share)
         group = self.group_totals.get((target.industry, target.segment), [])
         at_most = bisect.bisect_right(group, target.total_minor)
         return CrossSell(

@@ -23,17 +23,22 @@ from .database import Database
 Record = dict[str, Any]
 
 
-def money(minor: int | None, currency: str | None) -> dict[str, str] | None:
+def money_of(minor: int, currency: str) -> dict[str, str]:
     """``{"amount": "1234.50", "currency": "CNY"}`` from integer minor units.
 
     Examples
     --------
-    >>> money(123450, "CNY")
+    >>> money_of(123450, "CNY")
     {'amount': '1234.50', 'currency': 'CNY'}
     """
+    return {"amount": str(from_minor_units(int(minor), currency)), "currency": currency}
+
+
+def money(minor: int | None, currency: str | None) -> dict[str, str] | None:
+    """:func:`money_of`, or ``None`` when the amount or its currency is missing."""
     if minor is None or currency is None:
         return None
-    return {"amount": str(from_minor_units(int(minor), currency)), "currency": currency}
+    return money_of(minor, currency)
 
 
 def totals_by_currency(rows: list[Record], amount_key: str) -> list[dict[str, str]]:

@@ -47,9 +47,9 @@ from algorithms.prospects import (
     score_prospects,
 )
 from corpgraph.errors import ConfigurationError, InputValidationError, NotFoundError
-from loaders.parsing import from_minor_units
 
 from .branches import BranchScope
+from .customers import money_of
 from .database import Database
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .settings import Settings
@@ -485,10 +485,6 @@ class ProspectFilters:
         }
 
 
-def _money(minor: int, currency: str) -> dict[str, str]:
-    return {"amount": str(from_minor_units(minor, currency)), "currency": currency}
-
-
 def _item(row: Mapping[str, Any], scope: BranchScope) -> dict[str, Any]:
     visible = {str(c["id"]) for c in row["linked_branches"] if scope.allows(c["branch_id"])}
     ties = json.loads(row["ties"] or "[]")
@@ -498,8 +494,8 @@ def _item(row: Mapping[str, Any], scope: BranchScope) -> dict[str, Any]:
         {
             "id": t["customer_id"],
             "name": t["name"],
-            "paid_in": _money(int(t["paid_in_minor"]), currency),
-            "paid_out": _money(int(t["paid_out_minor"]), currency),
+            "paid_in": money_of(int(t["paid_in_minor"]), currency),
+            "paid_out": money_of(int(t["paid_out_minor"]), currency),
             "months": t["months"],
             "txn_count": t["txn_count"],
             "supply_roles": t["supply_roles"],
@@ -571,7 +567,7 @@ def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str
             {
                 "month": r["month"],
                 "direction": r["direction"],
-                **_money(int(r["amount_minor"] or 0), str(r["currency"])),
+                **money_of(int(r["amount_minor"] or 0), str(r["currency"])),
                 "txn_count": r["txn_count"],
             }
         )
