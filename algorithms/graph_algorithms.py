@@ -1,8 +1,9 @@
 """Pure graph algorithms over an edge list: the Python engine's computations.
 
 Each function takes an :class:`EdgeList` (node keys plus integer-indexed edges)
-and returns ``{node key: value}``. They reproduce the definitions the GDS library
-uses, so that the two engines can be compared (see ``graph.engines``):
+and returns ``{node key: value}`` for every node of the list. They reproduce the
+definitions the GDS library uses, so that the two engines can be compared (see
+``graph.engines``):
 
 - components are returned with the *smallest node key* of the component as its
   label, so partitions compare directly;
@@ -11,9 +12,16 @@ uses, so that the two engines can be compared (see ``graph.engines``):
   unweighted), starting from ``1 - d``, with no redistribution of dangling mass,
   stopping when every score changes by less than ``tolerance`` or after
   ``max_iterations`` supersteps (the first of which only initialises, as in GDS);
-- betweenness is Brandes' unnormalised count over ordered pairs (directed) as in
-  GDS, unweighted;
+- betweenness is Brandes' exact unnormalised count over ordered pairs (directed)
+  as in GDS, unweighted, computed by igraph (C) on the weakly connected
+  components of at least three nodes only: in a smaller one no node lies between
+  two others, so every score there is exactly 0;
 - degree is the (weighted) out-degree in the projection's orientation.
+
+A node without any edge contributes nothing to anybody else's value under these
+definitions, so an engine can leave isolated nodes out of the edge list and give
+them :data:`ISOLATED` values (what GDS returns for them) without reading them:
+:class:`NodeScores` carries such a result.
 
 Examples
 --------
@@ -26,14 +34,55 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-import networkx as nx
+import igraph
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
+
+#: Betweenness and degree of a node without edges (GDS gives 0 for both).
+ISOLATED_ZERO: Final = 0.0
+#: Betweenness is only computed in weakly connected components of at least this many
+#: nodes: in a smaller one nobody lies on a path between two others.
+MIN_BETWEENNESS_COMPONENT: Final = 3
+
+
+def isolated_pagerank(damping: float) -> float:
+    """PageRank of a node without edges, as GDS gives it: ``1 - d`` (the teleport term only).
+
+    Examples
+    --------
+    >>> round(isolated_pagerank(0.85), 12)
+    0.15
+    """
+    return 1.0 - damping
+
+
+@dataclass(frozen=True)
+class NodeScores:
+    """A score for every node of a projection, with the isolated nodes left implicit.
+
+    ``values`` holds (at least) every node with an edge in the projection; every
+    other node of the projection scores ``isolated``. An engine therefore never has
+    to read or ship the thousands of companies that have no edge of a given type.
+
+    Examples
+    --------
+    >>> scores = NodeScores({"a": 0.4}, isolated=0.15)
+    >>> scores.get("a"), scores.get("nobody")
+    (0.4, 0.15)
+    """
+
+    values: Mapping[str, float]
+    isolated: float
+
+    def get(self, key: str) -> float:
+        """The score of ``key`` (any node of the projection)."""
+        return self.values.get(key, self.isolated)
 
 
 @dataclass(frozen=True)
@@ -77,6 +126,12 @@ class EdgeList:
         n = self.size
         return sparse.csr_matrix((self.weights, (self.sources, self.targets)), shape=(n, n))
 
+    def structure(self) -> sparse.csr_matrix:
+        """Adjacency matrix with 1 per edge: connectivity without weights (a weight may be 0)."""
+        n = self.size
+        ones = np.ones(len(self.sources), dtype=np.int8)
+        return sparse.csr_matrix((ones, (self.sources, self.targets)), shape=(n, n))
+
     def undirected(self) -> EdgeList:
         """Both directions of every edge."""
         return EdgeList(
@@ -99,7 +154,7 @@ def weakly_connected_components(edges: EdgeList) -> dict[str, str]:
     """Each node's weakly connected component, labelled by its smallest key."""
     if edges.size == 0:
         return {}
-    _, labels = csgraph.connected_components(edges.matrix(), directed=True, connection="weak")
+    _, labels = csgraph.connected_components(edges.structure(), directed=True, connection="weak")
     return _label_components(edges, labels)
 
 
@@ -107,7 +162,7 @@ def strongly_connected_components(edges: EdgeList) -> dict[str, str]:
     """Each node's strongly connected component, labelled by its smallest key."""
     if edges.size == 0:
         return {}
-    _, labels = csgraph.connected_components(edges.matrix(), directed=True, connection="strong")
+    _, labels = csgraph.connected_components(edges.structure(), directed=True, connection="strong")
     return _label_components(edges, labels)
 
 
@@ -142,15 +197,36 @@ def pagerank(
 
 
 def betweenness(edges: EdgeList) -> dict[str, float]:
-    """Unnormalised directed betweenness (Brandes), unweighted, as GDS computes it."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(edges.nodes)
-    graph.add_edges_from(
-        (edges.nodes[s], edges.nodes[t])
-        for s, t in zip(edges.sources.tolist(), edges.targets.tolist(), strict=True)
-    )
-    scores: dict[str, float] = nx.betweenness_centrality(graph, normalized=False)
-    return scores
+    """Unnormalised directed betweenness (Brandes, exact), unweighted, as GDS computes it.
+
+    Only the weakly connected components of at least :data:`MIN_BETWEENNESS_COMPONENT`
+    nodes are handed to igraph; parallel edges count once and self-loops not at all
+    (neither lies on a shortest path between two other nodes).
+
+    Examples
+    --------
+    >>> betweenness(EdgeList.from_pairs([("a", "b"), ("b", "c"), ("x", "y")]))
+    {'a': 0.0, 'b': 1.0, 'c': 0.0, 'x': 0.0, 'y': 0.0}
+    """
+    scores = np.zeros(edges.size, dtype=np.float64)
+    if edges.size >= MIN_BETWEENNESS_COMPONENT and len(edges.sources):
+        _, labels = csgraph.connected_components(
+            edges.structure(), directed=True, connection="weak"
+        )
+        in_large = np.bincount(labels)[labels] >= MIN_BETWEENNESS_COMPONENT
+        kept = np.flatnonzero(in_large)
+        if kept.size:
+            local = np.full(edges.size, -1, dtype=np.int64)
+            local[kept] = np.arange(kept.size)
+            # Both ends of an edge share a component, so one end's mask is the edge's.
+            chosen = in_large[edges.sources] & (edges.sources != edges.targets)
+            pairs = np.unique(
+                np.column_stack((local[edges.sources[chosen]], local[edges.targets[chosen]])),
+                axis=0,
+            )
+            graph = igraph.Graph(n=int(kept.size), edges=pairs.tolist(), directed=True)
+            scores[kept] = graph.betweenness(directed=True)
+    return dict(zip(edges.nodes, scores.tolist(), strict=True))
 
 
 def degree(edges: EdgeList, *, weighted: bool = False) -> dict[str, float]:

@@ -3,11 +3,29 @@
 - :class:`GdsEngine` runs algorithms inside Neo4j with the Graph Data Science
   library, through the ``graphdatascience`` client on the process's driver.
 - :class:`PythonEngine` reads the projection's edges with Cypher and runs the pure
-  functions of :mod:`algorithms.graph_algorithms` (scipy, networkx).
+  functions of :mod:`algorithms.graph_algorithms` (scipy, igraph).
 
-Both take the same :class:`Projection` and return ``{node key: value}`` with the
-same definitions, and ``tests/integration/test_engine_parity.py`` proves they
-agree. :func:`select_engine` picks GDS when the server has it (``auto``).
+Both take the same :class:`Projection` and return the same answers:
+``tests/integration/test_engine_parity*.py`` prove it, and
+``tests/integration/test_compute_partial_loads.py`` does for banks that lack whole
+files. :func:`select_engine` picks GDS when the server has it (``auto``).
+
+**A projection is built from what the store holds.** A bank may have no supply
+links, no ownership, no amounts on its supply links, or nothing but companies.
+:func:`resolve_projection` asks the store, in one read, which of the projection's
+labels have nodes, which relationship types have edges between them, and whether
+any edge carries the weight property; it keeps only those. A missing type is left
+out, a weight property that no edge has makes the projection unweighted (edges
+that lack it while others have it weigh 0, GDS's ``defaultValue``), and a
+projection left with no relationship type has no edges at all: every engine then
+returns the trivial answer without running anything.
+
+**Results leave isolated nodes implicit.** Only nodes with at least one edge in
+the projection are listed: components (an unlisted node is a component of its
+own) and :class:`~algorithms.graph_algorithms.NodeScores` (an unlisted node has
+the isolated value GDS gives it: PageRank ``1 - d``, degree and betweenness 0).
+The Python engine never reads a node without an edge; the GDS engine filters them
+out of its streams.
 
 Labels and relationship types come from the allowlists in :mod:`graph.schema`;
 nothing from input is ever spliced into Cypher.
@@ -19,14 +37,16 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Final, Literal, Protocol
+
+from neo4j import exceptions as neo4j_errors
 
 from algorithms import graph_algorithms as algo
-from algorithms.graph_algorithms import EdgeList
+from algorithms.graph_algorithms import ISOLATED_ZERO, EdgeList, NodeScores, isolated_pagerank
 from corpgraph.errors import ConfigurationError, InputValidationError
 
-from .database import Database
+from .database import Database, translate_driver_error
 from .schema import NODE_KEYS, RELATIONSHIP_TYPES
 
 logger = logging.getLogger(__name__)
@@ -75,6 +95,11 @@ class Projection:
     def weighted(self) -> bool:
         return any(r.weight_property for r in self.relationships)
 
+    @property
+    def has_edges(self) -> bool:
+        """False when no relationship type is left (after :func:`resolve_projection`)."""
+        return bool(self.relationships)
+
 
 def _key_expression(variable: str) -> str:
     """A node's business key, chosen by its label (a company also has a ``branch_id``).
@@ -94,12 +119,66 @@ def _label_predicate(variable: str, labels: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"{variable}:{label}" for label in labels) + ")"
 
 
-def nodes_query(projection: Projection) -> str:
-    """Cypher listing the keys of the projection's nodes (labels from the allowlist)."""
-    return (
-        f"MATCH (n) WHERE {_label_predicate('n', projection.node_labels)} "
-        f"RETURN DISTINCT {_key_expression('n')} AS key"
+def presence_query(projection: Projection) -> str:
+    """One read telling which labels, types and weight properties the store holds.
+
+    Columns: ``label_<i>`` (a node has label ``i``), ``edges_<j>`` (an edge of type
+    ``j`` joins two nodes of the projection) and ``weighted_<j>`` (one of them has
+    the weight property).
+
+    Examples
+    --------
+    >>> print(presence_query(Projection("s", ("Company",), (RelationshipSpec("SUPPLIES", "w"),))))
+    RETURN EXISTS { MATCH (n:Company) } AS label_0, EXISTS { MATCH (a)-[r:SUPPLIES]->(b) \
+WHERE (a:Company) AND (b:Company) } AS edges_0, EXISTS { MATCH (a)-[r:SUPPLIES]->(b) \
+WHERE (a:Company) AND (b:Company) AND r.w IS NOT NULL } AS weighted_0
+    """
+    where = (
+        f"{_label_predicate('a', projection.node_labels)} "
+        f"AND {_label_predicate('b', projection.node_labels)}"
     )
+    columns = [
+        f"EXISTS {{ MATCH (n:{label}) }} AS label_{i}"
+        for i, label in enumerate(projection.node_labels)
+    ]
+    for j, rel in enumerate(projection.relationships):
+        pattern = f"MATCH (a)-[r:{rel.type}]->(b) WHERE {where}"
+        columns.append(f"EXISTS {{ {pattern} }} AS edges_{j}")
+        if rel.weight_property:
+            columns.append(
+                f"EXISTS {{ {pattern} AND r.{rel.weight_property} IS NOT NULL }} AS weighted_{j}"
+            )
+        else:
+            columns.append(f"false AS weighted_{j}")
+    return "RETURN " + ", ".join(columns)
+
+
+def resolve_projection(db: Database, projection: Projection) -> Projection:
+    """The part of ``projection`` that the store holds (see the module docstring).
+
+    Labels without nodes and relationship types without edges are dropped; when no
+    edge has any of the weight properties the projection becomes unweighted. The
+    result may have no relationship type left (:attr:`Projection.has_edges`).
+    """
+    row = db.read_one(presence_query(projection)) or {}
+    labels = tuple(label for i, label in enumerate(projection.node_labels) if row.get(f"label_{i}"))
+    present = [
+        (rel, bool(row.get(f"weighted_{j}")))
+        for j, rel in enumerate(projection.relationships)
+        if row.get(f"edges_{j}")
+    ]
+    if not labels or not present:
+        return replace(projection, relationships=())
+    weighted = any(has_weight for _, has_weight in present)
+    relationships = tuple(
+        rel if weighted else RelationshipSpec(rel.type, None) for rel, _ in present
+    )
+    if weighted and any(not has_weight for _, has_weight in present):
+        logger.info("projection %s: some edges lack their weight; they weigh 0", projection.name)
+    return replace(projection, node_labels=labels, relationships=relationships)
+
+
+EDGE_COLUMNS: Final = ("source", "target", "weight")
 
 
 def edges_query(projection: Projection, rel: RelationshipSpec) -> str:
@@ -114,8 +193,19 @@ def edges_query(projection: Projection, rel: RelationshipSpec) -> str:
     )
 
 
+def _has_edge_predicate(variable: str, projection: Projection) -> str:
+    """Cypher: the node has an edge of the projection (either direction)."""
+    types = "|".join(rel.type for rel in projection.relationships)
+    other = _label_predicate("m", projection.node_labels)
+    return f"EXISTS {{ ({variable})-[:{types}]-(m) WHERE {other} }}"
+
+
 class GraphEngine(Protocol):
-    """What every engine computes; results map node keys to values."""
+    """What every engine computes, over the nodes that have an edge in the projection.
+
+    Components map each such node to its component's smallest key (any other node
+    is a component of its own); scores are :class:`NodeScores`.
+    """
 
     name: str
 
@@ -130,31 +220,38 @@ class GraphEngine(Protocol):
         damping: float = 0.85,
         max_iterations: int = 20,
         tolerance: float = 1e-7,
-    ) -> dict[str, float]: ...
+    ) -> NodeScores: ...
 
-    def betweenness(self, projection: Projection) -> dict[str, float]: ...
+    def betweenness(self, projection: Projection) -> NodeScores: ...
 
-    def degree(self, projection: Projection) -> dict[str, float]: ...
+    def degree(self, projection: Projection) -> NodeScores: ...
 
 
 class PythonEngine:
-    """Reads edges with Cypher, computes in Python."""
+    """Reads edges with Cypher, computes in Python; nodes without edges are never read."""
 
     name = "python"
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def edge_list(self, projection: Projection) -> EdgeList:
-        """The projection as an in-memory edge list (summed parallel edges)."""
-        nodes = [str(r["key"]) for r in self.db.read(nodes_query(projection))]
+    def read(self, projection: Projection) -> tuple[Projection, EdgeList]:
+        """The resolved projection and its edges in memory (parallel edges summed)."""
+        resolved = resolve_projection(self.db, projection)
         totals: dict[tuple[str, str], float] = {}
-        for rel in projection.relationships:
-            for row in self.db.read(edges_query(projection, rel)):
-                pair = (str(row["source"]), str(row["target"]))
-                totals[pair] = totals.get(pair, 0.0) + float(row["weight"])
-        edges = EdgeList.from_pairs(list(totals), list(totals.values()), nodes)
-        return edges.undirected() if projection.undirected else edges
+        for rel in resolved.relationships:
+            read = self.db.read_columns(edges_query(resolved, rel), EDGE_COLUMNS)
+            for source, target, weight in zip(
+                read["source"], read["target"], read["weight"], strict=True
+            ):
+                pair = (str(source), str(target))
+                totals[pair] = totals.get(pair, 0.0) + float(weight)
+        edges = EdgeList.from_pairs(list(totals), list(totals.values()))
+        return resolved, edges.undirected() if resolved.undirected else edges
+
+    def edge_list(self, projection: Projection) -> EdgeList:
+        """The projection's edges (see :meth:`read`)."""
+        return self.read(projection)[1]
 
     def wcc(self, projection: Projection) -> dict[str, str]:
         return algo.weakly_connected_components(self.edge_list(projection))
@@ -169,20 +266,23 @@ class PythonEngine:
         damping: float = 0.85,
         max_iterations: int = 20,
         tolerance: float = 1e-7,
-    ) -> dict[str, float]:
-        return algo.pagerank(
-            self.edge_list(projection),
+    ) -> NodeScores:
+        resolved, edges = self.read(projection)
+        values = algo.pagerank(
+            edges,
             damping=damping,
             max_iterations=max_iterations,
             tolerance=tolerance,
-            weighted=projection.weighted,
+            weighted=resolved.weighted,
         )
+        return NodeScores(values, isolated_pagerank(damping))
 
-    def betweenness(self, projection: Projection) -> dict[str, float]:
-        return algo.betweenness(self.edge_list(projection))
+    def betweenness(self, projection: Projection) -> NodeScores:
+        return NodeScores(algo.betweenness(self.edge_list(projection)), ISOLATED_ZERO)
 
-    def degree(self, projection: Projection) -> dict[str, float]:
-        return algo.degree(self.edge_list(projection), weighted=projection.weighted)
+    def degree(self, projection: Projection) -> NodeScores:
+        resolved, edges = self.read(projection)
+        return NodeScores(algo.degree(edges, weighted=resolved.weighted), ISOLATED_ZERO)
 
 
 class GdsEngine:
@@ -232,22 +332,47 @@ class GdsEngine:
         column: str,
         config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        with self._projected(projection) as graph:
-            query = (
-                f"CALL {procedure}($graph, $config) YIELD nodeId, {column} "
-                f"WITH gds.util.asNode(nodeId) AS n, {column} AS value "
-                f"RETURN {_key_expression('n')} AS key, value"
-            )
-            frame = self.gds.run_cypher(query, {"graph": graph.name(), "config": config or {}})
+        """``{key: value}`` of the nodes with an edge (``projection`` is resolved)."""
+        if not projection.has_edges:
+            return {}
+        try:
+            with self._projected(projection) as graph:
+                query = (
+                    f"CALL {procedure}($graph, $config) YIELD nodeId, {column} "
+                    f"WITH gds.util.asNode(nodeId) AS n, {column} AS value "
+                    f"WHERE {_has_edge_predicate('n', projection)} "
+                    f"RETURN {_key_expression('n')} AS key, value"
+                )
+                frame = self.gds.run_cypher(query, {"graph": graph.name(), "config": config or {}})
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
+            raise translate_driver_error(error) from error
+        if frame.empty:
+            return {}
         return dict(zip(frame["key"].astype(str), frame["value"].tolist(), strict=True))
 
     def _components(self, procedure: str, projection: Projection) -> dict[str, str]:
-        raw = self._stream(procedure, projection, "componentId")
+        raw = self._stream(procedure, resolve_projection(self.db, projection), "componentId")
         smallest: dict[Any, str] = {}
         for key, component in raw.items():
             if component not in smallest or key < smallest[component]:
                 smallest[component] = key
         return {key: smallest[component] for key, component in raw.items()}
+
+    def _scores(
+        self,
+        procedure: str,
+        projection: Projection,
+        isolated: float,
+        config: dict[str, Any] | None = None,
+        *,
+        weighted: bool = False,
+    ) -> NodeScores:
+        resolved = resolve_projection(self.db, projection)
+        settings = dict(config or {})
+        if weighted and resolved.weighted:
+            settings["relationshipWeightProperty"] = "weight"
+        raw = self._stream(procedure, resolved, "score", settings)
+        return NodeScores({k: float(v) for k, v in raw.items()}, isolated)
 
     def wcc(self, projection: Projection) -> dict[str, str]:
         return self._components("gds.wcc.stream", projection)
@@ -262,31 +387,21 @@ class GdsEngine:
         damping: float = 0.85,
         max_iterations: int = 20,
         tolerance: float = 1e-7,
-    ) -> dict[str, float]:
+    ) -> NodeScores:
         config: dict[str, Any] = {
             "dampingFactor": damping,
             "maxIterations": max_iterations,
             "tolerance": tolerance,
         }
-        if projection.weighted:
-            config["relationshipWeightProperty"] = "weight"
-        return {
-            k: float(v)
-            for k, v in self._stream("gds.pageRank.stream", projection, "score", config).items()
-        }
+        return self._scores(
+            "gds.pageRank.stream", projection, isolated_pagerank(damping), config, weighted=True
+        )
 
-    def betweenness(self, projection: Projection) -> dict[str, float]:
-        return {
-            k: float(v)
-            for k, v in self._stream("gds.betweenness.stream", projection, "score").items()
-        }
+    def betweenness(self, projection: Projection) -> NodeScores:
+        return self._scores("gds.betweenness.stream", projection, ISOLATED_ZERO)
 
-    def degree(self, projection: Projection) -> dict[str, float]:
-        config = {"relationshipWeightProperty": "weight"} if projection.weighted else {}
-        return {
-            k: float(v)
-            for k, v in self._stream("gds.degree.stream", projection, "score", config).items()
-        }
+    def degree(self, projection: Projection) -> NodeScores:
+        return self._scores("gds.degree.stream", projection, ISOLATED_ZERO, weighted=True)
 
 
 def select_engine(db: Database, mode: EngineMode = "auto") -> GraphEngine:

@@ -57,14 +57,15 @@ if TYPE_CHECKING:  # compute imports this module to register the step
 logger = logging.getLogger(__name__)
 
 # --- inputs ---------------------------------------------------------------------------------
+#: Read as columns (:meth:`Database.read_columns`): no column may be null.
 READ_FLOWS: Final[LiteralString] = """
 MATCH (c:Customer)-[r:PAYS]->(o:Company) WHERE r.currency = $currency
 RETURN c.company_id AS customer_id, o.company_id AS counterparty_id, r.month AS month,
-       'out' AS direction, r.amount_minor AS amount_minor
+       'out' AS direction, coalesce(r.amount_minor, 0) AS amount_minor
 UNION ALL
 MATCH (o:Company)-[r:PAYS]->(c:Customer) WHERE r.currency = $currency
 RETURN c.company_id AS customer_id, o.company_id AS counterparty_id, r.month AS month,
-       'in' AS direction, r.amount_minor AS amount_minor
+       'in' AS direction, coalesce(r.amount_minor, 0) AS amount_minor
 """
 READ_SNAPSHOTS: Final[LiteralString] = (
     "MATCH (c:Customer)-[:HAS_SEGMENT]->(s:SegmentSnapshot) "
@@ -171,8 +172,9 @@ def event_config(settings: Settings) -> EventConfig:
 
 def read_flows(db: Database, currency: str) -> pd.DataFrame:
     """Monthly flows of every customer in ``currency`` (:data:`FLOW_COLUMNS`)."""
-    frame = pd.DataFrame(db.read(READ_FLOWS, {"currency": currency}), columns=list(FLOW_COLUMNS))
-    frame["amount_minor"] = frame["amount_minor"].fillna(0).astype("int64")
+    columns = db.read_columns(READ_FLOWS, FLOW_COLUMNS, {"currency": currency})
+    frame = pd.DataFrame(columns, columns=list(FLOW_COLUMNS))
+    frame["amount_minor"] = frame["amount_minor"].astype("int64")
     return frame
 
 

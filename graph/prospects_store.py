@@ -8,7 +8,9 @@ holds; supply links; customers and their groups), runs the pure functions of
 - on every company: ``influence_supply_pagerank``, ``influence_supply_degree``,
   ``influence_supply_betweenness``, ``influence_flow_pagerank``,
   ``influence_flow_degree`` and, when ``influence_flow_betweenness`` is set (exact
-  Brandes over the whole flow graph is slow), ``influence_flow_betweenness``;
+  Brandes over the whole flow graph is slow), ``influence_flow_betweenness``.
+  Companies without a supply link or payment get the isolated values in one
+  set-based statement; only companies with edges are written row by row;
 - on supply-chain members: ``supply_chain_id`` and ``supply_chain_rank``; on cores
   also ``core_enterprise = true``, ``supply_chain_size`` and
   ``core_explanation_en``/``_zh``;
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 
 import pandas as pd
 
+from algorithms.graph_algorithms import NodeScores
 from algorithms.influence import SupplyChain, core_enterprises
 from algorithms.prospects import (
     FLOW_COLUMNS,
@@ -89,13 +92,14 @@ RETURN n.company_id AS id, n.name AS name, n.uscc AS uscc, n.status AS status,
        n.industry AS industry, n.region AS region
 """
 
+#: Read as columns (:meth:`Database.read_columns`): no column may be null.
 READ_FLOWS: Final[LiteralString] = """
 MATCH (n:Company)-[r:PAYS]-(c:Customer)
 WHERE NOT n:Customer
 RETURN n.company_id AS prospect_id, c.company_id AS customer_id,
        CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction,
-       r.month AS month, r.currency AS currency, r.amount_minor AS amount_minor,
-       r.txn_count AS txn_count
+       r.month AS month, r.currency AS currency, coalesce(r.amount_minor, 0) AS amount_minor,
+       coalesce(r.txn_count, 0) AS txn_count
 """
 
 READ_SUPPLY: Final[LiteralString] = """
@@ -104,6 +108,20 @@ RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
        coalesce(r.annual_amount_minor, 0) AS amount_minor, coalesce(r.currency, 'CNY') AS currency,
        s.name AS supplier_name, b.name AS buyer_name,
        s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer
+"""
+
+#: Every company first gets the value of a company without edges (one statement,
+#: however many companies); :data:`WRITE_INFLUENCE` then sets those with edges.
+WRITE_ISOLATED_INFLUENCE: Final[LiteralString] = """
+MATCH (c:Company)
+CALL (c) {
+    SET c.influence_supply_pagerank = $supply_pagerank,
+        c.influence_supply_degree = $supply_degree,
+        c.influence_supply_betweenness = $supply_betweenness,
+        c.influence_flow_pagerank = $flow_pagerank,
+        c.influence_flow_degree = $flow_degree,
+        c.influence_flow_betweenness = $flow_betweenness
+} IN TRANSACTIONS OF 10000 ROWS
 """
 
 WRITE_INFLUENCE: Final[LiteralString] = """
@@ -218,44 +236,45 @@ def read_supply_links(db: Database) -> tuple[list[SupplyLink], dict[str, str], s
 
 def read_flows(db: Database) -> pd.DataFrame:
     """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`)."""
-    rows = db.read(READ_FLOWS)
-    frame = pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
-    frame["amount_minor"] = frame["amount_minor"].fillna(0).astype("int64")
-    frame["txn_count"] = frame["txn_count"].fillna(0).astype("int64")
+    frame = pd.DataFrame(db.read_columns(READ_FLOWS, FLOW_COLUMNS), columns=list(FLOW_COLUMNS))
+    frame["amount_minor"] = frame["amount_minor"].astype("int64")
+    frame["txn_count"] = frame["txn_count"].astype("int64")
     return frame
-
-
-def _floats(values: dict[str, float]) -> dict[str, float]:
-    return {k: float(v) for k, v in values.items()}
 
 
 def compute_influence(
     db: Database, engine: GraphEngine, settings: Settings
-) -> tuple[list[SupplyChain], dict[str, float], int]:
+) -> tuple[list[SupplyChain], NodeScores, int]:
     """Centralities on the supply and flow graphs and the supply chains; stores them.
 
-    Returns the chains, the flow PageRank and the number of companies written.
+    Returns the chains, the flow PageRank and the number of companies with a supply
+    link or a payment (the others hold the isolated values).
     """
-    supply_pr = _floats(engine.pagerank(SUPPLY_UNDIRECTED))
-    supply_degree = _floats(engine.degree(SUPPLY_UNDIRECTED))
-    supply_btw = _floats(engine.betweenness(SUPPLY_DIRECTED))
-    flow_pr = _floats(engine.pagerank(FLOW_WEIGHTED))
-    flow_degree = _floats(engine.degree(FLOW_UNDIRECTED))
-    flow_btw: dict[str, float] = {}
-    if settings.influence_flow_betweenness:
-        flow_btw = _floats(engine.betweenness(FLOW_UNWEIGHTED))
-    ids = sorted(set(supply_pr) | set(flow_pr))
+    supply_pr = engine.pagerank(SUPPLY_UNDIRECTED)
+    supply_degree = engine.degree(SUPPLY_UNDIRECTED)
+    supply_btw = engine.betweenness(SUPPLY_DIRECTED)
+    flow_pr = engine.pagerank(FLOW_WEIGHTED)
+    flow_degree = engine.degree(FLOW_UNDIRECTED)
+    flow_btw = engine.betweenness(FLOW_UNWEIGHTED) if settings.influence_flow_betweenness else None
+    columns = {
+        "supply_pagerank": supply_pr,
+        "supply_degree": supply_degree,
+        "supply_betweenness": supply_btw,
+        "flow_pagerank": flow_pr,
+        "flow_degree": flow_degree,
+        "flow_betweenness": flow_btw,
+    }
+    db.run_autocommit(
+        WRITE_ISOLATED_INFLUENCE,
+        {name: None if s is None else s.isolated for name, s in columns.items()},
+    )
+    ids = sorted({cid for s in columns.values() if s is not None for cid in s.values})
     db.write_rows(
         WRITE_INFLUENCE,
         (
             {
                 "id": cid,
-                "supply_pagerank": supply_pr.get(cid),
-                "supply_degree": supply_degree.get(cid),
-                "supply_betweenness": supply_btw.get(cid),
-                "flow_pagerank": flow_pr.get(cid),
-                "flow_degree": flow_degree.get(cid),
-                "flow_betweenness": flow_btw.get(cid),
+                **{name: None if s is None else s.get(cid) for name, s in columns.items()},
             }
             for cid in ids
         ),
@@ -263,7 +282,12 @@ def compute_influence(
     links, names, customers = read_supply_links(db)
     communities = engine.wcc(SUPPLY_DIRECTED)
     chains = core_enterprises(
-        communities, supply_pr, links, names, customers, min_size=settings.supply_chain_min_size
+        communities,
+        supply_pr.values,
+        links,
+        names,
+        customers,
+        min_size=settings.supply_chain_min_size,
     )
     member_rows = [
         {
@@ -319,7 +343,7 @@ def rank_prospects(
     db: Database,
     settings: Settings,
     chains: list[SupplyChain],
-    flow_pagerank: dict[str, float],
+    flow_pagerank: NodeScores,
 ) -> ProspectRanking:
     """Read the inputs and score every non-customer (no writes)."""
     customers = {
@@ -352,7 +376,7 @@ def rank_prospects(
         flows,
         links,
         core_enterprises={c.core_id: c.core_name for c in chains},
-        influence=flow_pagerank,
+        influence={c.company_id: flow_pagerank.get(c.company_id) for c in candidates},
         config=prospect_config(settings, months),
     )
 

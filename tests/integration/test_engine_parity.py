@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from algorithms.graph_algorithms import NodeScores
 from graph.database import Database
 from graph.engines import GdsEngine, Projection, PythonEngine, RelationshipSpec
 
@@ -37,9 +38,16 @@ def engines(clean_db: Database, loaded_tiny: Path) -> tuple[PythonEngine, GdsEng
     return PythonEngine(clean_db), GdsEngine(clean_db)
 
 
-def close(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a.keys() == b.keys() and all(
-        math.isclose(a[k], b[k], rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-9) for k in a
+def close(a: NodeScores, b: NodeScores) -> bool:
+    """Same nodes listed (those with edges), same isolated value, values within tolerance."""
+    return (
+        bool(a.values)
+        and a.values.keys() == b.values.keys()
+        and a.isolated == b.isolated
+        and all(
+            math.isclose(a.values[k], b.values[k], rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-9)
+            for k in a.values
+        )
     )
 
 

@@ -46,8 +46,11 @@ def tiny_loaded(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
     ids=lambda p: p.name,
 )
 def test_pagerank_parity(tiny_loaded: Database, projection: Projection) -> None:
-    gds = GdsEngine(tiny_loaded).pagerank(projection)
-    python = PythonEngine(tiny_loaded).pagerank(projection)
+    gds_scores = GdsEngine(tiny_loaded).pagerank(projection)
+    python_scores = PythonEngine(tiny_loaded).pagerank(projection)
+    assert gds_scores.isolated == python_scores.isolated
+    gds, python = gds_scores.values, python_scores.values
+    assert python
     assert set(gds) == set(python)
     worst = max(abs(gds[k] - python[k]) / max(abs(python[k]), 1e-12) for k in gds)
     print(f"\n{projection.name}: {len(gds)} nodes, max relative difference {worst:.2e}")  # noqa: T201
@@ -59,12 +62,15 @@ def test_pagerank_parity(tiny_loaded: Database, projection: Projection) -> None:
 def test_weighted_degree_parity(tiny_loaded: Database, projection: Projection) -> None:
     gds = GdsEngine(tiny_loaded).degree(projection)
     python = PythonEngine(tiny_loaded).degree(projection)
-    assert gds == pytest.approx(python, rel=1e-9)
+    assert python.values
+    assert gds.values == pytest.approx(python.values, rel=1e-9)
+    assert gds.isolated == python.isolated
 
 
 def test_supply_communities_and_betweenness_parity(tiny_loaded: Database) -> None:
     gds, python = GdsEngine(tiny_loaded), PythonEngine(tiny_loaded)
     assert gds.wcc(SUPPLY_DIRECTED) == python.wcc(SUPPLY_DIRECTED)
-    assert gds.betweenness(SUPPLY_DIRECTED) == pytest.approx(
-        python.betweenness(SUPPLY_DIRECTED), abs=1e-6
-    )
+    gds_betweenness = gds.betweenness(SUPPLY_DIRECTED).values
+    python_betweenness = python.betweenness(SUPPLY_DIRECTED).values
+    assert any(python_betweenness.values())  # the supply chains have intermediaries
+    assert gds_betweenness == pytest.approx(python_betweenness, abs=1e-6)
