@@ -24,7 +24,8 @@ Event types (the identifiers of ``truth.json`` and the API):
     ``new_min_months`` months. The month is its first month.
 ``dormancy``
     No payment at all for the last ``dormancy_months`` months (or more). The month is
-    the first silent month.
+    the first silent month; the evidence's usual monthly amount is the median of the
+    months with payments before it (silent months are not a usual month).
 ``segment_downgrade``
     Consecutive segment snapshots where the segment falls in
     :data:`SEGMENT_ORDER` (strategic > core > growth > basic).
@@ -395,7 +396,9 @@ def _dormancy(
     silent = len(axis) - 1 - last
     if silent < config.dormancy_months:
         return []
-    usual = statistics.median(total[start : last + 1])
+    # The usual month of an active customer: months without any payment are not
+    # part of its usual business (a quarterly payer's usual month is not 0).
+    usual = statistics.median(v for v in total[start : last + 1] if v)
     return [
         _make(
             "dormancy",

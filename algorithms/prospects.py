@@ -564,14 +564,44 @@ def _reasons(
         en.append(f"linked to {g} customer groups")
         zh.append(f"关联{g}个客户集团")
     if ties:
-        top = ties[0]
-        name = customers[top.customer_id].name
-        if top.amount_minor > 0:
-            money_en = format_money_en(top.amount_minor, currency)
-            money_zh = format_money_zh(top.amount_minor, currency)
-            en.append(f"strongest tie: {name} ({money_en} over {top.months} months)")
-            zh.append(f"最强关联客户：{name}（{top.months}个月，{money_zh}）")
-        else:
-            en.append(f"strongest tie: {name} (supply link)")
-            zh.append(f"最强关联客户：{name}（供应链关系）")
+        en_tie, zh_tie = _strongest_tie(ties[0], customers[ties[0].customer_id].name, currency)
+        en.append(en_tie)
+        zh.append(zh_tie)
     return tuple(en), tuple(zh)
+
+
+def _strongest_tie(top: CustomerTie, name: str, currency: str) -> tuple[str, str]:
+    """The strongest tie, naming only the relation it really has.
+
+    Its amount in ``currency`` when there is one; else its payments in other
+    currencies (their count and months); else its supply link, by role.
+
+    Examples
+    --------
+    >>> _strongest_tie(CustomerTie("C1", "甲", 0, 0, 4, 3), "甲", "CNY")[0]
+    'strongest tie: 甲 (4 payments in other currencies over 3 months)'
+    >>> _strongest_tie(CustomerTie("C1", "甲", 0, 0, 0, 0, ("buyer",)), "甲", "CNY")[0]
+    'strongest tie: 甲 (a customer it buys from)'
+    """
+    if top.amount_minor > 0:
+        money_en = format_money_en(top.amount_minor, currency)
+        money_zh = format_money_zh(top.amount_minor, currency)
+        return (
+            f"strongest tie: {name} ({money_en} over {top.months} months)",
+            f"最强关联客户：{name}（{top.months}个月，{money_zh}）",
+        )
+    if top.months > 0:
+        return (
+            f"strongest tie: {name} ({top.txn_count} payments in other currencies over "
+            f"{top.months} months)",
+            f"最强关联客户：{name}（{top.months}个月内{top.txn_count}笔其他币种往来）",
+        )
+    if "supplier" in top.supply_roles:
+        return (
+            f"strongest tie: {name} (a customer it supplies)",
+            f"最强关联客户：{name}（该企业向其供货）",
+        )
+    return (
+        f"strongest tie: {name} (a customer it buys from)",
+        f"最强关联客户：{name}（该企业从其采购）",
+    )

@@ -172,3 +172,14 @@ def test_controller_diff_and_group_spread() -> None:
 def test_precision_recall() -> None:
     found = [("C1", "dormancy", "m"), ("C2", "dormancy", "m")]
     assert precision_recall(found, [("C1", "dormancy", "m")]) == (0.5, 1.0)
+
+
+def test_dormancy_baseline_ignores_silent_months() -> None:
+    # A quarterly payer that stops: its usual month is what it pays when it pays, not
+    # the median with the silent months in (which would be 0 here).
+    active = {"2025-01": 300_000, "2025-04": 500_000, "2025-07": 400_000}
+    rows: list[Row] = [("C1", "S1", month, "out", amount) for month, amount in active.items()]
+    rows += _steady("C2", PARTNERS)  # the data runs to December
+    (event,) = [e for e in detect_flow_events(_frame(rows)) if e.customer_id == "C1"]
+    assert (event.type, event.month) == ("dormancy", "2025-08")
+    assert event.evidence["usual_monthly_minor"] == 400_000

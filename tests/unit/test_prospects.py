@@ -118,3 +118,35 @@ def test_money_formats() -> None:
     assert format_money_en(999_00, "CNY") == "¥999.00"
     assert format_money_zh(12_300_000_00, "CNY") == "1,230万元"
     assert format_money_zh(1_234_00, "CNY") == "1,234.00元"
+
+
+def test_reasons_never_claim_a_supply_link_in_a_bank_without_one() -> None:
+    # Payments in USD only, scored in CNY, and no supply link at all: the strongest
+    # tie has no amount in the scoring currency, but it is a payment relation.
+    rows = [("X", f"C{i}", "in", m, "USD", 50_000_00, 2) for i in range(1, 4) for m in MONTHS[:5]]
+    ranking = score_prospects(
+        [Candidate("X", "环球贸易有限公司")],
+        CUSTOMERS,
+        pd.DataFrame(rows, columns=list(FLOW_COLUMNS)),
+        [],
+        config=ProspectConfig(months=MONTHS),
+    )
+    (prospect,) = ranking.prospects
+    assert not any("supply" in r or "supplie" in r for r in prospect.reasons_en)
+    assert not any("供应" in r or "供货" in r or "采购" in r for r in prospect.reasons_zh)
+    assert "strongest tie: 客户1 (10 payments in other currencies over 5 months)" in (
+        prospect.reasons_en
+    )
+    assert "最强关联客户：客户1（5个月内10笔其他币种往来）" in prospect.reasons_zh
+
+
+def test_a_supply_only_tie_names_its_role() -> None:
+    ranking = score_prospects(
+        [Candidate("S", "配件厂")],
+        CUSTOMERS,
+        None,
+        [SupplyLink("S", "C2", 0), SupplyLink("C4", "S", 0)],
+        config=ProspectConfig(months=MONTHS, min_customers=2),
+    )
+    (prospect,) = ranking.prospects
+    assert prospect.reasons_en[-1] == "strongest tie: 客户2 (a customer it supplies)"
