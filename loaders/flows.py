@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, LiteralString
 
@@ -189,18 +189,26 @@ class TransactionsResult:
     rejects: list[Reject] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
     flow_keys: int = 0
+    #: Payers and payees of the accepted rows: a counterparty seen only in rejected
+    #: rows is resolved (and reported) but never becomes a company.
+    accepted_company_ids: frozenset[str] = frozenset()
 
     @property
     def created_companies(self) -> list[Resolution]:
         """Counterparties that became new companies, one per id.
 
-        One new company may be seen under several spellings, with and without a
-        USCC. Its name is the smallest spelling and its USCC the smallest one
-        seen, so that every load of the same data writes the same values.
+        Only sides of accepted rows count: a rejected row creates nothing. One new
+        company may be seen under several spellings, with and without a USCC. Its
+        name is the smallest spelling and its USCC the smallest one seen, so that
+        every load of the same data writes the same values.
         """
         by_id: dict[str, list[Resolution]] = {}
         for resolution in self.resolutions:
-            if resolution.method == "created" and resolution.company_id is not None:
+            if (
+                resolution.method == "created"
+                and resolution.company_id is not None
+                and resolution.company_id in self.accepted_company_ids
+            ):
                 by_id.setdefault(resolution.company_id, []).append(resolution)
         chosen = []
         for company_id in sorted(by_id):
@@ -376,6 +384,19 @@ class FlowLedger:
                 "UPDATE staged SET reject = 'duplicate_key' WHERE line IN (SELECT unnest(?))",
                 [sorted(conflict_lines)],
             )
+        result.accepted_company_ids = frozenset(
+            str(company_id)
+            for (company_id,) in self.con.execute(
+                "SELECT payer FROM staged WHERE reject IS NULL AND occurrence = 1 "
+                "UNION SELECT payee FROM staged WHERE reject IS NULL AND occurrence = 1"
+            ).fetchall()
+        )
+        result.resolutions = [
+            replace(r, note="; ".join(filter(None, (r.note, "only in rejected rows: not created"))))
+            if r.method == "created" and r.company_id not in result.accepted_company_ids
+            else r
+            for r in result.resolutions
+        ]
         self.con.execute("BEGIN TRANSACTION")
         try:
             before = self.ledger_size()

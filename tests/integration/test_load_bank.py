@@ -261,3 +261,44 @@ def test_gbk_name_variants_resolve_to_one_company(clean_db: Database, tmp_path: 
     [reject] = read_csv(rejects)
     assert (reject["file"], reject["row"], reject["reason"]) == ("companies", "4", "invalid_uscc")
     assert "check character" in reject["message"]
+
+
+def test_a_rejected_row_creates_no_company(clean_db: Database, tmp_path: Path) -> None:
+    (tmp_path / "companies.csv").write_text(
+        "company_id,name,is_customer\n"
+        "C1,华北重工有限公司,true\n"
+        "C3,重名实业有限公司,false\n"
+        "C4,重名实业有限公司,false\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "transactions.csv").write_text(
+        "txn_id,date,amount,currency,payer_id,payer_name,payee_id,payee_name\n"
+        "T1,2025-01-02,100.00,CNY,C1,,,新客户甲有限公司\n"  # accepted: 甲 is created
+        "T2,2025-01-03,200.00,CNY,,孤立乙有限公司,,孤立乙有限公司\n"  # pays itself
+        "T3,2025-01-04,300.00,CNY,,丙贸易有限公司,,重名实业有限公司\n"  # ambiguous payee
+        "T1,2025-01-02,100.00,CNY,C1,,,丁物流有限公司\n"  # T1 again, other values
+        "T5,2025-01-05,abc,CNY,,戊商贸有限公司,C1,\n",  # bad amount
+        encoding="utf-8",
+    )
+    (tmp_path / "supply_links.csv").write_text(
+        "supplier_id,buyer_id\nX9,C1\n",  # unknown supplier
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.csv"
+    load(tmp_path, rejects)
+    names = {
+        r["name"] for r in clean_db.read("MATCH (c:Company) RETURN c.name AS name, c.source AS s")
+    }
+    assert names == {"华北重工有限公司", "重名实业有限公司", "新客户甲有限公司"}
+    assert clean_db.read("MATCH (c:Company) RETURN count(c) AS n") == [{"n": 4}]
+    assert {(r["file"], r["reason"]) for r in read_csv(rejects)} == {
+        ("transactions", "self_reference"),
+        ("transactions", "ambiguous_counterparty"),
+        ("transactions", "duplicate_key"),
+        ("transactions", "invalid_decimal"),
+        ("supply_links", "unknown_reference"),
+    }
+    resolutions = {r["name"]: r for r in read_csv(rejects.with_name("rejects.resolutions.csv"))}
+    assert resolutions["新客户甲有限公司"]["note"] == ""
+    for name in ("孤立乙有限公司", "丙贸易有限公司", "丁物流有限公司"):
+        assert resolutions[name]["note"] == "only in rejected rows: not created", name
