@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, Protocol
@@ -154,13 +154,25 @@ WHERE (a:Company) AND (b:Company) AND r.w IS NOT NULL } AS weighted_0
 
 
 def resolve_projection(db: Database, projection: Projection) -> Projection:
-    """The part of ``projection`` that the store holds (see the module docstring).
+    """The part of ``projection`` that the store holds (see :func:`resolved`)."""
+    return resolved(projection, db.read_one(presence_query(projection)) or {})
+
+
+def resolved(projection: Projection, row: Mapping[str, Any]) -> Projection:
+    """The part of ``projection`` that the :func:`presence_query` answer ``row`` shows.
 
     Labels without nodes and relationship types without edges are dropped; when no
     edge has any of the weight properties the projection becomes unweighted. The
     result may have no relationship type left (:attr:`Projection.has_edges`).
+
+    Examples
+    --------
+    >>> spec = Projection("s", ("Company",), (RelationshipSpec("SUPPLIES", "amount"),))
+    >>> resolved(spec, {"label_0": True, "edges_0": True, "weighted_0": False}).weighted
+    False
+    >>> resolved(spec, {"label_0": True, "edges_0": False}).has_edges
+    False
     """
-    row = db.read_one(presence_query(projection)) or {}
     labels = tuple(label for i, label in enumerate(projection.node_labels) if row.get(f"label_{i}"))
     present = [
         (rel, bool(row.get(f"weighted_{j}")))
