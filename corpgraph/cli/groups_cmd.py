@@ -62,7 +62,8 @@ def groups_list(
             _flags(g).removeprefix(" · "),
         )
     console.print(table)
-    console.print(f"{total} groups" + (f" (first {len(groups)} shown)" if total > limit else ""))
+    shown = f" (first {len(groups)} shown)" if total > limit else ""
+    console.print(f"{total} group{'' if total == 1 else 's'}{shown}")
 
 
 def _member_label(m: StoredMember) -> str:
