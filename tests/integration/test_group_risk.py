@@ -427,18 +427,24 @@ def test_api_controllers_agree_with_stored_groups_for_every_company(
 
 
 def shuffled_copy(bank: Path, out: Path, seed: int) -> None:
-    """The bank's files with the data rows of the entity and control files in another order."""
+    """The bank's files with the good rows of the entity and control files in another order.
+
+    The planted bad rows stay last: the contract rejects the shareholding that takes
+    a company past 100%, so *which* row that is depends on the order by design.
+    """
     rng = random.Random(seed)
+    truth = json.loads((bank / "truth.json").read_text(encoding="utf-8"))
     out.mkdir()
     for path in sorted(bank.iterdir()):
         data = path.read_bytes()
         if path.stem in {"companies", "persons", "shareholdings", "control_links", "facilities"}:
             lines = data.decode("utf-8").splitlines(keepends=True)
-            rows = list(csv.reader(lines))
-            assert len(rows) == len(lines)  # no quoted line breaks: lines are rows
-            header, body = lines[0], lines[1:]
-            rng.shuffle(body)
-            data = (header + "".join(body)).encode("utf-8")
+            assert len(list(csv.reader(lines))) == len(lines)  # no quoted line breaks
+            bad = {b["row"] for b in truth["bad_rows"] if b["file"] == path.stem}
+            good = [line for number, line in enumerate(lines[1:], 2) if number not in bad]
+            rng.shuffle(good)
+            last = [line for number, line in enumerate(lines[1:], 2) if number in bad]
+            data = (lines[0] + "".join(good + last)).encode("utf-8")
         (out / path.name).write_bytes(data)
 
 
@@ -475,7 +481,7 @@ def test_cycle_and_joint_control_on_the_map_and_in_the_cli(
     assert page.status_code == 200, page.text
     assert "Control cycle (thick red lines)" in page.text
     assert page.text.count("#d62728") >= 2  # both claims of the cycle are highlighted
-    shown = run_cli("groups", "show", gid, env=cli_env()).stdout
+    shown = run_cli("groups", "show", gid, env=cli_env(COLUMNS="200")).stdout
     assert "control cycle" in shown
     assert all(m in shown for m in cycle["members"])
 
@@ -487,8 +493,10 @@ def test_cycle_and_joint_control_on_the_map_and_in_the_cli(
         assert member["status"] == "joint"
         assert member["controllers"] == joint["controllers"]
         assert member["primary"] == (joint["primary_group"] == f"GRP-{controller}")
-        shown = run_cli("groups", "show", f"GRP-{controller}", env=cli_env()).stdout
-        assert f"jointly controlled by {', '.join(joint['controllers'])}" in shown
+    other = next(f"GRP-{c}" for c in joint["controllers"] if f"GRP-{c}" != joint["primary_group"])
+    shown = run_cli("groups", "show", other, env=cli_env(COLUMNS="200")).stdout
+    assert f"jointly controlled by {', '.join(joint['controllers'])}" in shown
+    assert "(not its primary group)" in shown
     listed = run_cli("groups", "list", env=cli_env()).stdout
     assert f"\n{len(truth['groups'])} groups\n" in listed
     assert "control cycle" in listed
