@@ -1,5 +1,10 @@
 """Group risk: controllers, groups and exposure, guarantee circles, contagion.
 
+A jointly controlled company is a member of every controller's group (its exposure
+counts in each) and has one primary group; groups flag control cycles,
+cross-shareholdings and jointly controlled members (see the README, "Control and
+groups").
+
 Roles risk, manager and admin. Branch scoping: a group (or circle) is visible
 when at least one member is booked in the caller's subtree; its totals are
 always whole, but members outside the subtree show no facility details. A group
@@ -215,7 +220,14 @@ def controllers(
     max_depth: Annotated[int, Query(ge=1, le=50)] = 10,
     max_paths: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> ControllersOut:
-    """Ultimate controllers by both measures, with paths, and every upstream owner."""
+    """Ultimate controllers by both measures, with paths, and every upstream owner.
+
+    The control chain (consolidation control: status, ultimate controllers, the path
+    with the basis of each step) is what ``compute`` stored, so it always names the
+    groups the company is stored in (``groups``, one of them primary). Effective
+    ownership is solved on the fly. ``control_cycle`` and ``ownership_cycle`` list the
+    control or cross-shareholding cycle the company is on.
+    """
     found = group_risk.company_controllers(
         db,
         company_id,

@@ -898,9 +898,7 @@ class StructureBuilder:
         eligible = [
             n
             for n, g in enumerate(bank.groups)
-            if any(
-                bank.companies[m].is_customer and m not in bank.control.joint for m in g.members
-            )
+            if any(bank.companies[m].is_customer and m not in bank.control.joint for m in g.members)
         ]
         chosen = sorted(
             rng.sample(eligible, min(len(eligible), self.spec.over_concentrated_groups))

@@ -123,9 +123,7 @@ def ultimate_controllers(
     return result
 
 
-def derive_groups(
-    controllers: dict[str, list[str]], company_ids: set[str]
-) -> list[dict[str, Any]]:
+def derive_groups(controllers: dict[str, list[str]], company_ids: set[str]) -> list[dict[str, Any]]:
     """Groups: every controller with at least two member companies.
 
     Members are the companies among whose ultimate controllers it is (a jointly
