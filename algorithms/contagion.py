@@ -10,7 +10,8 @@ Rounds start from the seed company, which defaults in round 0.
   defaults in the next round; without a known capital it is *impacted* (it pays)
   but never defaults.
 - **Control channel** (``control=True``). Groups carry cross-default in practice:
-  when a company defaults, its direct controller (if a company) and the
+  when a company defaults, its direct controller (if a company: the claimant
+  that made it solely controlled, see :mod:`algorithms.control`) and the
   companies it directly controls default in the next round.
 - Propagation stops when a round adds nobody, or after ``max_rounds``.
 
@@ -34,7 +35,7 @@ from typing import Literal
 
 from corpgraph.errors import InputValidationError
 
-from .control import DirectControl
+from .control import Claim
 from .groups import Exposure
 from .guarantees import GuaranteeEdge
 
@@ -82,7 +83,7 @@ class ContagionResult:
 def propagate(
     seed: str,
     guarantees: Iterable[GuaranteeEdge],
-    direct: Mapping[str, DirectControl],
+    direct: Mapping[str, Claim],
     outstanding: Mapping[str, Sequence[Exposure]],
     *,
     capital: Mapping[str, tuple[str, int]] | None = None,
@@ -105,7 +106,7 @@ def propagate(
         guarantors.setdefault(e.borrower_id, []).append(e)
     children: dict[str, list[str]] = {}
     for company, step in direct.items():
-        children.setdefault(step.controller_id, []).append(company)
+        children.setdefault(step.claimant_id, []).append(company)
 
     states: dict[str, _State] = {seed: _State("defaulted", 0, "seed", (seed,))}
     frontier = [seed]
@@ -133,7 +134,7 @@ def propagate(
                     newly.append(g)
             if control:
                 linked = list(children.get(d, ()))
-                parent = direct[d].controller_id if d in direct else None
+                parent = direct[d].claimant_id if d in direct else None
                 if parent is not None and (companies is None or parent in companies):
                     linked.append(parent)
                 for c in sorted(linked):

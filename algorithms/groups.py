@@ -2,55 +2,69 @@
 
 Definitions
 -----------
-- The *direct-control graph* has an edge controller → company for every direct
-  control (strict majority or a ``control_links`` row, see
-  :mod:`algorithms.control`). Every company has at most one direct controller,
-  so each weakly connected component is a tree under one root (its ultimate
-  controller) or holds a control cycle (no root, no controller, no group).
-- A **group** is one such tree with at least two member companies. Members are
-  the companies of the tree; a company controller is itself a member (a person
-  never is). The group id is ``GRP-`` + the controller id, stable across
+- A **group** is everything one ultimate controller (a root of the claims graph,
+  see :mod:`algorithms.control`) reaches: the companies it controls alone or
+  jointly, through any number of levels, with at least two member companies. A
+  company controller is itself a member, and so are the members of a control cycle
+  that is its own top; a person never is. The group id is ``GRP-`` + the
+  controller's id (a person, a company, or a cycle's hash id), stable across
   recomputes.
-- **Depth** is the number of control steps from the controller (a company
-  controller has depth 0). **Role**: ``parent`` for a company controller, and for
-  a company a person controls directly that itself controls members;
+- **Membership policy for joint control.** The Basel large-exposures standard
+  (LEX10: groups of connected counterparties) defines groups by relationships, not
+  as a partition, so one counterparty can be connected to several groups. A jointly
+  controlled company, and everything it solely controls, is therefore a member of
+  *every* controller's group and its exposure counts in each of those groups. One
+  of them is its **primary** group: the side with the largest share where control
+  is shared (the bloc at the last joint step of the path; a link counts 0), then the
+  smallest group id. A company in one group has that group as its primary group.
+- **Depth** is the number of control steps from the controller along its tree (a
+  company controller, or a root cycle's members, have depth 0). **Parent** is the
+  claimant of the step into the member in this group's tree (in each group of a
+  joint venture, that group's side). **Role**: ``parent`` for the controller's own
+  companies, and for a company a person controls directly that itself controls
+  members; ``joint_venture`` for a company whose control is shared at that step;
   ``affiliate`` for a member joined by a control link (agreement, VIE, filing)
   rather than equity, or held directly by the person without subsidiaries;
-  ``subsidiary`` for every other member (controlled by a member through a
-  majority holding).
-- **Exposure** is the exact sum, per currency, of the members' facility limits
-  and outstanding (integer minor units). Members that are not customers stay in
-  the group with zero exposure. A group is **over-concentrated** when its
-  outstanding in some currency is at or above that currency's threshold.
-  Ranking is by outstanding in the ranking currency (CNY by default), largest
-  first, then group id: amounts in different currencies are never added.
+  ``subsidiary`` for every other member.
+- **Cycles.** A group lists its control cycles (strongly connected components of
+  the claims graph among its members) and its cross-shareholding cycles (strongly
+  connected components of the shareholdings that touch its members).
+- **Exposure** is the exact sum, per currency, of the members' facility limits and
+  outstanding (integer minor units). Members that are not customers stay in the
+  group with zero exposure. A group is **over-concentrated** when its outstanding
+  in some currency is at or above that currency's threshold. Ranking is by
+  outstanding in the ranking currency (CNY by default), largest first, then group
+  id: amounts in different currencies are never added.
+- ``connections`` is reserved for connections other than control (economic
+  interdependence); control alone never fills it.
 
 Examples
 --------
->>> direct = {
-...     "H": DirectControl("P", "H", "majority", 60.0),
-...     "S": DirectControl("H", "S", "majority", 51.0),
-...     "V": DirectControl("P", "V", "vie"),
-... }
->>> groups = build_groups(control_components(direct), direct, {"H", "S", "V"})
->>> [(m.company_id, m.role, m.depth) for m in groups[0].members]
-[('H', 'parent', 1), ('S', 'subsidiary', 2), ('V', 'affiliate', 1)]
+>>> from algorithms.control import ControlLink, consolidate, resolve_control
+>>> from algorithms.ownership import Holding
+>>> result = resolve_control(consolidate(
+...     [Holding("P", "H", 60.0), Holding("H", "S", 51.0), Holding("A", "JV", 50.0),
+...      Holding("H", "JV", 50.0), Holding("Q", "A", 70.0), Holding("Q", "B", 70.0)],
+...     [ControlLink("P", "V", "vie")]), {"H", "S", "V", "JV", "A", "B"})
+>>> groups = build_groups(result)
+>>> [(g.group_id, g.member_ids()) for g in groups]
+[('GRP-P', ['H', 'JV', 'S', 'V']), ('GRP-Q', ['A', 'B', 'JV'])]
+>>> [(m.company_id, m.role, m.depth, m.primary) for m in groups[0].members]
+[('H', 'parent', 1, True), ('JV', 'joint_venture', 2, True), ('S', 'subsidiary', 2, True), \
+('V', 'affiliate', 1, True)]
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
-from corpgraph.errors import InputValidationError
-from visualizations.model import MapEdge, MapNode, MapSpec
+from .control import Claim, ControlResult, RootKind, Status
 
-from .control import DirectControl
-
-Role = Literal["parent", "subsidiary", "affiliate"]
+Role = Literal["parent", "subsidiary", "affiliate", "joint_venture"]
 
 #: Default concentration threshold: CNY 2,000,000,000.00 in fen.
 DEFAULT_CONCENTRATION_MINOR: Mapping[str, int] = {"CNY": 2_000_000_000_00}
@@ -68,7 +82,12 @@ class Exposure:
 
 @dataclass(frozen=True)
 class Member:
-    """A member company, its role, depth and the direct control that joins it."""
+    """A member company: role, depth and the claim that joins it in this group.
+
+    ``status`` is the company's control status; ``controllers`` its ultimate
+    controllers (two or more when jointly controlled); ``primary`` whether this group
+    is its primary group.
+    """
 
     company_id: str
     role: Role
@@ -76,6 +95,18 @@ class Member:
     parent_id: str | None
     basis: str | None
     share_pct: float | None = None
+    status: Status = "sole"
+    controllers: tuple[str, ...] = ()
+    primary: bool = True
+
+
+@dataclass(frozen=True)
+class GroupConnection:
+    """A connection between two members other than control (e.g. economic interdependence)."""
+
+    kind: str
+    company_ids: tuple[str, str]
+    explanation: str
 
 
 @dataclass(frozen=True)
@@ -84,12 +115,20 @@ class Group:
 
     group_id: str
     controller_id: str
-    controller_is_company: bool
+    controller_type: RootKind
     members: tuple[Member, ...]
+    controller_members: tuple[str, ...] = ()
+    control_cycles: tuple[tuple[str, ...], ...] = ()
+    ownership_cycles: tuple[tuple[str, ...], ...] = ()
     exposures: tuple[Exposure, ...] = ()
     over_concentration: bool = False
     explanation: str = ""
     max_depth: int = field(default=0)
+    connections: tuple[GroupConnection, ...] = ()
+
+    @property
+    def controller_is_company(self) -> bool:
+        return self.controller_type == "company"
 
     @property
     def size(self) -> int:
@@ -114,126 +153,122 @@ def group_id_for(controller_id: str) -> str:
     return f"GRP-{controller_id}"
 
 
-def control_components(direct: Mapping[str, DirectControl]) -> dict[str, str]:
-    """Weakly connected components of the direct-control graph (labelled by smallest key).
+def _role(
+    depth: int,
+    claim: Claim | None,
+    root_kind: RootKind,
+    has_children: bool,
+) -> Role:
+    if claim is None:
+        return "parent"
+    if claim.effect == "joint":
+        return "joint_venture"
+    if not claim.from_shares:
+        return "affiliate"
+    if root_kind == "person" and depth == 1:
+        return "parent" if has_children else "affiliate"
+    return "subsidiary"
 
-    The pure equivalent of the engine's WCC over direct-control edges; handy in tests.
+
+def ownership_cycles(components: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """Strongly connected components of two or more nodes, each sorted, sorted.
+
+    Examples
+    --------
+    >>> ownership_cycles({"A": "A", "B": "A", "C": "C"})
+    [('A', 'B')]
     """
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for company, step in direct.items():
-        a, b = find(company), find(step.controller_id)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return {node: find(node) for node in list(parent)}
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for node, label in components.items():
+        by_label[label].append(node)
+    return sorted(tuple(sorted(m)) for m in by_label.values() if len(m) > 1)
 
 
 def build_groups(
-    components: Mapping[str, str],
-    direct: Mapping[str, DirectControl],
-    company_ids: Iterable[str],
+    result: ControlResult,
+    *,
+    ownership_components: Mapping[str, str] | None = None,
 ) -> list[Group]:
-    """Groups from the WCC components of the direct-control graph.
+    """Groups from the ultimate controllers' reach, with roles, depths and primary flags.
 
     Parameters
     ----------
-    components
-        Node → component label over the direct-control graph (nodes outside it may
-        be present or absent).
-    direct
-        Company → its direct control.
-    company_ids
-        Which nodes are companies (the rest are persons).
-
-    Raises
-    ------
-    InputValidationError
-        When a direct control crosses components (the components do not match
-        the edges).
+    result
+        :func:`algorithms.control.resolve_control` over every company.
+    ownership_components
+        Strongly connected components of the shareholding graph (node → label),
+        for the cross-shareholding cycles each group reports.
     """
-    companies = set(company_ids)
-    by_component: dict[str, list[str]] = {}
-    for company, step in direct.items():
-        label = components.get(company)
-        if label is None or components.get(step.controller_id) != label:
-            raise InputValidationError(
-                f"direct control {step.controller_id}→{company} crosses components"
-            )
-        by_component.setdefault(label, []).append(company)
-    children: dict[str, list[str]] = {}
-    for company, step in direct.items():
-        children.setdefault(step.controller_id, []).append(company)
+    companies = result.companies
+    candidates = []
+    for root in result.roots.values():
+        member_ids = sorted(n for n in root.tree if n in companies)
+        if len(member_ids) >= 2:
+            candidates.append((root, member_ids))
+    share: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for root, member_ids in candidates:
+        gid = group_id_for(root.root_id)
+        for m in member_ids:
+            share[m].append((-root.path_to(m).share_pct, gid))
+    primary = {m: min(options)[1] for m, options in share.items()}
+
+    cross = ownership_cycles(ownership_components or {})
+    cycles_by_member: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for ring in cross:
+        for m in ring:
+            cycles_by_member[m].append(ring)
+
     groups = []
-    for controlled in by_component.values():
-        nodes = set(controlled) | {direct[c].controller_id for c in controlled}
-        roots = [n for n in nodes if n not in direct]
-        if len(roots) != 1:
-            continue  # a control cycle: nobody in it has a controller
-        root = roots[0]
-        root_is_company = root in companies
-        depth = {root: 0}
-        queue = deque([root])
-        while queue:
-            node = queue.popleft()
-            for child in sorted(children.get(node, ())):
-                if child not in depth:
-                    depth[child] = depth[node] + 1
-                    queue.append(child)
-        member_ids = sorted(n for n in depth if n in companies)
-        if len(member_ids) < 2:
-            continue
-        members = tuple(
-            _member(m, root, root_is_company, depth[m], direct, children) for m in member_ids
+    for root, member_ids in candidates:
+        gid = group_id_for(root.root_id)
+        children: dict[str, int] = defaultdict(int)
+        for m in member_ids:
+            claim = root.tree[m][1]
+            if claim is not None:
+                children[claim.claimant_id] += 1
+        members = []
+        for m in member_ids:
+            depth, claim = root.tree[m]
+            control = companies[m]
+            members.append(
+                Member(
+                    company_id=m,
+                    role=_role(depth, claim, root.kind, children[m] > 0),
+                    depth=depth,
+                    parent_id=claim.claimant_id if claim else None,
+                    basis=claim.basis if claim else None,
+                    share_pct=claim.share_pct if claim else None,
+                    status=control.status,
+                    controllers=control.controllers,
+                    primary=primary[m] == gid,
+                )
+            )
+        member_set = set(member_ids)
+        control_cycles = tuple(c.members for c in result.cycles if set(c.members) & member_set)
+        rings = tuple(sorted({ring for m in member_ids for ring in cycles_by_member[m]}))
+        max_depth = max(m.depth for m in members)
+        joint = sum(1 for m in members if m.status == "joint")
+        explanation = (
+            f"{len(members)} companies controlled by {root.root_id} through {max_depth} "
+            "levels of control"
+            + (f"; {joint} jointly controlled with other groups" if joint else "")
+            + (f"; {len(control_cycles)} control cycles" if control_cycles else "")
+            + (f"; {len(rings)} cross-shareholding cycles" if rings else "")
         )
         groups.append(
             Group(
-                group_id=group_id_for(root),
-                controller_id=root,
-                controller_is_company=root_is_company,
-                members=members,
-                explanation=(
-                    f"{len(members)} companies controlled by {root} through "
-                    f"{max(depth.values())} levels of direct control"
-                ),
-                max_depth=max(depth.values()),
+                group_id=gid,
+                controller_id=root.root_id,
+                controller_type=root.kind,
+                members=tuple(members),
+                controller_members=root.members if root.kind == "cycle" else (),
+                control_cycles=control_cycles,
+                ownership_cycles=rings,
+                explanation=explanation,
+                max_depth=max_depth,
             )
         )
     return sorted(groups, key=lambda g: g.group_id)
-
-
-def _member(
-    company: str,
-    root: str,
-    root_is_company: bool,
-    depth: int,
-    direct: Mapping[str, DirectControl],
-    children: Mapping[str, list[str]],
-) -> Member:
-    step = direct.get(company)
-    role: Role
-    if company == root:
-        role = "parent"
-    elif step is not None and step.basis != "majority":
-        role = "affiliate"
-    elif not root_is_company and depth == 1:
-        role = "parent" if children.get(company) else "affiliate"
-    else:
-        role = "subsidiary"
-    return Member(
-        company_id=company,
-        role=role,
-        depth=depth,
-        parent_id=step.controller_id if step else None,
-        basis=step.basis if step else None,
-        share_pct=step.share_pct if step else None,
-    )
 
 
 def sum_exposures(
@@ -280,20 +315,18 @@ def with_exposure(
     facilities: Mapping[str, Sequence[Exposure]],
     thresholds: Mapping[str, int] = DEFAULT_CONCENTRATION_MINOR,
 ) -> list[Group]:
-    """The groups with their exposure totals and concentration flag filled in."""
+    """The groups with their exposure totals and concentration flag filled in.
+
+    A jointly controlled member counts in full in every group it belongs to.
+    """
     result = []
     for g in groups:
         exposures = sum_exposures(g.member_ids(), facilities)
         result.append(
-            Group(
-                group_id=g.group_id,
-                controller_id=g.controller_id,
-                controller_is_company=g.controller_is_company,
-                members=g.members,
+            replace(
+                g,
                 exposures=exposures,
                 over_concentration=is_over_concentrated(exposures, thresholds),
-                explanation=g.explanation,
-                max_depth=g.max_depth,
             )
         )
     return result
@@ -315,54 +348,3 @@ def format_minor(minor: int, exponent: int = 2) -> str:
     '-0.05'
     """
     return str(Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent)))
-
-
-def group_map_spec(
-    group: Group,
-    names: Mapping[str, str],
-    customers: Iterable[str] = (),
-) -> MapSpec:
-    """The ownership tree of a group as a :class:`MapSpec` (controller on top, % on edges)."""
-    customer_set = set(customers)
-    nodes = [
-        MapNode(
-            id=group.controller_id,
-            label=names.get(group.controller_id, group.controller_id),
-            kind=(
-                ("customer" if group.controller_id in customer_set else "non_customer")
-                if group.controller_is_company
-                else "person"
-            ),
-            level=0,
-            details={"role": "controller"},
-        )
-    ]
-    edges = []
-    for m in group.members:
-        if m.company_id != group.controller_id:
-            nodes.append(
-                MapNode(
-                    id=m.company_id,
-                    label=names.get(m.company_id, m.company_id),
-                    kind="customer" if m.company_id in customer_set else "non_customer",
-                    level=m.depth,
-                    details={"role": m.role, "depth": m.depth},
-                )
-            )
-        if m.parent_id is not None:
-            majority = m.basis == "majority"
-            edges.append(
-                MapEdge(
-                    source=m.parent_id,
-                    target=m.company_id,
-                    relation="OWNS" if majority else "CONTROLS",
-                    label=f"{m.share_pct:g}%" if majority and m.share_pct else str(m.basis),
-                    weight=m.share_pct,
-                )
-            )
-    return MapSpec(
-        title=f"Group {group.group_id}",
-        nodes=tuple(nodes),
-        edges=tuple(edges),
-        hierarchical=True,
-    )

@@ -266,6 +266,7 @@ COUNTERPARTIES_IN: Final[LiteralString] = (
 )
 
 
+#: The company's primary group (a jointly controlled company belongs to several).
 GROUP_OF: Final[LiteralString] = """
 MATCH (:Company {company_id: $id})-[m:MEMBER_OF]->(g:Group)
 OPTIONAL MATCH (pp:Person {person_id: g.controller_id})
@@ -276,6 +277,8 @@ RETURN g.group_id AS group_id, g.controller_id AS controller_id,
        g.currencies AS currencies, g.limit_minor AS limit_minor,
        g.outstanding_minor AS outstanding_minor, g.over_concentration AS over_concentration,
        g.rank AS rank
+ORDER BY coalesce(m.primary, true) DESC, g.group_id
+LIMIT 1
 """
 CIRCLES_OF: Final[LiteralString] = """
 MATCH (:Company {company_id: $id})-[:IN_CIRCLE]->(k:GuaranteeCircle)

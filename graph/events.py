@@ -72,8 +72,9 @@ READ_SNAPSHOTS: Final[LiteralString] = (
     "RETURN c.company_id AS customer_id, toString(s.as_of) AS as_of, s.segment AS segment"
 )
 READ_MEMBERSHIPS: Final[LiteralString] = """
-MATCH (c:Customer)-[:MEMBER_OF]->(g:Group)
-RETURN c.company_id AS customer_id, 'group:' + g.group_id AS unit, g.controller_id AS controller
+MATCH (c:Customer)-[m:MEMBER_OF]->(g:Group)
+RETURN c.company_id AS customer_id, 'group:' + g.group_id AS unit,
+       CASE WHEN coalesce(m.primary, true) THEN g.controller_id END AS controller
 UNION ALL
 MATCH (c:Customer)-[:IN_CIRCLE]->(k:GuaranteeCircle)
 RETURN c.company_id AS customer_id, 'circle:' + k.circle_id AS unit, null AS controller

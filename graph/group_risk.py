@@ -2,42 +2,58 @@
 
 ``corpgraph compute`` runs :func:`compute_group_risk`:
 
-1. reads shareholdings (``OWNS``) and ``control_links`` (``CONTROLS``), derives each
-   company's direct control (:mod:`algorithms.control`) and stores it as
-   ``(:Company|Person)-[:CONTROLS_DIRECTLY {basis, share_pct}]->(:Company)``;
-2. runs the engine's **WCC** over ``CONTROLS_DIRECTLY`` and builds the groups from
-   its components (:mod:`algorithms.groups`), with exact exposure per currency;
-3. runs the engine's **SCC** over ``GUARANTEES`` and builds the guarantee circles
-   (:mod:`algorithms.guarantees`);
-4. stores ``(:Group)``, ``(:Company)-[:MEMBER_OF {role, depth}]->(:Group)``,
-   ``(:GuaranteeCircle)`` and ``(:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)``.
+1. reads shareholdings (``OWNS``) and ``control_links`` (``CONTROLS``) and computes
+   consolidation control (:mod:`algorithms.control`); every claim of the claims
+   graph is stored as ``(:Company|Person)-[:CONTROLS_DIRECTLY {basis, effect,
+   share_pct, contributor_ids, contributor_pcts}]->(:Company)``;
+2. runs the engine's **SCC** over ``CONTROLS_DIRECTLY`` (control cycles) and over
+   ``OWNS`` (cross-shareholding cycles), and derives every company's status and
+   ultimate controllers, stored on the company (``control_status``,
+   ``ultimate_controller_ids``, ``control_cycle_id``, ``control_cycle_members``,
+   ``ownership_cycle_members``, ``primary_group_id``);
+3. builds the groups from the ultimate controllers' reach (:mod:`algorithms.groups`),
+   with exact exposure per currency, and stores ``(:Group)`` and
+   ``(:Company)-[:MEMBER_OF {role, depth, parent_id, basis, share_pct, status,
+   controllers, primary}]->(:Group)``: a jointly controlled company is a member of
+   every controller's group, one of them primary;
+4. runs the engine's **SCC** over ``GUARANTEES`` and stores the guarantee circles
+   (:mod:`algorithms.guarantees`): ``(:GuaranteeCircle)`` and ``IN_CIRCLE``.
 
 Every write is a ``MERGE`` stamped with the run's id; whatever an earlier run
 wrote and this one did not is deleted at the end, so recomputing is idempotent
 and stale groups and circles disappear.
 
-The read functions below serve the API and the CLI; each takes the caller's
-:class:`~graph.branches.BranchScope` where results are scoped.
+The read functions below serve the API and the CLI from what compute stored (the
+controllers answer reads the stored claims and statuses, so it always agrees with
+the stored groups); each takes the caller's :class:`~graph.branches.BranchScope`
+where results are scoped.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, LiteralString
+from typing import TYPE_CHECKING, Any, Final, LiteralString, cast
 
 from algorithms.contagion import ContagionResult, propagate
 from algorithms.control import (
     DEFAULT_THRESHOLD_PCT,
+    Claim,
+    CompanyControl,
     ControllerReport,
     ControlLink,
-    DirectControl,
-    direct_controllers,
+    ControlPath,
+    Effect,
+    Status,
+    consolidate,
+    control_tree,
     find_controllers,
-    ultimate_controllers,
+    index_path_claims,
+    path_in,
+    resolve_control,
 )
 from algorithms.groups import (
     RANKING_CURRENCY,
@@ -88,35 +104,58 @@ READ_GUARANTEES: Final[LiteralString] = (
     "b.company_id AS borrower_id, coalesce(r.amount_minor, 0) AS amount_minor, "
     "coalesce(r.currency, 'CNY') AS currency"
 )
+#: Whether the store holds any relationship of one (allowlisted) type.
+HAS_RELATIONSHIPS: Final[dict[str, LiteralString]] = {
+    "CONTROLS_DIRECTLY": "RETURN EXISTS { ()-[:CONTROLS_DIRECTLY]->() } AS present",
+    "OWNS": "RETURN EXISTS { ()-[:OWNS]->() } AS present",
+    "GUARANTEES": "RETURN EXISTS { ()-[:GUARANTEES]->() } AS present",
+}
 
 # --- writes ---------------------------------------------------------------------------------
-WRITE_COMPANY_DIRECT_CONTROL: Final[LiteralString] = """
+_CLAIM_SET: Final[LiteralString] = """
+MERGE (o)-[r:CONTROLS_DIRECTLY]->(c)
+SET r.basis = row.basis, r.effect = row.effect, r.share_pct = row.share_pct,
+    r.contributor_ids = row.contributor_ids, r.contributor_pcts = row.contributor_pcts,
+    r.run_id = $run_id
+"""
+WRITE_COMPANY_CLAIMS: Final[LiteralString] = (
+    """
 UNWIND $rows AS row
 MATCH (o:Company {company_id: row.controller_id})
 MATCH (c:Company {company_id: row.company_id})
-MERGE (o)-[r:CONTROLS_DIRECTLY]->(c)
-SET r.basis = row.basis, r.share_pct = row.share_pct, r.run_id = $run_id
 """
-WRITE_PERSON_DIRECT_CONTROL: Final[LiteralString] = """
+    + _CLAIM_SET
+)
+WRITE_PERSON_CLAIMS: Final[LiteralString] = (
+    """
 UNWIND $rows AS row
 MATCH (o:Person {person_id: row.controller_id})
 MATCH (c:Company {company_id: row.company_id})
-MERGE (o)-[r:CONTROLS_DIRECTLY]->(c)
-SET r.basis = row.basis, r.share_pct = row.share_pct, r.run_id = $run_id
 """
-DELETE_STALE_DIRECT_CONTROL: Final[LiteralString] = (
+    + _CLAIM_SET
+)
+DELETE_STALE_CLAIMS: Final[LiteralString] = (
     "MATCH ()-[r:CONTROLS_DIRECTLY]->() WHERE r.run_id <> $run_id "
     "CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
 )
+WRITE_COMPANY_CONTROL: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.company_id})
+SET c.control_status = row.status, c.ultimate_controller_ids = row.controllers,
+    c.control_cycle_id = row.cycle_id, c.control_cycle_members = row.cycle_members,
+    c.ownership_cycle_members = row.ownership_cycle, c.primary_group_id = row.primary_group_id
+"""
 WRITE_GROUPS: Final[LiteralString] = """
 UNWIND $rows AS row
 MERGE (g:Group {group_id: row.group_id})
 SET g.controller_id = row.controller_id, g.controller_type = row.controller_type,
+    g.controller_members = row.controller_members,
     g.size = row.size, g.max_depth = row.max_depth, g.currencies = row.currencies,
     g.limit_minor = row.limit_minor, g.outstanding_minor = row.outstanding_minor,
     g.rank_outstanding_minor = row.rank_outstanding_minor,
     g.over_concentration = row.over_concentration, g.rank = row.rank,
-    g.explanation = row.explanation, g.run_id = $run_id
+    g.control_cycles = row.control_cycles, g.ownership_cycles = row.ownership_cycles,
+    g.joint_members = row.joint_members, g.explanation = row.explanation, g.run_id = $run_id
 """
 WRITE_MEMBERS: Final[LiteralString] = """
 UNWIND $rows AS row
@@ -124,7 +163,8 @@ MATCH (c:Company {company_id: row.company_id})
 MATCH (g:Group {group_id: row.group_id})
 MERGE (c)-[m:MEMBER_OF]->(g)
 SET m.role = row.role, m.depth = row.depth, m.parent_id = row.parent_id,
-    m.basis = row.basis, m.share_pct = row.share_pct, m.run_id = $run_id
+    m.basis = row.basis, m.share_pct = row.share_pct, m.status = row.status,
+    m.controllers = row.controllers, m.primary = row.primary, m.run_id = $run_id
 """
 DELETE_STALE_MEMBERS: Final[LiteralString] = (
     "MATCH (:Company)-[m:MEMBER_OF]->(:Group) WHERE m.run_id <> $run_id "
@@ -159,11 +199,16 @@ DELETE_STALE_CIRCLES: Final[LiteralString] = (
 )
 
 CONTROL_PROJECTION: Final = Projection(
-    "direct-control", ("Company", "Person"), (RelationshipSpec("CONTROLS_DIRECTLY"),)
+    "control-claims", ("Company", "Person"), (RelationshipSpec("CONTROLS_DIRECTLY"),)
+)
+OWNERSHIP_PROJECTION: Final = Projection(
+    "ownership", ("Company", "Person"), (RelationshipSpec("OWNS"),)
 )
 GUARANTEE_PROJECTION: Final = Projection(
     "guarantees", ("Company",), (RelationshipSpec("GUARANTEES"),)
 )
+#: Separator of the member ids of one cycle in a stored list of cycles.
+CYCLE_SEPARATOR: Final = "|"
 
 
 @dataclass(frozen=True)
@@ -219,15 +264,28 @@ def read_inputs(db: Database) -> GroupRiskInputs:
     )
 
 
-def _direct_rows(direct: Iterable[DirectControl]) -> list[dict[str, Any]]:
+def _components(db: Database, engine: GraphEngine, projection: Projection) -> dict[str, str]:
+    """The engine's SCCs of one projection; empty when the store has none of its edges."""
+    for rel in projection.relationships:
+        row = db.read_one(HAS_RELATIONSHIPS[rel.type])
+        if row is None or not row["present"]:
+            return {}
+    return engine.scc(projection)
+
+
+def claim_rows(claims: Iterable[Claim]) -> list[dict[str, Any]]:
+    """Rows of the claim writes."""
     return [
         {
-            "controller_id": d.controller_id,
-            "company_id": d.company_id,
-            "basis": d.basis,
-            "share_pct": d.share_pct,
+            "controller_id": c.claimant_id,
+            "company_id": c.company_id,
+            "basis": c.basis,
+            "effect": c.effect,
+            "share_pct": c.share_pct,
+            "contributor_ids": [owner for owner, _ in c.contributors],
+            "contributor_pcts": [pct for _, pct in c.contributors],
         }
-        for d in direct
+        for c in claims
     ]
 
 
@@ -237,7 +295,8 @@ def group_rows(groups: list[Group]) -> list[dict[str, Any]]:
         {
             "group_id": g.group_id,
             "controller_id": g.controller_id,
-            "controller_type": "company" if g.controller_is_company else "person",
+            "controller_type": g.controller_type,
+            "controller_members": list(g.controller_members),
             "size": g.size,
             "max_depth": g.max_depth,
             "currencies": [e.currency for e in g.exposures],
@@ -246,9 +305,32 @@ def group_rows(groups: list[Group]) -> list[dict[str, Any]]:
             "rank_outstanding_minor": g.outstanding(RANKING_CURRENCY),
             "over_concentration": g.over_concentration,
             "rank": rank,
+            "control_cycles": [CYCLE_SEPARATOR.join(c) for c in g.control_cycles],
+            "ownership_cycles": [CYCLE_SEPARATOR.join(c) for c in g.ownership_cycles],
+            "joint_members": sum(1 for m in g.members if m.status == "joint"),
             "explanation": g.explanation,
         }
         for rank, g in enumerate(groups, start=1)
+    ]
+
+
+def member_rows(groups: Iterable[Group]) -> list[dict[str, Any]]:
+    """Rows of :data:`WRITE_MEMBERS`."""
+    return [
+        {
+            "group_id": g.group_id,
+            "company_id": m.company_id,
+            "role": m.role,
+            "depth": m.depth,
+            "parent_id": m.parent_id,
+            "basis": m.basis,
+            "share_pct": m.share_pct,
+            "status": m.status,
+            "controllers": list(m.controllers),
+            "primary": m.primary,
+        }
+        for g in groups
+        for m in g.members
     ]
 
 
@@ -270,7 +352,7 @@ def circle_rows(circles: list[Circle]) -> list[dict[str, Any]]:
 
 
 def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
-    """The ``group_risk`` compute step: controllers, groups, exposure and circles."""
+    """The ``group_risk`` compute step: control, groups, exposure and circles."""
     from .compute import StepReport
 
     run_id = uuid.uuid4().hex
@@ -278,41 +360,57 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     inputs = read_inputs(db)
     company_ids = set(inputs.company_names)
 
-    direct = direct_controllers(inputs.holdings, inputs.links)
-    chains = ultimate_controllers(direct)
-    by_company = [d for d in direct.values() if d.controller_id in company_ids]
-    by_person = [d for d in direct.values() if d.controller_id not in company_ids]
-    db.write_rows(WRITE_COMPANY_DIRECT_CONTROL, _direct_rows(by_company), extra_parameters=extra)
-    db.write_rows(WRITE_PERSON_DIRECT_CONTROL, _direct_rows(by_person), extra_parameters=extra)
-    db.run_autocommit(DELETE_STALE_DIRECT_CONTROL, extra)
+    graph = consolidate(inputs.holdings, inputs.links, joint_control_pct=settings.joint_control_pct)
+    by_company = [c for c in graph.claims if c.claimant_id in company_ids]
+    by_person = [c for c in graph.claims if c.claimant_id not in company_ids]
+    db.write_rows(WRITE_COMPANY_CLAIMS, claim_rows(by_company), extra_parameters=extra)
+    db.write_rows(WRITE_PERSON_CLAIMS, claim_rows(by_person), extra_parameters=extra)
+    db.run_autocommit(DELETE_STALE_CLAIMS, extra)
 
-    components = engine.wcc(CONTROL_PROJECTION)
+    result = resolve_control(
+        graph, company_ids, components=_components(db, engine, CONTROL_PROJECTION)
+    )
+    ownership_components = _components(db, engine, OWNERSHIP_PROJECTION)
     groups = rank_groups(
         with_exposure(
-            build_groups(components, direct, company_ids),
+            build_groups(result, ownership_components=ownership_components),
             inputs.facilities,
             settings.group_concentration_minor,
         )
     )
+    primary = {m.company_id: g.group_id for g in groups for m in g.members if m.primary}
+    cycle_members = {c.cycle_id: list(c.members) for c in result.cycles}
+    rings: dict[str, list[str]] = {}
+    by_label: dict[str, list[str]] = {}
+    for node, label in ownership_components.items():
+        by_label.setdefault(label, []).append(node)
+    for ring in by_label.values():
+        if len(ring) > 1:
+            for node in ring:
+                rings[node] = sorted(ring)
+    db.write_rows(
+        WRITE_COMPANY_CONTROL,
+        [
+            {
+                "company_id": c.company_id,
+                "status": c.status,
+                "controllers": list(c.controllers),
+                "cycle_id": c.cycle_id,
+                "cycle_members": cycle_members.get(c.cycle_id) if c.cycle_id else None,
+                "ownership_cycle": rings.get(c.company_id),
+                "primary_group_id": primary.get(c.company_id),
+            }
+            for c in result.companies.values()
+            if c.company_id in company_ids
+        ],
+    )
     db.write_rows(WRITE_GROUPS, group_rows(groups), extra_parameters=extra)
-    member_rows = [
-        {
-            "group_id": g.group_id,
-            "company_id": m.company_id,
-            "role": m.role,
-            "depth": m.depth,
-            "parent_id": m.parent_id,
-            "basis": m.basis,
-            "share_pct": m.share_pct,
-        }
-        for g in groups
-        for m in g.members
-    ]
-    db.write_rows(WRITE_MEMBERS, member_rows, extra_parameters=extra)
+    members = member_rows(groups)
+    db.write_rows(WRITE_MEMBERS, members, extra_parameters=extra)
     db.run_autocommit(DELETE_STALE_MEMBERS, extra)
     db.run_autocommit(DELETE_STALE_GROUPS, extra)
 
-    scc = engine.scc(GUARANTEE_PROJECTION)
+    scc = _components(db, engine, GUARANTEE_PROJECTION)
     circles = build_circles(scc, inputs.guarantees)
     db.write_rows(WRITE_CIRCLES, circle_rows(circles), extra_parameters=extra)
     db.write_rows(
@@ -323,10 +421,15 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     db.run_autocommit(DELETE_STALE_CIRCLE_MEMBERS, extra)
     db.run_autocommit(DELETE_STALE_CIRCLES, extra)
     chains_found = longest_chains(scc, inputs.guarantees, inputs.customers)
+    statuses = [c.status for c in result.companies.values()]
     logger.info(
-        "group risk (%s engine): %d controlled companies, %d groups, %d circles, %d chains",
+        "group risk (%s engine): control in %d rounds, %d controlled companies "
+        "(%d jointly), %d control cycles, %d groups, %d circles, %d chains",
         engine.name,
-        len(chains),
+        graph.rounds,
+        sum(s in ("sole", "joint") for s in statuses),
+        statuses.count("joint"),
+        len(result.cycles),
         len(groups),
         len(circles),
         len(chains_found),
@@ -334,9 +437,11 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     return StepReport(
         "group_risk",
         {
-            "controlled companies": len(chains),
+            "controlled companies": sum(s in ("sole", "joint") for s in statuses),
+            "jointly controlled companies": statuses.count("joint"),
+            "control cycles": len(result.cycles),
             "groups": len(groups),
-            "group members": len(member_rows),
+            "group members": len(members),
             "over-concentrated groups": sum(g.over_concentration for g in groups),
             "guarantee circles": len(circles),
             "guarantee chains": len(chains_found),
@@ -344,19 +449,24 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     )
 
 
-# --- reads for the API and the CLI --------------------------------------------------------------
+# --- the controllers answer -------------------------------------------------------------------
 READ_UPSTREAM_STEP: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (o)-[r:OWNS|CONTROLS]->(c:Company {company_id: id})
+MATCH (o)-[r:OWNS|CONTROLS_DIRECTLY]->(c:Company {company_id: id})
 WHERE o:Company OR o:Person
 RETURN coalesce(o.company_id, o.person_id) AS owner_id, o:Person AS is_person,
-       o.name AS name, c.company_id AS company_id, type(r) AS type,
-       r.share_pct_exact AS pct_exact, r.share_pct AS pct,
-       coalesce(r.basis, 'control_link') AS basis
+       o.name AS name, o.control_cycle_id AS cycle_id, c.company_id AS company_id,
+       type(r) AS type, r.share_pct_exact AS pct_exact, r.share_pct AS pct, r.basis AS basis,
+       r.effect AS effect, r.contributor_ids AS contributor_ids,
+       r.contributor_pcts AS contributor_pcts
 """
 COMPANY_VISIBLE: Final[LiteralString] = """
 MATCH (c:Company {company_id: $company_id})
-RETURN c.name AS name,
+RETURN c.name AS name, c.control_status AS status,
+       coalesce(c.ultimate_controller_ids, []) AS controllers,
+       c.control_cycle_id AS cycle_id, c.control_cycle_members AS cycle_members,
+       c.ownership_cycle_members AS ownership_cycle,
+       [(c)-[m:MEMBER_OF]->(g:Group) | [g.group_id, coalesce(m.primary, false)]] AS groups,
        coalesce($scope_all OR c.branch_id IN $scope_branch_ids, false) OR EXISTS {
            MATCH (c)-[:MEMBER_OF]->(:Group)<-[:MEMBER_OF]-(o:Company)
            WHERE $scope_all OR o.branch_id IN $scope_branch_ids
@@ -366,19 +476,44 @@ RETURN c.name AS name,
 
 @dataclass(frozen=True)
 class NamedNode:
-    """An id with its name and type (``company`` or ``person``)."""
+    """An id with its name and type (``company``, ``person`` or ``cycle``)."""
 
     id: str
     name: str
     type: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """A group a company belongs to, and whether it is the company's primary group."""
+
+    group_id: str
+    primary: bool
 
 
 @dataclass(frozen=True)
 class CompanyControllers:
-    """The controllers report of one company plus the names of everyone in it."""
+    """The controllers report of one company, the names in it, its cycles and groups."""
 
     report: ControllerReport
     nodes: dict[str, NamedNode]
+    control_cycle: tuple[str, ...] = ()
+    ownership_cycle: tuple[str, ...] = ()
+    groups: tuple[GroupRef, ...] = ()
+
+
+def _claim_from_row(row: Mapping[str, Any]) -> Claim:
+    ids = list(row["contributor_ids"] or [])
+    pcts = list(row["contributor_pcts"] or [])
+    return Claim(
+        claimant_id=str(row["owner_id"]),
+        company_id=str(row["company_id"]),
+        basis=str(row["basis"]),
+        effect=cast(Effect, str(row["effect"])),
+        share_pct=float(row["pct"]) if row["pct"] is not None else None,
+        contributors=tuple((str(i), float(p)) for i, p in zip(ids, pcts, strict=True)),
+    )
 
 
 def company_controllers(
@@ -392,16 +527,22 @@ def company_controllers(
 ) -> CompanyControllers | None:
     """Both controller measures for one company, or ``None`` if unknown or not visible.
 
-    A company is visible when it is booked in the caller's subtree or belongs to a
-    group with a member booked there. Only the company's upstream (owners and
-    controllers, transitively) is read, level by level.
+    The control-chain measure is what ``compute`` stored (status, ultimate
+    controllers, claims): the paths are rebuilt from the stored claims upstream of
+    the company with the same tree rule as the groups'. Effective ownership is
+    solved on the fly over the company's upstream shareholdings. A company is
+    visible when it is booked in the caller's subtree or belongs to a group with a
+    member booked there.
     """
     row = db.read_one(COMPANY_VISIBLE, {"company_id": company_id, **scope.parameters()})
     if row is None or not row["visible"]:
         return None
     nodes = {company_id: NamedNode(company_id, str(row["name"] or ""), "company")}
     holdings: list[Holding] = []
-    links: list[ControlLink] = []
+    claims: list[Claim] = []
+    cycle_of: dict[str, str] = {}
+    if row["cycle_id"] is not None:
+        cycle_of[company_id] = str(row["cycle_id"])
     frontier = [company_id]
     seen = {company_id}
     while frontier:
@@ -412,48 +553,78 @@ def company_controllers(
             if r["type"] == "OWNS":
                 holdings.append(Holding(owner, str(r["company_id"]), _pct(r)))
             else:
-                links.append(ControlLink(owner, str(r["company_id"]), str(r["basis"])))
+                claims.append(_claim_from_row(r))
             if owner not in seen:
                 seen.add(owner)
                 nodes[owner] = NamedNode(
                     owner, str(r["name"] or ""), "person" if r["is_person"] else "company"
                 )
+                if r["cycle_id"] is not None:
+                    cycle_of[owner] = str(r["cycle_id"])
                 if not r["is_person"]:
                     frontier.append(owner)
-    graph = OwnershipGraph.from_holdings(holdings)
-    chains = ultimate_controllers(direct_controllers(holdings, links))
+    status = cast(Status, str(row["status"] or "none"))
+    controllers = tuple(str(c) for c in row["controllers"])
+    out_claims = index_path_claims(claims)
+    paths: list[ControlPath] = []
+    cycle_members: dict[str, tuple[str, ...]] = {}
+    for controller in controllers:
+        starts = tuple(sorted(n for n, cid in cycle_of.items() if cid == controller))
+        if starts:
+            cycle_members[controller] = starts
+            nodes[controller] = NamedNode(
+                controller, "、".join(nodes[m].name for m in starts), "cycle", starts
+            )
+        tree = control_tree(starts or (controller,), out_claims)
+        if company_id in tree:
+            paths.append(path_in(controller, tree, company_id))
+    cycle_id = str(row["cycle_id"]) if row["cycle_id"] is not None else None
+    control = CompanyControl(company_id, status, controllers, tuple(paths), cycle_id)
     report = find_controllers(
-        graph,
-        chains,
-        company_id,
+        OwnershipGraph.from_holdings(holdings),
+        control,
+        {c.company_id: c for c in claims if c.effect == "decisive"},
+        cycle_members=cycle_members,
         threshold_pct=threshold_pct,
         max_depth=max_depth,
         max_paths=max_paths,
     )
-    return CompanyControllers(report, nodes)
+    return CompanyControllers(
+        report,
+        nodes,
+        control_cycle=tuple(row["cycle_members"] or ()),
+        ownership_cycle=tuple(row["ownership_cycle"] or ()),
+        groups=tuple(
+            GroupRef(str(g), bool(p)) for g, p in sorted(row["groups"], key=lambda x: str(x[0]))
+        ),
+    )
 
 
+# --- groups for the API, the CLI and the maps ---------------------------------------------------
 GROUP_SCOPE: Final[LiteralString] = (
     "EXISTS { MATCH (v:Company)-[:MEMBER_OF]->(g) "
     "WHERE $scope_all OR v.branch_id IN $scope_branch_ids }"
 )
+_GROUP_RETURN: Final[LiteralString] = (
+    " OPTIONAL MATCH (pp:Person {person_id: g.controller_id}) "
+    "OPTIONAL MATCH (pc:Company {company_id: g.controller_id}) "
+    "CALL (g) { UNWIND coalesce(g.controller_members, []) AS member "
+    "OPTIONAL MATCH (x:Company {company_id: member}) "
+    "RETURN collect(coalesce(x.name, member)) AS controller_member_names } "
+    "RETURN g {.*} AS g, coalesce(pp.name, pc.name) AS controller_name, controller_member_names"
+)
 LIST_GROUPS: Final[LiteralString] = (
     "MATCH (g:Group) WHERE "
     + GROUP_SCOPE
-    + " OPTIONAL MATCH (pp:Person {person_id: g.controller_id}) "
-    "OPTIONAL MATCH (pc:Company {company_id: g.controller_id}) "
-    "RETURN g {.*} AS g, coalesce(pp.name, pc.name) AS controller_name "
-    "ORDER BY g.rank, g.group_id SKIP $offset LIMIT $limit"
+    + " WITH g ORDER BY g.rank, g.group_id SKIP $offset LIMIT $limit"
+    + _GROUP_RETURN
+    + " ORDER BY g.rank, g.group_id"
 )
 COUNT_GROUPS: Final[LiteralString] = (
     "MATCH (g:Group) WHERE " + GROUP_SCOPE + " RETURN count(g) AS total"
 )
 GET_GROUP: Final[LiteralString] = (
-    "MATCH (g:Group {group_id: $group_id}) WHERE "
-    + GROUP_SCOPE
-    + " OPTIONAL MATCH (pp:Person {person_id: g.controller_id}) "
-    "OPTIONAL MATCH (pc:Company {company_id: g.controller_id}) "
-    "RETURN g {.*} AS g, coalesce(pp.name, pc.name) AS controller_name"
+    "MATCH (g:Group {group_id: $group_id}) WHERE " + GROUP_SCOPE + _GROUP_RETURN
 )
 GROUP_MEMBERS: Final[LiteralString] = """
 MATCH (c:Company)-[m:MEMBER_OF]->(:Group {group_id: $group_id})
@@ -463,12 +634,172 @@ WITH c, m, f.currency AS currency, sum(f.limit_minor) AS limit_minor,
 RETURN c.company_id AS id, c.name AS name, coalesce(c.is_customer, false) AS is_customer,
        coalesce($scope_all OR c.branch_id IN $scope_branch_ids, false) AS visible,
        m.role AS role, m.depth AS depth, m.parent_id AS parent_id, m.basis AS basis,
-       m.share_pct AS share_pct,
+       m.share_pct AS share_pct, coalesce(m.status, 'sole') AS status,
+       coalesce(m.controllers, []) AS controllers, coalesce(m.primary, true) AS primary,
        collect(CASE WHEN currency IS NULL THEN null
                ELSE [currency, toString(limit_minor), toString(outstanding_minor)] END)
            AS facilities
 ORDER BY depth, id
 """
+CYCLE_CLAIMS: Final[LiteralString] = """
+UNWIND $cycles AS cycle
+MATCH (a:Company)-[r:CONTROLS_DIRECTLY]->(b:Company)
+WHERE a.company_id IN cycle AND b.company_id IN cycle
+RETURN DISTINCT a.company_id AS source, b.company_id AS target, r.basis AS basis,
+       r.share_pct AS share_pct
+ORDER BY source, target
+"""
+
+
+@dataclass(frozen=True)
+class StoredMember:
+    """A member of a stored group as the API, the CLI and the map show it.
+
+    ``facilities`` are ``None`` for a member outside the caller's branches.
+    """
+
+    id: str
+    name: str
+    is_customer: bool
+    visible: bool
+    role: str
+    depth: int
+    parent_id: str | None
+    basis: str | None
+    share_pct: float | None
+    status: str
+    controllers: tuple[str, ...]
+    primary: bool
+    facilities: tuple[Exposure, ...] | None
+
+
+@dataclass(frozen=True)
+class CycleEdge:
+    """A control claim inside one of a group's control cycles (highlighted on its map)."""
+
+    source: str
+    target: str
+    basis: str
+    share_pct: float | None
+
+
+@dataclass(frozen=True)
+class StoredGroup:
+    """A stored group: controller, exposure, flags and (for one group) its members."""
+
+    group_id: str
+    controller_id: str
+    controller_type: str
+    controller_name: str
+    controller_members: tuple[str, ...]
+    size: int
+    rank: int
+    max_depth: int
+    over_concentration: bool
+    exposures: tuple[Exposure, ...]
+    control_cycles: tuple[tuple[str, ...], ...]
+    ownership_cycles: tuple[tuple[str, ...], ...]
+    joint_members: int
+    explanation: str
+    members: tuple[StoredMember, ...] = ()
+    cycle_edges: tuple[CycleEdge, ...] = field(default=())
+
+
+def exposures_from(
+    currencies: list[str], limits: list[int], outstanding: list[int]
+) -> list[Exposure]:
+    """Rebuild stored per-currency totals."""
+    return [
+        Exposure(c, int(lim), int(out))
+        for c, lim, out in zip(currencies, limits, outstanding, strict=True)
+    ]
+
+
+def member_facilities(raw: list[list[str] | None]) -> list[Exposure]:
+    """Per-currency facility sums of one member from :data:`GROUP_MEMBERS`."""
+    return [Exposure(f[0], int(f[1]), int(f[2])) for f in raw if f]
+
+
+def _cycles(raw: Sequence[str] | None) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(c.split(CYCLE_SEPARATOR)) for c in raw or ())
+
+
+def _stored_group(row: Mapping[str, Any]) -> StoredGroup:
+    g = row["g"]
+    members = tuple(str(m) for m in g.get("controller_members") or ())
+    names = [str(n) for n in row["controller_member_names"]]
+    return StoredGroup(
+        group_id=str(g["group_id"]),
+        controller_id=str(g["controller_id"]),
+        controller_type=str(g["controller_type"]),
+        controller_name=str(row.get("controller_name") or "、".join(names)),
+        controller_members=members,
+        size=int(g["size"]),
+        rank=int(g["rank"]),
+        max_depth=int(g.get("max_depth") or 0),
+        over_concentration=bool(g["over_concentration"]),
+        exposures=tuple(
+            exposures_from(
+                list(g.get("currencies") or []),
+                list(g.get("limit_minor") or []),
+                list(g.get("outstanding_minor") or []),
+            )
+        ),
+        control_cycles=_cycles(g.get("control_cycles")),
+        ownership_cycles=_cycles(g.get("ownership_cycles")),
+        joint_members=int(g.get("joint_members") or 0),
+        explanation=str(g.get("explanation") or ""),
+    )
+
+
+def _stored_member(m: Mapping[str, Any]) -> StoredMember:
+    return StoredMember(
+        id=str(m["id"]),
+        name=str(m["name"] or ""),
+        is_customer=bool(m["is_customer"]),
+        visible=bool(m["visible"]),
+        role=str(m["role"]),
+        depth=int(m["depth"]),
+        parent_id=str(m["parent_id"]) if m["parent_id"] is not None else None,
+        basis=str(m["basis"]) if m["basis"] is not None else None,
+        share_pct=float(m["share_pct"]) if m["share_pct"] is not None else None,
+        status=str(m["status"]),
+        controllers=tuple(str(c) for c in m["controllers"]),
+        primary=bool(m["primary"]),
+        facilities=tuple(member_facilities(m["facilities"])) if m["visible"] else None,
+    )
+
+
+def list_groups(
+    db: Database, scope: BranchScope, *, limit: int, offset: int
+) -> tuple[int, list[StoredGroup]]:
+    """Visible groups in rank order (by CNY outstanding): the total and one page."""
+    params = {**scope.parameters(), "limit": limit, "offset": offset}
+    total_row = db.read_one(COUNT_GROUPS, scope.parameters())
+    rows = db.read(LIST_GROUPS, params)
+    return int(total_row["total"]) if total_row else 0, [_stored_group(r) for r in rows]
+
+
+def get_group(db: Database, group_id: str, scope: BranchScope) -> StoredGroup | None:
+    """A visible group with its members and cycle claims, or ``None`` (unknown or not visible)."""
+    params = {**scope.parameters(), "group_id": group_id}
+    row = db.read_one(GET_GROUP, params)
+    if row is None:
+        return None
+    group = _stored_group(row)
+    members = tuple(_stored_member(m) for m in db.read(GROUP_MEMBERS, params))
+    edges = tuple(
+        CycleEdge(
+            str(r["source"]),
+            str(r["target"]),
+            str(r["basis"]),
+            float(r["share_pct"]) if r["share_pct"] is not None else None,
+        )
+        for r in db.read(CYCLE_CLAIMS, {"cycles": [list(c) for c in group.control_cycles]})
+    )
+    return replace(group, members=members, cycle_edges=edges)
+
+
 CIRCLE_SCOPE: Final[LiteralString] = (
     "EXISTS { MATCH (v:Company)-[:IN_CIRCLE]->(k) "
     "WHERE $scope_all OR v.branch_id IN $scope_branch_ids }"
@@ -508,42 +839,6 @@ ORDER BY guarantee_id
 """
 
 
-def exposures_from(
-    currencies: list[str], limits: list[int], outstanding: list[int]
-) -> list[Exposure]:
-    """Rebuild stored per-currency totals."""
-    return [
-        Exposure(c, int(lim), int(out))
-        for c, lim, out in zip(currencies, limits, outstanding, strict=True)
-    ]
-
-
-def member_facilities(raw: list[list[str] | None]) -> list[Exposure]:
-    """Per-currency facility sums of one member from :data:`GROUP_MEMBERS`."""
-    return [Exposure(f[0], int(f[1]), int(f[2])) for f in raw if f]
-
-
-def list_groups(
-    db: Database, scope: BranchScope, *, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
-    """Visible groups in rank order (by CNY outstanding): the total and one page."""
-    params = {**scope.parameters(), "limit": limit, "offset": offset}
-    total_row = db.read_one(COUNT_GROUPS, scope.parameters())
-    rows = db.read(LIST_GROUPS, params)
-    return int(total_row["total"]) if total_row else 0, rows
-
-
-def get_group(
-    db: Database, group_id: str, scope: BranchScope
-) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """A visible group and its members, or ``None`` (unknown or not visible)."""
-    params = {**scope.parameters(), "group_id": group_id}
-    row = db.read_one(GET_GROUP, params)
-    if row is None:
-        return None
-    return row, db.read(GROUP_MEMBERS, params)
-
-
 def list_circles(
     db: Database, scope: BranchScope, *, limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -575,6 +870,13 @@ def get_circle(
     return row, members, edges
 
 
+READ_DECISIVE_CLAIMS: Final[LiteralString] = (
+    "MATCH (o)-[r:CONTROLS_DIRECTLY {effect: 'decisive'}]->(c:Company) "
+    "WHERE o:Company OR o:Person "
+    "RETURN coalesce(o.company_id, o.person_id) AS owner_id, c.company_id AS company_id, "
+    "r.basis AS basis, r.effect AS effect, r.share_pct AS pct, "
+    "r.contributor_ids AS contributor_ids, r.contributor_pcts AS contributor_pcts"
+)
 READ_CAPITAL: Final[LiteralString] = (
     "MATCH (c:Company) WHERE c.registered_capital_minor IS NOT NULL "
     "RETURN c.company_id AS id, coalesce(c.registered_capital_currency, 'CNY') AS currency, "
@@ -599,7 +901,8 @@ def company_contagion(
     """Propagate a default from a visible company; ``None`` when unknown or not visible.
 
     Returns the result and ``{company_id: (name, visible)}`` of the affected companies.
-    Reads the whole guarantee and control graph (fine for a bank's corporate book).
+    Reads the whole guarantee graph and the stored direct (decisive) control claims
+    (fine for a bank's corporate book).
     """
     row = db.read_one(COMPANY_VISIBLE, {"company_id": company_id, **scope.parameters()})
     if row is None or not row["visible"]:
@@ -609,7 +912,7 @@ def company_contagion(
     result = propagate(
         company_id,
         inputs.guarantees,
-        direct_controllers(inputs.holdings, inputs.links),
+        {c.company_id: c for c in map(_claim_from_row, db.read(READ_DECISIVE_CLAIMS))},
         inputs.facilities,
         capital=capital,
         company_ids=inputs.company_names,

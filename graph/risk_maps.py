@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from algorithms.control import SHARE_BASES
 from algorithms.guarantees import GuaranteeEdge
-from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind
+from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind
 
+from .group_risk import StoredGroup
 from .network import _format_amount
 
 
@@ -29,57 +31,92 @@ def _member_details(member: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def group_map(
-    group: dict[str, Any], controller_name: str | None, members: list[dict[str, Any]]
-) -> MapSpec:
-    """The ownership tree: the controller on top, members by depth, % on the edges."""
-    controller_id = str(group["controller_id"])
-    controller_kind: NodeKind = "person" if group.get("controller_type") == "person" else "customer"
-    by_id = {str(m["id"]): m for m in members}
-    if controller_id in by_id:
-        controller_kind = _member_kind(by_id[controller_id])
-    nodes = {
-        controller_id: MapNode(
-            controller_id,
-            controller_name or controller_id,
-            controller_kind,
+def _share_label(share_pct: float | None, basis: str | None) -> str:
+    return f"{share_pct:.2f}%" if share_pct is not None else str(basis or "")
+
+
+def group_map(group: StoredGroup) -> MapSpec:
+    """The control tree: the controller on top, members by depth, % or basis on the edges.
+
+    A root control cycle's members are all on top. The claims inside the group's
+    control cycles are highlighted (drawn as extra edges where they are not tree
+    edges); the page shows a badge for control cycles, cross-shareholdings and
+    jointly controlled members.
+    """
+    nodes: dict[str, MapNode] = {}
+    if group.controller_type != "cycle":
+        controller = next((m for m in group.members if m.id == group.controller_id), None)
+        kind: NodeKind = "person"
+        if group.controller_type != "person":
+            kind = "customer" if controller and controller.is_customer else "non_customer"
+        nodes[group.controller_id] = MapNode(
+            group.controller_id,
+            group.controller_name or group.controller_id,
+            kind,
             0,
-            details={"id": controller_id, "role": "controller"},
+            details={"id": group.controller_id, "role": "controller"},
         )
-    }
+    for member in group.members:
+        if member.id in nodes:
+            continue
+        details: dict[str, Any] = {"id": member.id, "visible": False}
+        if member.visible:
+            details = {
+                "id": member.id,
+                "role": member.role,
+                "depth": member.depth,
+                "basis": member.basis,
+            }
+            if member.status != "sole":
+                details["status"] = member.status
+                details["controllers"] = ", ".join(member.controllers)
+                details["primary"] = member.primary
+        nodes[member.id] = MapNode(
+            member.id,
+            member.name,
+            "customer" if member.is_customer else "non_customer",
+            member.depth,
+            details=details,
+        )
+    in_cycles = {(e.source, e.target): e for e in group.cycle_edges}
     edges = []
-    for member in members:
-        member_id = str(member["id"])
-        if member_id == controller_id:
+    for member in group.members:
+        if member.parent_id is None or member.parent_id not in nodes:
             continue
-        nodes[member_id] = MapNode(
-            member_id,
-            str(member["name"]),
-            _member_kind(member),
-            max(int(member.get("depth") or 1), 1),
-            details=_member_details(member),
-        )
-    for member in members:
-        parent = member.get("parent_id")
-        member_id = str(member["id"])
-        if parent is None or member_id == controller_id or str(parent) not in nodes:
-            continue
-        share = member.get("share_pct")
-        by_agreement = member.get("basis") not in (None, "majority", "shareholding")
         edges.append(
             MapEdge(
-                str(parent),
-                member_id,
-                "CONTROLS" if by_agreement or share is None else "OWNS",
-                f"{float(share):.2f}%" if share is not None else str(member.get("basis") or ""),
+                member.parent_id,
+                member.id,
+                "OWNS" if member.basis in SHARE_BASES else "CONTROLS",
+                _share_label(member.share_pct, member.basis),
+                highlight=in_cycles.pop((member.parent_id, member.id), None) is not None,
             )
         )
+    for (source, target), edge in sorted(in_cycles.items()):
+        if source in nodes and target in nodes:
+            edges.append(
+                MapEdge(
+                    source,
+                    target,
+                    "OWNS" if edge.basis in SHARE_BASES else "CONTROLS",
+                    _share_label(edge.share_pct, edge.basis),
+                    highlight=True,
+                )
+            )
+    badges: list[Badge] = []
+    if group.control_cycles:
+        badges.append("control_cycle")
+    if group.ownership_cycles:
+        badges.append("cross_holding")
+    if group.joint_members:
+        badges.append("joint_control")
     return MapSpec(
-        title=f"{controller_name or controller_id} · {group['group_id']}",
+        title=f"{group.controller_name or group.controller_id} · {group.group_id}",
         nodes=tuple(nodes.values()),
         edges=tuple(edges),
         hierarchical=True,
         expand_url="/api/v1/nodes/{id}/network?depth=1",
+        badges=tuple(badges),
     )
 
 

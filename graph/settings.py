@@ -125,6 +125,18 @@ class Settings(BaseSettings):
             "threshold. Default CNY 2bn: a large-exposure limit for a mid-sized bank's capital."
         ),
     )
+    joint_control_pct: float = Field(
+        default=50.0,
+        gt=0,
+        le=50,
+        description=(
+            "Joint control by shares: with no bloc above 50%, two or more unrelated blocs at or "
+            "above this share control a company together. Default 50%: a deadlocked 50/50 "
+            "venture, the one case where shares alone show that neither side can decide without "
+            "the other (IFRS 11 joint control needs unanimous consent); lower it to also treat "
+            "large minority blocs (e.g. 40/40/20) as joint control."
+        ),
+    )
 
     # --- prospects, influence, cross-sell ------------------------------------------------
     prospect_weight_customers: float = Field(

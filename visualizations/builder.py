@@ -48,6 +48,7 @@ from corpgraph.errors import CorpgraphError, InputValidationError
 from .model import MapEdge, MapNode, MapSpec, NodeKind, Relation
 
 __all__ = [
+    "HIGHLIGHT_STYLE",
     "KIND_STYLES",
     "LANGUAGES",
     "RELATION_STYLES",
@@ -102,6 +103,9 @@ RELATION_STYLES: Final[Mapping[Relation, Mapping[str, Any]]] = {
     "PAYS": {"color": "#e67e22", "dashes": [10, 4, 2, 4], "arrows": "to", "width": 1.5},
 }
 
+#: How a highlighted edge (``MapEdge.highlight``) is drawn, over its relation's style.
+HIGHLIGHT_STYLE: Final[Mapping[str, Any]] = {"color": "#d62728", "width": 5, "dashes": False}
+
 #: Every text the page shows, per language (Chinese first: the bank's staff read it).
 TEXTS: Final[Mapping[Language, Mapping[str, Any]]] = {
     "zh": {
@@ -133,6 +137,12 @@ TEXTS: Final[Mapping[Language, Mapping[str, Any]]] = {
         "expand_failed": "展开失败（{status}）",
         "stabilizing": "正在布局… {percent}%",
         "counts": "{nodes} 个节点 · {edges} 条关系",
+        "badges": {
+            "control_cycle": "存在控制循环（红色粗线）",
+            "cross_holding": "存在交叉持股",
+            "joint_control": "含共同控制企业",
+        },
+        "highlighted": "控制循环",
     },
     "en": {
         "legend": "Legend",
@@ -163,6 +173,12 @@ TEXTS: Final[Mapping[Language, Mapping[str, Any]]] = {
         "expand_failed": "Expand failed ({status})",
         "stabilizing": "Laying out… {percent}%",
         "counts": "{nodes} nodes · {edges} relations",
+        "badges": {
+            "control_cycle": "Control cycle (thick red lines)",
+            "cross_holding": "Cross-shareholding",
+            "joint_control": "Jointly controlled members",
+        },
+        "highlighted": "Control cycle",
     },
 }
 
@@ -324,6 +340,9 @@ def _edge_options(edge: MapEdge, texts: Mapping[str, Any], edge_id: str) -> dict
     options["title"] = f"{name} {edge.label}".strip()
     if edge.weight is not None:
         options["value"] = edge.weight
+    if edge.highlight:
+        options.update(HIGHLIGHT_STYLE)
+        options["title"] = f"{texts['highlighted']}: {options['title']}"
     return options
 
 
@@ -340,7 +359,7 @@ def map_data(spec: MapSpec, *, language: str = "zh") -> dict[str, Any]:
     Returns
     -------
     dict
-        Keys ``title``, ``language``, ``hierarchical``, ``expand_url``, ``nodes``,
+        Keys ``title``, ``language``, ``badges``, ``hierarchical``, ``expand_url``, ``nodes``,
         ``edges``, ``options``, ``kind_styles``, ``relation_styles`` and ``text``.
 
     Raises
@@ -389,6 +408,7 @@ def map_data(spec: MapSpec, *, language: str = "zh") -> dict[str, Any]:
     return {
         "title": spec.title,
         "language": language,
+        "badges": [texts["badges"][badge] for badge in spec.badges],
         "hierarchical": spec.hierarchical,
         "expand_url": spec.expand_url,
         "nodes": net.nodes,
@@ -472,6 +492,7 @@ def render_map(spec: MapSpec, *, language: str = "zh") -> str:
     data = map_data(spec, language=language)
     return _template().render(
         title=spec.title,
+        badges=data["badges"],
         language=language,
         text=data["text"],
         data_json=script_json(data),

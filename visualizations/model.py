@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 NodeKind = Literal["customer", "non_customer", "person", "group", "more"]
 Relation = Literal["OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS"]
+#: Flags a map shows above the drawing (texts in the builder's catalogue).
+Badge = Literal["control_cycle", "cross_holding", "joint_control"]
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,17 @@ class MapNode:
 
 @dataclass(frozen=True)
 class MapEdge:
-    """A directed edge; ``label`` is the amount or percentage written on it."""
+    """A directed edge; ``label`` is the amount or percentage written on it.
+
+    ``highlight`` draws it in the alert style (e.g. a claim inside a control cycle).
+    """
 
     source: str
     target: str
     relation: Relation
     label: str = ""
     weight: float | None = None
+    highlight: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class MapSpec:
 
     ``expand_url`` is a URL template with ``{id}`` that returns more nodes and
     edges as JSON (the network endpoint); clicking "expand" on a node calls it.
+    ``badges`` are flags shown above the drawing.
     """
 
     title: str
@@ -50,3 +57,4 @@ class MapSpec:
     edges: tuple[MapEdge, ...]
     hierarchical: bool = False
     expand_url: str | None = None
+    badges: tuple[Badge, ...] = ()

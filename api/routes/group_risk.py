@@ -1,5 +1,10 @@
 """Group risk: controllers, groups and exposure, guarantee circles, contagion.
 
+A jointly controlled company is a member of every controller's group (its exposure
+counts in each) and has one primary group; groups flag control cycles,
+cross-shareholdings and jointly controlled members (see the README, "Control and
+groups").
+
 Roles risk, manager and admin. Branch scoping: a group (or circle) is visible
 when at least one member is booked in the caller's subtree; its totals are
 always whole, but members outside the subtree show no facility details. A group
@@ -10,7 +15,8 @@ existence does not leak. Money is a decimal string with its currency.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
@@ -42,11 +48,13 @@ class Money(BaseModel):
 class ControllerOut(BaseModel):
     id: str
     name: str
-    type: str
+    type: Literal["company", "person", "cycle"]
+    members: list[str] = Field(description="A cycle controller's member companies")
     effective_pct: float
     control_pct: float
     by: list[Literal["effective", "control_chain"]]
     paths: list[list[str]]
+    explanation: str
 
 
 class OwnerOut(BaseModel):
@@ -54,10 +62,26 @@ class OwnerOut(BaseModel):
     effective_pct: float
 
 
+class GroupRef(BaseModel):
+    id: str
+    primary: bool
+
+
 class ControllersOut(BaseModel):
     company_id: str
+    status: Literal["sole", "joint", "cycle", "none"] = Field(
+        description="Control status: one ultimate controller, several (joint), a control "
+        "cycle no one controls, or no controller"
+    )
     controllers: list[ControllerOut]
     owners: list[OwnerOut]
+    control_cycle: list[str] | None = Field(
+        description="Members of the control cycle the company is on, if any"
+    )
+    ownership_cycle: list[str] | None = Field(
+        description="Members of the cross-shareholding cycle the company is on, if any"
+    )
+    groups: list[GroupRef]
 
 
 class NodeRef(BaseModel):
@@ -72,6 +96,9 @@ class GroupSummary(BaseModel):
     size: int
     rank: int
     over_concentration: bool
+    control_cycle: bool = Field(description="Members control each other in a cycle")
+    cross_holding: bool = Field(description="Members hold shares of each other in a cycle")
+    joint_members: int = Field(description="Members jointly controlled with other groups")
     exposure: list[Money]
 
 
@@ -89,6 +116,11 @@ class MemberOut(BaseModel):
     depth: int
     is_customer: bool
     parent_id: str | None
+    basis: str | None
+    share_pct: float | None
+    status: Literal["sole", "joint", "cycle", "none"]
+    controllers: list[str] = Field(description="Ultimate controllers (two or more: joint)")
+    primary: bool = Field(description="This group is the member's primary group")
     visible: bool
     facilities: list[Money] | None
 
@@ -96,6 +128,9 @@ class MemberOut(BaseModel):
 class GroupDetail(GroupSummary):
     max_depth: int
     explanation: str
+    controller_members: list[str]
+    control_cycles: list[list[str]]
+    ownership_cycles: list[list[str]]
     members: list[MemberOut]
 
 
@@ -140,7 +175,7 @@ class CircleDetail(BaseModel):
     guarantees: list[GuaranteeOut]
 
 
-def _money(exposures: list[Exposure]) -> list[Money]:
+def _money(exposures: Iterable[Exposure]) -> list[Money]:
     return [
         Money(
             currency=e.currency,
@@ -151,23 +186,17 @@ def _money(exposures: list[Exposure]) -> list[Money]:
     ]
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
-    g = row["g"]
+def _summary(g: group_risk.StoredGroup) -> dict[str, Any]:
     return {
-        "id": g["group_id"],
-        "controller": NodeRef(
-            id=g["controller_id"], name=row.get("controller_name"), type=g["controller_type"]
-        ),
-        "size": g["size"],
-        "rank": g["rank"],
-        "over_concentration": g["over_concentration"],
-        "exposure": _money(
-            group_risk.exposures_from(
-                list(g.get("currencies") or []),
-                list(g.get("limit_minor") or []),
-                list(g.get("outstanding_minor") or []),
-            )
-        ),
+        "id": g.group_id,
+        "controller": NodeRef(id=g.controller_id, name=g.controller_name, type=g.controller_type),
+        "size": g.size,
+        "rank": g.rank,
+        "over_concentration": g.over_concentration,
+        "control_cycle": bool(g.control_cycles),
+        "cross_holding": bool(g.ownership_cycles),
+        "joint_members": g.joint_members,
+        "exposure": _money(g.exposures),
     }
 
 
@@ -191,7 +220,14 @@ def controllers(
     max_depth: Annotated[int, Query(ge=1, le=50)] = 10,
     max_paths: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> ControllersOut:
-    """Ultimate controllers by both measures, with paths, and every upstream owner."""
+    """Ultimate controllers by both measures, with paths, and every upstream owner.
+
+    The control chain (consolidation control: status, ultimate controllers, the path
+    with the basis of each step) is what ``compute`` stored, so it always names the
+    groups the company is stored in (``groups``, one of them primary). Effective
+    ownership is solved on the fly. ``control_cycle`` and ``ownership_cycle`` list the
+    control or cross-shareholding cycle the company is on.
+    """
     found = group_risk.company_controllers(
         db,
         company_id,
@@ -203,23 +239,30 @@ def controllers(
     if found is None:
         raise NotFoundError(f"company {company_id} not found")
     report = found.report
-    return ControllersOut(
-        company_id=company_id,
-        controllers=[
+    controllers = []
+    for c in report.controllers:
+        node = found.nodes.get(c.controller_id)
+        controllers.append(
             ControllerOut(
                 id=c.controller_id,
-                name=found.nodes[c.controller_id].name if c.controller_id in found.nodes else "",
-                type=found.nodes[c.controller_id].type
-                if c.controller_id in found.nodes
-                else "company",
+                name=node.name if node else "",
+                type=cast(Literal["company", "person", "cycle"], node.type if node else "company"),
+                members=list(node.members) if node else [],
                 effective_pct=round(c.effective_pct, 6),
                 control_pct=round(c.control_pct, 6),
                 by=list(c.by),
                 paths=[list(p) for p in c.paths],
+                explanation=c.explanation,
             )
-            for c in report.controllers
-        ],
+        )
+    return ControllersOut(
+        company_id=company_id,
+        status=report.status,
+        controllers=controllers,
         owners=[OwnerOut(id=o, effective_pct=round(pct, 6)) for o, pct in report.owners],
+        control_cycle=list(found.control_cycle) or None,
+        ownership_cycle=list(found.ownership_cycle) or None,
+        groups=[GroupRef(id=g.group_id, primary=g.primary) for g in found.groups],
     )
 
 
@@ -239,7 +282,7 @@ def groups(
         total=total,
         limit=limit,
         offset=offset,
-        items=[GroupSummary(**_summary(r)) for r in rows],
+        items=[GroupSummary(**_summary(g)) for g in rows],
     )
 
 
@@ -253,25 +296,30 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
     found = group_risk.get_group(db, group_id, caller.scope)
     if found is None:
         raise NotFoundError(f"group {group_id} not found")
-    row, members = found
     return GroupDetail(
-        **_summary(row),
-        max_depth=row["g"].get("max_depth") or 0,
-        explanation=row["g"].get("explanation") or "",
+        **_summary(found),
+        max_depth=found.max_depth,
+        explanation=found.explanation,
+        controller_members=list(found.controller_members),
+        control_cycles=[list(c) for c in found.control_cycles],
+        ownership_cycles=[list(c) for c in found.ownership_cycles],
         members=[
             MemberOut(
-                id=m["id"],
-                name=m["name"],
-                role=m["role"],
-                depth=m["depth"],
-                is_customer=m["is_customer"],
-                parent_id=m["parent_id"],
-                visible=m["visible"],
-                facilities=_money(group_risk.member_facilities(m["facilities"]))
-                if m["visible"]
-                else None,
+                id=m.id,
+                name=m.name,
+                role=m.role,
+                depth=m.depth,
+                is_customer=m.is_customer,
+                parent_id=m.parent_id,
+                basis=m.basis,
+                share_pct=m.share_pct,
+                status=cast(Literal["sole", "joint", "cycle", "none"], m.status),
+                controllers=list(m.controllers),
+                primary=m.primary,
+                visible=m.visible,
+                facilities=_money(m.facilities) if m.facilities is not None else None,
             )
-            for m in members
+            for m in found.members
         ],
     )
 
@@ -432,9 +480,7 @@ def group_map(
     found = group_risk.get_group(db, group_id, caller.scope)
     if found is None:
         raise NotFoundError(f"group {group_id} not found")
-    row, members = found
-    spec = risk_maps.group_map(row["g"], row.get("controller_name"), members)
-    return HTMLResponse(render_map(spec, language=lang))
+    return HTMLResponse(render_map(risk_maps.group_map(found), language=lang))
 
 
 @router.get(

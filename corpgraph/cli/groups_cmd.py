@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from corpgraph.errors import NotFoundError
 from graph.branches import BranchScope
-from graph.group_risk import exposures_from, get_group, member_facilities
+from graph.group_risk import StoredGroup, StoredMember, get_group, list_groups
 from loaders.parsing import from_minor_units
 
 from .common import console, open_database
@@ -21,51 +22,101 @@ groups_app = typer.Typer(help="Groups (集团客户): controller, members and ex
 _ALL_BRANCHES = BranchScope("HO", None)
 
 
+def _flags(group: StoredGroup) -> str:
+    flags = []
+    if group.over_concentration:
+        flags.append("[bold red]over concentration threshold[/bold red]")
+    if group.control_cycles:
+        flags.append(f"[bold red]control cycle ×{len(group.control_cycles)}[/bold red]")
+    if group.ownership_cycles:
+        flags.append(f"[yellow]cross-shareholding ×{len(group.ownership_cycles)}[/yellow]")
+    if group.joint_members:
+        flags.append(f"[magenta]{group.joint_members} jointly controlled[/magenta]")
+    return "".join(f" · {f}" for f in flags)
+
+
+def _controller(group: StoredGroup) -> str:
+    if group.controller_type == "cycle":
+        return f"control cycle {group.controller_id} ({', '.join(group.controller_members)})"
+    return f"{group.controller_id} {escape(group.controller_name)} ({group.controller_type})"
+
+
+@groups_app.command("list")
+def groups_list(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Groups to show.")] = 50,
+) -> None:
+    """List the groups, largest CNY outstanding first, with their flags."""
+    with open_database() as db:
+        total, groups = list_groups(db, _ALL_BRANCHES, limit=limit, offset=0)
+    table = Table(
+        "rank", "group", "controller", "members", "CNY outstanding", "flags", title="groups"
+    )
+    for g in groups:
+        cny = sum(e.outstanding_minor for e in g.exposures if e.currency == "CNY")
+        table.add_row(
+            str(g.rank),
+            g.group_id,
+            _controller(g),
+            str(g.size),
+            f"{from_minor_units(cny, 'CNY'):,}",
+            _flags(g).removeprefix(" · "),
+        )
+    console.print(table)
+    shown = f" (first {len(groups)} shown)" if total > limit else ""
+    console.print(f"{total} group{'' if total == 1 else 's'}{shown}")
+
+
+def _member_label(m: StoredMember) -> str:
+    edge = f"{m.share_pct:g}%" if m.share_pct is not None else str(m.basis)
+    out = ", ".join(
+        f"{from_minor_units(e.outstanding_minor, e.currency):,} {e.currency}"
+        for e in m.facilities or ()
+    )
+    joint = ""
+    if m.status == "joint":
+        joint = (
+            f" · [magenta]jointly controlled by {', '.join(m.controllers)}"
+            f"{'' if m.primary else ' (not its primary group)'}[/magenta]"
+        )
+    return (
+        f"{m.id} {escape(m.name)} · {m.role} · depth {m.depth} · {edge}"
+        + joint
+        + (" · customer" if m.is_customer else "")
+        + (f" · outstanding {out}" if out else "")
+    )
+
+
 @groups_app.command("show")
 def groups_show(
     group_id: Annotated[str, typer.Argument(help="Group id, e.g. GRP-P0000079.")],
 ) -> None:
-    """Print a group: controller, ownership tree with roles and depths, exposure per currency."""
+    """Print a group: controller, flags, control tree with roles and depths, exposure."""
     with open_database() as db:
-        found = get_group(db, group_id, _ALL_BRANCHES)
-    if found is None:
+        group = get_group(db, group_id, _ALL_BRANCHES)
+    if group is None:
         raise NotFoundError(f"group {group_id} not found (run `corpgraph compute` first?)")
-    row, members = found
-    g = row["g"]
-    name = row.get("controller_name") or ""
-    flag = " [bold red]over concentration threshold[/bold red]" if g["over_concentration"] else ""
     console.print(
-        f"[bold]{g['group_id']}[/bold] · controller {g['controller_id']} {name} "
-        f"({g['controller_type']}) · {g['size']} members · rank {g['rank']}{flag}"
+        f"[bold]{group.group_id}[/bold] · controller {_controller(group)} · "
+        f"{group.size} members · rank {group.rank}{_flags(group)}"
     )
+    for cycle in group.control_cycles:
+        console.print(f"[bold red]control cycle:[/bold red] {' ⇄ '.join(cycle)}")
+    for ring in group.ownership_cycles:
+        console.print(f"[yellow]cross-shareholding cycle:[/yellow] {' ⇄ '.join(ring)}")
     totals = Table("currency", "limit", "outstanding", title="exposure (all members)")
-    for e in exposures_from(
-        list(g.get("currencies") or []),
-        list(g.get("limit_minor") or []),
-        list(g.get("outstanding_minor") or []),
-    ):
+    for e in group.exposures:
         totals.add_row(
             e.currency,
             f"{from_minor_units(e.limit_minor, e.currency):,}",
             f"{from_minor_units(e.outstanding_minor, e.currency):,}",
         )
     console.print(totals)
-    tree = Tree(f"[bold]{g['controller_id']}[/bold] {name}")
-    nodes = {g["controller_id"]: tree}
-    for m in sorted(members, key=lambda r: (r["depth"], r["id"])):
-        if m["id"] == g["controller_id"]:
-            tree.label = f"[bold]{m['id']}[/bold] {m['name'] or ''} · {m['role']}"
+    tree = Tree(f"[bold]{group.controller_id}[/bold] {escape(group.controller_name)}")
+    nodes = {group.controller_id: tree}
+    for m in sorted(group.members, key=lambda r: (r.depth, r.id)):
+        if m.id == group.controller_id:
+            tree.label = f"[bold]{m.id}[/bold] {escape(m.name)} · {m.role}"
             continue
-        edge = f"{m['share_pct']:g}%" if m["basis"] == "majority" else str(m["basis"])
-        out = ", ".join(
-            f"{from_minor_units(e.outstanding_minor, e.currency):,} {e.currency}"
-            for e in member_facilities(m["facilities"])
-        )
-        label = (
-            f"{m['id']} {m['name'] or ''} · {m['role']} · depth {m['depth']} · {edge}"
-            + (" · customer" if m["is_customer"] else "")
-            + (f" · outstanding {out}" if out else "")
-        )
-        parent = nodes.get(m["parent_id"], tree)
-        nodes[m["id"]] = parent.add(label)
+        parent = nodes.get(m.parent_id or "", tree)
+        nodes[m.id] = parent.add(_member_label(m))
     console.print(tree)

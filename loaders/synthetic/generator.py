@@ -17,6 +17,7 @@ from corpgraph.errors import InputValidationError
 from loaders.contract import CONTRACT, LOAD_ORDER
 from loaders.names import counterparty_id, name_key
 
+from .control_cases import control_case_truth
 from .defects import DefectPlan, IdBook, Row, bad_rows_by_file, plant_defects
 from .flows import FlowPlan, plan_flows
 from .model import Bank
@@ -344,9 +345,13 @@ def _verified_truth(structure: StructureBuilder, tables: dict[str, list[Row]]) -
         return companies[index].company_id if kind == "company" else bank.persons[index].person_id
 
     planted_controllers = {
-        companies[company].company_id: public(owner.kind, owner.index)
+        companies[company].company_id: [public(owner.kind, owner.index)]
         for company, owner in bank.controllers.items()
     }
+    for company, owners in bank.control.joint.items():
+        planted_controllers[companies[company].company_id] = sorted(
+            public(o.kind, o.index) for o in owners
+        )
     derived = ultimate_controllers(
         [(r[1], r[0], r[2], r[3]) for r in tables["shareholdings"]],
         [(r[1], r[0], r[2]) for r in tables["control_links"]],
@@ -412,7 +417,8 @@ def _verified_truth(structure: StructureBuilder, tables: dict[str, list[Row]]) -
         for chain in bank.supply_chains
     ]
     return {
-        "ultimate_controllers": {k: [v] for k, v in sorted(planted_controllers.items())},
+        "ultimate_controllers": dict(sorted(planted_controllers.items())),
+        **control_case_truth(bank, public),
         "groups": planted_groups,
         "group_details": sorted(details, key=lambda d: str(d["controller"])),
         "joint_ventures": sorted(companies[j].company_id for j in bank.joint_ventures),

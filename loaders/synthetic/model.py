@@ -135,6 +135,16 @@ class PlantedGroup:
     top: int  # the top holding company
 
 
+@dataclass
+class PlantedControl:
+    """The control cases of :mod:`.control_cases`, by index."""
+
+    joint: dict[int, list[Owner]] = field(default_factory=dict)  # company → its controllers
+    link_ventures: list[int] = field(default_factory=list)  # joint by two control links
+    cycles: list[list[int]] = field(default_factory=list)  # companies that control each other
+    sister_subsidiaries: list[tuple[int, list[int]]] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class SupplyChain:
     """A core enterprise and its tiers."""
@@ -173,6 +183,7 @@ class Bank:
     joint_ventures: list[int] = field(default_factory=list)
     ownership_cycles: list[list[int]] = field(default_factory=list)
     over_concentrated: list[int] = field(default_factory=list)  # indexes into ``groups``
+    control: PlantedControl = field(default_factory=PlantedControl)
     cross_sell_gaps: list[tuple[int, str]] = field(default_factory=list)
     segment_migrations: list[tuple[int, str, str, str]] = field(default_factory=list)
 

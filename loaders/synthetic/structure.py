@@ -19,6 +19,7 @@ from typing import Final
 
 from loaders.uscc import make_uscc
 
+from .control_cases import plant_control_cases
 from .model import (
     Bank,
     Company,
@@ -897,7 +898,7 @@ class StructureBuilder:
         eligible = [
             n
             for n, g in enumerate(bank.groups)
-            if any(bank.companies[m].is_customer for m in g.members)
+            if any(bank.companies[m].is_customer and m not in bank.control.joint for m in g.members)
         ]
         chosen = sorted(
             rng.sample(eligible, min(len(eligible), self.spec.over_concentrated_groups))
@@ -907,7 +908,12 @@ class StructureBuilder:
             group = bank.groups[number]
             target = int(threshold * rng.uniform(1.1, 1.6))
             missing = target - self.group_outstanding(group, by_customer, prudent=False)
-            customers = [m for m in group.members if bank.companies[m].is_customer]
+            # A jointly controlled member is in another group too: never push it over.
+            customers = [
+                m
+                for m in group.members
+                if bank.companies[m].is_customer and m not in bank.control.joint
+            ]
             borrower = min(customers, key=lambda m: (segment_rank[bank.companies[m].segment], m))
             limit = -(-int(missing / 0.9) // WAN) * WAN
             maturity = _date_between(rng, date(2027, 1, 1), date(2032, 12, 31))
@@ -975,6 +981,7 @@ def build_structure(
     builder.build_groups()
     builder.build_joint_ventures()
     builder.build_ownership_cycles()
+    plant_control_cases(builder)
     builder.build_supply_chains()
     builder.build_plain_customers()
     builder.build_prospects_and_decoys(prospects_in_companies)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neo4j import Driver
@@ -162,3 +163,37 @@ def api_key(role: str, branch: str, name: str | None = None) -> str:
     keys = re.findall(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", out)
     assert len(keys) == 1, out
     return str(keys[0])
+
+
+# --- group risk: everything compute stores about control, for comparisons ---------------------
+CONTROL_CLAIMS = (
+    "MATCH (a)-[r:CONTROLS_DIRECTLY]->(c:Company) "
+    "RETURN coalesce(a.company_id, a.person_id) AS claimant, c.company_id AS company, "
+    "r.basis AS basis, r.effect AS effect, r.share_pct AS share_pct, "
+    "r.contributor_ids AS contributor_ids, r.contributor_pcts AS contributor_pcts "
+    "ORDER BY company, claimant"
+)
+COMPANY_CONTROL = (
+    "MATCH (c:Company) RETURN c.company_id AS company, c.control_status AS status, "
+    "c.ultimate_controller_ids AS controllers, c.control_cycle_id AS cycle, "
+    "c.control_cycle_members AS cycle_members, c.ownership_cycle_members AS ownership_cycle, "
+    "c.primary_group_id AS primary_group ORDER BY company"
+)
+GROUP_MEMBERSHIPS = (
+    "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
+    "RETURN g.group_id AS g, g.controller_id AS controller, g.controller_type AS type, "
+    "g.rank AS rank, g.currencies AS currencies, g.outstanding_minor AS outstanding, "
+    "g.control_cycles AS control_cycles, g.ownership_cycles AS ownership_cycles, "
+    "c.company_id AS company, m.role AS role, m.depth AS depth, m.parent_id AS parent, "
+    "m.basis AS basis, m.status AS status, m.controllers AS controllers, m.primary AS primary "
+    "ORDER BY g, company"
+)
+
+
+def control_snapshot(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Claims, per-company control and group memberships as stored by ``compute``."""
+    return {
+        "claims": db.read(CONTROL_CLAIMS),
+        "companies": db.read(COMPANY_CONTROL),
+        "memberships": db.read(GROUP_MEMBERSHIPS),
+    }

@@ -1,4 +1,9 @@
-"""GDS and Python engines give identical groups and guarantee circles on the same data."""
+"""GDS and Python engines give identical control, groups and guarantee circles on the same data.
+
+The tiny bank holds every planted control case: a sister-company subsidiary, 50/50
+joint ventures and one by two control links (members of two groups each), a
+control cycle under a holding company, cross-shareholdings and ownership rings.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,8 @@ import pytest
 
 from graph.database import Database
 
-from .conftest import cli_env, run_cli
+from .conftest import cli_env, control_snapshot, run_cli
 
-GROUPS = (
-    "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
-    "RETURN g.group_id AS g, g.controller_id AS controller, g.rank AS rank, "
-    "g.currencies AS currencies, g.outstanding_minor AS outstanding, "
-    "c.company_id AS company, m.role AS role, m.depth AS depth ORDER BY g, company"
-)
 CIRCLES = (
     "MATCH (c:Company)-[:IN_CIRCLE]->(k:GuaranteeCircle) "
     "RETURN k.circle_id AS k, k.cycles AS cycles, k.mutual_pairs AS pairs, "
@@ -25,8 +24,8 @@ CIRCLES = (
 )
 
 
-def snapshot(db: Database) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return db.read(GROUPS), db.read(CIRCLES)
+def snapshot(db: Database) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    return control_snapshot(db), db.read(CIRCLES)
 
 
 def test_gds_and_python_agree(clean_db: Database, tmp_path: Path) -> None:
@@ -37,13 +36,19 @@ def test_gds_and_python_agree(clean_db: Database, tmp_path: Path) -> None:
     truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
 
     run_cli("compute", "--engine", "python", "--only", "group_risk", env=cli_env())
-    python_groups, python_circles = snapshot(clean_db)
+    python_control, python_circles = snapshot(clean_db)
     run_cli("compute", "--engine", "gds", "--only", "group_risk", env=cli_env())
-    gds_groups, gds_circles = snapshot(clean_db)
+    gds_control, gds_circles = snapshot(clean_db)
 
-    assert python_groups
+    assert python_control["memberships"]
     assert python_circles
-    assert gds_groups == python_groups
+    assert gds_control == python_control
     assert gds_circles == python_circles
-    assert len({r["g"] for r in gds_groups}) == len(truth["groups"])
+    assert len({r["g"] for r in gds_control["memberships"]}) == len(truth["groups"])
     assert len({r["k"] for r in gds_circles}) == len(truth["guarantee_circles"])
+    # The new cases are in what both engines agree on.
+    statuses = {r["status"] for r in gds_control["companies"]}
+    assert {"sole", "joint", "none"} <= statuses
+    assert any(r["control_cycles"] for r in gds_control["memberships"])
+    assert any(r["ownership_cycles"] for r in gds_control["memberships"])
+    assert {r["effect"] for r in gds_control["claims"]} >= {"decisive", "joint", "circular"}

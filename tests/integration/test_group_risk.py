@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import random
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -13,13 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from graph import schema
 from graph.branches import BranchScope
 from graph.database import Database
 from graph.engines import GdsEngine, PythonEngine
 from graph.group_risk import company_controllers, compute_group_risk
 from graph.settings import Settings
 
-from .conftest import api_key, cli_env, run_cli
+from .conftest import api_key, cli_env, control_snapshot, run_cli
 
 ALL = BranchScope("HO", None)
 
@@ -87,23 +90,64 @@ def test_tiny_bank_truth_recovered_with_both_engines(
         found = company_controllers(clean_db, company, ALL)
         assert found is not None
         chain = [c.controller_id for c in found.report.controllers if "control_chain" in c.by]
-        assert chain == expected, company
-    no_controller = list(truth["joint_ventures"]) + [
-        c for ring in truth["ownership_cycles"] for c in ring
-    ]
-    for company in no_controller:
+        assert sorted(chain) == expected, company
+        assert found.report.status == ("joint" if len(expected) > 1 else "sole"), company
+    for company in [c for ring in truth["ownership_cycles"] for c in ring]:
         found = company_controllers(clean_db, company, ALL)
         assert found is not None
         assert not [c for c in found.report.controllers if "control_chain" in c.by]
+        assert found.report.status == "none"
+        assert sorted(found.ownership_cycle) in truth["ownership_cycles"]
         assert company not in truth["ultimate_controllers"]
+    assert_planted_control_cases(clean_db, truth)
 
     # Roles and depths are consistent: one parent per group at the top.
     rows = clean_db.read(
         "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
         "RETURN g.group_id AS g, m.role AS role, m.depth AS depth"
     )
-    assert {r["role"] for r in rows} <= {"parent", "subsidiary", "affiliate"}
+    assert {r["role"] for r in rows} <= {"parent", "subsidiary", "affiliate", "joint_venture"}
     assert all(r["depth"] >= 0 for r in rows)
+
+
+def assert_planted_control_cases(db: Database, truth: dict[str, Any]) -> None:
+    """The sister subsidiary, the joint ventures and the control cycle, as truth.json says."""
+    memberships: dict[str, dict[str, bool]] = {}
+    for r in db.read(
+        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
+        "RETURN c.company_id AS c, g.group_id AS g, m.primary AS primary"
+    ):
+        memberships.setdefault(r["c"], {})[r["g"]] = r["primary"]
+    assert all(sum(groups.values()) == 1 for groups in memberships.values())
+    assert truth["joint_control"]
+    for joint in truth["joint_control"]:
+        groups = memberships[joint["company"]]
+        assert sorted(groups) == [f"GRP-{c}" for c in joint["controllers"]], joint
+        assert [g for g, primary in groups.items() if primary] == [joint["primary_group"]]
+        found = company_controllers(db, joint["company"], ALL)
+        assert found is not None
+        assert found.report.status == "joint"
+        assert [(g.group_id, g.primary) for g in found.groups] == sorted(groups.items())
+    for sister in truth["sister_subsidiaries"]:
+        assert memberships[sister["company"]] == {f"GRP-{sister['controller']}": True}
+        found = company_controllers(db, sister["company"], ALL)
+        assert found is not None
+        (chain,) = [c for c in found.report.controllers if "control_chain" in c.by]
+        assert chain.controller_id == sister["controller"]
+        assert chain.control_pct == pytest.approx(100.0)  # the sisters' 50% + 50%
+    (cycle,) = truth["control_cycles"]
+    group = f"GRP-{cycle['controller']}"
+    stored = db.read_one(
+        "MATCH (g:Group {group_id: $g}) RETURN g.control_cycles AS cycles", {"g": group}
+    )
+    assert stored is not None
+    assert "|".join(cycle["members"]) in stored["cycles"]
+    for member in cycle["members"]:
+        assert memberships[member] == {group: True}
+        found = company_controllers(db, member, ALL)
+        assert found is not None
+        assert found.report.status == "sole"
+        assert sorted(found.control_cycle) == cycle["members"]
 
 
 def test_large_group_with_multi_parents_and_a_cycle(clean_db: Database, settings: Settings) -> None:
@@ -251,7 +295,15 @@ def test_api_group_risk_scoping(api: tuple[TestClient, dict[str, Any]], clean_db
     controllers = client.get(f"/api/v1/companies/{group['members'][0]}/controllers", headers=admin)
     assert controllers.status_code == 200, controllers.text
     c_body = controllers.json()
-    assert set(c_body) == {"company_id", "controllers", "owners"}
+    assert set(c_body) == {
+        "company_id",
+        "status",
+        "controllers",
+        "owners",
+        "control_cycle",
+        "ownership_cycle",
+        "groups",
+    }
     chain = [c for c in c_body["controllers"] if "control_chain" in c["by"]]
     assert [c["id"] for c in chain] == truth["ultimate_controllers"].get(group["members"][0], [])
     assert client.get("/api/v1/companies/NOPE/controllers", headers=admin).status_code == 404
@@ -329,3 +381,122 @@ def test_concentration_threshold_is_configurable(clean_db: Database, tiny_bank: 
         "MATCH (g:Group) WHERE any(x IN g.outstanding_minor WHERE x > 0) RETURN count(g) AS n"
     )[0]["n"]
     assert len(clean_db.read(flagged)) == with_exposure > len(planted)
+
+
+def test_api_controllers_agree_with_stored_groups_for_every_company(
+    api: tuple[TestClient, dict[str, Any]], clean_db: Database
+) -> None:
+    """One code path: the controllers answer names exactly the groups compute stored."""
+    client, truth = api
+    admin = {"X-API-Key": add_user("risk", "HO")}
+    groups = {r["g"]: r for r in clean_db.read("MATCH (g:Group) RETURN g.group_id AS g")}
+    stored: dict[str, dict[str, bool]] = {}
+    for r in clean_db.read(
+        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
+        "RETURN c.company_id AS c, g.group_id AS g, m.primary AS primary"
+    ):
+        stored.setdefault(r["c"], {})[r["g"]] = r["primary"]
+    companies = [r["id"] for r in clean_db.read("MATCH (c:Company) RETURN c.company_id AS id")]
+    statuses = set()
+    for company in companies:
+        response = client.get(f"/api/v1/companies/{company}/controllers", headers=admin)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        statuses.add(body["status"])
+        chain = [c for c in body["controllers"] if "control_chain" in c["by"]]
+        expected = {f"GRP-{c['id']}" for c in chain}
+        if body["status"] == "none":
+            assert not chain
+            expected = {f"GRP-{company}"}  # a company no one controls heads its own group
+        elif body["status"] == "joint":
+            assert len(chain) >= 2
+        else:
+            assert len(chain) == 1
+        for c in chain:
+            assert c["paths"]
+            assert c["paths"][0][-1] == company
+            assert c["explanation"]
+        expected &= set(groups)
+        assert {g["id"] for g in body["groups"]} == expected == set(stored.get(company, {}))
+        assert {g["id"]: g["primary"] for g in body["groups"]} == stored.get(company, {})
+    assert statuses == {"none", "sole", "joint"}
+    assert sum(len(g) for g in stored.values()) > len(stored)  # some company is in two groups
+    assert len(stored) == sum(len(g["members"]) for g in truth["groups"]) - len(
+        truth["joint_control"]
+    )
+
+
+def shuffled_copy(bank: Path, out: Path, seed: int) -> None:
+    """The bank's files with the good rows of the entity and control files in another order.
+
+    The planted bad rows stay last: the contract rejects the shareholding that takes
+    a company past 100%, so *which* row that is depends on the order by design.
+    """
+    rng = random.Random(seed)
+    truth = json.loads((bank / "truth.json").read_text(encoding="utf-8"))
+    out.mkdir()
+    for path in sorted(bank.iterdir()):
+        data = path.read_bytes()
+        if path.stem in {"companies", "persons", "shareholdings", "control_links", "facilities"}:
+            lines = data.decode("utf-8").splitlines(keepends=True)
+            assert len(list(csv.reader(lines))) == len(lines)  # no quoted line breaks
+            bad = {b["row"] for b in truth["bad_rows"] if b["file"] == path.stem}
+            good = [line for number, line in enumerate(lines[1:], 2) if number not in bad]
+            rng.shuffle(good)
+            last = [line for number, line in enumerate(lines[1:], 2) if number in bad]
+            data = (lines[0] + "".join(good + last)).encode("utf-8")
+        (out / path.name).write_bytes(data)
+
+
+def test_shuffled_load_order_gives_the_same_control(
+    clean_db: Database, tiny_bank: Path, tmp_path: Path
+) -> None:
+    """The planted cases come out as specified whatever the order of the input rows."""
+    truth = json.loads((tiny_bank / "truth.json").read_text(encoding="utf-8"))
+    snapshots = []
+    for number, folder in enumerate((tiny_bank, tmp_path / "shuffled-1", tmp_path / "shuffled-2")):
+        if number:
+            shuffled_copy(tiny_bank, folder, seed=number)
+        schema.wipe(clean_db)
+        run_cli("load", str(folder), env=cli_env())
+        run_cli("compute", "--engine", "python", "--only", "group_risk", env=cli_env())
+        assert stored_groups(clean_db) == truth["groups"]
+        assert_planted_control_cases(clean_db, truth)
+        snapshots.append(control_snapshot(clean_db))
+    assert snapshots[1] == snapshots[0]
+    assert snapshots[2] == snapshots[0]
+
+
+def test_cycle_and_joint_control_on_the_map_and_in_the_cli(
+    api: tuple[TestClient, dict[str, Any]],
+) -> None:
+    client, truth = api
+    risk = {"X-API-Key": add_user("risk", "HO")}
+    (cycle,) = truth["control_cycles"]
+    gid = f"GRP-{cycle['controller']}"
+    detail = client.get(f"/api/v1/groups/{gid}", headers=risk).json()
+    assert detail["control_cycle"] is True
+    assert cycle["members"] in detail["control_cycles"]
+    page = client.get(f"/api/v1/groups/{gid}/map", params={"lang": "en"}, headers=risk)
+    assert page.status_code == 200, page.text
+    assert "Control cycle (thick red lines)" in page.text
+    assert page.text.count("#d62728") >= 2  # both claims of the cycle are highlighted
+    shown = run_cli("groups", "show", gid, env=cli_env(COLUMNS="200")).stdout
+    assert "control cycle" in shown
+    assert all(m in shown for m in cycle["members"])
+
+    joint = truth["joint_control"][0]
+    for controller in joint["controllers"]:
+        group = client.get(f"/api/v1/groups/GRP-{controller}", headers=risk).json()
+        assert group["joint_members"] >= 1
+        (member,) = [m for m in group["members"] if m["id"] == joint["company"]]
+        assert member["status"] == "joint"
+        assert member["controllers"] == joint["controllers"]
+        assert member["primary"] == (joint["primary_group"] == f"GRP-{controller}")
+    other = next(f"GRP-{c}" for c in joint["controllers"] if f"GRP-{c}" != joint["primary_group"])
+    shown = run_cli("groups", "show", other, env=cli_env(COLUMNS="200")).stdout
+    assert f"jointly controlled by {', '.join(joint['controllers'])}" in shown
+    assert "(not its primary group)" in shown
+    listed = run_cli("groups", "list", env=cli_env()).stdout
+    assert f"\n{len(truth['groups'])} groups\n" in listed
+    assert "control cycle" in listed

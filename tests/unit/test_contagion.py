@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from algorithms.contagion import propagate
-from algorithms.control import DirectControl
+from algorithms.control import Claim
 from algorithms.groups import Exposure
 from algorithms.guarantees import GuaranteeEdge
 from corpgraph.errors import InputValidationError
@@ -15,7 +15,7 @@ GUARANTEES = [
     GuaranteeEdge("g2", "G2", "D", 100_00, "CNY"),  # G2 capital 1,000.00: 10% → pays only
     GuaranteeEdge("g3", "H", "G1", 50_00, "CNY"),  # G1's default calls H (no capital known)
 ]
-DIRECT = {"S": DirectControl("G1", "S", "majority", 80.0)}
+DIRECT = {"S": Claim("G1", "S", "majority", "decisive", 80.0)}
 OUTSTANDING = {"D": [Exposure("CNY", 0, 900_00)], "S": [Exposure("USD", 0, 7_00)]}
 CAPITAL = {"G1": ("CNY", 1_000_00), "G2": ("CNY", 1_000_00)}
 

@@ -1,7 +1,7 @@
 """The synthetic bank: determinism, the contract's shape, and a truth file that holds.
 
 Every check here reads the written files back and re-derives the truth
-independently (networkx for guarantee circles, a plain control-chain walk for
+independently (networkx for guarantee circles, a plain control-closure walk for
 controllers, a toy detector for events), so a truth file that drifted from its
 data fails here.
 """
@@ -277,39 +277,69 @@ def test_shares_stay_within_100_percent(bank: Bank) -> None:
     assert max(totals.values()) <= Decimal(100)
 
 
-def _control_walk(bank: Bank) -> dict[str, str]:
-    """An independent control-chain walk over the good rows."""
-    direct: dict[str, str] = {}
+def _control_walk(bank: Bank) -> dict[str, list[str]]:
+    """An independent derivation of consolidation control over the good rows.
+
+    Each party's closure is everything it reaches by control links or by holding,
+    together with what it already reaches, more than 50%. A company's ultimate
+    controllers are the parties no one else reaches whose closure holds it; one that
+    no closure holds but two such parties hold 50% each is jointly controlled.
+    """
+    stakes: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for row in bank.good("shareholdings"):
-        if Decimal(row["share_pct"]) > 50:
-            assert row["company_id"] not in direct
-            direct[row["company_id"]] = row["owner_id"]
+        stakes[row["company_id"]][row["owner_id"]] = Decimal(row["share_pct"])
+    links: dict[str, set[str]] = defaultdict(set)
     for row in bank.good("control_links"):
-        assert row["company_id"] not in direct
-        direct[row["company_id"]] = row["controller_id"]
-    ultimate = {}
-    for company in direct:
-        path = [company]
-        while path[-1] in direct:
-            path.append(direct[path[-1]])
-            assert len(path) < 50, "control cycle"
-        ultimate[company] = path[-1]
+        links[row["company_id"]].add(row["controller_id"])
+    companies = sorted(set(stakes) | set(links))
+    parties = {o for s in stakes.values() for o in s} | {x for xs in links.values() for x in xs}
+
+    def closure(party: str) -> set[str]:
+        reached = {party}
+        grew = True
+        while grew:
+            grew = False
+            for company in companies:
+                if company in reached:
+                    continue
+                votes = sum(p for o, p in stakes[company].items() if o in reached)
+                if links[company] & reached or votes > 50:
+                    reached.add(company)
+                    grew = True
+        return reached
+
+    closures = {p: closure(p) for p in sorted(parties)}
+    tops = [p for p in closures if not any(p in c for q, c in closures.items() if q != p)]
+    ultimate: dict[str, list[str]] = {}
+    for company in companies:
+        holders = [t for t in tops if t != company and company in closures[t]]
+        if not holders:
+            holders = [
+                t
+                for t in tops
+                if t != company
+                and sum(p for o, p in stakes[company].items() if o in closures[t]) >= 50
+            ]
+            if len(holders) < 2:
+                continue
+        ultimate[company] = sorted(holders)
     return ultimate
 
 
 def test_ultimate_controllers_and_groups_follow_from_the_rows(bank: Bank) -> None:
     ultimate = _control_walk(bank)
-    assert bank.truth["ultimate_controllers"] == {k: [v] for k, v in ultimate.items()}
+    assert bank.truth["ultimate_controllers"] == ultimate
     company_ids = {c["company_id"] for c in bank.good("companies")}
     members: dict[str, set[str]] = defaultdict(set)
-    for company, controller in ultimate.items():
-        members[controller].add(company)
-        if controller in company_ids:
-            members[controller].add(controller)
+    for company, controllers in ultimate.items():
+        for controller in controllers:
+            members[controller].add(company)
+            if controller in company_ids:
+                members[controller].add(controller)
     groups = sorted((k, sorted(v)) for k, v in members.items() if len(v) >= 2)
     assert [(g["controller"], g["members"]) for g in bank.truth["groups"]] == groups
     # The planted variety is there: a company controller, control by agreement,
-    # ownership cycles, a 50/50 joint venture without a controller.
+    # ownership cycles, 50/50 joint ventures and one by two links, a control cycle.
     assert any(controller.startswith("C") for controller, _ in groups)
     assert any(controller.startswith("P") for controller, _ in groups)
     assert bank.good("control_links")
@@ -320,12 +350,37 @@ def test_ultimate_controllers_and_groups_follow_from_the_rows(bank: Bank) -> Non
     rings = [set(ring) for ring in bank.truth["ownership_cycles"]]
     assert rings
     assert all(ring in cycles for ring in rings)  # no-controller rings outside groups
+    joint = {j["company"]: j["controllers"] for j in bank.truth["joint_control"]}
     for venture in bank.truth["joint_ventures"]:
         stakes = [r["share_pct"] for r in bank.good("shareholdings") if r["company_id"] == venture]
         assert stakes == ["50", "50"]
-        assert venture not in ultimate
+        assert len(ultimate[venture]) == 2
+        assert joint[venture] == ultimate[venture]
+    for venture in bank.truth["link_joint_ventures"]:
+        linked = [r for r in bank.good("control_links") if r["company_id"] == venture]
+        assert len(linked) == 2
+        assert joint[venture] == ultimate[venture]
     for ring in bank.truth["ownership_cycles"]:
         assert not set(ring) & set(ultimate)
+    (cycle,) = bank.truth["control_cycles"]
+    control_graph = nx.DiGraph(
+        [(r["controller_id"], r["company_id"]) for r in bank.good("control_links")]
+        + [
+            (r["owner_id"], r["company_id"])
+            for r in bank.good("shareholdings")
+            if Decimal(r["share_pct"]) > 50
+        ]
+    )
+    assert set(cycle["members"]) in list(nx.strongly_connected_components(control_graph))
+    assert all(ultimate[m] == [cycle["controller"]] for m in cycle["members"])
+    (sister,) = bank.truth["sister_subsidiaries"]
+    held = {
+        r["owner_id"]: r["share_pct"]
+        for r in bank.good("shareholdings")
+        if r["company_id"] == sister["company"]
+    }
+    assert held == {s: "50" for s in sister["sisters"]}
+    assert ultimate[sister["company"]] == [sister["controller"]]
 
 
 def test_guarantee_circles_are_the_strongly_connected_components(bank: Bank) -> None:
