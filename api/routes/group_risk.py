@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
+from api.routes.interdependence import GroupInterdependenceOut, group_view
 from corpgraph.errors import NotFoundError
 from graph import group_risk, risk_maps
 from graph.users import Role
@@ -97,6 +98,8 @@ class GroupDetail(GroupSummary):
     max_depth: int
     explanation: str
     members: list[MemberOut]
+    #: The second kind of connection: economic interdependence beyond control.
+    economic_interdependence: GroupInterdependenceOut | None = None
 
 
 class CircleSummary(BaseModel):
@@ -273,6 +276,7 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
             )
             for m in members
         ],
+        economic_interdependence=group_view(db, group_id, caller.scope),
     )
 
 
