@@ -15,12 +15,12 @@ detector's threshold:
     A small trading company that buys most of its goods (55–90% of its
     expenditures) from one manufacturer, with a supply link.
 ``major_customer``
-    The contrast: a small manufacturer whose largest customer takes 20–40% of
-    its receipts, with a supply link. An important customer, not dependence.
+    The contrast: a small manufacturer with a customer that takes 20–40% of its
+    receipts, with a supply link. An important customer, not dependence.
 
 The dependent is a steady plain customer of a fitting industry in the ``growth``
 or ``basic`` segment; the counterparty is a larger (``strategic`` or ``core``)
-steady customer, often a group member, so the connection reaches a group. Neither
+steady customer, a group member where one fits, so the connection reaches a group. Neither
 has a supply link yet, so supply chains and their cores stay as planted, and the
 new lane keeps the counterparty's own side below a quarter of its flows (it does
 not depend back). Lanes run all year, so no event is planted by accident.
@@ -122,6 +122,7 @@ def plant_dependence(planner: FlowPlanner) -> list[PlantedDependence]:
     large = [c for c in steady if companies[c].segment in ("strategic", "core")]
     rng.shuffle(small)
     rng.shuffle(large)
+    large.sort(key=lambda c: companies[c].role != "group")  # group members first, still shuffled
     used: set[int] = set()
     sides = _planned_sides(planner)
     planted: list[PlantedDependence] = []
