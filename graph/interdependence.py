@@ -63,17 +63,18 @@ READ_CUSTOMERS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.company_id A
 READ_LAST_MONTH: Final[LiteralString] = (
     "MATCH ()-[r:PAYS]->() WHERE r.currency = $currency RETURN max(r.month) AS month"
 )
-# Every flow with a customer on at least one side, once (customer → customer in the first part).
+# Every flow with a customer on at least one side, once (customer → customer in the first
+# part), one record per pair with its monthly cells: fewer records than one per edge.
 READ_WINDOW_FLOWS: Final[LiteralString] = """
 MATCH (c:Customer)-[r:PAYS]->(o:Company)
 WHERE r.month >= $first_month AND r.month <= $last_month
-RETURN c.company_id AS payer, o.company_id AS payee, r.month AS month,
-       r.currency AS currency, r.amount_minor AS amount_minor
+RETURN c.company_id AS payer, o.company_id AS payee,
+       collect([r.month, r.currency, r.amount_minor]) AS cells
 UNION ALL
 MATCH (o:Company)-[r:PAYS]->(c:Customer)
 WHERE r.month >= $first_month AND r.month <= $last_month AND NOT o:Customer
-RETURN o.company_id AS payer, c.company_id AS payee, r.month AS month,
-       r.currency AS currency, r.amount_minor AS amount_minor
+RETURN o.company_id AS payer, c.company_id AS payee,
+       collect([r.month, r.currency, r.amount_minor]) AS cells
 """
 READ_SUPPLY: Final[LiteralString] = """
 MATCH (s:Company)-[r:SUPPLIES]->(b:Company)
@@ -223,14 +224,9 @@ def read_inputs(db: Database, rule: InterdependenceRule) -> InterdependenceInput
         return InterdependenceInputs(customers, None, (), ())
     months = window_of(last_month, rule.window_months)
     flows = tuple(
-        MonthlyFlow(
-            str(r["payer"]),
-            str(r["payee"]),
-            str(r["month"]),
-            str(r["currency"]),
-            int(r["amount_minor"] or 0),
-        )
+        MonthlyFlow(str(r["payer"]), str(r["payee"]), str(month), str(currency), int(amount or 0))
         for r in db.read(READ_WINDOW_FLOWS, {"first_month": months[0], "last_month": last_month})
+        for month, currency, amount in r["cells"]
     )
     supply = tuple(
         SupplyAmount(

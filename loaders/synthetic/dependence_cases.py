@@ -38,13 +38,15 @@ from typing import Any, Final
 from .flows import PURPOSES, FlowPlanner, LaneKind
 from .model import Company, SupplyLink
 from .structure import YUAN
-from .vocabulary import PURPOSE_SUPPLY, SUPPLY_CATEGORIES
+from .vocabulary import INDUSTRY_WORDS, PURPOSE_SUPPLY, SUPPLY_CATEGORIES
 
 #: Cases of each relationship per scale.
 CASES_PER_KIND: Final = {"tiny": 1, "small": 3, "medium": 10, "large": 30}
 MAKERS: Final = frozenset(
     {"manufacturing", "electronics", "auto_parts", "machinery", "materials", "chemicals"}
 )
+#: Operating companies (a holding or investment company neither buys nor makes goods).
+OPERATING: Final = frozenset(INDUSTRY_WORDS)
 #: The most a case's lane may be of the counterparty's own side of flows.
 COUNTERPARTY_SIDE_CAP: Final = 0.25
 
@@ -59,10 +61,11 @@ class CaseKind:
     share: tuple[float, float]  # planned share of the dependent's side, drawn uniformly
     supply_link: bool
     purpose: str
+    counterparty_industries: frozenset[str] | None = None  # None: any
 
 
 KINDS: Final = (
-    CaseKind("captive_supplier", "receipts", MAKERS, (0.55, 0.90), True, PURPOSE_SUPPLY),
+    CaseKind("captive_supplier", "receipts", MAKERS, (0.55, 0.90), True, PURPOSE_SUPPLY, OPERATING),
     CaseKind("landlord", "receipts", frozenset({"real_estate"}), (0.55, 0.85), False, "租金"),
     CaseKind(
         "exclusive_distributor",
@@ -71,8 +74,9 @@ KINDS: Final = (
         (0.55, 0.90),
         True,
         PURPOSE_SUPPLY,
+        MAKERS,
     ),
-    CaseKind("major_customer", "receipts", MAKERS, (0.20, 0.40), True, PURPOSE_SUPPLY),
+    CaseKind("major_customer", "receipts", MAKERS, (0.20, 0.40), True, PURPOSE_SUPPLY, OPERATING),
 )
 
 
@@ -157,6 +161,10 @@ def _plant_one(
                 c
                 for c in large
                 if c not in used
+                and (
+                    kind.counterparty_industries is None
+                    or companies[c].industry in kind.counterparty_industries
+                )
                 and amount / (sides[other_side][c] + amount) < COUNTERPARTY_SIDE_CAP
             ),
             None,
