@@ -29,6 +29,7 @@ from . import ui
 from .errors import install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, system
 from .routes import events as event_routes
+from .routes import interdependence as interdependence_routes
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router)
     app.include_router(prospects.router)
     app.include_router(group_risk.router)
+    app.include_router(interdependence_routes.router)
     app.include_router(customers.router)
     app.include_router(event_routes.router)
     app.include_router(opportunities.router)

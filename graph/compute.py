@@ -58,6 +58,9 @@ def _register_steps() -> None:
     from .group_risk import compute_group_risk
 
     COMPUTE_STEPS.append(("group_risk", compute_group_risk))
+    from .interdependence import compute_interdependence
+
+    COMPUTE_STEPS.append(("interdependence", compute_interdependence))
     from .prospects_store import compute_prospects
 
     COMPUTE_STEPS.append(("prospects", compute_prospects))

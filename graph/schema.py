@@ -56,6 +56,7 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "CONTROLS_DIRECTLY",  # (:Company|Person)-[:CONTROLS_DIRECTLY {basis}]->(:Company), derived
         "IN_CIRCLE",  # (:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)
         "ABOUT",  # (:Event)-[:ABOUT]->(:Company customer)
+        "DEPENDS_ON",  # (:Company dependent)-[:DEPENDS_ON {direction, basis, share}]->(:Company)
     }
 )
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -135,6 +135,49 @@ class Settings(BaseSettings):
             "venture, the one case where shares alone show that neither side can decide without "
             "the other (IFRS 11 joint control needs unanimous consent); lower it to also treat "
             "large minority blocs (e.g. 40/40/20) as joint control."
+        ),
+    )
+
+    # --- economic interdependence ---------------------------------------------------------
+    interdependence_share: Decimal = Field(
+        default=Decimal("0.5"),
+        gt=0,
+        le=1,
+        description=(
+            "Share of a customer's gross receipts (or expenditures) coming from one "
+            "counterparty that makes it economically dependent on it (Basel LEX10.10). "
+            "Default 50%: losing that counterparty takes away most of the business, which "
+            "few firms survive without repayment difficulties; 30% (a major counterparty "
+            "for events) is ordinary concentration."
+        ),
+    )
+    interdependence_window_months: int = Field(
+        default=12,
+        ge=3,
+        le=36,
+        description=(
+            "Months of flows (ending at the latest month) the share is measured over. "
+            "Default a year: Basel reads receipts and expenditures on an annual basis, and a "
+            "year evens out seasonal trade."
+        ),
+    )
+    interdependence_min_months: int = Field(
+        default=6,
+        ge=1,
+        le=36,
+        description=(
+            "Months of the window in which the share must also hold on its own (and months "
+            "with flows needed before a supply link's share is trusted). Default 6, half a "
+            "year: one lumpy payment or a quarter's project is not a dependency, but trade "
+            "that pauses seasonally still counts."
+        ),
+    )
+    interdependence_currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z]{3}$",
+        description=(
+            "Currency whose flows and supply amounts the rule reads; others are not converted "
+            "(no exchange rates) and are named in the evidence."
         ),
     )
 
@@ -346,6 +389,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Idle seconds before the stream sends a heartbeat (keeps proxies open).",
     )
+
+    @model_validator(mode="after")
+    def _min_months_fit_the_window(self) -> Settings:
+        if self.interdependence_min_months > self.interdependence_window_months:
+            raise ValueError(
+                "CORPGRAPH_INTERDEPENDENCE_MIN_MONTHS must not exceed "
+                "CORPGRAPH_INTERDEPENDENCE_WINDOW_MONTHS"
+            )
+        return self
 
     @field_validator("neo4j_uri")
     @classmethod

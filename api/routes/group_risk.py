@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
+from api.routes.interdependence import GroupInterdependenceOut, group_view
 from corpgraph.errors import NotFoundError
 from graph import group_risk, risk_maps
 from graph.users import Role
@@ -132,6 +133,8 @@ class GroupDetail(GroupSummary):
     control_cycles: list[list[str]]
     ownership_cycles: list[list[str]]
     members: list[MemberOut]
+    #: The second kind of connection: economic interdependence beyond control.
+    economic_interdependence: GroupInterdependenceOut | None = None
 
 
 class CircleSummary(BaseModel):
@@ -321,6 +324,7 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
             )
             for m in found.members
         ],
+        economic_interdependence=group_view(db, group_id, caller.scope),
     )
 
 

@@ -304,13 +304,66 @@
     run();
   };
 
+  // Economic interdependence: the second kind of connection of a group, shown apart.
+  const DEPENDENCE = {
+    zh: {
+      title: "经济依存关联（控制关系之外）", receipts: "收款", expenditures: "支出",
+      flows: "资金往来", supply: "供货关系", dependent: "依存方", counterparty: "被依存方",
+      member: "集团成员为", how: "依据类型", share: "占比", months: "达标月份", evidence: "说明",
+      hidden: "（其他机构的客户）", currency: "币种", group: "集团（控制关系）余额",
+      connected: "经济依存关联方余额", combined: "合并后的关联客户余额",
+    },
+    en: {
+      title: "Economic interdependence (beyond control)", receipts: "receipts",
+      expenditures: "expenditures", flows: "fund flows", supply: "supply link",
+      dependent: "Dependent", counterparty: "Depended on", member: "Member is", how: "Basis",
+      share: "Share", months: "Months at threshold", evidence: "Evidence",
+      hidden: "(customer of another branch)", currency: "Currency",
+      group: "Group (control) outstanding", connected: "Connected outstanding",
+      combined: "Connected counterparties outstanding",
+    },
+  };
+
+  function renderInterdependence(card, view) {
+    const w = DEPENDENCE[lang];
+    const name = (ref) => (ref && ref.visible ? ref.name || ref.id : w.hidden);
+    card.appendChild(el("h3", { class: "interdependence", text: w.title }));
+    card.appendChild(table(view.connections.map((c) => {
+      const d = c.dependency;
+      return {
+        [w.dependent]: name(d.dependent),
+        [w.counterparty]: name(d.counterparty),
+        [w.member]: c.member_side === "dependent" ? w.dependent : w.counterparty,
+        [w.how]: w[d.direction] + " · " + w[d.basis],
+        [w.share]: (100 * Number(d.share)).toFixed(1) + "%",
+        [w.months]: d.months_above === null ? "" : d.months_above + "/" + d.months_observed,
+        [w.evidence]: d.explanation ? d.explanation[lang] : "",
+      };
+    })));
+    card.appendChild(el("p", { text: view.label[lang] }));
+    const outstanding = (list, currency) => {
+      const found = (list || []).find((e) => e.currency === currency);
+      return { amount: found ? found.outstanding : "0", currency };
+    };
+    card.appendChild(table(view.combined_exposure.map((e) => ({
+      [w.currency]: e.currency,
+      [w.group]: outstanding(view.group_exposure, e.currency),
+      [w.connected]: outstanding(view.connected_exposure, e.currency),
+      [w.combined]: outstanding(view.combined_exposure, e.currency),
+    }))));
+  }
+
   pages.groups = async function () {
     const detail = document.getElementById("detail");
     const frame = document.getElementById("detail-map");
     const show = async (path) => {
       try {
         detail.replaceChildren();
-        renderSection(detail, await json(path));
+        const data = await json(path);
+        const interdependence = data.economic_interdependence;
+        delete data.economic_interdependence;
+        renderSection(detail, data);
+        if (interdependence) renderInterdependence(detail, interdependence);
         const response = await api(path + "/map?lang=" + lang);
         frame.hidden = false;
         frame.srcdoc = await response.text();

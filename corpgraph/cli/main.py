@@ -20,6 +20,7 @@ from graph.users import Role, UserStore
 from .common import console, err_console, open_database, report_error, settings
 from .events_cmd import events_app
 from .groups_cmd import groups_app
+from .interdependence_cmd import interdependence_app
 from .prospects_cmd import prospects_app
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(prospects_app, name="prospects")
 app.add_typer(groups_app, name="groups")
 app.add_typer(events_app, name="events")
+app.add_typer(interdependence_app, name="interdependence")
 
 
 @app.callback()

@@ -24,7 +24,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .model import Company, SupplyLink
 from .naming import formatting_variants
@@ -36,6 +36,9 @@ from .vocabulary import (
     PURPOSES_ONE_OFF,
     PURPOSES_REGULAR,
 )
+
+if TYPE_CHECKING:
+    from .dependence_cases import PlantedDependence
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +130,7 @@ class FlowPlan:
     prospect_supply: set[int]  # prospects that also have supply links
     decoys: list[int]
     variants: dict[int, list[str]]  # party → spellings used in payments, canonical first
+    dependence: list[PlantedDependence] = field(default_factory=list)  # economic dependence
 
 
 class FlowPlanner:
@@ -593,6 +597,9 @@ def plan_flows(spec: ScaleSpec, structure: StructureBuilder, rng: random.Random)
     planner.plan_decoys()
     planner.plan_intragroup()
     planner.plan_regular(spec.transactions)
+    from .dependence_cases import plant_dependence  # it builds on this module's planner
+
+    dependence = plant_dependence(planner)
     planner.plan_one_offs(round(ONE_OFF_SHARE * spec.transactions))
     expected = planner.calibrate(spec.transactions)
     all_prospects = chain_cores + prospects
@@ -614,6 +621,7 @@ def plan_flows(spec: ScaleSpec, structure: StructureBuilder, rng: random.Random)
         prospect_supply=with_supply | set(chain_cores),
         decoys=list(structure.decoys),
         variants=planner.variants(),
+        dependence=dependence,
     )
 
 

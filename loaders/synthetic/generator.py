@@ -19,6 +19,7 @@ from loaders.names import counterparty_id, name_key
 
 from .control_cases import control_case_truth
 from .defects import DefectPlan, IdBook, Row, bad_rows_by_file, plant_defects
+from .dependence_cases import dependence_truth
 from .flows import FlowPlan, plan_flows
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
@@ -525,6 +526,7 @@ def _flow_truth(
             "share_of_transactions": f"{stats.named_sides / total_rows:.3f}",
         },
         "transactions_per_month": stats.rows_per_month,
+        "economic_dependence": dependence_truth(plan.dependence, companies),
     }
 
 

@@ -199,6 +199,8 @@ def test_risk_staff_open_group_and_circle_maps(
         if container == "#groups":  # ranked by exposure: the planted over-concentrated group
             assert set(top_group["members"]) <= nodes
             assert top_group["controller"] in nodes
+            # Economic interdependence: its own section, apart from the group's exposure.
+            assert browser.find_elements(By.CSS_SELECTOR, "#detail h3.interdependence")
         else:  # circles come largest first
             largest = max(truth["guarantee_circles"], key=len)
             assert len(nodes) == len(largest)
