@@ -18,7 +18,6 @@ NODE_MODULES="$WEB/node_modules"
 # source (under node_modules) -> destination
 copies=(
     "@tabler/core/dist/css/tabler.min.css|$STATIC/tabler/tabler.min.css"
-    "@tabler/core/dist/js/tabler.min.js|$STATIC/tabler/tabler.min.js"
     "echarts/dist/echarts.min.js|$STATIC/echarts/echarts.min.js"
     "echarts/LICENSE|$STATIC/echarts/LICENSE"
     "echarts/NOTICE|$STATIC/echarts/NOTICE"
