@@ -43,6 +43,7 @@ from visualizations.builder import render_map
 from visualizations.model import MapNode, MapSpec
 
 from .deps import RoleGate
+from .vocabulary import CODE_LISTS
 
 HERE: Final = Path(__file__).resolve().parent
 STATIC_DIR: Final = HERE / "static"
@@ -78,8 +79,12 @@ PAGES: Final[dict[str, Page]] = {
         Page("login", "login.html.j2", N_("Log in")),
         Page("home", "home.html.j2", N_("Home"), menu=True),
         Page("search", "search.html.j2", N_("Customers"), ("/api/v1/customers",), menu=True),
-        Page("customer", "customer.html.j2", N_("Customer 360"), ("/api/v1/customers/{customer_id}",)),
-        Page("map", "map.html.j2", N_("Relationship map"), ("/api/v1/customers/{customer_id}/map",)),
+        Page(
+            "customer", "customer.html.j2", N_("Customer 360"), ("/api/v1/customers/{customer_id}",)
+        ),
+        Page(
+            "map", "map.html.j2", N_("Relationship map"), ("/api/v1/customers/{customer_id}/map",)
+        ),
         Page("prospects", "prospects.html.j2", N_("Prospects"), ("/api/v1/prospects",), menu=True),
         Page(
             "groups",
@@ -136,7 +141,9 @@ def page_roles(app: FastAPI) -> dict[str, tuple[str, ...]]:
     cached: dict[str, tuple[str, ...]] | None = getattr(app.state, "page_roles", None)
     if cached is not None:
         return cached
-    by_path = {path: _route_roles(r) for path, r in _api_routes(app.routes) if "GET" in r.methods}
+    by_path = {
+        path: _route_roles(r) for path, r in _api_routes(app.routes) if "GET" in (r.methods or ())
+    }
     roles = {}
     for page in PAGES.values():
         allowed = frozenset(Role)
@@ -288,10 +295,13 @@ def reports_page(request: Request) -> HTMLResponse:
 
 @router.get("/ui/i18n/{language}.json")
 def catalogue_json(language: str) -> JSONResponse:
-    """The message catalogue of ``language`` for the browser (same .mo as the templates)."""
+    """The message catalogue of ``language`` for the browser (same .mo as the templates).
+
+    ``code_lists`` gives each code list's codes in their order (stages, segments...).
+    """
     lang = negotiate(language)
     return JSONResponse(
-        {"language": lang, "messages": catalogue(lang)},
+        {"language": lang, "messages": catalogue(lang), "code_lists": CODE_LISTS},
         headers={"Cache-Control": "no-cache"},
     )
 

@@ -60,7 +60,7 @@ _MONTH_PATTERNS: Final[dict[Language, str]] = {"zh": "y年M月", "en": "MMM y"}
 def _language(language: str) -> Language:
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
-    return language  # type: ignore[return-value]  # narrowed by the check above
+    return language
 
 
 def _decimal(amount: Decimal | str | int) -> Decimal:

@@ -55,7 +55,7 @@ def negotiate(preference: str | None) -> Language:
         tag = part.split(";")[0].strip().lower().replace("_", "-")
         primary = tag.split("-")[0]
         if primary in LANGUAGES:
-            return primary  # type: ignore[return-value]  # checked against LANGUAGES
+            return primary
     return DEFAULT_LANGUAGE
 
 

@@ -45,6 +45,14 @@ for pair in "${copies[@]}"; do
         *) cp "$source" "$target" ;;
     esac
 done
+# ReDoc's sidebar footer shows a logo from Redocly's CDN; point it at an empty data:
+# URI instead (the image then fails to load and ReDoc hides it): nothing may leave.
+sed -i 's@https://cdn\.redoc\.ly/redoc/logo-mini\.svg@data:,@' "$STATIC/redoc/redoc.standalone.js"
+if grep -qE 'https://cdn\.' "$STATIC/redoc/redoc.standalone.js"; then
+    echo "redoc.standalone.js still names a CDN" >&2
+    exit 1
+fi
+
 (cd "$WEB" && node -e '
 const lock = require("./package-lock.json");
 for (const name of Object.keys(require("./package.json").dependencies)) {

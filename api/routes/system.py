@@ -115,9 +115,7 @@ def branches(caller: CallerDep, db: DatabaseDep) -> list[BranchOut]:
     ]
 
 
-@router.get(
-    "/relationship-managers", response_model=list[RelationshipManagerOut], tags=["auth"]
-)
+@router.get("/relationship-managers", response_model=list[RelationshipManagerOut], tags=["auth"])
 def relationship_managers(caller: CallerDep, db: DatabaseDep) -> list[RelationshipManagerOut]:
     """The relationship managers of the branches in the caller's scope (names for the UI)."""
     return [

@@ -18,10 +18,11 @@
 
   // ---------------------------------------------------------------- the catalogue
   let MESSAGES = {};
+  let CODE_LISTS = {};
   const _ = (msgid) => MESSAGES[msgid] || msgid;
   /** The catalogue's name of `code` in code list `list` (the code itself when unnamed). */
   const codeName = (list, code) => (code === null || code === undefined || code === "" ? "" : MESSAGES[list + "\u0004" + code] || String(code));
-  const codesOf = (list) => Object.keys(MESSAGES).filter((k) => k.startsWith(list + "\u0004")).map((k) => k.slice(list.length + 1));
+  const codesOf = (list) => CODE_LISTS[list] || [];
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
 
   // ---------------------------------------------------------------- DOM helpers
@@ -57,8 +58,8 @@
   const percent = (value) => (value === null || value === undefined ? "" : (100 * Number(value)).toFixed(1) + "%");
   const yesNo = (value) => (value ? _("Yes") : _("No"));
 
-  const BADGE_TONES = { high: "bg-red-lt", medium: "bg-orange-lt", low: "bg-secondary-lt", new: "bg-blue-lt", acknowledged: "bg-azure-lt", actioned: "bg-green-lt", dismissed: "bg-secondary-lt", won: "bg-green-lt", lost: "bg-red-lt" };
-  const badge = (list, code) => (code ? el("span", { class: "badge " + (BADGE_TONES[code] || "bg-blue-lt"), text: codeName(list, code) }) : "");
+  const BADGE_TONES = { high: "danger", medium: "warning", low: "muted", new: "info", acknowledged: "info", actioned: "success", dismissed: "muted", won: "success", lost: "danger" };
+  const badge = (list, code) => (code ? el("span", { class: "badge cg-tone-" + (BADGE_TONES[code] || "info"), text: codeName(list, code) }) : "");
 
   function emptyState(text) {
     return el("div", { class: "empty" }, [el("p", { class: "empty-title", text: text || _("Nothing to show") })]);
@@ -102,7 +103,16 @@
   }
 
   // ---------------------------------------------------------------- the API
+  // Requests in flight, on <body data-inflight>: tests wait for 0 before reading a page.
+  let inflight = 0;
+  const track = (delta) => { inflight += delta; body.dataset.inflight = String(inflight); };
+
   async function api(path, options) {
+    track(1);
+    try { return await request(path, options); } finally { track(-1); }
+  }
+
+  async function request(path, options) {
     const key = sessionStorage.getItem(KEY);
     const opts = Object.assign({ headers: {} }, options || {});
     opts.headers = Object.assign({ "X-API-Key": key || "", "Accept-Language": lang === "zh" ? "zh-CN" : "en" }, opts.headers);
@@ -118,7 +128,10 @@
     }
     return response;
   }
-  const json = async (path, options) => (await api(path, options)).json();
+  const json = async (path, options) => {
+    track(1);
+    try { return await (await api(path, options)).json(); } finally { track(-1); }
+  };
   const post = (path, payload, method) => json(path, { method: method || "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
 
   async function download(path, fallbackName) {
@@ -184,7 +197,7 @@
 
     function render(items) {
       const head = el("tr", {}, options.columns.map((c) => el("th", { class: c.numeric ? "cg-num" : "", text: c.title, scope: "col" })));
-      const rows = items.map((row) => el("tr", {}, options.columns.map((c) => {
+      const rows = items.map((row) => el("tr", { "data-key": options.rowKey ? options.rowKey(row) : null }, options.columns.map((c) => {
         const value = c.cell(row);
         return el("td", { class: c.numeric ? "cg-num" : "" }, [value === null || value === undefined ? "" : typeof value === "object" ? value : String(value)]);
       })));
@@ -242,6 +255,7 @@
       { title: _("Event type"), cell: (e) => codeName("event_type", e.type) },
       { title: _("Severity"), cell: (e) => badge("severity", e.severity) },
       { title: _("Status"), cell: (e) => badge("event_status", e.status) },
+      { title: _("What happened"), cell: (e) => el("span", { class: "cg-reason", text: eventExplanation(e) }) },
       { title: _("Suggested action"), cell: (e) => codeName("suggested_action", e.suggested_action) },
       { title: _("Detected"), cell: (e) => dateTime(e.created_at) },
       { title: _("Actions"), cell: (e) => eventActions(e, reload) },
@@ -260,7 +274,7 @@
       { title: _("Members"), cell: (g) => String(g.size), numeric: true },
       { title: _("Outstanding"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency }))), numeric: true },
       { title: _("Limit"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency }))), numeric: true },
-      { title: _("Concentration"), cell: (g) => (g.over_concentration ? el("span", { class: "badge bg-red-lt", text: _("Over the threshold") }) : el("span", { class: "badge bg-green-lt", text: _("Within the threshold") })) },
+      { title: _("Concentration"), cell: (g) => (g.over_concentration ? el("span", { class: "badge cg-tone-danger", text: _("Over the threshold") }) : el("span", { class: "badge cg-tone-success", text: _("Within the threshold") })) },
     ],
     circles: () => [
       { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.id)) },
@@ -286,6 +300,33 @@
         el("div", { class: "progress-bar", style: "width: " + value + "%" }),
       ]),
     ]);
+  }
+
+  /** What happened, from the event's evidence, in the user's language (the API's text is English). */
+  function eventExplanation(e) {
+    const v = e.evidence || {};
+    const amount = (m) => (m && m.amount !== undefined ? F.formatMoney(m.amount, m.currency, lang) : "");
+    const share = v.share === undefined ? "" : Math.round(100 * v.share) + "%";
+    switch (e.type) {
+      case "segment_downgrade":
+        return fill(_("Segment fell from {from} to {to} on {date}."), { from: codeName("segment", v.from), to: codeName("segment", v.to), date: date(v.as_of) });
+      case "dormancy":
+        return fill(_("No payment since {month} ({months} silent months; usually {usual} a month)."), { month: month(v.last_active_month), months: v.silent_months, usual: amount(v.usual_monthly) });
+      case "counterparty_loss":
+        return fill(_("A counterparty with {share} of the flows stopped after {month}: nothing for {months} months."), { share, month: month(v.last_month), months: v.silent_months });
+      case "new_major_counterparty":
+        return fill(_("A new counterparty took {share} of the flows from {month}."), { share, month: month(e.month) });
+      case "large_outflow":
+        return fill(_("Outflow of {amount} in {month}, {ratio}× the median of the {months} months before ({baseline})."), { amount: amount(v.amount), month: month(e.month), ratio: v.ratio, months: v.baseline_months, baseline: amount(v.baseline) });
+      case "large_inflow":
+        return fill(_("Inflow of {amount} in {month}, {ratio}× the median of the {months} months before ({baseline})."), { amount: amount(v.amount), month: month(e.month), ratio: v.ratio, months: v.baseline_months, baseline: amount(v.baseline) });
+      case "group_risk":
+        return _("Another member of its group or guarantee circle has a risk event.");
+      case "controller_change":
+        return _("Its ultimate controller changed.");
+      default:
+        return lang === "en" ? e.explanation || "" : "";
+    }
   }
 
   function eventActions(e, reload) {
@@ -354,7 +395,7 @@
     const panels = {
       rm: () => {
         dataTable(section(home), { title: _("My customers"), columns: COLUMNS.customers(), load: fromApi("/api/v1/customers", { sort: "exposure", order: "desc" }), pageSize: 10 });
-        const events = dataTable(section(home), { title: _("My open events"), columns: COLUMNS.events(() => events.reload()), load: fromApi("/api/v1/events", { status: "new" }), pageSize: 10, empty: _("No open events.") });
+        const events = dataTable(section(home), { title: _("My open events"), columns: COLUMNS.events(() => events.reload()), rowKey: (e) => e.id, load: fromApi("/api/v1/events", { status: "new" }), pageSize: 10, empty: _("No open events.") });
         dataTable(section(home), { title: _("My pipeline"), columns: COLUMNS.opportunities(), load: fromApi("/api/v1/opportunities"), pageSize: 10, empty: _("No opportunities yet.") });
       },
       risk: () => {
@@ -433,7 +474,7 @@
     { title: _("Amount"), cell: (g) => money(g.amount), numeric: true },
     { title: _("Start"), cell: (g) => date(g.start_date) },
     { title: _("End"), cell: (g) => (g.end_date ? date(g.end_date) : _("Open-ended")) },
-    { title: _("Status"), cell: (g) => (g.end_date && g.end_date < new Date().toISOString().slice(0, 10) ? el("span", { class: "badge bg-secondary-lt", text: _("Expired") }) : el("span", { class: "badge bg-green-lt", text: _("Active") })) },
+    { title: _("Status"), cell: (g) => (g.end_date && g.end_date < new Date().toISOString().slice(0, 10) ? el("span", { class: "badge cg-tone-muted", text: _("Expired") }) : el("span", { class: "badge cg-tone-success", text: _("Active") })) },
   ];
 
   pages.customer = async function () {
@@ -662,6 +703,7 @@
     fillSelects(form);
     const table = dataTable(document.getElementById("results"), {
       columns: COLUMNS.events(() => table.reload()),
+      rowKey: (e) => e.id,
       load: (offset, limit) => json("/api/v1/events?" + formQuery(form, { offset, limit })),
       empty: _("No event matches these filters."),
     });
@@ -748,7 +790,7 @@
         const rows = data.segments.map((from) => el("tr", {}, [el("th", { scope: "row", text: codeName("segment", from) })].concat(data.segments.map((to) => {
           const m = cell[from + ">" + to];
           const td = el("td", { class: "cg-num" + (from === to ? " diagonal" : "") }, [m ? String(m.count) : "0"]);
-          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "small text-secondary" }, [moneyList(m.exposure)]));
+          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "cg-amount" }, [moneyList(m.exposure)]));
           return td;
         }))));
         target.replaceChildren(
@@ -781,9 +823,11 @@
 
   // ---------------------------------------------------------------- start
   try {
-    MESSAGES = (await (await fetch("/ui/i18n/" + lang + ".json")).json()).messages;
+    const loaded = await (await fetch("/ui/i18n/" + lang + ".json")).json();
+    MESSAGES = loaded.messages;
+    CODE_LISTS = loaded.code_lists;
   } catch (error) { /* the page still works, in the catalogue's source language */ }
-  if (page === "login") { pages.login(); return; }
+  if (page === "login") { pages.login(); body.dataset.inflight = "0"; return; }
   if (!sessionStorage.getItem(KEY)) { window.location.assign("/"); return; }
   const user = JSON.parse(sessionStorage.getItem(USER) || "{}");
   document.querySelectorAll("nav [data-roles]").forEach((item) => { item.hidden = !item.dataset.roles.split(" ").includes(user.role); });
@@ -791,8 +835,12 @@
   document.getElementById("logout").addEventListener("click", () => { sessionStorage.clear(); window.location.assign("/"); });
   if (!pageRoles.includes(user.role)) {
     document.getElementById("content").querySelector(".container-xl").replaceChildren(emptyState(_("This page is not available to your role.")));
+    body.dataset.inflight = "0";
     return;
   }
-  try { NAMES = await lookups(); } catch (error) { showProblem(error); }
-  (pages[page] || (() => {}))(user);
+  track(1);
+  try {
+    try { NAMES = await lookups(); } catch (error) { showProblem(error); }
+    await (pages[page] || (() => {}))(user);
+  } finally { track(-1); }
 })();

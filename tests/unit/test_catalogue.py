@@ -35,7 +35,7 @@ def _in_sources(path: str) -> bool:
 
 def extracted() -> set[Key]:
     with (ROOT / "babel.cfg").open(encoding="utf-8") as handle:
-        method_map, options_map = parse_mapping_cfg(handle, str(ROOT / "babel.cfg"))
+        method_map, options_map = parse_mapping_cfg(handle, str(ROOT / "babel.cfg"))  # type: ignore[no-untyped-call]
     keys: set[Key] = set()
     for _, _, message, _, context in extract_from_dir(
         str(ROOT),
@@ -99,8 +99,10 @@ def test_every_code_and_problem_type_has_a_chinese_name_unlike_its_code() -> Non
     for context, codes in CODE_LISTS.items():
         for code in codes:
             name = zh.get(f"{context}\x04{code}", "")
-            assert name and name != code, (context, code)
-    problem_types = {c.problem_type for c in [CorpgraphError, *CorpgraphError.__subclasses__()]}
+            assert name, (context, code)
+            assert name != code, (context, code)
+    errors: list[type[CorpgraphError]] = [CorpgraphError, *CorpgraphError.__subclasses__()]
+    problem_types = {error.problem_type for error in errors}
     assert problem_types <= set(CODE_LISTS["problem"])
 
 
@@ -111,4 +113,5 @@ def test_english_names_of_codes_are_words_not_codes() -> None:
             continue
         for code in codes:
             name = en[f"{context}\x04{code}"]
-            assert "_" not in name and name != code.upper(), (context, code, name)
+            assert "_" not in name, (context, code, name)
+            assert name != code.upper(), (context, code, name)
