@@ -95,7 +95,13 @@ def wait(driver: Any, condition: Any, timeout: float = 30) -> Any:
 
 
 #: Users' display names (data the navbar shows), one per role.
-NAMES = {"rm": "王经理", "risk": "李风控", "prospecting": "赵拓展", "manager": "陈行长", "admin": "管理员"}
+NAMES = {
+    "rm": "王经理",
+    "risk": "李风控",
+    "prospecting": "赵拓展",
+    "manager": "陈行长",
+    "admin": "管理员",
+}
 
 
 def new_key(role: str) -> str:
