@@ -22,11 +22,11 @@ from visualizations.model import MapEdge, MapNode, MapSpec
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(Settings(_env_file=None)))  # type: ignore[call-arg]
+    return TestClient(create_app(Settings(_env_file=None)))
 
 
 def test_menus_follow_the_roles_each_endpoint_admits() -> None:
-    roles = page_roles(create_app(Settings(_env_file=None)))  # type: ignore[call-arg]
+    roles = page_roles(create_app(Settings(_env_file=None)))
     everyone = ("rm", "risk", "prospecting", "manager", "admin")
     assert roles["home"] == everyone
     assert roles["search"] == everyone
