@@ -50,7 +50,10 @@
   }
   function moneyList(values, compact) {
     if (!values || !values.length) return "";
-    return el("span", { text: values.map((m) => F.formatMoney(m.amount, m.currency, lang, compact)).join(" + ") });
+    return el("span", {
+      title: values.map((m) => F.formatMoney(m.amount, m.currency, "en")).join(" + "),
+      text: values.map((m) => F.formatMoney(m.amount, m.currency, lang, compact)).join(" + "),
+    });
   }
   const date = (value) => (value ? F.formatDate(value, lang) : "");
   const month = (value) => (value ? F.formatMonth(value, lang) : "");
@@ -285,12 +288,21 @@
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
       { title: _("Prospect"), cell: (p) => p.name || _("Unnamed") },
       { title: _("Score"), cell: (p) => scoreBar(p.score) },
-      { title: _("Main reason"), cell: (p) => el("span", { class: "cg-reason", text: ((p.reasons && p.reasons[lang]) || [])[0] || "" }) },
+      { title: _("Reasons"), cell: (p) => reasons((p.reasons && p.reasons[lang]) || []) },
       { title: _("Linked customers"), cell: (p) => String((p.linked_customers || []).length + (p.linked_customers_outside_scope || 0)), numeric: true },
       { title: _("Suggested branch"), cell: (p) => (p.suggested_branch ? p.suggested_branch.name || branchName(p.suggested_branch.id) : "") },
       { title: _("Suggested RM"), cell: (p) => (p.suggested_rm ? p.suggested_rm.name || rmName(p.suggested_rm.id) : "") },
     ],
   };
+
+  /** The top reason, with the others one click away. */
+  function reasons(list) {
+    if (list.length < 2) return el("span", { class: "cg-reason", text: list[0] || "" });
+    return el("details", { class: "cg-reason" }, [
+      el("summary", { text: list[0] + " " + fill(_("(+{count} more)"), { count: list.length - 1 }) }),
+      el("ul", { class: "mb-0" }, list.slice(1).map((r) => el("li", { text: r }))),
+    ]);
+  }
 
   function scoreBar(score) {
     const value = Math.round(100 * Number(score || 0));
@@ -488,9 +500,9 @@
       const openEvents = (view.events || []).filter((e) => e.status === "new" || e.status === "acknowledged").length;
       const f = view.facilities || {};
       document.getElementById("kpis").replaceChildren(
-        kpi(_("Outstanding"), moneyList(f.outstanding_total)),
-        kpi(_("Limit"), moneyList(f.limit_total)),
-        kpi(_("Deposits"), view.contribution && view.contribution.balance ? money({ amount: view.contribution.balance, currency: view.contribution.currency }) : ""),
+        kpi(_("Outstanding"), moneyList(f.outstanding_total, true)),
+        kpi(_("Limit"), moneyList(f.limit_total, true)),
+        kpi(_("Deposits"), view.contribution && view.contribution.balance ? money({ amount: view.contribution.balance, currency: view.contribution.currency }, true) : ""),
         kpi(_("Segment"), codeName("segment", p.segment)),
         kpi(_("Relationship manager"), p.rm_name || rmName(p.rm_id)),
         kpi(_("Open events"), String(openEvents)),
@@ -634,8 +646,8 @@
       document.getElementById("summary").replaceChildren(
         kpi(_("Ultimate controller"), (g.controller && g.controller.name) || ""),
         kpi(_("Members"), String(g.size)),
-        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })))),
-        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })))),
+        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), true)),
+        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), true)),
         kpi(_("Concentration"), g.over_concentration ? _("Over the threshold") : _("Within the threshold")),
         kpi(_("Levels"), String(g.max_depth)),
       );
@@ -666,7 +678,7 @@
       document.getElementById("page-title").textContent = title;
       document.getElementById("summary").replaceChildren(
         kpi(_("Members"), String(c.size)),
-        kpi(_("Guaranteed amount"), moneyList(c.amounts)),
+        kpi(_("Guaranteed amount"), moneyList(c.amounts, true)),
         kpi(_("Cycles"), String((c.cycles || []).length)),
         kpi(_("Mutual guarantees"), String((c.mutual_pairs || []).length)),
       );
