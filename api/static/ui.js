@@ -741,7 +741,7 @@
             const actions = [];
             if (stage !== "won" && stage !== "lost") {
               if (next && next !== "lost") actions.push(el("button", { type: "button", class: "btn btn-sm btn-primary", text: "→ " + codeName("stage", next), onclick: () => move(o.id, next) }));
-              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: () => move(o.id, "lost") }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o.id) }));
             }
             column.appendChild(el("div", { class: "card card-sm cg-opportunity", "data-id": o.id }, [el("div", { class: "card-body" }, [
               el("strong", { text: (o.company && o.company.name) || _("Unnamed") }),
@@ -753,9 +753,24 @@
         }));
       } catch (error) { showProblem(error); }
     };
-    const move = async (id, stage) => {
+    // Losing an opportunity says why: the reason goes into its stage history.
+    const askReason = (actions, id) => {
+      const field = "lost-reason-" + id;
+      const input = el("input", { id: field, class: "form-control form-control-sm", required: true, maxlength: "2000" });
+      const form = el("form", { class: "mt-2" }, [
+        el("label", { class: "form-label small", for: field, text: _("Why was it lost?") }), input,
+        el("div", { class: "btn-list mt-2" }, [
+          el("button", { type: "submit", class: "btn btn-sm btn-danger", text: _("Mark as lost") }),
+          el("button", { type: "button", class: "btn btn-sm", text: _("Cancel"), onclick: () => render() }),
+        ]),
+      ]);
+      form.addEventListener("submit", (event) => { event.preventDefault(); move(id, "lost", input.value.trim()); });
+      actions.replaceChildren(form);
+      input.focus();
+    };
+    const move = async (id, stage, reason) => {
       try {
-        await post("/api/v1/opportunities/" + encodeURIComponent(id), { stage }, "PATCH");
+        await post("/api/v1/opportunities/" + encodeURIComponent(id), reason ? { stage, reason } : { stage }, "PATCH");
         notice(fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
         render();
       } catch (error) { showProblem(error); }

@@ -294,12 +294,28 @@ def test_manager_events_inbox_pipeline_and_reports(
         ),
     )[0]
     card.find_element(By.TAG_NAME, "button").click()
-    wait(
+    moved = wait(
         browser,
         lambda d: d.find_elements(
             By.CSS_SELECTOR, ".cg-column[data-stage=contacted] .cg-opportunity"
         ),
+    )[0]
+    opportunity_id = moved.get_attribute("data-id")
+    moved.find_elements(By.TAG_NAME, "button")[-1].click()  # 已丢失: asks why first
+    reason = wait(browser, lambda d: d.find_element(By.ID, f"lost-reason-{opportunity_id}"))
+    reason.send_keys("客户选择了他行")
+    reason.submit()
+    wait(
+        browser,
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'.cg-column[data-stage=lost] [data-id="{opportunity_id}"]'
+        ),
     )
+    history = httpx.get(
+        f"{base}/api/v1/opportunities/{opportunity_id}", headers={"X-API-Key": key}, timeout=30
+    ).json()["history"]
+    assert history[-1]["to"] == "lost"
+    assert history[-1]["reason"] == "客户选择了他行"
 
     open_page(browser, base + "/ui/reports")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#events-charts .cg-chart svg"))
