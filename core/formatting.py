@@ -13,7 +13,7 @@ Dates
 
 The browser applies the same rules in ``api/static/format.js``; a unit test runs
 both on one table of cases, so the two cannot drift apart. Babel supplies the
-locale's digit grouping and month names.
+month names and date patterns.
 
 Examples
 --------
@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_decimal
 
 Language = Literal["zh", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("zh", "en")
@@ -73,10 +72,14 @@ def _decimal(amount: Decimal | str | int) -> Decimal:
     return value
 
 
-def _grouped(value: Decimal, decimals: int, language: Language) -> str:
-    """``value`` (already rounded to ``decimals``) with the locale's digit grouping."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(abs(value), format=pattern, locale=BABEL_LOCALES[language])
+def _grouped(value: Decimal, decimals: int) -> str:
+    """``|value|`` (already rounded to ``decimals``) grouped by thousands: ``6,765.60``.
+
+    Chinese and English both group by three with a comma (CLDR zh_CN and en agree).
+    ``Decimal.__format__`` is exact, and some ten times faster than Babel's pattern
+    formatter, which matters when a compute writes reasons for every prospect.
+    """
+    return format(abs(value), f",.{decimals}f")
 
 
 def _round(value: Decimal, decimals: int) -> Decimal:
@@ -149,10 +152,10 @@ def format_money(
     scaled = _scaled(value, units, decimals)
     if scaled is not None:
         shown, suffix = scaled
-        text = _grouped(shown, SCALED_DECIMALS, lang) + suffix
+        text = _grouped(shown, SCALED_DECIMALS) + suffix
     else:
         shown = value
-        text = _grouped(value, decimals, lang)
+        text = _grouped(value, decimals)
     sign = "-" if shown < 0 else ""
     return f"{sign}{prefix}{text}"
 
