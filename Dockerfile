@@ -12,6 +12,7 @@ RUN pip install --no-cache-dir uv==0.13.8 \
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-install-project --no-dev
+COPY core ./core
 COPY corpgraph ./corpgraph
 COPY graph ./graph
 COPY loaders ./loaders

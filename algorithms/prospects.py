@@ -21,13 +21,13 @@ behind it, reasons in English and Chinese that quote those figures, and the cust
 with the strongest tie (largest amount, then most months) as introducer, whose
 branch and RM are suggested as owners.
 
-Money stays in integer minor units; only the display of reasons uses
-:class:`~decimal.Decimal`. Scores are floats.
+Money stays in integer minor units; reasons quote it in the one money rule of
+:func:`core.formatting.format_money`. Scores are floats.
 
 Examples
 --------
 >>> format_money_en(1_234_567_800, "CNY"), format_money_zh(1_234_567_800, "CNY")
-('¥12.3M', '1,235万元')
+('CNY 12.35M', '¥1,234.57万')
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from core.formatting import format_money
 from loaders.parsing import from_minor_units
 
 logger = logging.getLogger(__name__)
@@ -196,48 +196,26 @@ class ProspectRanking:
 
 
 # --- money display -------------------------------------------------------------------------
-def _decimal(minor: int, currency: str) -> Decimal:
-    return from_minor_units(minor, currency)
-
-
-def _quantize(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
 def format_money_en(minor: int, currency: str) -> str:
-    """An amount as an English reason quotes it: ``¥12.3M``, ``¥450.0K``, ``USD 1.2B``.
+    """An amount as an English reason quotes it (compact): ``CNY 12.35M``.
 
     Examples
     --------
     >>> format_money_en(45_000_000, "CNY"), format_money_en(123_45, "USD")
-    ('¥450.0K', 'USD 123.45')
+    ('CNY 450,000.00', 'USD 123.45')
     """
-    value = _decimal(minor, currency)
-    prefix = "¥" if currency == "CNY" else f"{currency} "
-    for size, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K")):
-        if abs(value) >= size:
-            return f"{prefix}{_quantize(value / size, 1)}{suffix}"
-    return f"{prefix}{_quantize(value, 2)}"
+    return format_money(from_minor_units(minor, currency), currency, "en", compact=True)
 
 
 def format_money_zh(minor: int, currency: str) -> str:
-    """An amount as a Chinese reason quotes it: ``1.23亿元``, ``1,230万元``, ``12.3万元``.
+    """An amount as a Chinese reason quotes it: ``¥2.50亿``, ``¥12.30万``.
 
     Examples
     --------
     >>> format_money_zh(25_000_000_000, "CNY"), format_money_zh(123_000_00, "CNY")
-    ('2.50亿元', '12.3万元')
+    ('¥2.50亿', '¥12.30万')
     """
-    value = _decimal(minor, currency)
-    unit = "元" if currency == "CNY" else f"{currency}"
-    yi, wan = Decimal(10) ** 8, Decimal(10) ** 4
-    if abs(value) >= yi:
-        return f"{_quantize(value / yi, 2)}亿{unit}"
-    if abs(value) >= 100 * wan:
-        return f"{int(_quantize(value / wan, 0)):,}万{unit}"
-    if abs(value) >= wan:
-        return f"{_quantize(value / wan, 1)}万{unit}"
-    return f"{_quantize(value, 2):,}{unit}"
+    return format_money(from_minor_units(minor, currency), currency, "zh")
 
 
 # --- scoring ---------------------------------------------------------------------------------

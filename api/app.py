@@ -67,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "`X-API-Key`) and returns only customers in the caller's branch subtree."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are served by api.ui with the app's own copies of Swagger UI
+        # and ReDoc: FastAPI's defaults load them from a CDN, blank inside an intranet.
+        docs_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)

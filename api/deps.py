@@ -58,6 +58,25 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
+class RoleGate:
+    """A dependency that admits only ``allowed`` roles; see :func:`require_roles`.
+
+    The web UI reads ``allowed`` from the routes, so its menus offer a page only to
+    the roles whose API calls would succeed.
+    """
+
+    def __init__(self, allowed: frozenset[Role]) -> None:
+        self.allowed = allowed
+
+    def __call__(self, caller: CallerDep) -> Caller:
+        if caller.user.role not in self.allowed:
+            raise PermissionDeniedError(
+                f"role {caller.user.role.value} may not use this endpoint",
+                details={"allowed_roles": sorted(r.value for r in self.allowed)},
+            )
+        return caller
+
+
 def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
     """A dependency that admits only the given roles (``admin`` is always admitted).
 
@@ -65,14 +84,4 @@ def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
     --------
     ``def endpoint(caller: Annotated[Caller, Depends(require_roles(Role.RISK))]): ...``
     """
-    allowed = frozenset(roles) | {Role.ADMIN}
-
-    def check(caller: CallerDep) -> Caller:
-        if caller.user.role not in allowed:
-            raise PermissionDeniedError(
-                f"role {caller.user.role.value} may not use this endpoint",
-                details={"allowed_roles": sorted(r.value for r in allowed)},
-            )
-        return caller
-
-    return check
+    return RoleGate(frozenset(roles) | {Role.ADMIN})

@@ -196,6 +196,29 @@ def read_branches(db: Database) -> list[Branch]:
     ]
 
 
+READ_RELATIONSHIP_MANAGERS: Final[LiteralString] = (
+    "MATCH (m:RelationshipManager) "
+    "RETURN m.rm_id AS rm_id, m.name AS name, m.branch_id AS branch_id ORDER BY rm_id"
+)
+
+
+@dataclass(frozen=True)
+class RelationshipManager:
+    """A relationship manager (客户经理) and the branch they work at."""
+
+    rm_id: str
+    name: str
+    branch_id: str | None
+
+
+def read_relationship_managers(db: Database) -> list[RelationshipManager]:
+    """Every relationship manager stored in Neo4j."""
+    return [
+        RelationshipManager(str(r["rm_id"]), str(r["name"] or ""), r["branch_id"])
+        for r in db.read(READ_RELATIONSHIP_MANAGERS)
+    ]
+
+
 def read_branch_tree(db: Database) -> BranchTree:
     """The branch tree stored in Neo4j."""
     return BranchTree.from_parents({b.branch_id: b.parent_branch_id for b in read_branches(db)})

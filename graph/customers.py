@@ -348,6 +348,10 @@ def month_window(latest: str, months: int = 12) -> tuple[str, str]:
     return f"{index // 12:04d}-{index % 12 + 1:02d}", latest
 
 
+#: The values of :func:`trend`.
+TRENDS: Final[tuple[str, ...]] = ("up", "down", "flat")
+
+
 def trend(monthly: list[int]) -> str:
     """``up``, ``down`` or ``flat``: the last quarter against the quarter before.
 

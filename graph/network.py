@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
+from core.formatting import format_money
 from corpgraph.errors import InputValidationError, NotFoundError
+from loaders.parsing import from_minor_units
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind, Relation
 
 from .branches import BranchScope
-from .customers import money
 from .database import Database
 
 NETWORK_TYPES: Final[tuple[Relation, ...]] = ("OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS")
@@ -106,15 +107,9 @@ def _details(row: dict[str, Any], kind: NodeKind) -> dict[str, Any]:
 
 
 def _format_amount(minor: int, currency: str | None) -> str:
-    """A short label: ``¥1.23亿``, ``¥456.7万``, ``USD 12,345``."""
-    value = money(minor, currency or "CNY")
-    amount = float(value["amount"]) if value else 0.0  # a display label, not arithmetic
-    symbol = "¥" if (currency or "CNY") == "CNY" else f"{currency} "
-    if abs(amount) >= 1e8:
-        return f"{symbol}{amount / 1e8:.2f}亿"
-    if abs(amount) >= 1e4:
-        return f"{symbol}{amount / 1e4:.1f}万"
-    return f"{symbol}{amount:,.0f}"
+    """A map label in the one money rule (:func:`core.formatting.format_money`): ``¥1.23亿``."""
+    code = currency or "CNY"
+    return format_money(from_minor_units(minor, code), code, "zh")
 
 
 def network(

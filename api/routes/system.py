@@ -13,7 +13,7 @@ from api.errors import problem
 from corpgraph import __version__
 from corpgraph.errors import DatabaseUnavailableError
 from graph import schema
-from graph.branches import read_branches
+from graph.branches import read_branches, read_relationship_managers
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["system"])
@@ -35,6 +35,12 @@ class BranchOut(BaseModel):
     branch_id: str
     name: str
     parent_branch_id: str | None
+
+
+class RelationshipManagerOut(BaseModel):
+    rm_id: str
+    name: str
+    branch_id: str | None
 
 
 class Me(BaseModel):
@@ -106,4 +112,14 @@ def branches(caller: CallerDep, db: DatabaseDep) -> list[BranchOut]:
         BranchOut(branch_id=b.branch_id, name=b.name, parent_branch_id=b.parent_branch_id)
         for b in read_branches(db)
         if caller.scope.allows(b.branch_id)
+    ]
+
+
+@router.get("/relationship-managers", response_model=list[RelationshipManagerOut], tags=["auth"])
+def relationship_managers(caller: CallerDep, db: DatabaseDep) -> list[RelationshipManagerOut]:
+    """The relationship managers of the branches in the caller's scope (names for the UI)."""
+    return [
+        RelationshipManagerOut(rm_id=m.rm_id, name=m.name, branch_id=m.branch_id)
+        for m in read_relationship_managers(db)
+        if caller.scope.allows(m.branch_id)
     ]

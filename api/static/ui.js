@@ -1,166 +1,152 @@
-// corpgraph web UI. Plain JavaScript, no build step, no external resource.
+// corpgraph web workbench. Plain JavaScript, no build step, no external resource.
 // Data is always inserted with textContent (never innerHTML): names are untrusted.
+// Every label goes through the message catalogue (/ui/i18n/<lang>.json, the same
+// catalogue the server renders its templates with); money and dates through
+// format.js. Lists are drawn by one table component with a pager.
 "use strict";
 
-(function () {
+(async function () {
   const KEY = "corpgraph_api_key";
   const USER = "corpgraph_user";
-  const LANG = "corpgraph_lang";
-  const page = document.body.dataset.page;
-  const subject = document.body.dataset.subject || "";
+  const F = window.corpgraphFormat;
+  const body = document.body;
+  const page = body.dataset.page;
+  const lang = body.dataset.language === "en" ? "en" : "zh";
+  const subject = body.dataset.subject || "";
+  const pageRoles = (body.dataset.roles || "").split(" ").filter(Boolean);
+  const PAGE_SIZE = 20;
 
-  // ---------------------------------------------------------------- language
-  const TEXT = {
-    zh: {
-      loading: "加载中…", empty: "暂无数据", error: "出错了：", loginFailed: "密钥无效或已吊销。",
-      exported: "已导出", rows: "行", of: "共", ack: "确认", toOpportunity: "转为商机",
-      created: "已创建商机", acknowledged: "已确认", view: "查看", map: "图谱",
-      sections: {
-        profile: "基本信息", segment_history: "分层历史", products: "持有产品",
-        facilities: "授信与敞口", group: "所属集团", guarantees: "担保", supply_chain: "上下游",
-        counterparties: "主要交易对手（近12个月）", events: "事件", opportunities: "商机",
-        introduced_prospects: "引荐的潜在客户", recommendations: "交叉销售推荐",
-        contribution: "贡献度对比",
-      },
-    },
-    en: {
-      loading: "Loading…", empty: "No data", error: "Error: ", loginFailed: "Invalid or revoked key.",
-      exported: "Exported", rows: "rows", of: "of", ack: "Acknowledge", toOpportunity: "Make opportunity",
-      created: "Opportunity created", acknowledged: "Acknowledged", view: "View", map: "Map",
-      sections: {
-        profile: "Profile", segment_history: "Segment history", products: "Products held",
-        facilities: "Facilities and exposure", group: "Group", guarantees: "Guarantees",
-        supply_chain: "Suppliers and buyers", counterparties: "Top counterparties (12 months)",
-        events: "Events", opportunities: "Opportunities", introduced_prospects: "Prospects introduced",
-        recommendations: "Cross-sell recommendations", contribution: "Contribution vs peers",
-      },
-    },
-  };
-  let lang = localStorage.getItem(LANG) === "en" ? "en" : "zh";
-  const t = (name) => TEXT[lang][name];
+  // ---------------------------------------------------------------- the catalogue
+  let MESSAGES = {};
+  let CODE_LISTS = {};
+  const _ = (msgid) => MESSAGES[msgid] || msgid;
+  /** The catalogue's name of `code` in code list `list` (the code itself when unnamed). */
+  const codeName = (list, code) => (code === null || code === undefined || code === "" ? "" : MESSAGES[list + "\u0004" + code] || String(code));
+  const codesOf = (list) => CODE_LISTS[list] || [];
+  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
 
-  function applyLanguage() {
-    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-    document.querySelectorAll("[data-zh]").forEach((el) => {
-      el.textContent = el.dataset[lang];
-    });
-    document.querySelectorAll("[data-zh-placeholder]").forEach((el) => {
-      el.placeholder = el.dataset[lang + "Placeholder"];
-    });
-    const toggle = document.getElementById("lang-toggle");
-    if (toggle) toggle.textContent = lang === "zh" ? "EN" : "中文";
-  }
-
-  // ---------------------------------------------------------------- messages and DOM
-  function message(text, ok) {
-    const box = document.getElementById("message");
-    box.textContent = text || "";
-    box.classList.toggle("ok", Boolean(ok));
-  }
-
+  // ---------------------------------------------------------------- DOM helpers
   function el(tag, props, children) {
     const node = document.createElement(tag);
     Object.entries(props || {}).forEach(([k, v]) => {
+      if (v === undefined || v === null || v === false) return;
       if (k === "text") node.textContent = v;
       else if (k === "class") node.className = v;
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
+      else node.setAttribute(k, v === true ? "" : v);
     });
-    (children || []).forEach((c) => node.appendChild(typeof c === "string" ? document.createTextNode(c) : c));
+    (children || []).forEach((c) => {
+      if (c === null || c === undefined) return;
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
     return node;
   }
+  const link = (text, href) => el("a", { href, text });
+  const customerHref = (id) => "/ui/customers/" + encodeURIComponent(id);
 
-  function isMoney(v) {
-    return v && typeof v === "object" && "amount" in v && "currency" in v && Object.keys(v).length === 2;
+  function money(value, compact) {
+    if (!value || value.amount === undefined || value.amount === null) return "";
+    return el("span", { title: F.formatMoney(value.amount, value.currency, "en"), text: F.formatMoney(value.amount, value.currency, lang, compact) });
   }
-
-  function formatMoney(v) {
-    const [whole, frac] = String(v.amount).split(".");
-    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return (v.currency === "CNY" ? "¥" : v.currency + " ") + grouped + (frac ? "." + frac : "");
-  }
-
-  function formatValue(v) {
-    if (v === null || v === undefined) return "";
-    if (isMoney(v)) return formatMoney(v);
-    if (Array.isArray(v)) {
-      if (v.every(isMoney)) return v.map(formatMoney).join(" + ");
-      return v.map((x) => (typeof x === "object" ? formatValue(x) : String(x))).join(", ");
-    }
-    if (typeof v === "object") {
-      if (lang in v && typeof v[lang] === "string") return v[lang];
-      return Object.entries(v).map(([k, x]) => k + ": " + formatValue(x)).join("; ");
-    }
-    if (typeof v === "boolean") return v ? "✓" : "";
-    return String(v);
-  }
-
-  const ID_LINKS = { id: true, company_id: true, customer_id: true };
-
-  function table(rows, options) {
-    if (!rows || rows.length === 0) return el("p", { class: "empty", text: t("empty") });
-    const opts = options || {};
-    const columns = opts.columns || Array.from(rows.reduce((set, r) => {
-      Object.keys(r).forEach((k) => { if (!(opts.hide || []).includes(k)) set.add(k); });
-      return set;
-    }, new Set()));
-    const head = el("tr", {}, columns.map((c) => el("th", { text: c })));
-    const body = rows.map((row) => el("tr", {}, columns.map((c) => {
-      const value = row[c];
-      const cell = el("td", { class: isMoney(value) || typeof value === "number" ? "num" : "" });
-      if (ID_LINKS[c] && opts.link && value) {
-        cell.appendChild(el("a", { href: opts.link(value, row), text: String(value) }));
-      } else {
-        cell.textContent = formatValue(value);
-      }
-      return cell;
-    }).concat(opts.actions ? [el("td", {}, opts.actions(row))] : [])));
-    if (opts.actions) head.appendChild(el("th", { text: "" }));
-    return el("table", {}, [el("thead", {}, [head]), el("tbody", {}, body)]);
-  }
-
-  function keyValues(obj) {
-    const dl = el("dl", { class: "kv" });
-    Object.entries(obj || {}).forEach(([k, v]) => {
-      dl.appendChild(el("dt", { text: k }));
-      dl.appendChild(el("dd", { text: formatValue(v) }));
+  function moneyList(values, compact) {
+    if (!values || !values.length) return "";
+    return el("span", {
+      title: values.map((m) => F.formatMoney(m.amount, m.currency, "en")).join(" + "),
+      text: values.map((m) => F.formatMoney(m.amount, m.currency, lang, compact)).join(" + "),
     });
-    return dl;
+  }
+  const date = (value) => (value ? F.formatDate(value, lang) : "");
+  const month = (value) => (value ? F.formatMonth(value, lang) : "");
+  const dateTime = (value) => (value ? F.formatDateTime(value, lang) : "");
+  const percent = (value) => (value === null || value === undefined ? "" : (100 * Number(value)).toFixed(1) + "%");
+  const yesNo = (value) => (value ? _("Yes") : _("No"));
+
+  const BADGE_TONES = { high: "danger", medium: "warning", low: "muted", new: "info", acknowledged: "info", actioned: "success", dismissed: "muted", won: "success", lost: "danger" };
+  const badge = (list, code) => (code ? el("span", { class: "badge cg-tone-" + (BADGE_TONES[code] || "info"), text: codeName(list, code) }) : "");
+
+  function emptyState(text) {
+    return el("div", { class: "empty" }, [el("p", { class: "empty-title", text: text || _("Nothing to show") })]);
+  }
+  const loading = () => el("div", { class: "text-secondary p-3", text: _("Loading…") });
+
+  function notice(text) {
+    const box = document.getElementById("notice");
+    box.replaceChildren(text ? el("div", { class: "alert alert-success" }, [text]) : "");
+  }
+
+  // ---------------------------------------------------------------- errors (RFC 9457 problems)
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super((problem && problem.detail) || "HTTP " + status);
+      this.status = status;
+      this.problem = problem || {};
+    }
+  }
+
+  /** The problem in the user's language: the catalogue's text for its type, never raw English to a Chinese reader. */
+  function problemText(error) {
+    if (!(error instanceof ApiError)) return { title: _("The server cannot be reached."), detail: "" };
+    const type = String(error.problem.type || "").split("/").pop() || (error.status ? "http-" + error.status : "http-error");
+    const known = MESSAGES["problem\u0004" + type];
+    const title = known || fill(_("The request failed (HTTP {status})."), { status: error.status });
+    // The server's detail is English: an English reader gets it as well, a Chinese one does not.
+    const detail = lang === "en" && error.problem.detail && error.problem.detail !== title ? error.problem.detail : "";
+    return { title, detail };
+  }
+
+  function showProblem(error) {
+    if (error && error.status === 401) return;
+    const text = problemText(error);
+    const close = el("button", { type: "button", class: "btn-close", "aria-label": _("Close"), onclick: () => box.replaceChildren() });
+    const box = document.getElementById("problem");
+    box.replaceChildren(el("div", { class: "alert alert-danger alert-dismissible", role: "alert" }, [
+      el("div", {}, [el("h2", { class: "alert-title", text: text.title }), text.detail ? el("div", { class: "text-secondary", text: text.detail }) : null]),
+      close,
+    ]));
   }
 
   // ---------------------------------------------------------------- the API
+  // Requests in flight, on <body data-inflight>: tests wait for 0 before reading a page.
+  let inflight = 0;
+  const track = (delta) => { inflight += delta; body.dataset.inflight = String(inflight); };
+
   async function api(path, options) {
+    track(1);
+    try { return await request(path, options); } finally { track(-1); }
+  }
+
+  async function request(path, options) {
     const key = sessionStorage.getItem(KEY);
     const opts = Object.assign({ headers: {} }, options || {});
-    opts.headers = Object.assign({ "X-API-Key": key || "" }, opts.headers);
+    opts.headers = Object.assign({ "X-API-Key": key || "", "Accept-Language": lang === "zh" ? "zh-CN" : "en" }, opts.headers);
     const response = await fetch(path, opts);
-    if (response.status === 401 && page !== "login") {
-      sessionStorage.removeItem(KEY);
-      window.location.assign("/");
-      throw new Error("401");
-    }
     if (!response.ok) {
-      let detail = response.statusText;
-      try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
-      const error = new Error(detail);
-      error.status = response.status;
-      throw error;
+      let problem = null;
+      try { problem = await response.json(); } catch (e) { /* not JSON */ }
+      if (response.status === 401 && page !== "login") {
+        sessionStorage.removeItem(KEY);
+        window.location.assign("/");
+      }
+      throw new ApiError(response.status, problem);
     }
     return response;
   }
-
-  const json = async (path, options) => (await api(path, options)).json();
+  const json = async (path, options) => {
+    track(1);
+    try { return await (await api(path, options)).json(); } finally { track(-1); }
+  };
+  const post = (path, payload, method) => json(path, { method: method || "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
 
   async function download(path, fallbackName) {
     const response = await api(path);
     const blob = await response.blob();
     const disposition = response.headers.get("Content-Disposition") || "";
     const match = /filename="?([^";]+)"?/.exec(disposition);
-    const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : fallbackName });
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    return blob.size;
+    const anchor = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : fallbackName });
+    document.body.appendChild(anchor);
+    anchor.click();
+    anchor.remove();
+    notice(fill(_("Exported {size} bytes."), { size: blob.size.toLocaleString(lang === "zh" ? "zh-CN" : "en") }));
   }
 
   function formQuery(form, extra) {
@@ -170,9 +156,225 @@
     return params;
   }
 
-  function fail(error) {
-    if (error && error.message !== "401") message(t("error") + error.message);
+  // Names for branch and RM ids, fetched once per page.
+  let lookupsPromise = null;
+  function lookups() {
+    if (!lookupsPromise) {
+      lookupsPromise = Promise.all([json("/api/v1/branches"), json("/api/v1/relationship-managers")]).then(([branches, rms]) => ({
+        branches: new Map(branches.map((b) => [b.branch_id, b.name])),
+        rms: new Map(rms.map((m) => [m.rm_id, m.name])),
+      }));
+    }
+    return lookupsPromise;
   }
+  let NAMES = { branches: new Map(), rms: new Map() };
+  const branchName = (id) => (id ? NAMES.branches.get(id) || _("Another branch") : "");
+  const rmName = (id) => (id ? NAMES.rms.get(id) || _("Another branch's RM") : "");
+
+  function fillSelects(root) {
+    root.querySelectorAll("select[data-codes]").forEach((select) => {
+      codesOf(select.dataset.codes).forEach((code) => select.appendChild(el("option", { value: code, text: codeName(select.dataset.codes, code) })));
+    });
+    root.querySelectorAll("select[data-lookup]").forEach((select) => {
+      Array.from(NAMES[select.dataset.lookup].entries())
+        .sort((a, b) => a[1].localeCompare(b[1], "zh-CN"))
+        .forEach(([id, name]) => select.appendChild(el("option", { value: id, text: name })));
+    });
+  }
+
+  // ---------------------------------------------------------------- the table component
+  /**
+   * A card with a table, an empty state and a pager. `load(offset, limit)` returns a
+   * page {total, items}; each column is {title, cell(row) → text or node, numeric}.
+   */
+  function dataTable(container, options) {
+    const size = options.pageSize || PAGE_SIZE;
+    let offset = 0;
+    const holder = el("div", { class: "table-responsive" });
+    const info = el("p", { class: "m-0 text-secondary cg-page-info" });
+    const prev = el("button", { type: "button", class: "btn btn-sm", text: _("Previous page") });
+    const next = el("button", { type: "button", class: "btn btn-sm", text: _("Next page") });
+    const header = options.title ? el("div", { class: "card-header" }, [el("h2", { class: "card-title", text: options.title }), options.actions ? el("div", { class: "card-actions" }, options.actions) : null]) : null;
+    const card = el("div", { class: "card" }, [header, holder, el("div", { class: "card-footer d-flex align-items-center" }, [info, el("div", { class: "ms-auto btn-list" }, [prev, next])])]);
+    container.replaceChildren(card);
+
+    function render(items) {
+      const head = el("tr", {}, options.columns.map((c) => el("th", { class: c.numeric ? "cg-num" : "", text: c.title, scope: "col" })));
+      const rows = items.map((row) => el("tr", { "data-key": options.rowKey ? options.rowKey(row) : null }, options.columns.map((c) => {
+        const value = c.cell(row);
+        return el("td", { class: c.numeric ? "cg-num" : "" }, [value === null || value === undefined ? "" : typeof value === "object" ? value : String(value)]);
+      })));
+      return el("table", { class: "table table-vcenter card-table" }, [el("thead", {}, [head]), el("tbody", {}, rows)]);
+    }
+
+    async function go(to) {
+      offset = Math.max(0, to);
+      holder.replaceChildren(loading());
+      try {
+        const result = await options.load(offset, size);
+        const items = result.items || [];
+        const total = result.total === undefined ? items.length : result.total;
+        holder.replaceChildren(items.length ? render(items) : emptyState(options.empty));
+        info.textContent = total ? fill(_("{first}–{last} of {total}"), { first: offset + 1, last: offset + items.length, total }) : "";
+        prev.disabled = offset === 0;
+        next.disabled = offset + size >= total;
+        prev.hidden = next.hidden = total <= size;
+      } catch (error) {
+        holder.replaceChildren(emptyState(_("Could not load this list.")));
+        showProblem(error);
+      }
+    }
+    prev.addEventListener("click", () => go(offset - size));
+    next.addEventListener("click", () => go(offset + size));
+    go(0);
+    return { reload: () => go(0) };
+  }
+
+  /** Pages through a list already in hand (a section of the 360, a group's members). */
+  const inHand = (items) => async (offset, limit) => ({ total: items.length, items: items.slice(offset, offset + limit) });
+  /** Pages through an API list endpoint that takes offset and limit. */
+  const fromApi = (path, params) => async (offset, limit) => {
+    const query = new URLSearchParams(params || {});
+    query.set("offset", offset);
+    query.set("limit", limit);
+    return json(path + (path.includes("?") ? "&" : "?") + query);
+  };
+
+  // ---------------------------------------------------------------- shared lists
+  const COLUMNS = {
+    customers: () => [
+      { title: _("Customer"), cell: (c) => link(c.name || _("Unnamed"), customerHref(c.id)) },
+      { title: _("USCC"), cell: (c) => c.uscc || "" },
+      { title: _("Segment"), cell: (c) => codeName("segment", c.segment) },
+      { title: _("Industry"), cell: (c) => codeName("industry", c.industry) },
+      { title: _("Region"), cell: (c) => c.region || "" },
+      { title: _("Branch"), cell: (c) => branchName(c.branch_id) },
+      { title: _("Relationship manager"), cell: (c) => rmName(c.rm_id) },
+      { title: _("Outstanding"), cell: (c) => money(c.exposure), numeric: true },
+    ],
+    events: (reload) => [
+      { title: _("Month"), cell: (e) => month(e.month) },
+      { title: _("Customer"), cell: (e) => (e.customer ? link(e.customer.name || _("Unnamed"), customerHref(e.customer.id)) : "") },
+      { title: _("Event type"), cell: (e) => codeName("event_type", e.type) },
+      { title: _("Severity"), cell: (e) => badge("severity", e.severity) },
+      { title: _("Status"), cell: (e) => badge("event_status", e.status) },
+      { title: _("What happened"), cell: (e) => el("span", { class: "cg-reason", text: eventExplanation(e) }) },
+      { title: _("Suggested action"), cell: (e) => codeName("suggested_action", e.suggested_action) },
+      { title: _("Detected"), cell: (e) => dateTime(e.created_at) },
+      { title: _("Actions"), cell: (e) => eventActions(e, reload) },
+    ],
+    opportunities: () => [
+      { title: _("Company"), cell: (o) => (o.company ? o.company.name || _("Unnamed") : "") },
+      { title: _("Product"), cell: (o) => o.product || "" },
+      { title: _("Expected amount"), cell: (o) => money(o.expected_amount), numeric: true },
+      { title: _("Stage"), cell: (o) => badge("stage", o.stage) },
+      { title: _("Relationship manager"), cell: (o) => rmName(o.owner_rm_id) },
+      { title: _("Due"), cell: (o) => date(o.due_date) },
+    ],
+    groups: () => [
+      { title: _("Group"), cell: (g) => link(fill(_("{name} group"), { name: (g.controller && g.controller.name) || _("Unnamed") }), "/ui/groups/" + encodeURIComponent(g.id)) },
+      { title: _("Rank"), cell: (g) => String(g.rank), numeric: true },
+      { title: _("Members"), cell: (g) => String(g.size), numeric: true },
+      { title: _("Outstanding"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency }))), numeric: true },
+      { title: _("Limit"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency }))), numeric: true },
+      { title: _("Concentration"), cell: (g) => (g.over_concentration ? el("span", { class: "badge cg-tone-danger", text: _("Over the threshold") }) : el("span", { class: "badge cg-tone-success", text: _("Within the threshold") })) },
+    ],
+    circles: () => [
+      { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.id)) },
+      { title: _("Members"), cell: (c) => String(c.size), numeric: true },
+      { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts), numeric: true },
+    ],
+    prospects: () => [
+      { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
+      { title: _("Prospect"), cell: (p) => p.name || _("Unnamed") },
+      { title: _("Score"), cell: (p) => scoreBar(p.score) },
+      { title: _("Reasons"), cell: (p) => reasons((p.reasons && p.reasons[lang]) || []) },
+      { title: _("Linked customers"), cell: (p) => String((p.linked_customers || []).length + (p.linked_customers_outside_scope || 0)), numeric: true },
+      { title: _("Suggested branch"), cell: (p) => (p.suggested_branch ? p.suggested_branch.name || branchName(p.suggested_branch.id) : "") },
+      { title: _("Suggested RM"), cell: (p) => (p.suggested_rm ? p.suggested_rm.name || rmName(p.suggested_rm.id) : "") },
+    ],
+  };
+
+  /** The top reason, with the others one click away. */
+  function reasons(list) {
+    if (list.length < 2) return el("span", { class: "cg-reason", text: list[0] || "" });
+    return el("details", { class: "cg-reason" }, [
+      el("summary", { text: list[0] + " " + fill(_("(+{count} more)"), { count: list.length - 1 }) }),
+      el("ul", { class: "mb-0" }, list.slice(1).map((r) => el("li", { text: r }))),
+    ]);
+  }
+
+  function scoreBar(score) {
+    const value = Math.round(100 * Number(score || 0));
+    return el("div", { class: "cg-score" }, [
+      el("div", { class: "small", text: Number(score || 0).toFixed(2) }),
+      el("div", { class: "progress progress-sm", role: "progressbar", "aria-valuenow": String(value), "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": _("Score") }, [
+        el("div", { class: "progress-bar", style: "width: " + value + "%" }),
+      ]),
+    ]);
+  }
+
+  /** What happened, from the event's evidence, in the user's language (the API's text is English). */
+  function eventExplanation(e) {
+    const v = e.evidence || {};
+    const amount = (m) => (m && m.amount !== undefined ? F.formatMoney(m.amount, m.currency, lang) : "");
+    const share = v.share === undefined ? "" : Math.round(100 * v.share) + "%";
+    switch (e.type) {
+      case "segment_downgrade":
+        return fill(_("Segment fell from {from} to {to} on {date}."), { from: codeName("segment", v.from), to: codeName("segment", v.to), date: date(v.as_of) });
+      case "dormancy":
+        return fill(_("No payment since {month} ({months} silent months; usually {usual} a month)."), { month: month(v.last_active_month), months: v.silent_months, usual: amount(v.usual_monthly) });
+      case "counterparty_loss":
+        return fill(_("A counterparty with {share} of the flows stopped after {month}: nothing for {months} months."), { share, month: month(v.last_month), months: v.silent_months });
+      case "new_major_counterparty":
+        return fill(_("A new counterparty took {share} of the flows from {month}."), { share, month: month(e.month) });
+      case "large_outflow":
+        return fill(_("Outflow of {amount} in {month}, {ratio}× the median of the {months} months before ({baseline})."), { amount: amount(v.amount), month: month(e.month), ratio: v.ratio, months: v.baseline_months, baseline: amount(v.baseline) });
+      case "large_inflow":
+        return fill(_("Inflow of {amount} in {month}, {ratio}× the median of the {months} months before ({baseline})."), { amount: amount(v.amount), month: month(e.month), ratio: v.ratio, months: v.baseline_months, baseline: amount(v.baseline) });
+      case "group_risk":
+        return _("Another member of its group or guarantee circle has a risk event.");
+      case "controller_change":
+        return _("Its ultimate controller changed.");
+      default:
+        return lang === "en" ? e.explanation || "" : "";
+    }
+  }
+
+  function eventActions(e, reload) {
+    const actions = [];
+    if (e.status === "new") {
+      actions.push(el("button", { type: "button", class: "btn btn-sm", text: _("Acknowledge"), onclick: async () => {
+        try { await post(`/api/v1/events/${encodeURIComponent(e.id)}/ack`, {}); notice(_("Event acknowledged.")); reload(); } catch (error) { showProblem(error); }
+      } }));
+    }
+    if (e.status === "new" || e.status === "acknowledged") {
+      actions.push(el("button", { type: "button", class: "btn btn-sm", text: _("Make an opportunity"), onclick: async () => {
+        try { await post("/api/v1/opportunities", { source: "event", source_id: e.id }); notice(_("Opportunity created.")); } catch (error) { showProblem(error); }
+      } }));
+    }
+    return el("div", { class: "btn-list flex-nowrap" }, actions);
+  }
+
+  // ---------------------------------------------------------------- charts (ECharts)
+  function barChart(container, title, entries) {
+    const box = el("div", { class: "cg-chart", role: "img", "aria-label": title + ": " + entries.map(([name, value]) => name + " " + value).join(", ") });
+    container.appendChild(box);
+    const chart = window.echarts.init(box, null, { renderer: "svg" });
+    chart.setOption({
+      title: { text: title, textStyle: { fontSize: 14 } },
+      grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: entries.map(([name]) => name) },
+      series: [{ type: "bar", data: entries.map(([, value]) => value), itemStyle: { color: "#12509a" }, label: { show: true, position: "right" } }],
+      animation: false,
+    });
+    box.dataset.values = JSON.stringify(entries.map(([, value]) => value));
+    window.addEventListener("resize", () => chart.resize());
+    return chart;
+  }
+  const codeEntries = (list, counts) => Object.entries(counts || {}).map(([code, value]) => [codeName(list, code), Number(value)]);
 
   // ---------------------------------------------------------------- pages
   const pages = {};
@@ -185,88 +387,213 @@
       try {
         const me = await json("/api/v1/me");
         sessionStorage.setItem(USER, JSON.stringify(me));
-        window.location.assign("/ui/search");
+        window.location.assign("/ui/home");
       } catch (error) {
         sessionStorage.removeItem(KEY);
-        message(t("loginFailed"));
+        showProblem(error);
       }
     });
   };
 
-  function paged(render) {
-    let offset = 0;
-    const limit = 50;
-    const info = document.getElementById("page-info");
-    const go = async (delta) => {
-      offset = Math.max(0, offset + delta);
-      try {
-        const result = await render(offset, limit);
-        info.textContent = `${result.total ? offset + 1 : 0}–${Math.min(offset + limit, result.total)} ${t("of")} ${result.total}`;
-        document.getElementById("prev").disabled = offset === 0;
-        document.getElementById("next").disabled = offset + limit >= result.total;
-      } catch (error) { fail(error); }
-    };
-    document.getElementById("prev").addEventListener("click", () => go(-limit));
-    document.getElementById("next").addEventListener("click", () => go(limit));
-    return () => { offset = 0; return go(0); };
+  function section(container) {
+    const holder = el("div", { class: "col-12" });
+    container.appendChild(holder);
+    return holder;
   }
+
+  pages.home = function (user) {
+    const home = document.getElementById("home");
+    const role = user.role;
+    const panels = {
+      rm: () => {
+        dataTable(section(home), { title: _("My customers"), columns: COLUMNS.customers(), load: fromApi("/api/v1/customers", { sort: "exposure", order: "desc" }), pageSize: 10 });
+        const events = dataTable(section(home), { title: _("My open events"), columns: COLUMNS.events(() => events.reload()), rowKey: (e) => e.id, load: fromApi("/api/v1/events", { status: "new" }), pageSize: 10, empty: _("No open events.") });
+        dataTable(section(home), { title: _("My pipeline"), columns: COLUMNS.opportunities(), load: fromApi("/api/v1/opportunities"), pageSize: 10, empty: _("No opportunities yet.") });
+      },
+      risk: () => {
+        dataTable(section(home), { title: _("Groups by exposure"), columns: COLUMNS.groups(), load: fromApi("/api/v1/groups", { sort: "exposure" }), pageSize: 10 });
+        dataTable(section(home), { title: _("Guarantee circles"), columns: COLUMNS.circles(), load: fromApi("/api/v1/guarantee-circles"), pageSize: 10 });
+      },
+      prospecting: () => {
+        dataTable(section(home), { title: _("Leads"), columns: COLUMNS.prospects(), load: fromApi("/api/v1/prospects"), pageSize: 10, actions: [link(_("All prospects and exports"), "/ui/prospects")] });
+      },
+      manager: async () => {
+        const holder = section(home);
+        const card = el("div", { class: "card" }, [el("div", { class: "card-header" }, [el("h2", { class: "card-title", text: _("Events this period") }), el("div", { class: "card-actions" }, [link(_("All reports"), "/ui/reports")])])]);
+        const charts = el("div", { class: "card-body row" });
+        card.appendChild(charts);
+        holder.appendChild(card);
+        try {
+          const report = await json("/api/v1/reports/events");
+          const left = el("div", { class: "col-md-6" });
+          const right = el("div", { class: "col-md-6" });
+          charts.append(left, right);
+          barChart(left, _("By type"), codeEntries("event_type", report.overall.by_type));
+          barChart(right, _("By status"), codeEntries("event_status", report.overall.by_status));
+        } catch (error) { showProblem(error); }
+      },
+    };
+    const shown = role === "admin" ? ["manager", "risk"] : [role];
+    shown.forEach((name) => panels[name] && panels[name]());
+  };
 
   pages.search = function () {
     const form = document.getElementById("search-form");
-    const results = document.getElementById("results");
-    const run = paged(async (offset, limit) => {
-      results.replaceChildren(el("p", { text: t("loading") }));
-      const data = await json("/api/v1/customers?" + formQuery(form, { offset, limit }));
-      results.replaceChildren(table(data.items, { link: (id) => "/ui/customers/" + encodeURIComponent(id) }));
-      return data;
+    fillSelects(form);
+    const table = dataTable(document.getElementById("results"), {
+      columns: COLUMNS.customers(),
+      load: (offset, limit) => json("/api/v1/customers?" + formQuery(form, { offset, limit })),
+      empty: _("No customer matches these filters."),
     });
-    form.addEventListener("submit", (event) => { event.preventDefault(); message(""); run(); });
-    document.getElementById("export-button").addEventListener("click", async () => {
-      try {
-        const size = await download("/api/v1/customers/export?" + formQuery(form), "customers.csv");
-        message(`${t("exported")} (${size} B)`, true);
-      } catch (error) { fail(error); }
-    });
-    run();
+    form.addEventListener("submit", (event) => { event.preventDefault(); notice(""); table.reload(); });
+    document.getElementById("export-button").addEventListener("click", () => download("/api/v1/customers/export?" + formQuery(form), "customers.csv").catch(showProblem));
   };
+
+  function kpi(title, value) {
+    return el("div", { class: "col-sm-6 col-lg-2" }, [el("div", { class: "card card-sm" }, [el("div", { class: "card-body" }, [
+      el("div", { class: "subheader", text: title }),
+      el("div", { class: "h3 m-0" }, [value || "—"]),
+    ])])]);
+  }
+
+  function card(title, children, id) {
+    return el("section", { class: "card mb-3", id }, [el("div", { class: "card-header" }, [el("h2", { class: "card-title", text: title })]), el("div", { class: "card-body" }, children)]);
+  }
+  function listCard(container, id, title, columns, items, empty) {
+    const holder = el("section", { class: "mb-3", id });
+    container.appendChild(holder);
+    dataTable(holder, { title, columns, load: inHand(items || []), pageSize: 10, empty });
+  }
+  function keyValues(pairs) {
+    const dl = el("dl", { class: "row cg-kv" });
+    pairs.forEach(([term, value]) => {
+      dl.appendChild(el("dt", { class: "col-sm-4", text: term }));
+      dl.appendChild(el("dd", { class: "col-sm-8" }, [value === null || value === undefined || value === "" ? "—" : value]));
+    });
+    return dl;
+  }
+
+  const counterpartyColumns = () => [
+    { title: _("Counterparty"), cell: (c) => (c.is_customer ? link(c.name || _("Unnamed"), customerHref(c.company_id)) : c.name || _("Unnamed")) },
+    { title: _("Customer of the bank"), cell: (c) => yesNo(c.is_customer) },
+    { title: _("Total"), cell: (c) => money(c.total), numeric: true },
+    { title: _("Payments"), cell: (c) => String(c.txn_count), numeric: true },
+    { title: _("Active months"), cell: (c) => String(c.months_active), numeric: true },
+    { title: _("Trend"), cell: (c) => codeName("trend", c.trend) },
+  ];
+  const guaranteeColumns = (partyTitle) => [
+    { title: partyTitle, cell: (g) => g.name || _("Unnamed") },
+    { title: _("Amount"), cell: (g) => money(g.amount), numeric: true },
+    { title: _("Start"), cell: (g) => date(g.start_date) },
+    { title: _("End"), cell: (g) => (g.end_date ? date(g.end_date) : _("Open-ended")) },
+    { title: _("Status"), cell: (g) => (g.end_date && g.end_date < new Date().toISOString().slice(0, 10) ? el("span", { class: "badge cg-tone-muted", text: _("Expired") }) : el("span", { class: "badge cg-tone-success", text: _("Active") })) },
+  ];
 
   pages.customer = async function () {
     const container = document.getElementById("sections");
-    container.replaceChildren(el("p", { text: t("loading") }));
+    container.replaceChildren(loading());
     try {
       const view = await json("/api/v1/customers/" + encodeURIComponent(subject));
-      document.querySelector("h1").textContent = (view.profile && view.profile.name) || subject;
+      const p = view.profile || {};
+      document.getElementById("page-title").textContent = p.name || _("Customer 360");
+      document.title = (p.name || _("Customer 360")) + " · corpgraph";
+      const openEvents = (view.events || []).filter((e) => e.status === "new" || e.status === "acknowledged").length;
+      const f = view.facilities || {};
+      document.getElementById("kpis").replaceChildren(
+        kpi(_("Outstanding"), moneyList(f.outstanding_total, true)),
+        kpi(_("Limit"), moneyList(f.limit_total, true)),
+        kpi(_("Deposits"), view.contribution && view.contribution.balance ? money({ amount: view.contribution.balance, currency: view.contribution.currency }, true) : ""),
+        kpi(_("Segment"), codeName("segment", p.segment)),
+        kpi(_("Relationship manager"), p.rm_name || rmName(p.rm_id)),
+        kpi(_("Open events"), String(openEvents)),
+      );
       container.replaceChildren();
-      Object.entries(view).forEach(([name, section]) => {
-        const card = el("section", { class: "card", id: "section-" + name }, [
-          el("h2", { text: (t("sections")[name] || name) }),
-        ]);
-        renderSection(card, section);
-        container.appendChild(card);
-      });
-    } catch (error) { container.replaceChildren(); fail(error); }
+      container.appendChild(card(_("Profile"), [keyValues([
+        [_("USCC"), p.uscc], [_("Segment"), codeName("segment", p.segment)], [_("Industry"), codeName("industry", p.industry)],
+        [_("Region"), p.region], [_("Status"), codeName("company_status", p.status)], [_("Founded"), date(p.founded)],
+        [_("Branch"), p.branch_name || branchName(p.branch_id)], [_("Relationship manager"), p.rm_name || rmName(p.rm_id)],
+        [_("Registered capital"), money(p.registered_capital)],
+      ])], "section-profile"));
+      const productNames = new Map((view.products || []).map((x) => [x.product_code, x.name]));
+      listCard(container, "section-facilities", _("Facilities and exposure"), [
+        { title: _("Product"), cell: (x) => productNames.get(x.product) || x.product },
+        { title: _("Limit"), cell: (x) => money(x.limit), numeric: true },
+        { title: _("Outstanding"), cell: (x) => money(x.outstanding), numeric: true },
+        { title: _("Maturity"), cell: (x) => date(x.maturity) },
+      ], f.items);
+      listCard(container, "section-products", _("Products held"), [
+        { title: _("Product"), cell: (x) => x.name || x.product_code },
+        { title: _("Category"), cell: (x) => codeName("product_category", x.category) },
+        { title: _("Balance"), cell: (x) => money(x.balance), numeric: true },
+        { title: _("Opened"), cell: (x) => date(x.opened) },
+      ], view.products);
+      const group = view.group || {};
+      container.appendChild(card(_("Group"), [group.group_id
+        ? keyValues([
+          [_("Group"), link(fill(_("{name} group"), { name: (group.controller && group.controller.name) || _("Unnamed") }), "/ui/groups/" + encodeURIComponent(group.group_id))],
+          [_("Role in the group"), codeName("member_role", group.role)],
+          [_("Members"), group.size !== undefined ? String(group.size) : ""],
+          [_("Group outstanding"), moneyList(group.exposure && group.exposure.outstanding_total)],
+          [_("Concentration"), group.over_concentration ? _("Over the threshold") : _("Within the threshold")],
+        ])
+        : emptyState(_("Not a member of a group."))], "section-group"));
+      const g = view.guarantees || {};
+      listCard(container, "section-guarantees", _("Guarantees given"), guaranteeColumns(_("Borrower")), g.given, _("No guarantees given."));
+      listCard(container, "section-guarantees-received", _("Guarantees received"), guaranteeColumns(_("Guarantor")), g.received, _("No guarantees received."));
+      listCard(container, "section-circles", _("Guarantee circles"), [
+        { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.circle_id)) },
+        { title: _("Members"), cell: (c) => (c.members || []).map((m) => m.name).join("、") },
+        { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts), numeric: true },
+      ], g.circles, _("Not in a guarantee circle."));
+      const cp = view.counterparties || {};
+      const windowText = cp.window ? fill(_("{from} to {to}"), { from: month(cp.window.from), to: month(cp.window.to) }) : "";
+      listCard(container, "section-counterparties", _("Top payers") + (windowText ? " · " + windowText : ""), counterpartyColumns(), cp.top_in, _("No payments received."));
+      listCard(container, "section-counterparties-out", _("Top payees") + (windowText ? " · " + windowText : ""), counterpartyColumns(), cp.top_out, _("No payments made."));
+      const sc = view.supply_chain || {};
+      const supplyColumns = [
+        { title: _("Company"), cell: (x) => (x.is_customer ? link(x.name || _("Unnamed"), customerHref(x.company_id)) : x.name || _("Unnamed")) },
+        { title: _("Goods"), cell: (x) => x.category || "" },
+        { title: _("Annual amount"), cell: (x) => money(x.amount), numeric: true },
+      ];
+      listCard(container, "section-suppliers", _("Suppliers"), supplyColumns, sc.suppliers, _("No suppliers on record."));
+      listCard(container, "section-buyers", _("Buyers"), supplyColumns, sc.buyers, _("No buyers on record."));
+      listCard(container, "section-events", _("Events"), COLUMNS.events(() => window.location.reload()).filter((c) => c.title !== _("Customer")), view.events, _("No events."));
+      listCard(container, "section-opportunities", _("Opportunities"), COLUMNS.opportunities().slice(1), view.opportunities, _("No opportunities yet."));
+      listCard(container, "section-prospects", _("Prospects introduced"), [
+        { title: _("Prospect"), cell: (x) => x.name || _("Unnamed") },
+        { title: _("Rank"), cell: (x) => String(x.rank), numeric: true },
+        { title: _("Score"), cell: (x) => scoreBar(x.score) },
+      ], view.introduced_prospects, _("No prospects introduced."));
+      listCard(container, "section-recommendations", _("Cross-sell recommendations"), [
+        { title: _("Recommendation"), cell: (x) => (x.reasons && x.reasons[lang]) || "" },
+        { title: _("Peers holding it"), cell: (x) => percent(x.share), numeric: true },
+        { title: _("Lift"), cell: (x) => (x.lift === null || x.lift === undefined ? "" : Number(x.lift).toFixed(2)), numeric: true },
+      ], view.recommendations, _("No recommendation."));
+      const c = view.contribution || {};
+      container.appendChild(card(_("Contribution vs peers"), [keyValues([
+        [_("Balances"), c.balance ? money({ amount: c.balance, currency: c.currency }) : ""],
+        [_("Peer group size"), c.peer_group_size !== undefined ? String(c.peer_group_size) : ""],
+        [_("Percentile among peers"), percent(c.percentile)],
+      ])], "section-contribution"));
+    } catch (error) { container.replaceChildren(emptyState(_("Could not load this customer."))); showProblem(error); }
+    const print = document.getElementById("print-button");
+    if (print) print.addEventListener("click", () => window.print());
   };
 
-  function renderSection(card, section) {
-    const link = (id) => "/ui/customers/" + encodeURIComponent(id);
-    if (Array.isArray(section)) { card.appendChild(table(section, { link })); return; }
-    if (!section || typeof section !== "object") { card.appendChild(el("p", { text: formatValue(section) || t("empty") })); return; }
-    const scalars = {};
-    Object.entries(section).forEach(([k, v]) => {
-      if (Array.isArray(v) && v.length && typeof v[0] === "object" && !isMoney(v[0])) {
-        card.appendChild(el("h3", { text: k }));
-        card.appendChild(table(v, { link, hide: ["monthly"] }));
-      } else if (Array.isArray(v) && v.length === 0) {
-        card.appendChild(el("h3", { text: k }));
-        card.appendChild(el("p", { class: "empty", text: t("empty") }));
-      } else { scalars[k] = v; }
+  function mapTypes(fieldset) {
+    codesOf("relation").forEach((code) => {
+      const id = "m-type-" + code;
+      fieldset.appendChild(el("div", { class: "form-check form-check-inline" }, [
+        el("input", { class: "form-check-input", type: "checkbox", name: "types", value: code, id, checked: true }),
+        el("label", { class: "form-check-label", for: id, text: codeName("relation", code) }),
+      ]));
     });
-    if (Object.keys(scalars).length) card.insertBefore(keyValues(scalars), card.children[1] || null);
   }
 
   pages.map = function () {
     const form = document.getElementById("map-form");
     const frame = document.getElementById("map-frame");
+    mapTypes(document.getElementById("m-types"));
     const draw = async () => {
       const params = new URLSearchParams({ depth: form.depth.value, limit: form.limit.value, lang });
       const types = Array.from(form.querySelectorAll("input[name=types]:checked")).map((i) => i.value);
@@ -274,7 +601,7 @@
       try {
         const response = await api("/api/v1/customers/" + encodeURIComponent(subject) + "/map?" + params);
         frame.srcdoc = await response.text();
-      } catch (error) { fail(error); }
+      } catch (error) { showProblem(error); }
     };
     form.addEventListener("submit", (event) => { event.preventDefault(); draw(); });
     draw();
@@ -282,187 +609,178 @@
 
   pages.prospects = function () {
     const form = document.getElementById("prospects-form");
-    const results = document.getElementById("results");
-    const run = paged(async (offset, limit) => {
-      results.replaceChildren(el("p", { text: t("loading") }));
-      const data = await json("/api/v1/prospects?" + formQuery(form, { offset, limit }));
-      const items = (data.items || []).map((p) => Object.assign({}, p, {
-        reasons: Array.isArray(p.reasons) ? p.reasons.map((r) => (r && r[lang]) || formatValue(r)).join("；") : formatValue(p.reasons),
-      }));
-      results.replaceChildren(table(items, { hide: ["components"] }));
-      return { total: data.total !== undefined ? data.total : items.length };
+    fillSelects(form);
+    const table = dataTable(document.getElementById("results"), {
+      columns: COLUMNS.prospects(),
+      load: (offset, limit) => json("/api/v1/prospects?" + formQuery(form, { offset, limit })),
+      empty: _("No prospect matches these filters."),
     });
-    form.addEventListener("submit", (event) => { event.preventDefault(); message(""); run(); });
+    form.addEventListener("submit", (event) => { event.preventDefault(); notice(""); table.reload(); });
     for (const [id, format] of [["export-csv", "csv"], ["export-xlsx", "xlsx"]]) {
-      document.getElementById(id).addEventListener("click", async () => {
-        try {
-          const size = await download("/api/v1/prospects/export?" + formQuery(form, { format }), "prospects." + format);
-          message(`${t("exported")} (${size} B)`, true);
-        } catch (error) { fail(error); }
-      });
+      document.getElementById(id).addEventListener("click", () => download("/api/v1/prospects/export?" + formQuery(form, { format }), "prospects." + format).catch(showProblem));
     }
-    run();
   };
 
-  // Economic interdependence: the second kind of connection of a group, shown apart.
-  const DEPENDENCE = {
-    zh: {
-      title: "经济依存关联（控制关系之外）", receipts: "收款", expenditures: "支出",
-      flows: "资金往来", supply: "供货关系", dependent: "依存方", counterparty: "被依存方",
-      member: "集团成员为", how: "依据类型", share: "占比", months: "达标月份", evidence: "说明",
-      hidden: "（其他机构的客户）", currency: "币种", group: "集团（控制关系）余额",
-      connected: "经济依存关联方余额", combined: "合并后的关联客户余额",
-    },
-    en: {
-      title: "Economic interdependence (beyond control)", receipts: "receipts",
-      expenditures: "expenditures", flows: "fund flows", supply: "supply link",
-      dependent: "Dependent", counterparty: "Depended on", member: "Member is", how: "Basis",
-      share: "Share", months: "Months at threshold", evidence: "Evidence",
-      hidden: "(customer of another branch)", currency: "Currency",
-      group: "Group (control) outstanding", connected: "Connected outstanding",
-      combined: "Connected counterparties outstanding",
-    },
+  pages.groups = function () {
+    dataTable(document.getElementById("groups"), { title: _("Groups by exposure"), columns: COLUMNS.groups(), load: fromApi("/api/v1/groups", { sort: "exposure" }) });
+    dataTable(document.getElementById("circles"), { title: _("Guarantee circles"), columns: COLUMNS.circles(), load: fromApi("/api/v1/guarantee-circles") });
   };
 
-  function renderInterdependence(card, view) {
-    const w = DEPENDENCE[lang];
-    const name = (ref) => (ref && ref.visible ? ref.name || ref.id : w.hidden);
-    card.appendChild(el("h3", { class: "interdependence", text: w.title }));
-    card.appendChild(table(view.connections.map((c) => {
-      const d = c.dependency;
-      return {
-        [w.dependent]: name(d.dependent),
-        [w.counterparty]: name(d.counterparty),
-        [w.member]: c.member_side === "dependent" ? w.dependent : w.counterparty,
-        [w.how]: w[d.direction] + " · " + w[d.basis],
-        [w.share]: (100 * Number(d.share)).toFixed(1) + "%",
-        [w.months]: d.months_above === null ? "" : d.months_above + "/" + d.months_observed,
-        [w.evidence]: d.explanation ? d.explanation[lang] : "",
-      };
-    })));
-    card.appendChild(el("p", { text: view.label[lang] }));
-    const outstanding = (list, currency) => {
-      const found = (list || []).find((e) => e.currency === currency);
-      return { amount: found ? found.outstanding : "0", currency };
-    };
-    card.appendChild(table(view.combined_exposure.map((e) => ({
-      [w.currency]: e.currency,
-      [w.group]: outstanding(view.group_exposure, e.currency),
-      [w.connected]: outstanding(view.connected_exposure, e.currency),
-      [w.combined]: outstanding(view.combined_exposure, e.currency),
-    }))));
+  async function showMap(path) {
+    const frame = document.getElementById("detail-map");
+    try {
+      const response = await api(path + "?lang=" + lang);
+      frame.srcdoc = await response.text();
+    } catch (error) { showProblem(error); }
   }
 
-  pages.groups = async function () {
-    const detail = document.getElementById("detail");
-    const frame = document.getElementById("detail-map");
-    const show = async (path) => {
-      try {
-        detail.replaceChildren();
-        const data = await json(path);
-        const interdependence = data.economic_interdependence;
-        delete data.economic_interdependence;
-        renderSection(detail, data);
-        if (interdependence) renderInterdependence(detail, interdependence);
-        const response = await api(path + "/map?lang=" + lang);
-        frame.hidden = false;
-        frame.srcdoc = await response.text();
-      } catch (error) { fail(error); }
-    };
+  const facilitiesText = (list) => moneyList((list || []).map((e) => ({ amount: e.outstanding, currency: e.currency })));
+
+  pages.group = async function () {
+    const path = "/api/v1/groups/" + encodeURIComponent(subject);
     try {
-      const groups = await json("/api/v1/groups?sort=exposure&limit=50");
-      document.getElementById("groups").replaceChildren(table(groups.items || groups, {
-        actions: (g) => [el("button", { type: "button", class: "secondary", text: t("view"),
-          onclick: () => show("/api/v1/groups/" + encodeURIComponent(g.group_id || g.id)) })],
-      }));
-    } catch (error) { fail(error); }
+      const g = await json(path);
+      const title = fill(_("{name} group"), { name: (g.controller && g.controller.name) || _("Unnamed") });
+      document.getElementById("page-title").textContent = title;
+      document.title = title + " · corpgraph";
+      document.getElementById("summary").replaceChildren(
+        kpi(_("Ultimate controller"), (g.controller && g.controller.name) || ""),
+        kpi(_("Members"), String(g.size)),
+        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), true)),
+        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), true)),
+        kpi(_("Concentration"), g.over_concentration ? _("Over the threshold") : _("Within the threshold")),
+        kpi(_("Levels"), String(g.max_depth)),
+      );
+      const names = new Map((g.members || []).map((m) => [m.id, m.name]));
+      dataTable(document.getElementById("members"), {
+        title: _("Members"),
+        load: inHand(g.members || []),
+        columns: [
+          { title: _("Company"), cell: (m) => (m.visible && m.is_customer ? link(m.name || _("Unnamed"), customerHref(m.id)) : m.name || _("Outside your branches")) },
+          { title: _("Role in the group"), cell: (m) => codeName("member_role", m.role) },
+          { title: _("Level"), cell: (m) => String(m.depth), numeric: true },
+          { title: _("Held by"), cell: (m) => (m.parent_id ? names.get(m.parent_id) || "" : "") },
+          { title: _("Customer of the bank"), cell: (m) => yesNo(m.is_customer) },
+          { title: _("Outstanding"), cell: (m) => (m.visible ? facilitiesText(m.facilities) : _("Not shown outside your branches")), numeric: true },
+        ],
+      });
+    } catch (error) { showProblem(error); return; }
+    showMap(path + "/map");
+  };
+
+  pages.circle = async function () {
+    const path = "/api/v1/guarantee-circles/" + encodeURIComponent(subject);
     try {
-      const circles = await json("/api/v1/guarantee-circles");
-      document.getElementById("circles").replaceChildren(table(circles.items || circles, {
-        actions: (c) => [el("button", { type: "button", class: "secondary", text: t("view"),
-          onclick: () => show("/api/v1/guarantee-circles/" + encodeURIComponent(c.circle_id || c.id)) })],
-      }));
-    } catch (error) { fail(error); }
+      const c = await json(path);
+      const names = new Map((c.members || []).map((m) => [m.id, m.visible ? m.name : null]));
+      const nameOf = (id) => names.get(id) || _("a company outside your branches");
+      const title = fill(_("Circle of {size} companies"), { size: c.size });
+      document.getElementById("page-title").textContent = title;
+      document.getElementById("summary").replaceChildren(
+        kpi(_("Members"), String(c.size)),
+        kpi(_("Guaranteed amount"), moneyList(c.amounts, true)),
+        kpi(_("Cycles"), String((c.cycles || []).length)),
+        kpi(_("Mutual guarantees"), String((c.mutual_pairs || []).length)),
+      );
+      dataTable(document.getElementById("members"), {
+        title: _("Members"),
+        load: inHand(c.members || []),
+        columns: [
+          { title: _("Company"), cell: (m) => (m.visible && m.is_customer ? link(m.name || _("Unnamed"), customerHref(m.id)) : m.name || _("Outside your branches")) },
+          { title: _("Customer of the bank"), cell: (m) => yesNo(m.is_customer) },
+          { title: _("Outstanding"), cell: (m) => (m.visible ? facilitiesText(m.facilities) : _("Not shown outside your branches")), numeric: true },
+        ],
+      });
+      dataTable(document.getElementById("cycles"), {
+        title: _("Guarantee cycles"),
+        load: inHand(c.cycles || []),
+        empty: _("No cycle."),
+        columns: [{ title: _("Cycle"), cell: (cycle) => el("span", { class: "cg-cycle", text: cycle.concat(cycle.slice(0, 1)).map(nameOf).join(" → ") }) }],
+      });
+      dataTable(document.getElementById("guarantees"), {
+        title: _("Guarantees"),
+        load: inHand(c.guarantees || []),
+        columns: [
+          { title: _("Guarantor"), cell: (x) => nameOf(x.guarantor_id) },
+          { title: _("Borrower"), cell: (x) => nameOf(x.borrower_id) },
+          { title: _("Amount"), cell: (x) => money({ amount: x.amount, currency: x.currency }), numeric: true },
+        ],
+      });
+    } catch (error) { showProblem(error); return; }
+    showMap(path + "/map");
   };
 
   pages.events = function () {
     const form = document.getElementById("events-form");
-    const results = document.getElementById("results");
-    const run = async () => {
-      try {
-        const data = await json("/api/v1/events?" + formQuery(form));
-        const items = (data.items || data).map((e) => Object.assign({}, e, {
-          customer_id: e.customer ? e.customer.id : undefined,
-          customer: e.customer ? e.customer.name : undefined,
-        }));
-        results.replaceChildren(table(items, {
-          hide: ["evidence", "history"],
-          link: (id) => "/ui/customers/" + encodeURIComponent(id),
-          actions: (e) => [
-            el("button", { type: "button", class: "secondary", text: t("ack"), onclick: async () => {
-              try { await api(`/api/v1/events/${encodeURIComponent(e.id)}/ack`, { method: "POST" }); message(t("acknowledged"), true); run(); } catch (error) { fail(error); }
-            } }),
-            el("button", { type: "button", class: "secondary", text: t("toOpportunity"), onclick: async () => {
-              try {
-                await api("/api/v1/opportunities", { method: "POST", headers: { "Content-Type": "application/json" },
-                  body: JSON.stringify({ source: "event", source_id: e.id }) });
-                message(t("created"), true);
-              } catch (error) { fail(error); }
-            } }),
-          ],
-        }));
-      } catch (error) { fail(error); }
-    };
-    form.addEventListener("submit", (event) => { event.preventDefault(); message(""); run(); });
-    run();
+    fillSelects(form);
+    const table = dataTable(document.getElementById("results"), {
+      columns: COLUMNS.events(() => table.reload()),
+      rowKey: (e) => e.id,
+      load: (offset, limit) => json("/api/v1/events?" + formQuery(form, { offset, limit })),
+      empty: _("No event matches these filters."),
+    });
+    form.addEventListener("submit", (event) => { event.preventDefault(); notice(""); table.reload(); });
   };
 
-  // ---------------------------------------------------------------- charts (inline SVG)
-  const SVG = "http://www.w3.org/2000/svg";
-
-  function svg(tag, attrs, children) {
-    const node = document.createElementNS(SVG, tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, String(v)));
-    (children || []).forEach((c) => node.appendChild(c));
-    return node;
-  }
-
-  function barChart(title, counts) {
-    const entries = Object.entries(counts);
-    const max = Math.max(1, ...entries.map(([, v]) => Number(v)));
-    const rowHeight = 22;
-    const width = 360;
-    const labelWidth = 150;
-    const chart = svg("svg", { class: "chart", width, height: entries.length * rowHeight + 24, role: "img" });
-    const heading = svg("text", { x: 0, y: 14, "font-weight": "bold" });
-    heading.textContent = title;
-    chart.appendChild(heading);
-    entries.forEach(([label, value], i) => {
-      const y = 22 + i * rowHeight;
-      const text = svg("text", { x: 0, y: y + 14 });
-      text.textContent = label;
-      const bar = svg("rect", {
-        x: labelWidth, y: y + 3, height: rowHeight - 8, fill: "#1f6fb2",
-        width: Math.max(1, ((width - labelWidth - 40) * Number(value)) / max),
-      });
-      bar.setAttribute("data-value", String(value));
-      const count = svg("text", { x: labelWidth + ((width - labelWidth - 40) * Number(value)) / max + 4, y: y + 14 });
-      count.textContent = String(value);
-      chart.appendChild(text);
-      chart.appendChild(bar);
-      chart.appendChild(count);
-    });
-    return chart;
-  }
+  pages.pipeline = async function () {
+    const board = document.getElementById("board");
+    const stages = codesOf("stage");
+    const render = async () => {
+      try {
+        const data = await json("/api/v1/opportunities?limit=1000");
+        const byStage = new Map(stages.map((s) => [s, []]));
+        (data.items || []).forEach((o) => (byStage.get(o.stage) || []).push(o));
+        board.replaceChildren(...stages.map((stage, index) => {
+          const items = byStage.get(stage);
+          const column = el("section", { class: "cg-column", "data-stage": stage, "aria-label": codeName("stage", stage) }, [
+            el("h2", { text: codeName("stage", stage) + " · " + items.length }),
+          ]);
+          if (!items.length) column.appendChild(emptyState(_("None")));
+          items.forEach((o) => {
+            const next = stages[index + 1];
+            const actions = [];
+            if (stage !== "won" && stage !== "lost") {
+              if (next && next !== "lost") actions.push(el("button", { type: "button", class: "btn btn-sm btn-primary", text: "→ " + codeName("stage", next), onclick: () => move(o.id, next) }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o.id) }));
+            }
+            column.appendChild(el("div", { class: "card card-sm cg-opportunity", "data-id": o.id }, [el("div", { class: "card-body" }, [
+              el("strong", { text: (o.company && o.company.name) || _("Unnamed") }),
+              el("div", { class: "text-secondary small" }, [[o.product, o.expected_amount ? F.formatMoney(o.expected_amount.amount, o.expected_amount.currency, lang) : "", rmName(o.owner_rm_id), o.due_date ? date(o.due_date) : ""].filter(Boolean).join(" · ")]),
+              el("div", { class: "btn-list mt-2" }, actions),
+            ])]));
+          });
+          return column;
+        }));
+      } catch (error) { showProblem(error); }
+    };
+    // Losing an opportunity says why: the reason goes into its stage history.
+    const askReason = (actions, id) => {
+      const field = "lost-reason-" + id;
+      const input = el("input", { id: field, class: "form-control form-control-sm", required: true, maxlength: "2000" });
+      const form = el("form", { class: "mt-2" }, [
+        el("label", { class: "form-label small", for: field, text: _("Why was it lost?") }), input,
+        el("div", { class: "btn-list mt-2" }, [
+          el("button", { type: "submit", class: "btn btn-sm btn-danger", text: _("Mark as lost") }),
+          el("button", { type: "button", class: "btn btn-sm", text: _("Cancel"), onclick: () => render() }),
+        ]),
+      ]);
+      form.addEventListener("submit", (event) => { event.preventDefault(); move(id, "lost", input.value.trim()); });
+      actions.replaceChildren(form);
+      input.focus();
+    };
+    const move = async (id, stage, reason) => {
+      try {
+        await post("/api/v1/opportunities/" + encodeURIComponent(id), reason ? { stage, reason } : { stage }, "PATCH");
+        notice(fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
+        render();
+      } catch (error) { showProblem(error); }
+    };
+    render();
+  };
 
   function csvButtons() {
     document.querySelectorAll("[data-csv]").forEach((button) => {
-      button.addEventListener("click", async () => {
-        try {
-          const size = await download(button.dataset.csv, "report.csv");
-          message(`${t("exported")} (${size} B)`, true);
-        } catch (error) { fail(error); }
-      });
+      button.addEventListener("click", () => download(button.dataset.csv, "report.csv").catch(showProblem));
     });
   }
 
@@ -472,109 +790,84 @@
       const report = await json("/api/v1/reports/events");
       const overall = report.overall;
       const charts = document.getElementById("events-charts");
-      charts.replaceChildren(
-        barChart(lang === "zh" ? "按类型" : "By type", overall.by_type),
-        barChart(lang === "zh" ? "按状态" : "By status", overall.by_status),
-        barChart(lang === "zh" ? "未处理账龄" : "Unhandled ageing", overall.unhandled_ageing),
-      );
-      charts.appendChild(el("p", { text: (lang === "zh" ? "已处理率：" : "Actioned rate: ") + (100 * overall.actioned_rate).toFixed(1) + "%" }));
-      document.getElementById("events-branches").replaceChildren(table(report.branches.map((b) => Object.assign(
-        { branch_id: b.branch_id, total: b.total, actioned_rate: (100 * b.actioned_rate).toFixed(1) + "%" },
-        b.by_status,
-      ))));
-    } catch (error) { fail(error); }
+      const column = () => { const c = el("div", { class: "col-lg-4" }); charts.appendChild(c); return c; };
+      barChart(column(), _("By type"), codeEntries("event_type", overall.by_type));
+      barChart(column(), _("By status"), codeEntries("event_status", overall.by_status));
+      barChart(column(), _("Unhandled, by age"), codeEntries("age_bucket", overall.unhandled_ageing));
+      charts.appendChild(el("p", { class: "col-12", text: fill(_("Actioned rate: {rate}"), { rate: percent(overall.actioned_rate) }) }));
+      dataTable(document.getElementById("events-branches"), {
+        title: _("By branch"),
+        load: inHand(report.branches || []),
+        columns: [
+          { title: _("Branch"), cell: (b) => branchName(b.branch_id) },
+          { title: _("Events"), cell: (b) => String(b.total), numeric: true },
+          ...codesOf("event_status").map((s) => ({ title: codeName("event_status", s), cell: (b) => String((b.by_status || {})[s] || 0), numeric: true })),
+          { title: _("Actioned rate"), cell: (b) => percent(b.actioned_rate), numeric: true },
+        ],
+      });
+    } catch (error) { showProblem(error); }
     const form = document.getElementById("migration-form");
     const migration = async () => {
+      const target = document.getElementById("migration");
       try {
         const data = await json("/api/v1/reports/segment-migration?" + formQuery(form));
         const cell = {};
         data.matrix.forEach((m) => { cell[m.from + ">" + m.to] = m; });
-        const head = el("tr", {}, [el("th", { text: "from \\ to" })].concat(data.segments.map((s) => el("th", { text: s }))));
-        const body = data.segments.map((from) => el("tr", {}, [el("th", { text: from })].concat(data.segments.map((to) => {
+        const head = el("tr", {}, [el("th", { scope: "col", text: _("From \\ to") })].concat(data.segments.map((s) => el("th", { scope: "col", class: "cg-num", text: codeName("segment", s) }))));
+        const rows = data.segments.map((from) => el("tr", {}, [el("th", { scope: "row", text: codeName("segment", from) })].concat(data.segments.map((to) => {
           const m = cell[from + ">" + to];
-          const td = el("td", { class: "num" + (from === to ? " diagonal" : ""), text: m ? String(m.count) : "0" });
-          if (m) td.title = formatValue(m.exposure);
+          const td = el("td", { class: "cg-num" + (from === to ? " diagonal" : "") }, [m ? String(m.count) : "0"]);
+          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "cg-amount" }, [moneyList(m.exposure)]));
           return td;
         }))));
-        document.getElementById("migration").replaceChildren(
-          el("table", { class: "matrix" }, [el("thead", {}, [head]), el("tbody", {}, body)]),
-          el("p", { text: `↑ ${data.upgraded} · ↓ ${data.downgraded} · ${data.customers}` }),
+        target.replaceChildren(
+          data.customers ? el("div", { class: "table-responsive" }, [el("table", { class: "table matrix" }, [el("thead", {}, [head]), el("tbody", {}, rows)])]) : emptyState(_("No segment snapshot on these dates.")),
+          el("p", { text: fill(_("{up} upgraded, {down} downgraded, of {customers} customers."), { up: data.upgraded, down: data.downgraded, customers: data.customers }) }),
         );
-      } catch (error) { fail(error); }
+      } catch (error) { target.replaceChildren(); showProblem(error); }
     };
     form.addEventListener("submit", (event) => { event.preventDefault(); migration(); });
     migration();
     try {
       const pipeline = await json("/api/v1/reports/pipeline");
       const container = document.getElementById("pipeline-summary");
-      container.replaceChildren(barChart(lang === "zh" ? "各阶段商机数" : "Opportunities by stage", pipeline.totals), table(pipeline.items));
-    } catch (error) { fail(error); }
-  };
-
-  const STAGES = ["identified", "contacted", "proposal", "won", "lost"];
-  const STAGE_NAMES = {
-    zh: { identified: "已识别", contacted: "已接触", proposal: "方案", won: "赢单", lost: "丢单" },
-    en: { identified: "Identified", contacted: "Contacted", proposal: "Proposal", won: "Won", lost: "Lost" },
-  };
-
-  pages.pipeline = async function () {
-    const board = document.getElementById("board");
-    const render = async () => {
-      try {
-        const data = await json("/api/v1/opportunities?limit=500");
-        const columns = STAGES.map((stage) => el("div", { class: "column", "data-stage": stage }, [
-          el("h3", { text: STAGE_NAMES[lang][stage] }),
-        ]));
-        (data.items || []).forEach((o) => {
-          const column = columns[STAGES.indexOf(o.stage)];
-          const next = STAGES[STAGES.indexOf(o.stage) + 1];
-          const actions = [];
-          if (o.stage !== "won" && o.stage !== "lost") {
-            if (next && next !== "lost") {
-              actions.push(el("button", { type: "button", text: "→ " + STAGE_NAMES[lang][next], onclick: () => move(o.id, next) }));
-            }
-            actions.push(el("button", { type: "button", class: "secondary", text: STAGE_NAMES[lang].lost, onclick: () => move(o.id, "lost") }));
-          }
-          column.appendChild(el("div", { class: "opportunity", "data-id": o.id }, [
-            el("strong", { text: o.company ? o.company.name || o.company.id : "" }),
-            el("div", { text: [o.product, o.expected_amount ? formatMoney(o.expected_amount) : "", o.owner_rm_id].filter(Boolean).join(" · ") }),
-            el("div", { class: "actions" }, actions),
-          ]));
-        });
-        board.replaceChildren(...columns);
-        const totals = await json("/api/v1/reports/pipeline");
-        document.getElementById("totals").replaceChildren(barChart(lang === "zh" ? "各阶段商机数" : "By stage", totals.totals));
-      } catch (error) { fail(error); }
-    };
-    const move = async (id, stage) => {
-      try {
-        await api("/api/v1/opportunities/" + encodeURIComponent(id), {
-          method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ stage }),
-        });
-        message("✓", true);
-        render();
-      } catch (error) { fail(error); }
-    };
-    render();
+      const chart = el("div");
+      const list = el("div");
+      container.replaceChildren(chart, list);
+      barChart(chart, _("Opportunities by stage"), codeEntries("stage", pipeline.totals));
+      dataTable(list, {
+        load: inHand(pipeline.items || []),
+        empty: _("No opportunities yet."),
+        columns: [
+          { title: _("Branch"), cell: (i) => branchName(i.branch_id) },
+          { title: _("Relationship manager"), cell: (i) => rmName(i.rm_id) },
+          ...pipeline.stages.map((s) => ({ title: codeName("stage", s), cell: (i) => String(i.stages[s] || 0), numeric: true })),
+          { title: _("Total"), cell: (i) => String(i.count), numeric: true },
+        ],
+      });
+    } catch (error) { showProblem(error); }
   };
 
   // ---------------------------------------------------------------- start
-  document.getElementById("lang-toggle").addEventListener("click", () => {
-    lang = lang === "zh" ? "en" : "zh";
-    localStorage.setItem(LANG, lang);
-    applyLanguage();
-    // Pages whose content holds translated text are drawn again in the new language.
-    if (["map", "reports", "pipeline"].includes(page)) window.location.reload();
-  });
-  applyLanguage();
-  if (page !== "login") {
-    if (!sessionStorage.getItem(KEY)) { window.location.assign("/"); return; }
-    const user = JSON.parse(sessionStorage.getItem(USER) || "{}");
-    document.getElementById("who").textContent = [user.name, user.role, user.branch_id].filter(Boolean).join(" · ");
-    document.getElementById("logout").addEventListener("click", () => {
-      sessionStorage.clear();
-      window.location.assign("/");
-    });
+  try {
+    const loaded = await (await fetch("/ui/i18n/" + lang + ".json")).json();
+    MESSAGES = loaded.messages;
+    CODE_LISTS = loaded.code_lists;
+  } catch (error) { /* the page still works, in the catalogue's source language */ }
+  if (page === "login") { pages.login(); body.dataset.inflight = "0"; return; }
+  if (!sessionStorage.getItem(KEY)) { window.location.assign("/"); return; }
+  const user = JSON.parse(sessionStorage.getItem(USER) || "{}");
+  document.querySelectorAll("nav [data-roles]").forEach((item) => { item.hidden = !item.dataset.roles.split(" ").includes(user.role); });
+  document.getElementById("who").textContent = [user.name, codeName("role", user.role)].filter(Boolean).join(" · ");
+  document.getElementById("logout").addEventListener("click", () => { sessionStorage.clear(); window.location.assign("/"); });
+  if (!pageRoles.includes(user.role)) {
+    document.getElementById("content").querySelector(".container-xl").replaceChildren(emptyState(_("This page is not available to your role.")));
+    body.dataset.inflight = "0";
+    return;
   }
-  (pages[page] || (() => {}))();
+  track(1);
+  try {
+    try { NAMES = await lookups(); } catch (error) { showProblem(error); }
+    await (pages[page] || (() => {}))(user);
+  } finally { track(-1); }
 })();

@@ -206,7 +206,7 @@ def assert_offline(driver: Any, app: LocalApp, seen: list[str] | None = None) ->
     foreign = [
         u
         for u in urls
-        if not (u.startswith(app.origin + "/") or u.startswith(("data:", "about:blank")))
+        if not u.startswith((app.origin + "/", "blob:" + app.origin + "/", "data:", "about:blank"))
     ]
     assert foreign == [], f"requests to other hosts: {foreign}"
     errors = console_errors(driver)

@@ -1,14 +1,23 @@
-"""The web UI in headless Chromium against the real app and Neo4j.
+"""The web workbench in headless Chromium against the real app and Neo4j.
 
-A relationship manager logs in, searches a customer, opens its 360 and its map,
-expands a node, then opens the prospects and exports them. The page must make no
-request to any host but the app and log no console error. Screenshots go to
-``tests/browser/artifacts``.
+- Journeys: a relationship manager searches a customer, opens its 360 and its map,
+  expands a node, then exports prospects; risk staff open a group and a circle;
+  a manager works the events inbox, the pipeline and the reports.
+- Roles: each role sees exactly the menu pages its API calls admit, and no page it
+  can reach gets a 403.
+- The crawl: every page in both languages shows no snake_case key, no code the
+  catalogue names, no raw ISO date or time and (in Chinese) no untranslated
+  English; axe-core (vendored) finds no serious or critical violation.
+- ``/docs`` and ``/redoc`` render from the app's own assets.
+
+Every page must make no request to any host but the app and log no console error.
+Screenshots of every page in both languages go to ``tests/browser/artifacts``.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 import signal
 import subprocess
@@ -21,6 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
+from api.vocabulary import CODE_LISTS
+from core.i18n import catalogue
 from graph.database import Database
 from graph.schema import wipe
 from tests.browser.conftest import (  # noqa: F401 - fixtures used by name
@@ -35,6 +46,12 @@ from .conftest import cli_env, free_port, run_cli
 
 pytestmark = pytest.mark.browser
 KEY = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
+AXE = Path(__file__).resolve().parents[1] / "browser" / "vendor" / "axe-core" / "axe.min.js"
+
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+ISO_DATE_OR_TIME = re.compile(r"\b\d{4}-\d{2}(-\d{2})?(T\d{2}:\d{2})?\b")
+#: Lowercase Latin words a Chinese page may show: the product's name and its CLI command.
+CHINESE_PAGE_LATIN = frozenset({"corpgraph", "users", "add"})
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +94,65 @@ def wait(driver: Any, condition: Any, timeout: float = 30) -> Any:
     return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition)
 
 
+#: Users' display names (data the navbar shows), one per role.
+NAMES = {
+    "rm": "王经理",
+    "risk": "李风控",
+    "prospecting": "赵拓展",
+    "manager": "陈行长",
+    "admin": "管理员",
+}
+
+
+def new_key(role: str) -> str:
+    output = run_cli(
+        "users", "add", "--name", NAMES[role], "--role", role, "--branch", "HO", env=cli_env()
+    ).stdout
+    return str(KEY.findall(output)[0])
+
+
+def login(driver: Any, base: str, role: str, lang: str = "zh") -> str:
+    from selenium.webdriver.common.by import By
+
+    key = new_key(role)
+    driver.get(f"{base}/?lang={lang}")
+    driver.find_element(By.ID, "api-key").send_keys(key)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    wait(driver, lambda d: d.current_url.endswith("/ui/home"))
+    settle(driver)
+    return key
+
+
+def settle(driver: Any) -> None:
+    """Wait until the page has drawn its data (no API request in flight)."""
+    wait(
+        driver,
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && document.body.dataset.inflight === '0';"
+        ),
+        timeout=60,
+    )
+
+
+def open_page(driver: Any, url: str) -> None:
+    driver.get(url)
+    settle(driver)
+
+
+def network(driver: Any) -> tuple[list[str], dict[str, int]]:
+    """URLs requested and the status of each response since the last call (drains the log)."""
+    urls: list[str] = []
+    statuses: dict[str, int] = {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+        elif message.get("method") == "Network.responseReceived":
+            response = message["params"]["response"]
+            statuses[response["url"]] = int(response["status"])
+    return urls, statuses
+
+
 def test_rm_journey_search_360_map_expand_prospects_export(
     served_bank: tuple[str, Path],
     browser: Any,  # noqa: F811 - the fixture imported above
@@ -85,34 +161,27 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     from selenium.webdriver.common.by import By
 
     base, bank = served_bank
-    key = KEY.findall(
-        run_cli(
-            "users", "add", "--name", "王经理", "--role", "rm", "--branch", "HO", env=cli_env()
-        ).stdout
-    )[0]
     with (bank / "companies.csv").open(encoding="utf-8") as handle:
         target = next(r for r in csv.DictReader(handle) if r["is_customer"] == "true")
+    login(browser, base, "rm")
+    seen, _ = network(browser)
 
-    browser.get(base + "/")
-    browser.find_element(By.ID, "api-key").send_keys(key)
-    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
-    wait(browser, lambda d: d.current_url.endswith("/ui/search"))
-
+    open_page(browser, base + "/ui/search")
     query = browser.find_element(By.NAME, "q")
     query.send_keys(target["name"][:4])
     browser.find_element(By.ID, "search-button").click()
-    wait(browser, lambda d: d.find_elements(By.LINK_TEXT, target["company_id"]))
-    browser.save_screenshot(str(artifacts / "ui-search.png"))
-    browser.find_element(By.LINK_TEXT, target["company_id"]).click()
+    wait(browser, lambda d: d.find_elements(By.LINK_TEXT, target["name"]))
+    browser.find_element(By.LINK_TEXT, target["name"]).click()
 
     wait(browser, lambda d: d.find_elements(By.ID, "section-profile"))
+    settle(browser)
     assert target["name"] in browser.find_element(By.TAG_NAME, "h1").text
     for section in ("facilities", "guarantees", "counterparties"):
         assert browser.find_elements(By.ID, f"section-{section}")
-    browser.save_screenshot(str(artifacts / "ui-360.png"))
 
     browser.find_element(By.ID, "map-link").click()
     frame = wait(browser, lambda d: d.find_element(By.ID, "map-frame"))
+    wait(browser, lambda d: frame.get_attribute("srcdoc"))
     browser.switch_to.frame(frame)
     wait(
         browser,
@@ -134,59 +203,43 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     after = browser.execute_script("return corpgraphMap.nodes.length;")
     assert after >= before
     browser.switch_to.default_content()
-    browser.save_screenshot(str(artifacts / "ui-map.png"))
 
-    browser.get(base + "/ui/prospects")
+    open_page(browser, base + "/ui/prospects")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
     browser.find_element(By.ID, "export-csv").click()
-    message = browser.find_element(By.ID, "message")
-    wait(browser, lambda d: message.text.strip() != "")
-    assert "导出" in message.text or "Exported" in message.text
-    browser.save_screenshot(str(artifacts / "ui-prospects.png"))
+    notice = browser.find_element(By.ID, "notice")
+    wait(browser, lambda d: notice.text.strip() != "")
+    assert "导出" in notice.text
 
-    urls = assert_offline(browser, LocalApp(origin=base))
+    urls, _ = network(browser)
+    urls = assert_offline(browser, LocalApp(origin=base), [*seen, *urls])
     assert any("/api/v1/nodes/" in u for u in urls)  # the expand really called the API
     assert any("/api/v1/prospects/export" in u for u in urls)
 
 
-def login(driver: Any, base: str, role: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    key = KEY.findall(
-        run_cli(
-            "users", "add", "--name", role, "--role", role, "--branch", "HO", env=cli_env()
-        ).stdout
-    )[0]
-    driver.get(base + "/")
-    driver.find_element(By.ID, "api-key").send_keys(key)
-    driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
-    wait(driver, lambda d: d.current_url.endswith("/ui/search"))
-
-
-def test_risk_staff_open_group_and_circle_maps(
+def test_risk_staff_open_group_and_circle_pages(
     served_bank: tuple[str, Path],
     browser: Any,  # noqa: F811 - the fixture imported above
-    artifacts: Path,  # noqa: F811
 ) -> None:
-    import json
-
     from selenium.webdriver.common.by import By
 
     base, bank = served_bank
     truth = json.loads((bank / "truth.json").read_text(encoding="utf-8"))
     login(browser, base, "risk")
-    browser.get(base + "/ui/groups")
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#circles tbody button"))
+    open_page(browser, base + "/ui/groups")
     top_group = next(
         g
         for g in truth["groups"]
         if g["controller"] == truth["over_concentration"][0]["controller"]
     )
-    for index, container in enumerate(("#groups", "#circles")):
-        browser.find_elements(By.CSS_SELECTOR, f"{container} tbody button")[0].click()
-        map_frame = wait(browser, lambda d: d.find_element(By.ID, "detail-map"))
-        wait(browser, lambda d, f=map_frame: f.get_attribute("srcdoc"))
-        browser.switch_to.frame(map_frame)
+    for container in ("#groups", "#circles"):
+        href = browser.find_elements(By.CSS_SELECTOR, f"{container} tbody a")[0].get_attribute(
+            "href"
+        )
+        open_page(browser, href)
+        frame = wait(browser, lambda d: d.find_element(By.ID, "detail-map"))
+        wait(browser, lambda d, f=frame: f.get_attribute("srcdoc"))
+        browser.switch_to.frame(frame)
         wait(
             browser,
             lambda d: d.execute_script(
@@ -199,77 +252,232 @@ def test_risk_staff_open_group_and_circle_maps(
         if container == "#groups":  # ranked by exposure: the planted over-concentrated group
             assert set(top_group["members"]) <= nodes
             assert top_group["controller"] in nodes
-            # Economic interdependence: its own section, apart from the group's exposure.
-            assert browser.find_elements(By.CSS_SELECTOR, "#detail h3.interdependence")
-        else:  # circles come largest first
+            assert "超过集中度阈值" in browser.find_element(By.ID, "summary").text
+        else:  # circles come largest first; its cycles read as names joined by arrows
             largest = max(truth["guarantee_circles"], key=len)
             assert len(nodes) == len(largest)
             assert sorted(nodes) in truth["guarantee_circles"]
-        browser.execute_script("document.getElementById('detail-map').scrollIntoView();")
-        browser.save_screenshot(str(artifacts / f"ui-risk-map-{index}.png"))
+            cycle = browser.find_element(By.CSS_SELECTOR, "#cycles .cg-cycle").text
+            names = cycle.split(" → ")
+            assert len(names) >= 3
+            assert names[0] == names[-1]
+        open_page(browser, base + "/ui/groups")
     assert_offline(browser, LocalApp(origin=base))
 
 
 def test_manager_events_inbox_pipeline_and_reports(
     served_bank: tuple[str, Path],
     browser: Any,  # noqa: F811 - the fixture imported above
-    artifacts: Path,  # noqa: F811
 ) -> None:
     from selenium.webdriver.common.by import By
 
     base, _ = served_bank
-    login(browser, base, "manager")
+    key = login(browser, base, "manager")
 
-    browser.get(base + "/ui/events")
-    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
-    first = rows[0]
-    event_id = first.find_elements(By.TAG_NAME, "td")[0].text
-    ack = first.find_elements(By.TAG_NAME, "button")[0]
-    ack.click()
-    wait(browser, lambda d: "确认" in d.find_element(By.ID, "message").text)
-    row = wait(
-        browser,
-        lambda d: next(
-            (
-                r
-                for r in d.find_elements(By.CSS_SELECTOR, "#results tbody tr")
-                if r.find_elements(By.TAG_NAME, "td")[0].text == event_id
-            ),
-            None,
-        ),
-    )
-    assert "acknowledged" in row.text
-    row.find_elements(By.TAG_NAME, "button")[1].click()
-    wait(browser, lambda d: "商机" in d.find_element(By.ID, "message").text)
-    browser.save_screenshot(str(artifacts / "ui-events.png"))
+    open_page(browser, base + "/ui/events")
+    first = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))[0]
+    event_id = first.get_attribute("data-key")
+    first.find_elements(By.TAG_NAME, "button")[0].click()  # 确认
+    wait(browser, lambda d: "确认" in d.find_element(By.ID, "notice").text)
+    row_selector = f'#results tbody tr[data-key="{event_id}"]'
+    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row_selector))[0]
+    wait(browser, lambda d: "已确认" in d.find_element(By.CSS_SELECTOR, row_selector).text)
+    row = browser.find_element(By.CSS_SELECTOR, row_selector)
+    row.find_elements(By.TAG_NAME, "button")[0].click()  # 转为商机 (acknowledged: the only one)
+    wait(browser, lambda d: "商机" in d.find_element(By.ID, "notice").text)
 
-    browser.get(base + "/ui/pipeline")
+    open_page(browser, base + "/ui/pipeline")
     card = wait(
         browser,
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".column[data-stage=identified] .opportunity"),
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, ".cg-column[data-stage=identified] .cg-opportunity"
+        ),
     )[0]
     card.find_element(By.TAG_NAME, "button").click()
+    moved = wait(
+        browser,
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, ".cg-column[data-stage=contacted] .cg-opportunity"
+        ),
+    )[0]
+    opportunity_id = moved.get_attribute("data-id")
+    moved.find_elements(By.TAG_NAME, "button")[-1].click()  # 已丢失: asks why first
+    reason = wait(browser, lambda d: d.find_element(By.ID, f"lost-reason-{opportunity_id}"))
+    reason.send_keys("客户选择了他行")
+    reason.submit()
     wait(
         browser,
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".column[data-stage=contacted] .opportunity"),
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'.cg-column[data-stage=lost] [data-id="{opportunity_id}"]'
+        ),
     )
-    browser.save_screenshot(str(artifacts / "ui-pipeline.png"))
+    history = httpx.get(
+        f"{base}/api/v1/opportunities/{opportunity_id}", headers={"X-API-Key": key}, timeout=30
+    ).json()["history"]
+    assert history[-1]["to"] == "lost"
+    assert history[-1]["reason"] == "客户选择了他行"
 
-    browser.get(base + "/ui/reports")
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#events-charts rect"))
+    open_page(browser, base + "/ui/reports")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#events-charts .cg-chart svg"))
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#migration table.matrix"))
-    bars = browser.find_elements(By.CSS_SELECTOR, "#events-charts svg:first-child rect")
-    total = sum(int(b.get_attribute("data-value") or 0) for b in bars)
-    listed = len(
-        browser.execute_script(
-            "return fetch('/api/v1/events?limit=500', {headers: {'X-API-Key': "
-            "sessionStorage.getItem('corpgraph_api_key')}}).then(r => r.json()).then(j => j.items);"
+    by_type = json.loads(
+        browser.find_element(By.CSS_SELECTOR, "#events-charts .cg-chart").get_attribute(
+            "data-values"
         )
     )
-    assert total == listed  # the chart's totals equal the events list
+    listed = httpx.get(
+        f"{base}/api/v1/events", params={"limit": 500}, headers={"X-API-Key": key}, timeout=30
+    ).json()["total"]
+    assert sum(by_type) == listed  # the chart's totals equal the events list
     browser.find_element(By.ID, "lang-toggle").click()
+    settle(browser)
     assert (
         browser.find_element(By.CSS_SELECTOR, "#events-report h2").text == "Major events monitoring"
     )
-    browser.save_screenshot(str(artifacts / "ui-reports.png"))
+    assert_offline(browser, LocalApp(origin=base))
+
+
+#: What each role's menu offers (the API's role rules, read from its routes).
+MENUS = {
+    "rm": {"home", "search", "prospects", "events", "pipeline"},
+    "risk": {"home", "search", "groups", "events", "pipeline"},
+    "prospecting": {"home", "search", "prospects"},
+    "manager": {"home", "search", "prospects", "groups", "events", "pipeline", "reports"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(MENUS))
+def test_each_role_sees_its_pages_and_none_answers_403(
+    served_bank: tuple[str, Path],
+    browser: Any,  # noqa: F811 - the fixture imported above
+    artifacts: Path,  # noqa: F811
+    role: str,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = served_bank
+    login(browser, base, role)
+    links = browser.find_elements(By.CSS_SELECTOR, "nav a.nav-link")
+    shown = {a.get_attribute("href").rsplit("/", 1)[-1] for a in links if a.is_displayed()}
+    assert shown == MENUS[role]
+    browser.save_screenshot(str(artifacts / f"ui-home-{role}.png"))
+    seen: list[str] = []
+    for name in sorted(shown):
+        open_page(browser, f"{base}/ui/{name}")
+        urls, statuses = network(browser)
+        seen += urls
+        refused = {u: s for u, s in statuses.items() if s in (401, 403)}
+        assert refused == {}, name
+        assert not browser.find_elements(By.CSS_SELECTOR, "#problem .alert"), name
+    assert_offline(browser, LocalApp(origin=base), seen)
+
+
+def visible_text(driver: Any) -> str:
+    """The page's text as a reader sees it (the map frame's own document excluded)."""
+    return str(driver.execute_script("return document.body.innerText;"))
+
+
+def language_findings(text: str, lang: str) -> list[str]:
+    """Raw keys, codes, ISO dates and untranslated strings in a page's visible text."""
+    findings = [f"snake_case {m}" for m in SNAKE_CASE.findall(text)]
+    findings += [f"ISO date {m.group(0)}" for m in ISO_DATE_OR_TIME.finditer(text)]
+    tokens = set(re.findall(r"[A-Za-z][A-Za-z0-9_>-]*", text))
+    codes = {c for codes in CODE_LISTS.values() for c in codes if not c.startswith("http-")}
+    if lang == "zh":
+        # No code and no lowercase English word: Chinese readers get Chinese.
+        findings += [f"code {t}" for t in tokens & codes]
+        findings += [
+            f"English {t}" for t in tokens if t[0].islower() and t not in CHINESE_PAGE_LATIN
+        ]
+        english = {k for k in catalogue("zh") if "\x04" not in k and " " in k}
+        findings += [f"untranslated {m!r}" for m in english if m in text]
+    else:
+        # English words may look like codes ("new", "core"); codes that are not words may not.
+        findings += [
+            f"code {t}" for t in tokens & codes if "_" in t or (t.isupper() and len(t) > 3)
+        ]
+    return findings
+
+
+def axe_violations(driver: Any) -> list[str]:
+    """Serious and critical axe-core violations on the page (its map frame excluded)."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run({exclude: [['iframe']]}, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))));"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes']}"
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
+    served_bank: tuple[str, Path],
+    browser: Any,  # noqa: F811 - the fixture imported above
+    artifacts: Path,  # noqa: F811
+) -> None:
+    base, _ = served_bank
+    key = login(browser, base, "admin")
+    headers = {"X-API-Key": key}
+
+    def first(path: str) -> str:
+        page = httpx.get(f"{base}/api/v1/{path}", headers=headers, timeout=30).json()
+        return str(page["items"][0]["id"])
+
+    customer, group, circle = (
+        first("customers?sort=exposure&order=desc"),
+        first("groups"),
+        first("guarantee-circles"),
+    )
+    pages = {
+        "login": "/",
+        "home": "/ui/home",
+        "search": "/ui/search",
+        "customer": f"/ui/customers/{customer}",
+        "map": f"/ui/customers/{customer}/map",
+        "prospects": "/ui/prospects",
+        "groups": "/ui/groups",
+        "group": f"/ui/groups/{group}",
+        "circle": f"/ui/circles/{circle}",
+        "events": "/ui/events",
+        "pipeline": "/ui/pipeline",
+        "reports": "/ui/reports",
+    }
+    problems: dict[str, list[str]] = {}  # page → findings
+    seen: list[str] = []
+    for lang in ("zh", "en"):
+        for name, path in pages.items():
+            open_page(browser, f"{base}{path}?lang={lang}")
+            assert browser.execute_script("return document.documentElement.lang;") == (
+                "zh-CN" if lang == "zh" else "en"
+            )
+            browser.save_screenshot(str(artifacts / f"ui-{lang}-{name}.png"))
+            found = language_findings(visible_text(browser), lang) + axe_violations(browser)
+            if found:
+                problems[f"{lang} {name}"] = found
+            seen += network(browser)[0]
+    assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)
+    assert_offline(browser, LocalApp(origin=base), seen)
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_render_with_no_external_request(
+    served_bank: tuple[str, Path],
+    browser: Any,  # noqa: F811 - the fixture imported above
+    artifacts: Path,  # noqa: F811
+    path: str,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = served_bank
+    browser.get(base + path)
+    selector = ".swagger-ui .info .title" if path == "/docs" else "h1"
+    title = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, selector), timeout=60)[0]
+    assert "corpgraph" in title.text
+    wait(browser, lambda d: "/api/v1/customers" in d.find_element(By.TAG_NAME, "body").text)
+    browser.save_screenshot(str(artifacts / f"docs{path.replace('/', '-')}.png"))
     assert_offline(browser, LocalApp(origin=base))

@@ -114,10 +114,10 @@ def test_empty_input() -> None:
 
 
 def test_money_formats() -> None:
-    assert format_money_en(12_345_678_900, "CNY") == "¥123.5M"
-    assert format_money_en(999_00, "CNY") == "¥999.00"
-    assert format_money_zh(12_300_000_00, "CNY") == "1,230万元"
-    assert format_money_zh(1_234_00, "CNY") == "1,234.00元"
+    assert format_money_en(12_345_678_900, "CNY") == "CNY 123.46M"
+    assert format_money_en(999_00, "CNY") == "CNY 999.00"
+    assert format_money_zh(12_300_000_00, "CNY") == "¥1,230.00万"
+    assert format_money_zh(1_234_00, "CNY") == "¥1,234.00"
 
 
 def test_reasons_never_claim_a_supply_link_in_a_bank_without_one() -> None:
