@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from graph.branches import BranchTree
 from graph.database import Database
 from graph.settings import Settings
 
+from . import resolution_load
 from .contract import CONTRACT, LOAD_ORDER, FileSpec
 from .flows import FlowLedger, TransactionsResult
 from .names import name_key
@@ -105,6 +107,7 @@ class LoadReport:
     created_counterparties: int = 0
     flows_written: int = 0
     ledger_path: Path | None = None
+    matching: resolution_load.MatchingSummary | None = None
 
     def summary(self, name: str) -> FileSummary | None:
         return next((f for f in self.files if f.file == name), None)
@@ -222,19 +225,22 @@ def _load_transactions(
 ) -> TransactionsResult:
     path = ledger_path(settings, graph_instance_id(db))
     report.ledger_path = path
-    index = _company_index(db, companies)
+    existing = _existing_ids(db, "companies.company_id")
     with FlowLedger(path) as ledger:
-        staged = ledger.stage(
-            source, index, known_companies | _existing_ids(db, "companies.company_id")
-        )
+        progress.task("resolving counterparties", None)
+        matcher = resolution_load.ledger_resolver(db, settings, companies, ledger)
+        staged = ledger.stage(source, matcher, known_companies | existing)
         created = staged.created_companies
         if created:
             advance = progress.task("creating counterparties", len(created))
             db.write_rows(UPSERT_COUNTERPARTIES, counterparty_rows(created), on_batch=advance)
+        resolution_load.forget_moved_flows(db, staged)
         advance = progress.task("writing monthly flows", staged.flow_keys)
         for batch in ledger.flows(batch_size=db.write_batch_size):
             db.write_rows(UPSERT_FLOWS, batch, on_batch=advance)
             report.flows_written += len(batch)
+        report.matching = resolution_load.store_outcome(db, staged, matcher)
+        ledger.flows_written()
     return staged
 
 
@@ -343,6 +349,25 @@ def load_directory(
         len(report.rejects),
         report.flows_written,
     )
+    return report
+
+
+def apply_resolution(
+    db: Database, settings: Settings, *, progress: Progress | None = None
+) -> LoadReport:
+    """Resolve every kept counterparty side again, with the decisions now in force, and
+    rewrite the flows of the companies that change: a load without new data."""
+    sink = progress or NoProgress()
+    with tempfile.TemporaryDirectory(prefix="corpgraph-resolve-") as folder:
+        empty = Path(folder) / "transactions.csv"
+        empty.write_text(",".join(CONTRACT["transactions"].column_names) + "\n", encoding="utf-8")
+        report = LoadReport(directory=Path(folder))
+        staged = _load_transactions(
+            db, InputFile("transactions", empty, "csv", "utf-8"), settings, [], set(), report, sink
+        )
+    report.created_counterparties = len(staged.created_companies)
+    report.resolution_methods = Counter(r.method for r in staged.resolutions)
+    db.write(NEW_DATA_VERSION)
     return report
 
 

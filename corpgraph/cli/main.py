@@ -21,6 +21,7 @@ from .common import console, err_console, open_database, report_error, settings
 from .events_cmd import events_app
 from .groups_cmd import groups_app
 from .prospects_cmd import prospects_app
+from .resolve_cmd import resolve_app
 
 app = typer.Typer(
     name="corpgraph",
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(prospects_app, name="prospects")
 app.add_typer(groups_app, name="groups")
 app.add_typer(events_app, name="events")
+app.add_typer(resolve_app, name="resolve")
 
 
 @app.callback()
@@ -290,6 +292,15 @@ def load(
         console.print(f"counterparty sides resolved: {methods}")
         console.print(f"new counterparty companies: {report.created_counterparties:,}")
         console.print(f"monthly flows written: {report.flows_written:,}")
+    if report.matching is not None:
+        summary = report.matching
+        statuses = ", ".join(f"{k} {v:,}" for k, v in summary.statuses.items()) or "none"
+        console.print(
+            f"counterparty matching: {summary.records:,} records, candidate pairs: {statuses}; "
+            f"review queue {summary.review_queue:,} (corpgraph resolve list); "
+            f"branch offices linked {summary.branch_links:,}; decisions applied "
+            f"{summary.decisions_applied:,}"
+        )
     console.print(f"rejects: {len(report.rejects):,} rows in {report.rejects_path}")
     if report.resolutions_path:
         console.print(f"resolutions: {report.resolutions_path}")
