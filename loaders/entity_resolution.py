@@ -186,9 +186,11 @@ class _Record:
 
 
 def _group_unresolved(
-    sides: Sequence[Side], unresolved: list[int], valid_uscc: dict[int, str | None],
+    sides: Sequence[Side],
+    unresolved: list[int],
+    valid_uscc: dict[int, str | None],
     existing_ids: set[str],
-) -> dict[str, _Record]:  # fmt: skip
+) -> dict[str, _Record]:
     """Sides not resolved exactly, grouped by normalised name and shared valid USCC."""
     parent: dict[str, str] = {}
 
@@ -273,17 +275,24 @@ def resolve_sides(
         if len(owners) == 1 and key not in registered_keys:
             company = next(iter(owners))
             exact[position] = Resolution(
-                side.name, valid_uscc[position], company, "alias", key,
+                side.name,
+                valid_uscc[position],
+                company,
+                "alias",
+                key,
                 note="name seen with this company's USCC",
-            )  # fmt: skip
+            )
         else:
             unresolved.append(position)
 
     records = _group_unresolved(sides, unresolved, valid_uscc, set(existing_ids))
+    # What the sides resolved exactly to a company say about it: its accounts and partners.
     registered_accounts: dict[str, set[str]] = defaultdict(set)
+    registered_partners: dict[str, set[str]] = defaultdict(set)
     for position, found in enumerate(exact):
         if found is not None and found.company_id is not None:
             registered_accounts[found.company_id].update(sides[position].accounts)
+            registered_partners[found.company_id].update(sides[position].partners)
 
     match_records = [
         MatchRecord(
@@ -293,7 +302,7 @@ def resolve_sides(
             uscc=r.uscc,
             region=r.region,
             accounts=tuple(sorted(registered_accounts.get(r.company_id, ()))),
-            partners=r.partners,
+            partners=tuple(sorted(registered_partners.get(r.company_id, set()) | set(r.partners))),
         )
         for r in registered.values()
     ] + [
@@ -340,11 +349,17 @@ def resolve_sides(
             status = "pending"
         candidates.append(
             ReviewCandidate(
-                candidate_id(*key_pair), key_pair[0], key_pair[1], names[key_pair[0]],
-                names[key_pair[1]], round(pair.probability, 6), round(pair.match_weight, 3),
-                pair.features(), status,
+                candidate_id(*key_pair),
+                key_pair[0],
+                key_pair[1],
+                names[key_pair[0]],
+                names[key_pair[1]],
+                round(pair.probability, 6),
+                round(pair.match_weight, 3),
+                pair.features(),
+                status,
             )
-        )  # fmt: skip
+        )
     # Decided pairs no longer scored as candidates still show in the queue's history.
     scored = {ordered_pair(p.left_id, p.right_id) for p in pairs}
     for (left, right), judgement in sorted(judgements.items()):
@@ -352,21 +367,30 @@ def resolve_sides(
             continue
         candidates.append(
             ReviewCandidate(
-                candidate_id(left, right), left, right, names[left], names[right], 0.0, 0.0,
-                ("below the review threshold",), _DECIDED[judgement],
+                candidate_id(left, right),
+                left,
+                right,
+                names[left],
+                names[right],
+                0.0,
+                0.0,
+                ("below the review threshold",),
+                _DECIDED[judgement],
             )
-        )  # fmt: skip
+        )
 
+    # One company per cluster: the registered one, else one that exists already (ids stay
+    # stable from load to load), else the record seen under most spellings.
     representative: dict[str, str] = {}
-    for root, members in clusters.members.items():
+    spellings = {record_id: len(record.sides) for record_id, record in records.items()}
+    for members in clusters.members.values():
         chosen = (
             [m for m in members if m in registered]
             or sorted(m for m in members if m in existing_ids)
-            or sorted(members)
+            or sorted(members, key=lambda m: (-spellings.get(m, 0), m))
         )
         for member in members:
             representative[member] = chosen[0]
-        del root
 
     resolutions: list[Resolution | None] = list(exact)
     for record in records.values():
@@ -381,10 +405,13 @@ def resolve_sides(
         for position in record.sides:
             side = sides[position]
             resolutions[position] = Resolution(
-                side.name, valid_uscc[position], target, method,
+                side.name,
+                valid_uscc[position],
+                target,
+                method,
                 name_key(side.name),
                 note="" if method == "created" else f"same company as {record.record_id}",
-            )  # fmt: skip
+            )
     final = [r for r in resolutions if r is not None]
     if len(final) != len(sides):
         raise RuntimeError("a side was left unresolved")

@@ -116,7 +116,7 @@ _NAME_LEVELS: Final = (
         "one character apart in a long name",
         "damerau_levenshtein(core_l, core_r) <= 1 AND least(strength_l, strength_r) >= 8",
         0.15,
-        1e-6,
+        1e-7,
     ),
     Level("one character apart", "damerau_levenshtein(core_l, core_r) <= 1", 0.10, 3e-5),
     Level(

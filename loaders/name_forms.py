@@ -249,7 +249,7 @@ LATIN_LEGAL_WORDS: Final = frozenset(
         "ojsc",
         "pjsc",
     }
-)  # fmt: skip
+)
 #: The words that end a branch office's name.
 BRANCH_MARKERS: Final = ("分公司", "分厂", "分店", "分行", "支行", "办事处", "营业部", "分部")
 #: Characters every branch marker has, in simplified and traditional writing (a quick test).

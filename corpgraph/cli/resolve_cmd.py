@@ -52,13 +52,21 @@ def list_command(
     """Candidate pairs, most probable first (the review queue by default)."""
     with open_database() as db:
         total, rows = list_candidates(
-            db, _ALL_BRANCHES, status=None if status == "all" else status, limit=limit,
+            db,
+            _ALL_BRANCHES,
+            status=None if status == "all" else status,
+            limit=limit,
             offset=offset,
-        )  # fmt: skip
+        )
     table = Table(
-        "candidate", "probability", "left", "right", "status", "evidence",
+        "candidate",
+        "probability",
+        "left",
+        "right",
+        "status",
+        "evidence",
         title=f"candidate pairs: {total} {status}",
-    )  # fmt: skip
+    )
     for row in rows:
         table.add_row(
             row.candidate_id,
@@ -75,9 +83,14 @@ def _decide(candidate: str, judgement: Judgement, reason: str, by: str | None) -
     who = by or getpass.getuser()
     with open_database() as db:
         decision = record_decision(
-            db, _ALL_BRANCHES, candidate, judgement, user_id=f"cli:{who}", user_name=who,
+            db,
+            _ALL_BRANCHES,
+            candidate,
+            judgement,
+            user_id=f"cli:{who}",
+            user_name=who,
             reason=reason,
-        )  # fmt: skip
+        )
     console.print(
         f"{decision.decision_id}: {decision.left_name} / {decision.right_name} → "
         f"{decision.judgement.value} by {who}; it applies from the next load "
@@ -124,9 +137,15 @@ def log(
     with open_database() as db:
         total, rows = list_decisions(db, _ALL_BRANCHES, candidate=candidate, limit=limit)
     table = Table(
-        "decision", "when", "who", "judgement", "pair", "reason", "applied",
+        "decision",
+        "when",
+        "who",
+        "judgement",
+        "pair",
+        "reason",
+        "applied",
         title=f"decisions: {total}",
-    )  # fmt: skip
+    )
     for row in rows:
         table.add_row(
             row.decision_id,
