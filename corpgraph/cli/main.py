@@ -235,12 +235,21 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     encoding: Annotated[str, typer.Option(help="CSV encoding: utf-8, utf-8-sig, gbk.")] = "utf-8",
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    difficulty: Annotated[
+        str,
+        typer.Option(
+            help="standard, or hard: hubs, seasonality, lumpy purchases, late payments, "
+            "events of every magnitude and noisy counterparty names."
+        ),
+    ] = "standard",
 ) -> None:
     """Write the synthetic bank (contract files plus truth.json) to a folder."""
     from loaders.synthetic import generate_bank
 
-    with console.status(f"generating the {scale} synthetic bank..."):
-        report = generate_bank(scale, seed, out, encoding=encoding, file_format=file_format)
+    with console.status(f"generating the {scale} synthetic bank ({difficulty})..."):
+        report = generate_bank(
+            scale, seed, out, encoding=encoding, file_format=file_format, difficulty=difficulty
+        )
     table = Table("file", "rows", "bad rows")
     for name, rows in report.rows.items():
         bad = rows - report.valid_rows.get(name, rows)

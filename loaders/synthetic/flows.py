@@ -127,6 +127,13 @@ class FlowPlan:
     prospect_supply: set[int]  # prospects that also have supply links
     decoys: list[int]
     variants: dict[int, list[str]]  # party → spellings used in payments, canonical first
+    # Set by the hard bank only (``loaders.synthetic.hard``); ``None`` keeps the default draw.
+    #: Month factors (12 per row; row 0 is all ones) and each lane's row. A factor of 0
+    #: means no payment that month (a late payment, a month without a purchase).
+    month_profiles: list[tuple[float, ...]] | None = None
+    lane_profile: list[int] | None = None
+    #: The account each spelling of ``variants`` is paid to (party → one per spelling).
+    variant_accounts: dict[int, list[str]] | None = None
 
 
 class FlowPlanner:
