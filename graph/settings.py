@@ -315,6 +315,15 @@ class Settings(BaseSettings):
     events_zscore_min_ratio: float = Field(
         default=1.5, ge=1, description="`zscore` rule: the month must also be this multiple."
     )
+    events_flow_history_margin: float = Field(
+        default=1.5,
+        ge=1,
+        description=(
+            "A large in/outflow must also exceed the customer's largest month before it by "
+            "this factor: a customer with quarter-end peaks or capital goods bought in lumps "
+            "has had months that large, and another one is its ordinary business."
+        ),
+    )
     events_high_ratio: float = Field(
         default=5.0,
         gt=1,
@@ -333,6 +342,28 @@ class Settings(BaseSettings):
             "Share of a customer's flows (in + out) that makes a counterparty major, for "
             "counterparty_loss and new_major_counterparty: under 30% a partner leaving or "
             "arriving is ordinary churn."
+        ),
+    )
+    events_side_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "A counterparty holding this share of the side it trades on (half of what the "
+            "customer buys, or of what it sells) is major too, for counterparty_loss and "
+            "new_major_counterparty: the main supplier or buyer matters even when the "
+            "other side's flows are larger."
+        ),
+    )
+    events_loss_min_regularity: float = Field(
+        default=0.75,
+        gt=0,
+        le=1,
+        description=(
+            "counterparty_loss: share of the months from a counterparty's first payment to "
+            "its last that must have one. An occasional partner (projects, equipment bought "
+            "now and then) going quiet is not a lost relationship; a late payment leaves "
+            "one gap, which this allows."
         ),
     )
     events_high_share: float = Field(
