@@ -514,6 +514,15 @@ class FlowLedger:
         ).fetchone()
         result.identical_duplicates = int(counts[0]) if counts else 0
 
+        # Rows of sides that now resolve elsewhere move first, so that a re-loaded file
+        # compares with the ledger as it is now. Idempotent if interrupted.
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._move_changed_sides()
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
         conflicts = self.con.execute(
             "SELECT s.line, s.txn_id FROM staged s JOIN ledger l USING (txn_id) "
             "WHERE s.reject IS NULL AND s.occurrence = 1 AND "
@@ -538,7 +547,6 @@ class FlowLedger:
             )
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self._move_changed_sides()
             before = self.ledger_size()
             self.con.execute(
                 "INSERT INTO ledger (txn_id, txn_date, month, amount_minor, currency, payer, "
