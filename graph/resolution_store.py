@@ -55,7 +55,8 @@ MERGE (k:ResolutionCandidate {candidate_id: row.candidate_id})
 SET k.left_id = row.left_id, k.right_id = row.right_id,
     k.left_name = row.left_name, k.right_name = row.right_name,
     k.probability = row.probability, k.match_weight = row.match_weight,
-    k.features = row.features, k.status = row.status, k.updated_at = $now
+    k.features = row.features, k.features_zh = row.features_zh, k.status = row.status,
+    k.updated_at = $now
 """
 CLEAR_STALE_CANDIDATES: Final[LiteralString] = """
 MATCH (k:ResolutionCandidate)
@@ -117,6 +118,7 @@ LIST_CANDIDATES: Final[LiteralString] = (
     "RETURN k.candidate_id AS candidate_id, k.left_id AS left_id, k.right_id AS right_id, "
     "coalesce(l.name, k.left_name) AS left_name, coalesce(r.name, k.right_name) AS right_name, "
     "k.probability AS probability, k.match_weight AS match_weight, k.features AS features, "
+    "k.features_zh AS features_zh, "
     "k.status AS status, k.updated_at AS updated_at, "
     "l IS NOT NULL AND l.source = 'companies' AS left_registered, "
     "r IS NOT NULL AND r.source = 'companies' AS right_registered "
@@ -189,6 +191,8 @@ class ScoredPair(Protocol):
     @property
     def features(self) -> tuple[str, ...]: ...
     @property
+    def features_zh(self) -> tuple[str, ...]: ...
+    @property
     def status(self) -> str: ...
 
 
@@ -215,6 +219,7 @@ class CandidateRow:
     probability: float
     match_weight: float
     features: tuple[str, ...]
+    features_zh: tuple[str, ...]
     status: str
     updated_at: datetime | None
     left_registered: bool
@@ -302,6 +307,7 @@ def write_candidates(db: Database, candidates: Sequence[ScoredPair]) -> None:
             "probability": c.probability,
             "match_weight": c.match_weight,
             "features": list(c.features),
+            "features_zh": list(c.features_zh),
             "status": c.status,
         }
         for c in candidates
@@ -348,6 +354,7 @@ def _candidate(row: Mapping[str, Any]) -> CandidateRow:
         probability=float(row["probability"] or 0.0),
         match_weight=float(row["match_weight"] or 0.0),
         features=tuple(str(f) for f in row["features"] or ()),
+        features_zh=tuple(str(f) for f in row["features_zh"] or ()),
         status=str(row["status"]),
         updated_at=_datetime(row["updated_at"]),
         left_registered=bool(row["left_registered"]),

@@ -100,6 +100,7 @@ class ReviewCandidate:
     match_weight: float
     features: tuple[str, ...]
     status: CandidateStatus
+    features_zh: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,7 @@ def resolve_sides(
                 round(pair.match_weight, 3),
                 pair.features(),
                 status,
+                pair.features_zh(),
             )
         )
     # Decided pairs no longer scored as candidates still show in the queue's history.
@@ -376,6 +378,7 @@ def resolve_sides(
                 0.0,
                 ("below the review threshold",),
                 _DECIDED[judgement],
+                ("低于复核阈值",),
             )
         )
 

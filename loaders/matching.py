@@ -82,12 +82,14 @@ PRIOR: Final = 1e-5
 
 @dataclass(frozen=True)
 class Level:
-    """One comparison level: its SQL condition (on ``_l``/``_r`` columns) and m, u."""
+    """One comparison level: its SQL condition (on ``_l``/``_r`` columns), m and u, and
+    its label in English and Chinese (what a reviewer reads)."""
 
     label: str
     sql: str
     m: float
     u: float
+    label_zh: str = ""
 
     @property
     def weight(self) -> float:
@@ -106,9 +108,9 @@ class Comparison:
 _SAME_CORE = "core_l = core_r"
 _NAME_LEVELS: Final = (
     # Region aside, the same words: the region is weighed by its own comparison.
-    Level("same name apart from the region", _SAME_CORE, 0.15, 1e-4),
+    Level("same name apart from the region", _SAME_CORE, 0.15, 1e-4, label_zh="除地区外名称相同"),
     # 华信 / 化信 (a pinyin keyboard's commonest slip), or 华信科技 / Huaxin Technology.
-    Level("same romanised name", "roman_l = roman_r", 0.20, 2e-5),
+    Level("same romanised name", "roman_l = roman_r", 0.20, 2e-5, label_zh="拼音或英文名相同"),
     # One typed character is strong evidence when the distinctive part of the name
     # (outside common business words) is long, and weak when it is a two-character
     # 字号, where one character is half of what tells companies apart.
@@ -117,22 +119,31 @@ _NAME_LEVELS: Final = (
         "damerau_levenshtein(core_l, core_r) <= 1 AND least(strength_l, strength_r) >= 8",
         0.15,
         1e-7,
+        label_zh="长名称仅差一字",
     ),
-    Level("one character apart", "damerau_levenshtein(core_l, core_r) <= 1", 0.10, 3e-5),
+    Level(
+        "one character apart",
+        "damerau_levenshtein(core_l, core_r) <= 1",
+        0.10,
+        3e-5,
+        label_zh="名称仅差一字",
+    ),
     Level(
         "romanised names alike (Jaro-Winkler ≥ 0.92)",
         "jaro_winkler_similarity(roman_l, roman_r) >= 0.92",
         0.15,
         2e-4,
+        label_zh="拼音名称高度相似",
     ),
     Level(
         "names alike (Jaro-Winkler ≥ 0.85)",
         "jaro_winkler_similarity(key_l, key_r) >= 0.85",
         0.10,
         2e-3,
+        label_zh="名称相似",
     ),
     # Renamed companies and unrelated names: no evidence from the name.
-    Level("names differ", "ELSE", 0.15, 0.9977),
+    Level("names differ", "ELSE", 0.15, 0.9977, label_zh="名称不同"),
 )
 #: The model (see the module docstring for the reasons).
 COMPARISONS: Final = (
@@ -141,17 +152,17 @@ COMPARISONS: Final = (
         "uscc",
         "uscc_l IS NULL OR uscc_r IS NULL",
         (
-            Level("same USCC", "uscc_l = uscc_r", 0.98, 1e-8),
+            Level("same USCC", "uscc_l = uscc_r", 0.98, 1e-8, label_zh="统一社会信用代码相同"),
             # A typed USCC is rarely wrong; two different valid ones mean two companies.
-            Level("different USCCs", "ELSE", 0.02, 1.0),
+            Level("different USCCs", "ELSE", 0.02, 1.0, label_zh="统一社会信用代码不同"),
         ),
     ),
     Comparison(
         "region",
         "region_l IS NULL OR region_r IS NULL",
         (
-            Level("same region", "region_l = region_r", 0.95, 0.15),
-            Level("different regions", "ELSE", 0.05, 0.85),
+            Level("same region", "region_l = region_r", 0.95, 0.15, label_zh="同一地区"),
+            Level("different regions", "ELSE", 0.05, 0.85, label_zh="地区不同"),
         ),
     ),
     Comparison(
@@ -164,9 +175,10 @@ COMPARISONS: Final = (
                 "len(list_intersect(accounts_l, accounts_r)) > 0",
                 0.85,
                 1e-6,
+                label_zh="有共同账户",
             ),
             # Companies keep several accounts, so different ones are weak evidence against.
-            Level("no account in common", "ELSE", 0.15, 1.0),
+            Level("no account in common", "ELSE", 0.15, 1.0, label_zh="无共同账户"),
         ),
     ),
     Comparison(
@@ -178,8 +190,9 @@ COMPARISONS: Final = (
                 "len(list_intersect(partners_l, partners_r)) > 0",
                 0.80,
                 1e-3,
+                label_zh="有共同客户",
             ),
-            Level("no customer in common", "ELSE", 0.20, 0.999),
+            Level("no customer in common", "ELSE", 0.20, 0.999, label_zh="无共同客户"),
         ),
     ),
 )
@@ -218,6 +231,7 @@ class Evidence:
     comparison: str
     level: str
     weight: float
+    level_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,6 +248,11 @@ class CandidatePair:
         """The evidence as short texts, strongest first: ``"an account in common (+19.4)"``."""
         ranked = sorted(self.evidence, key=lambda e: -abs(e.weight))
         return tuple(f"{e.level} ({e.weight:+.1f})" for e in ranked)
+
+    def features_zh(self) -> tuple[str, ...]:
+        """The evidence in Chinese, strongest first: ``"有共同账户（+19.4）"``."""
+        ranked = sorted(self.evidence, key=lambda e: -abs(e.weight))
+        return tuple(f"{e.level_zh}（{e.weight:+.1f}）" for e in ranked)
 
 
 def _level_dict(level: Level, index: int, count: int) -> dict[str, Any]:
@@ -370,7 +389,9 @@ def find_candidates(
             if gamma < 0:
                 continue
             level = comparison.levels[len(comparison.levels) - 1 - gamma]
-            evidence.append(Evidence(comparison.name, level.label, round(level.weight, 2)))
+            evidence.append(
+                Evidence(comparison.name, level.label, round(level.weight, 2), level.label_zh)
+            )
         if left > right:
             left, right = right, left
         pairs.append(

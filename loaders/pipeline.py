@@ -12,7 +12,7 @@ import csv
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString, Protocol
@@ -25,9 +25,8 @@ from graph.settings import Settings
 from . import resolution_load
 from .contract import CONTRACT, LOAD_ORDER, FileSpec
 from .flows import FlowLedger, TransactionsResult
-from .names import name_key
 from .reading import InputFile, find_input_files, iter_rows, read_header
-from .resolution import CompanyIndex, Resolution
+from .resolution import Resolution
 from .validation import (
     FileResult,
     Record,
@@ -61,10 +60,6 @@ EXISTING_IDS: Final[dict[str, LiteralString]] = {
 }
 EXISTING_BRANCH_PARENTS: Final[LiteralString] = (
     "MATCH (b:Branch) RETURN b.branch_id AS id, b.parent_branch_id AS parent"
-)
-EXISTING_COMPANIES: Final[LiteralString] = (
-    "MATCH (c:Company) RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, "
-    "c.source AS source"
 )
 REJECT_COLUMNS: Final = ("file", "row", "field", "reason", "message")
 
@@ -191,27 +186,6 @@ def _write_records(db: Database, name: str, records: Sequence[Record], progress:
             continue
         advance = progress.task(f"writing {name}", len(rows))
         db.write_rows(statement.query, rows, on_batch=advance)
-
-
-def _company_index(db: Database, companies: Iterable[Record]) -> CompanyIndex:
-    """Companies from this load and the graph; counterparties made from payments
-    yield to a registered company of the same normalised name."""
-    index = CompanyIndex()
-    registered: dict[str, tuple[str, str | None]] = {}
-    counterparties: list[tuple[str, str, str | None]] = []
-    for row in db.read(EXISTING_COMPANIES):
-        if row["source"] == "transactions":
-            counterparties.append((str(row["id"]), str(row["name"]), row["uscc"]))
-        else:
-            registered[str(row["id"])] = (str(row["name"]), row["uscc"])
-    for record in companies:
-        registered[record["company_id"]] = (record["name"], record["uscc"])
-    for company_id, (name, uscc) in registered.items():
-        index.add(company_id, name, uscc)
-    for company_id, name, uscc in counterparties:
-        if company_id not in registered and not index.by_key.get(name_key(name)):
-            index.add(company_id, name, uscc)
-    return index
 
 
 def _load_transactions(

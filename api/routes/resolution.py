@@ -53,6 +53,13 @@ class RecordOut(RecordRef):
     registered: bool = Field(description="A company of the companies file.")
 
 
+class EvidenceOut(BaseModel):
+    """One piece of evidence with its match weight, in Chinese and English."""
+
+    zh: str
+    en: str
+
+
 class CandidateOut(BaseModel):
     """A scored pair of counterparty records."""
 
@@ -61,7 +68,7 @@ class CandidateOut(BaseModel):
     right: RecordOut
     probability: float = Field(description="Match probability of the model.")
     match_weight: float = Field(description="log2 odds; the sum of the evidence weights.")
-    evidence: list[str] = Field(description="What made the score, strongest first.")
+    evidence: list[EvidenceOut] = Field(description="What made the score, strongest first.")
     status: CandidateStatus
     updated_at: datetime | None
 
@@ -98,7 +105,10 @@ def _candidate(row: CandidateRow) -> CandidateOut:
         right=RecordOut(id=row.right_id, name=row.right_name, registered=row.right_registered),
         probability=row.probability,
         match_weight=row.match_weight,
-        evidence=list(row.features),
+        evidence=[
+            EvidenceOut(zh=zh, en=en)
+            for zh, en in zip(row.features_zh or row.features, row.features, strict=False)
+        ],
         status=row.status,
         updated_at=row.updated_at,
     )

@@ -103,7 +103,8 @@ def test_review_decisions_hold_across_loads_and_are_audited(
     [pending] = page["items"]
     assert {pending["left"]["id"], pending["right"]["id"]} == {"R1", lookalike_id}
     assert 0.5 <= pending["probability"] < 0.99
-    assert any(e.startswith("one character apart") for e in pending["evidence"])
+    assert any(e["en"].startswith("one character apart") for e in pending["evidence"])
+    assert any(e["zh"].startswith("长名称仅差一字") for e in pending["evidence"])
     merged = client.get(
         "/api/v1/resolution/candidates", params={"status": "merged"}, headers=risk
     ).json()["items"]
