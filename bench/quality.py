@@ -201,36 +201,69 @@ def markdown(results: list[dict[str, Any]], scale: str, seed: int) -> str:
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
+    """Per type: the precision-recall curve (top) and both against the threshold (bottom)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(TYPES), figsize=(4.2 * len(TYPES), 4.0))
-    for axis, kind in zip(axes, TYPES, strict=True):
+    defaults = {kind: getattr(EventConfig(), CURVES[kind][0]) for kind in TYPES}
+    figure, axes = plt.subplots(2, len(TYPES), figsize=(4.0 * len(TYPES), 7.2))
+    for column, kind in enumerate(TYPES):
         parameter = CURVES[kind][0]
-        for result, style in zip(results, ("o-", "s--"), strict=False):
+        top, bottom = axes[0][column], axes[1][column]
+        for result, colour in zip(results, ("tab:blue", "tab:orange"), strict=False):
             points = result["curves"][kind]
-            axis.plot(
-                [p["recall"] for p in points],
-                [p["precision"] for p in points],
-                style,
-                label=result["difficulty"],
+            label = result["difficulty"]
+            precision = [p["precision"] for p in points]
+            recall = [p["recall"] for p in points]
+            thresholds = [p["threshold"] for p in points]
+            top.plot(recall, precision, "o-", color=colour, label=label, markersize=4)
+            bottom.plot(
+                thresholds, precision, "o-", color=colour, markersize=3, label=f"{label}: precision"
+            )
+            bottom.plot(
+                thresholds, recall, "s--", color=colour, markersize=3, label=f"{label}: recall"
             )
             for p in points:
-                axis.annotate(
-                    f"{p['threshold']:g}", (p["recall"], p["precision"]), fontsize=6,
-                    textcoords="offset points", xytext=(3, 3),
-                )  # fmt: skip
-        axis.set_title(f"{kind}\n(over {parameter})", fontsize=9)
-        axis.set_xlabel("recall")
-        axis.set_ylabel("precision")
-        axis.set_xlim(0, 1.02)
-        axis.set_ylim(0, 1.02)
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
+                if p["threshold"] == defaults[kind]:
+                    top.plot(p["recall"], p["precision"], "*", color=colour, markersize=14)
+        top.set_title(f"{kind}\n(curve over {parameter}; star: the default)", fontsize=9)
+        top.set_xlabel("recall")
+        top.set_ylabel("precision")
+        top.set_xlim(-0.02, 1.02)
+        top.set_ylim(-0.02, 1.02)
+        top.grid(alpha=0.3)
+        top.legend(fontsize=7, loc="lower left")
+        bottom.axvline(defaults[kind], color="grey", linestyle=":", linewidth=1)
+        bottom.set_xlabel(f"{parameter} (dotted: the default)")
+        bottom.set_ylim(-0.02, 1.02)
+        bottom.grid(alpha=0.3)
+        bottom.legend(fontsize=6, loc="lower left")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=100)
+
+
+def curve_table(results: list[dict[str, Any]]) -> str:
+    """The curves as tables: precision / recall at each threshold, per bank."""
+    lines = []
+    for kind in TYPES:
+        parameter = CURVES[kind][0]
+        lines += [
+            "",
+            f"`{kind}` over `{parameter}` (precision / recall):",
+            "",
+            f"| {parameter} | " + " | ".join(r["difficulty"] for r in results) + " |",
+            "|---|" + "---|" * len(results),
+        ]
+        for position, value in enumerate(CURVES[kind][1]):
+            cells = [
+                f"{r['curves'][kind][position]['precision']:.2f} / "
+                f"{r['curves'][kind][position]['recall']:.2f}"
+                for r in results
+            ]
+            lines.append(f"| {value:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -238,8 +271,15 @@ def main() -> None:
     parser.add_argument("--scale", default="small")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw the tables and plot from quality.json"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.replot:
+        saved = json.loads((args.out / "quality.json").read_text(encoding="utf-8"))
+        write_reports(saved["results"], saved["scale"], saved["seed"], args.out)
+        return
 
     with tempfile.TemporaryDirectory(prefix="corpgraph-quality-") as tmp:
         settings = Settings(
@@ -266,15 +306,20 @@ def main() -> None:
         finally:
             driver.close()
             local.stop()
-    table = markdown(results, args.scale, args.seed)
-    print(table)
-    (args.out / "quality.md").write_text(table, encoding="utf-8")
     (args.out / "quality.json").write_text(
         json.dumps({"scale": args.scale, "seed": args.seed, "results": results}, indent=1) + "\n",
         encoding="utf-8",
     )
-    plot(results, args.out / "quality-pr.png")
-    print(f"wrote {args.out / 'quality.md'}, quality.json and quality-pr.png")
+    write_reports(results, args.scale, args.seed, args.out)
+
+
+def write_reports(results: list[dict[str, Any]], scale: str, seed: int, out: Path) -> None:
+    """The tables (printed and ``quality.md``) and the plot."""
+    table = markdown(results, scale, seed)
+    print(table)
+    (out / "quality.md").write_text(table + curve_table(results), encoding="utf-8")
+    plot(results, out / "quality-pr.png")
+    print(f"wrote {out / 'quality.md'}, quality.json and quality-pr.png")
 
 
 if __name__ == "__main__":
