@@ -70,8 +70,14 @@ from .flows import (
     PlantedEvent,
 )
 from .scales import ScaleSpec
-from .structure import YUAN, StructureBuilder, log_uniform_cents
-from .vocabulary import BRANCH_CITIES, CAPEX_INDUSTRIES, INDUSTRY_WORDS, OTHER_REGIONS
+from .structure import StructureBuilder, log_uniform_cents
+from .vocabulary import (
+    BRANCH_CITIES,
+    CAPEX_INDUSTRIES,
+    INDUSTRY_WORDS,
+    OTHER_REGIONS,
+    PURPOSES_REGULAR,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -348,28 +354,25 @@ class Hardener:
         purpose: int | None = None,
         monthly_debit: bool = False,
     ) -> int:
-        lanes = self.plan.lanes
-        lanes.customer.append(customer)
-        lanes.party.append(party)
-        lanes.outflow.append(outflow)
-        lanes.base_cents.append(max(float(YUAN), base))
-        lanes.start.append(start)
-        lanes.end.append(end)
-        lanes.scale_from.append(scale_from)
-        lanes.scale_factor.append(scale_factor)
-        lanes.trend.append(0.0)
-        lanes.name_prob.append(1.0 if party >= self.plan.company_count else 0.0)
-        lanes.purpose.append(
-            self.rng.randrange(8) if purpose is None else purpose  # a regular purpose
-        )
-        lanes.kind.append(int(kind))
         single = kind == LaneKind.SPIKE or monthly_debit
-        extra = 0.0 if single else self.extra_per_sqrt * math.sqrt(base)
-        lanes.extra_rate.append(extra)
+        index = self.plan.lanes.append(
+            customer,
+            party,
+            outflow=outflow,
+            base_cents=base,
+            kind=kind,
+            purpose=self.rng.randrange(len(PURPOSES_REGULAR)) if purpose is None else purpose,
+            name_prob=1.0 if party >= self.plan.company_count else 0.0,
+            start=start,
+            end=end,
+            scale_from=scale_from,
+            scale_factor=scale_factor,
+            extra_rate=0.0 if single else self.extra_per_sqrt * math.sqrt(base),
+        )
         self.lane_profile.append(profile)
-        if lanes.name_prob[-1] > 0 and party not in self.plan.variants:
+        if self.plan.lanes.name_prob[index] > 0 and party not in self.plan.variants:
             self.plan.variants[party] = [self.plan.parties[party - self.plan.company_count].name]
-        return len(lanes) - 1
+        return index
 
     def keep_lanes(self, keep: list[bool]) -> None:
         lanes = self.plan.lanes
