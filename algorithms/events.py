@@ -12,15 +12,25 @@ Event types (the identifiers of ``truth.json`` and the API):
     the months before it. Rule ``ratio``: amount > ``flow_ratio`` × baseline. Rule
     ``zscore``: robust z-score ``0.6745 (x − median) / MAD`` ≥ ``flow_zscore`` *and*
     amount ≥ ``zscore_min_ratio`` × baseline (a steady customer has a tiny MAD, so the
-    ratio floor keeps ordinary noise out).
+    ratio floor keeps ordinary noise out). Either way the month must also exceed the
+    largest month before it by ``history_margin``: a customer whose own history has
+    months that large (quarter-end peaks, capital goods bought in lumps) is doing
+    what it always does. Two amounts are taken out of the month first, as explained
+    by ordinary business: late payments (half of what a regular counterparty unpaid
+    the month before gets: two months in one) and recurring lumps (payments to an
+    irregular counterparty that was paid at least a third as much once before).
 ``counterparty_loss``
-    A counterparty that held ≥ ``counterparty_share`` of the customer's flows (in +
-    out, over the months up to its last payment) stops for good, for at least
-    ``loss_min_months`` months, while the customer itself stays active. The month is
-    the first month without it.
+    A *major* counterparty stops for good, for at least ``loss_min_months`` months,
+    while the customer itself stays active. Major: ≥ ``counterparty_share`` of the
+    customer's flows (in + out), or ≥ ``side_share`` of the side it trades on (its
+    main supplier or buyer), over the months up to its last payment. It must also
+    have been a *regular* partner, paid in at least ``loss_min_regularity`` of the
+    customer's months up to its last payment: an occasional partner (equipment bought
+    now and then, a project that came and went) going quiet is not a lost
+    relationship. The month is the first month without it.
 ``new_major_counterparty``
     A counterparty first seen after ``min_history_months`` of the customer's history
-    holds ≥ ``counterparty_share`` of its flows from then on, in at least
+    is major (as above: of all flows, or of its side) from then on, in at least
     ``new_min_months`` months. The month is its first month.
 ``dormancy``
     No payment at all for the last ``dormancy_months`` months (or more). The month is
@@ -130,6 +140,9 @@ class EventConfig:
     new_min_months: int = 2
     dormancy_months: int = 3
     currency: str = "CNY"
+    history_margin: float = 1.5
+    side_share: float = 0.5
+    loss_min_regularity: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -223,6 +236,28 @@ class _Customer:
     def total(self) -> list[int]:
         return [a + b for a, b in zip(self.out, self.inflow, strict=True)]
 
+    def side_share(self, counterparty: str, start: int, stop: int) -> float:
+        """The counterparty's share of the side it mostly trades on, months ``start:stop``."""
+        paid_to = sum(self.paid_to.get(counterparty, ())[start:stop])
+        paid_by = sum(self.paid_by.get(counterparty, ())[start:stop])
+        side = self.out if paid_to >= paid_by else self.inflow
+        total = sum(side[start:stop])
+        return max(paid_to, paid_by) / total if total else 0.0
+
+
+def _is_major(share: float, side_share: float, config: EventConfig) -> bool:
+    """Major: a share of all the customer's flows, or of the side it trades on."""
+    return share >= config.counterparty_share or side_share >= config.side_share
+
+
+def _regularity(present: Sequence[int], since: int | None = None) -> float:
+    """Share of the months from ``since`` (default: the first payment) to the last
+    payment that have one; ``present`` are the sorted months with a payment."""
+    if not present:
+        return 0.0
+    first = present[0] if since is None else min(since, present[0])
+    return len(present) / (present[-1] - first + 1)
+
 
 def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]:
     index = {m: i for i, m in enumerate(axis)}
@@ -262,7 +297,10 @@ def _spikes(
     for i in range(start + config.min_history_months, len(series)):
         history = series[start:i]
         baseline = statistics.median(history)
-        amount = series[i]
+        explained = _late_catch_up(counterparties, i, config) + _recurring_lumps(
+            counterparties, start, i, config
+        )
+        amount = series[i] - explained
         if baseline <= 0 or amount <= 0:
             continue
         ratio = amount / baseline
@@ -272,7 +310,8 @@ def _spikes(
             hit = ratio > config.flow_ratio
         else:
             hit = z >= config.flow_zscore and ratio >= config.zscore_min_ratio
-        if not hit:
+        largest = max(history)
+        if not hit or amount <= config.history_margin * largest:
             continue
         top = max(counterparties.items(), key=lambda kv: (kv[1][i], kv[0]), default=None)
         top_id = top[0] if top is not None else None
@@ -290,6 +329,8 @@ def _spikes(
                     "ratio": round(ratio, 2),
                     "robust_z": None if z == float("inf") else round(z, 2),
                     "baseline_months": len(history),
+                    "largest_before_minor": largest,
+                    "explained_minor": explained,
                     "rule": config.flow_rule,
                     "top_counterparty_id": top_id,
                     "top_counterparty_minor": top[1][i] if top is not None else None,
@@ -301,6 +342,40 @@ def _spikes(
             )
         )
     return found
+
+
+def _late_catch_up(counterparties: Mapping[str, list[int]], i: int, config: EventConfig) -> int:
+    """What month ``i`` pays late for month ``i - 1``: what a regular counterparty unpaid
+    in ``i - 1`` gets in ``i`` beyond its usual month (at least half: a late payment is
+    two months in one, and the missed month may have been a seasonal peak)."""
+    late = 0
+    for series in counterparties.values():
+        if i < 3 or not series[i] or series[i - 1]:
+            continue
+        before = _nonzero(series[: i - 1])
+        if len(before) >= 2 and _regularity(before) >= config.loss_min_regularity:
+            usual = statistics.median(series[m] for m in before)
+            late += max(series[i] // 2, series[i] - round(usual))
+    return late
+
+
+def _recurring_lumps(
+    counterparties: Mapping[str, list[int]], start: int, i: int, config: EventConfig
+) -> int:
+    """What month ``i`` pays to counterparties the customer pays in lumps: paid in fewer
+    than ``loss_min_regularity`` of the customer's months so far (equipment, projects),
+    and at least a third as much once before. Buying in lumps is how such customers
+    buy, not an event."""
+    lumps = 0
+    for series in counterparties.values():
+        amount = series[i]
+        before = _nonzero(series[start:i])
+        if not amount or not before:
+            continue
+        irregular = (len(before) + 1) / (i - start + 1) < config.loss_min_regularity
+        if irregular and 3 * max(series[start:i]) >= amount:
+            lumps += amount
+    return lumps
 
 
 def _nonzero(series: Sequence[int]) -> list[int]:
@@ -324,7 +399,10 @@ def _losses(
             continue
         window_total = sum(total[start : last + 1])
         share = sum(series[start : last + 1]) / window_total if window_total else 0.0
-        if share < config.counterparty_share:
+        side_share = cust.side_share(counterparty, start, last + 1)
+        if not _is_major(share, side_share, config):
+            continue
+        if _regularity(present, start) < config.loss_min_regularity:
             continue
         severity: Severity = "high" if share >= config.high_share else "medium"
         found.append(
@@ -335,6 +413,8 @@ def _losses(
                 severity,
                 {
                     "share": round(share, 4),
+                    "side_share": round(side_share, 4),
+                    "regularity": round(_regularity(present, start), 4),
                     "counterparty_minor": sum(series[start : last + 1]),
                     "customer_total_minor": window_total,
                     "last_month": axis[last],
@@ -362,7 +442,8 @@ def _newcomers(
             continue
         window_total = sum(total[first:])
         share = sum(series[first:]) / window_total if window_total else 0.0
-        if share < config.counterparty_share:
+        side_share = cust.side_share(counterparty, first, len(axis))
+        if not _is_major(share, side_share, config):
             continue
         severity: Severity = "high" if share >= config.high_share else "medium"
         found.append(
@@ -373,6 +454,7 @@ def _newcomers(
                 severity,
                 {
                     "share": round(share, 4),
+                    "side_share": round(side_share, 4),
                     "counterparty_minor": sum(series[first:]),
                     "customer_total_minor": window_total,
                     "months_seen": len(present),

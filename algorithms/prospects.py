@@ -16,6 +16,10 @@ score combines, each as a component in ``[0, 1]``:
 - ``groups``: the distinct customer groups (``MEMBER_OF``) among its customers;
 - ``influence``: its flow-graph PageRank as a percentile among the candidates.
 
+Not scored: customers, blocklisted companies, excluded statuses (dissolved,
+revoked), and *hubs* (:func:`hub_counterparties`): counterparties tied to a fixed
+share of all customers, such as the tax bureau or a payroll agent.
+
 The score is the weighted mean of the components. Each prospect carries the figures
 behind it, reasons in English and Chinese that quote those figures, and the customer
 with the strongest tie (largest amount, then most months) as introducer, whose
@@ -102,6 +106,8 @@ class ProspectConfig:
     excluded_statuses: frozenset[str] = frozenset({"dissolved", "revoked"})
     blocklist: frozenset[str] = frozenset()
     months: tuple[str, ...] = ()
+    hub_customer_share: float = 0.01
+    hub_min_customers: int = 25
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ class Exclusion:
     """A candidate that was not scored, and why."""
 
     company_id: str
-    reason: str  # "blocklist" or "status:<status>"
+    reason: str  # "blocklist", "status:<status>" or "hub:<customers>"
 
 
 @dataclass(frozen=True)
@@ -269,6 +275,33 @@ def _empty_flows() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in FLOW_COLUMNS})
 
 
+def hub_counterparties(
+    flows: pd.DataFrame, customer_count: int, config: ProspectConfig
+) -> dict[str, int]:
+    """Non-customers tied to so many customers that they are market infrastructure.
+
+    A tax bureau, a social-security fund, a power grid or water company, a payroll
+    agent, a logistics or e-commerce platform is paid by a fixed share of *all*
+    customers, whatever they make; a value-chain prospect trades with a handful to a
+    few dozen. A candidate tied (either direction) to at least
+    ``hub_customer_share`` of the customers and at least ``hub_min_customers`` of
+    them is a hub. Returns ``{company_id: tied customers}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = [("TAX", f"C{i}", "in", "2025-01", "CNY", 100, 1) for i in range(30)]
+    >>> rows += [("P1", f"C{i}", "in", "2025-01", "CNY", 100, 1) for i in range(5)]
+    >>> hub_counterparties(pd.DataFrame(rows, columns=list(FLOW_COLUMNS)), 100, ProspectConfig())
+    {'TAX': 30}
+    """
+    if flows.empty or customer_count <= 0:
+        return {}
+    tied = flows.groupby("prospect_id", sort=True)["customer_id"].nunique()
+    floor = max(config.hub_min_customers, math.ceil(config.hub_customer_share * customer_count))
+    return {str(pid): int(n) for pid, n in tied.items() if int(n) >= floor}
+
+
 def score_prospects(
     candidates: Iterable[Candidate],
     customers: Mapping[str, CustomerInfo],
@@ -312,6 +345,7 @@ def score_prospects(
 
     included: dict[str, Candidate] = {}
     excluded: list[Exclusion] = []
+    hubs = hub_counterparties(frame, len(customers), cfg)
     for cand in candidates:
         if cand.company_id in customers:
             continue
@@ -319,6 +353,8 @@ def score_prospects(
             excluded.append(Exclusion(cand.company_id, "blocklist"))
         elif cand.status in cfg.excluded_statuses:
             excluded.append(Exclusion(cand.company_id, f"status:{cand.status}"))
+        elif cand.company_id in hubs:
+            excluded.append(Exclusion(cand.company_id, f"hub:{hubs[cand.company_id]}"))
         else:
             included[cand.company_id] = cand
     frame = frame[frame["prospect_id"].isin(list(included))]

@@ -27,7 +27,7 @@ from graph.settings import Settings, get_settings
 
 from . import ui
 from .errors import install_error_handlers
-from .routes import customers, group_risk, opportunities, prospects, reports, system
+from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(event_routes.router)
     app.include_router(opportunities.router)
     app.include_router(reports.router)
+    app.include_router(resolution.router)
     app.include_router(ui.router)
     app.mount("/static", ui.static_files(), name="static")
     return app

@@ -17,9 +17,14 @@ from typing import IO, Any, Final, get_args
 
 from algorithms.contagion import Channel
 from algorithms.contagion import Status as ContagionStatus
+from algorithms.control import Effect as ControlEffect
 from algorithms.control import Measure
+from algorithms.control import RootKind as ControllerKind
+from algorithms.control import Status as ControlStatus
 from algorithms.events import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES, Action
 from algorithms.groups import Role as MemberRole
+from algorithms.interdependence import Basis as DependenceBasis
+from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
 from corpgraph.errors import CorpgraphError
 from graph.customers import TRENDS
@@ -59,6 +64,11 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "node_kind": get_args(NodeKind),
     "member_role": get_args(MemberRole),
     "controller_measure": get_args(Measure),
+    "control_status": get_args(ControlStatus),
+    "control_effect": get_args(ControlEffect),
+    "controller_kind": get_args(ControllerKind),
+    "dependence_direction": get_args(DependenceDirection),
+    "dependence_basis": get_args(DependenceBasis),
     "contagion_status": get_args(ContagionStatus),
     "contagion_channel": get_args(Channel),
     "age_bucket": tuple(name for name, _ in AGE_BUCKETS),

@@ -168,6 +168,9 @@ def event_config(settings: Settings) -> EventConfig:
         new_min_months=settings.events_new_min_months,
         dormancy_months=settings.events_dormancy_months,
         currency=settings.events_currency,
+        history_margin=settings.events_flow_history_margin,
+        side_share=settings.events_side_share,
+        loss_min_regularity=settings.events_loss_min_regularity,
     )
 
 

@@ -215,6 +215,8 @@ def prospect_config(settings: Settings, months: tuple[str, ...] = ()) -> Prospec
         excluded_statuses=frozenset(settings.prospect_excluded_statuses),
         blocklist=read_blocklist(settings.prospect_blocklist_path),
         months=months,
+        hub_customer_share=settings.prospect_hub_customer_share,
+        hub_min_customers=settings.prospect_hub_min_customers,
     )
 
 

@@ -35,6 +35,8 @@ NODE_KEYS: Final[dict[str, str]] = {
     "CorpgraphMeta": "key",
     "GuaranteeCircle": "circle_id",
     "WebhookDelivery": "delivery_id",
+    "ResolutionCandidate": "candidate_id",
+    "ResolutionDecision": "decision_id",
 }
 
 #: Relationship types corpgraph writes.
@@ -57,6 +59,7 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "IN_CIRCLE",  # (:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)
         "ABOUT",  # (:Event)-[:ABOUT]->(:Company customer)
         "DEPENDS_ON",  # (:Company dependent)-[:DEPENDS_ON {direction, basis, share}]->(:Company)
+        "BRANCH_OF",  # (:Company branch office)-[:BRANCH_OF {place}]->(:Company head)
     }
 )
 
@@ -204,6 +207,18 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "constraint",
         "CREATE CONSTRAINT guarantee_circle_id_unique IF NOT EXISTS "
         "FOR (n:GuaranteeCircle) REQUIRE n.circle_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "resolution_candidate_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT resolution_candidate_id_unique IF NOT EXISTS "
+        "FOR (n:ResolutionCandidate) REQUIRE n.candidate_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "resolution_decision_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT resolution_decision_id_unique IF NOT EXISTS "
+        "FOR (n:ResolutionDecision) REQUIRE n.decision_id IS UNIQUE",
     ),
     SchemaItem(
         "webhook_delivery_id_unique",

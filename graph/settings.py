@@ -19,7 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -265,6 +272,27 @@ class Settings(BaseSettings):
             "comments): sanctioned, declined or otherwise off-limits companies."
         ),
     )
+    prospect_hub_customer_share: float = Field(
+        default=0.01,
+        gt=0,
+        le=1,
+        description=(
+            "A non-customer paid by (or paying) at least this share of all customers, and "
+            "at least CORPGRAPH_PROSPECT_HUB_MIN_CUSTOMERS of them, is a hub (tax bureau, "
+            "social security, utilities, payroll agents, logistics and e-commerce "
+            "platforms) and is not offered as a prospect: a value-chain prospect trades "
+            "with a handful to dozens of customers, infrastructure with a fixed share of "
+            "all of them (at 1% of a large bank's customers: thousands of payers)."
+        ),
+    )
+    prospect_hub_min_customers: int = Field(
+        default=25,
+        ge=1,
+        description=(
+            "Fewest tied customers that can make a hub, so that in a small customer base "
+            "a genuine prospect with a few dozen customers is not mistaken for one."
+        ),
+    )
     influence_flow_betweenness: bool = Field(
         default=False,
         description=(
@@ -288,6 +316,37 @@ class Settings(BaseSettings):
         gt=0,
         le=1,
         description="A product is recommended when at least this share of the peers holds it.",
+    )
+
+    # --- counterparty entity resolution ------------------------------------------------
+    resolution_fuzzy: bool = Field(
+        default=True,
+        description=(
+            "Match payment counterparties that no exact evidence (USCC, normalised name) "
+            "resolves with the probabilistic model (splink on DuckDB). Off: exact evidence "
+            "only, every other name becomes its own company."
+        ),
+    )
+    resolution_auto_merge_probability: float = Field(
+        default=0.99,
+        gt=0,
+        le=1,
+        description=(
+            "Match probability at or above which two counterparty records merge without "
+            "review. 0.99: a merge moves money between companies in every report, so only "
+            "pairs with corroborating evidence (a shared account or customer, not a similar "
+            "name alone) pass."
+        ),
+    )
+    resolution_review_probability: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "Match probability at or above which (and below the auto-merge one) a pair "
+            "goes to the review queue: more likely one company than two, but not sure "
+            "enough to merge alone. Lower fills the queue with look-alike names."
+        ),
     )
 
     # --- events, push -------------------------------------------------------------------
@@ -318,6 +377,15 @@ class Settings(BaseSettings):
     events_zscore_min_ratio: float = Field(
         default=1.5, ge=1, description="`zscore` rule: the month must also be this multiple."
     )
+    events_flow_history_margin: float = Field(
+        default=1.5,
+        ge=1,
+        description=(
+            "A large in/outflow must also exceed the customer's largest month before it by "
+            "this factor: a customer with quarter-end peaks or capital goods bought in lumps "
+            "has had months that large, and another one is its ordinary business."
+        ),
+    )
     events_high_ratio: float = Field(
         default=5.0,
         gt=1,
@@ -336,6 +404,28 @@ class Settings(BaseSettings):
             "Share of a customer's flows (in + out) that makes a counterparty major, for "
             "counterparty_loss and new_major_counterparty: under 30% a partner leaving or "
             "arriving is ordinary churn."
+        ),
+    )
+    events_side_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "A counterparty holding this share of the side it trades on (half of what the "
+            "customer buys, or of what it sells) is major too, for counterparty_loss and "
+            "new_major_counterparty: the main supplier or buyer matters even when the "
+            "other side's flows are larger."
+        ),
+    )
+    events_loss_min_regularity: float = Field(
+        default=0.75,
+        gt=0,
+        le=1,
+        description=(
+            "counterparty_loss: share of the months from a counterparty's first payment to "
+            "its last that must have one. An occasional partner (projects, equipment bought "
+            "now and then) going quiet is not a lost relationship; a late payment leaves "
+            "one gap, which this allows."
         ),
     )
     events_high_share: float = Field(
@@ -403,6 +493,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_uri_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("resolution_review_probability")
+    @classmethod
+    def _review_below_merge(cls, value: float, info: ValidationInfo) -> float:
+        merge = info.data.get("resolution_auto_merge_probability")
+        if merge is not None and value > merge:
+            raise ValueError("the review threshold must not exceed the auto-merge threshold")
+        return value
 
     @property
     def uses_local_server(self) -> bool:

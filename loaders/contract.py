@@ -245,7 +245,8 @@ CONTRACT: Final[dict[str, FileSpec]] = {
         key=("txn_id",),
         notes=(
             "Each side needs its id, or its name (account and USCC optional).",
-            "A side without id resolves by valid USCC, then by normalised name, else a new "
+            "A side without id resolves by valid USCC, then by normalised name, then by "
+            "probabilistic matching (score thresholds and reviewed decisions), else a new "
             "non-customer company is created with a stable id derived from the name.",
         ),
     ),

@@ -14,6 +14,13 @@ Idempotency and resumption come from the ledger:
   writes the same values;
 - a new month's file adds its keys; the keys of earlier months stay.
 
+The ledger also keeps every payment side known by name (``sides``: name, USCC,
+the accounts and partners seen with it, and the company it resolved to) and, on
+each ledger row, which side it came from. Every load resolves *all* sides again
+(:mod:`loaders.entity_resolution`), so a review decision made after a load, or a
+new name that links two old ones, moves the rows of the sides it changes: their
+ledger rows are re-pointed and the flows of every company touched are recomputed.
+
 The ledger is a DuckDB file tied to one graph instance (see ``pipeline``).
 """
 
@@ -21,10 +28,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, LiteralString
+from typing import Any, Final, LiteralString, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +39,7 @@ import pyarrow as pa
 from corpgraph.errors import InputValidationError
 
 from .contract import CONTRACT, RejectReason
+from .entity_resolution import ResolutionOutcome, Side
 from .parsing import ISO_CURRENCIES, minor_exponent
 from .reading import InputFile, read_header, transcode_to_utf8
 from .resolution import CompanyIndex, Resolution
@@ -53,8 +61,23 @@ CREATE TABLE IF NOT EXISTS ledger (
     currency VARCHAR NOT NULL,
     payer VARCHAR NOT NULL,
     payee VARCHAR NOT NULL
-)
-"""
+);
+ALTER TABLE ledger ADD COLUMN IF NOT EXISTS payer_side INTEGER;
+ALTER TABLE ledger ADD COLUMN IF NOT EXISTS payee_side INTEGER;
+CREATE TABLE IF NOT EXISTS sides (
+    side_no INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    uscc VARCHAR NOT NULL,  -- '' when the side had none
+    company_id VARCHAR,
+    method VARCHAR,
+    UNIQUE (name, uscc)
+);
+CREATE TABLE IF NOT EXISTS side_accounts (side_no INTEGER, account VARCHAR, PRIMARY KEY (side_no, account));
+CREATE TABLE IF NOT EXISTS side_partners (side_no INTEGER, partner VARCHAR, PRIMARY KEY (side_no, partner));
+-- Companies whose flows must be rewritten in the graph (kept until the load finishes).
+CREATE TABLE IF NOT EXISTS pending_affected (company_id VARCHAR PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS ledger_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""  # noqa: E501
 
 # Parsing and per-row checks, in the contract's column order; the first failure wins.
 PARSE_SQL: Final[LiteralString] = r"""
@@ -71,7 +94,9 @@ WITH cleaned AS (
         nullif(upper(trim(payer_uscc)), '') AS payer_uscc,
         nullif(trim(payee_id), '') AS payee_id,
         nullif(trim(payee_name), '') AS payee_name,
-        nullif(upper(trim(payee_uscc)), '') AS payee_uscc
+        nullif(upper(trim(payee_uscc)), '') AS payee_uscc,
+        nullif(trim(payer_account), '') AS payer_account,
+        nullif(trim(payee_account), '') AS payee_account
     FROM raw
 ), typed AS (
     SELECT *,
@@ -117,12 +142,65 @@ LEFT JOIN known_companies pk ON pk.company_id = t.payer_id
 LEFT JOIN known_companies ek ON ek.company_id = t.payee_id
 """
 
-SIDES_SQL: Final[LiteralString] = """
-SELECT DISTINCT payer_name AS name, payer_uscc AS uscc FROM parsed
-WHERE problem IS NULL AND payer_id IS NULL
-UNION
-SELECT DISTINCT payee_name, payee_uscc FROM parsed
-WHERE problem IS NULL AND payee_id IS NULL
+INCOMING_SIDES_SQL: Final[LiteralString] = """
+CREATE OR REPLACE TEMP TABLE incoming_sides AS
+WITH named AS (
+    SELECT payer_name AS name, coalesce(payer_uscc, '') AS uscc,
+        payer_account AS account, payee_id AS partner
+    FROM parsed WHERE problem IS NULL AND payer_id IS NULL
+    UNION ALL
+    SELECT payee_name, coalesce(payee_uscc, ''), payee_account, payer_id
+    FROM parsed WHERE problem IS NULL AND payee_id IS NULL
+)
+SELECT name, uscc,
+    coalesce(list_sort(list_distinct(list(account) FILTER (WHERE account IS NOT NULL))), [])
+        AS accounts,
+    coalesce(list_sort(list_distinct(list(partner) FILTER (WHERE partner IS NOT NULL))), [])
+        AS partners
+FROM named GROUP BY name, uscc
+"""
+
+# Every side: those of earlier loads (with what they resolved to) and this file's new ones,
+# numbered after them in name order.
+ALL_SIDES_SQL: Final[LiteralString] = """
+CREATE OR REPLACE TEMP TABLE all_sides AS
+WITH stored AS (
+    SELECT s.side_no, s.name, s.uscc, s.company_id AS previous,
+        coalesce((SELECT list_sort(list(account)) FROM side_accounts a
+                  WHERE a.side_no = s.side_no), []) AS accounts,
+        coalesce((SELECT list_sort(list(partner)) FROM side_partners p
+                  WHERE p.side_no = s.side_no), []) AS partners
+    FROM sides s
+), fresh AS (
+    SELECT (SELECT coalesce(max(side_no), 0) FROM sides)
+        + row_number() OVER (ORDER BY i.name, i.uscc) AS side_no,
+        i.name, i.uscc, NULL::VARCHAR AS previous, i.accounts, i.partners
+    FROM incoming_sides i ANTI JOIN sides s USING (name, uscc)
+)
+SELECT st.side_no, st.name, st.uscc, st.previous, true AS stored,
+    list_sort(list_distinct(list_concat(st.accounts, coalesce(i.accounts, [])))) AS accounts,
+    list_sort(list_distinct(list_concat(st.partners, coalesce(i.partners, [])))) AS partners
+FROM stored st LEFT JOIN incoming_sides i USING (name, uscc)
+UNION ALL
+SELECT side_no, name, uscc, previous, false, accounts, partners FROM fresh
+"""
+
+#: Partners (companies on the other side of their payments, by id) of companies known
+#: by id: from earlier loads' ledger rows and this file. Capped per company, so a hub
+#: with thousands of payers stays cheap to compare.
+COMPANY_PARTNERS_SQL: Final[LiteralString] = """
+WITH pairs AS (
+    SELECT payer AS company_id, payee AS partner FROM ledger
+    UNION SELECT payee, payer FROM ledger
+    UNION SELECT payer_id, payee_id FROM parsed
+        WHERE problem IS NULL AND payer_id IS NOT NULL AND payee_id IS NOT NULL
+    UNION SELECT payee_id, payer_id FROM parsed
+        WHERE problem IS NULL AND payer_id IS NOT NULL AND payee_id IS NOT NULL
+)
+SELECT company_id, list_sort(list(partner))[1:$cap] AS partners
+FROM pairs SEMI JOIN known_companies USING (company_id)
+WHERE partner IN (SELECT company_id FROM known_companies)
+GROUP BY company_id
 """
 
 STAGE_SQL: Final[LiteralString] = """
@@ -132,6 +210,7 @@ WITH sided AS (
         p.amount_minor, p.currency, p.problem,
         coalesce(p.payer_id, rp.company_id) AS payer,
         coalesce(p.payee_id, re.company_id) AS payee,
+        rp.side_no AS payer_side, re.side_no AS payee_side,
         rp.method AS payer_method, re.method AS payee_method,
         rp.candidates AS payer_candidates, re.candidates AS payee_candidates
     FROM parsed p
@@ -172,10 +251,43 @@ FROM ledger l
 SEMI JOIN (
     SELECT DISTINCT payer, payee, month, currency FROM staged
     WHERE reject IS NULL AND occurrence = 1
+    UNION
+    SELECT DISTINCT payer, payee, month, currency FROM ledger
+    WHERE payer IN (SELECT company_id FROM pending_affected)
+       OR payee IN (SELECT company_id FROM pending_affected)
 ) k USING (payer, payee, month, currency)
+WHERE l.payer <> l.payee
 GROUP BY ALL
 ORDER BY l.payer, l.payee, l.month, l.currency
 """
+
+
+class SideResolver(Protocol):
+    """Resolves every side at once (:func:`loaders.entity_resolution.resolve_sides`)."""
+
+    def __call__(
+        self, sides: Sequence[Side], company_partners: Mapping[str, tuple[str, ...]]
+    ) -> ResolutionOutcome: ...
+
+
+def exact_resolver(index: CompanyIndex) -> SideResolver:
+    """Exact evidence only, as :meth:`CompanyIndex.resolve` gives it; a created company
+    joins the index, so later sides with its USCC or name resolve to it."""
+
+    def resolve(
+        sides: Sequence[Side], company_partners: Mapping[str, tuple[str, ...]]
+    ) -> ResolutionOutcome:
+        order = sorted(range(len(sides)), key=lambda i: (sides[i].name, sides[i].uscc or ""))
+        found: dict[int, Resolution] = {}
+        for position in order:
+            side = sides[position]
+            resolution = index.resolve(side.name, side.uscc)
+            if resolution.method == "created" and resolution.company_id is not None:
+                index.add(resolution.company_id, resolution.name, resolution.uscc)
+            found[position] = resolution
+        return ResolutionOutcome([found[i] for i in range(len(sides))])
+
+    return resolve
 
 
 @dataclass
@@ -187,11 +299,17 @@ class TransactionsResult:
     already_loaded: int = 0
     identical_duplicates: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    #: Every side known by name that the ledger keeps (this file's and earlier ones).
     resolutions: list[Resolution] = field(default_factory=list)
     flow_keys: int = 0
-    #: Payers and payees of the accepted rows: a counterparty seen only in rejected
-    #: rows is resolved (and reported) but never becomes a company.
-    accepted_company_ids: frozenset[str] = frozenset()
+    outcome: ResolutionOutcome | None = None
+    #: Companies whose ledger rows moved to another company (and those they moved to).
+    affected: set[str] = field(default_factory=set)
+
+    @property
+    def live_ids(self) -> set[str]:
+        """Companies that some kept side resolves to."""
+        return {r.company_id for r in self.resolutions if r.company_id is not None}
 
     @property
     def created_companies(self) -> list[Resolution]:
@@ -204,11 +322,7 @@ class TransactionsResult:
         """
         by_id: dict[str, list[Resolution]] = {}
         for resolution in self.resolutions:
-            if (
-                resolution.method == "created"
-                and resolution.company_id is not None
-                and resolution.company_id in self.accepted_company_ids
-            ):
+            if resolution.method == "created" and resolution.company_id is not None:
                 by_id.setdefault(resolution.company_id, []).append(resolution)
         chosen = []
         for company_id in sorted(by_id):
@@ -235,7 +349,12 @@ class FlowLedger:
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
         self.con.execute("SET preserve_insertion_order = true")
+        fresh = not self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'ledger'"
+        ).fetchall()[0][0]
         self.con.execute(LEDGER_SCHEMA)
+        if fresh:
+            self.con.execute("INSERT INTO ledger_meta VALUES ('keeps_sides', 'true')")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE currencies "
             "(code VARCHAR, exponent INT, pow10 DECIMAL(38, 0))"
@@ -254,6 +373,13 @@ class FlowLedger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def has_sides(self) -> bool:
+        """Whether this ledger kept the sides of all its rows (older versions did not)."""
+        row = self.con.execute(
+            "SELECT count(*) FROM ledger_meta WHERE key = 'keeps_sides'"
+        ).fetchone()
+        return bool(row and row[0])
 
     def ledger_size(self) -> int:
         row = self.con.execute("SELECT count(*) FROM ledger").fetchone()
@@ -304,9 +430,19 @@ class FlowLedger:
             ) from error
 
     def stage(
-        self, source: InputFile, index: CompanyIndex, known_company_ids: set[str]
+        self,
+        source: InputFile,
+        resolver: SideResolver | CompanyIndex,
+        known_company_ids: set[str],
+        *,
+        partner_cap: int = 500,
     ) -> TransactionsResult:
-        """Validate, resolve and de-duplicate a transactions file, then extend the ledger."""
+        """Validate, resolve and de-duplicate a transactions file, then extend the ledger.
+
+        ``resolver`` resolves every side known by name, this file's and earlier
+        loads' (a :class:`CompanyIndex` resolves by exact evidence only).
+        """
+        resolve = exact_resolver(resolver) if isinstance(resolver, CompanyIndex) else resolver
         result = TransactionsResult()
         self._load_raw(source)
         self._replace_table("known_companies", {"company_id": sorted(known_company_ids)})
@@ -314,25 +450,42 @@ class FlowLedger:
         row = self.con.execute("SELECT count(*) FROM parsed").fetchone()
         result.read = int(row[0]) if row else 0
 
-        # Sorted, so that resolution (which can add companies to the index) and the
-        # choice of a new company's name do not depend on DuckDB's row order.
-        sides = sorted(
-            self.con.execute(SIDES_SQL).fetchall(), key=lambda s: (str(s[0]), s[1] or "")
-        )
-        resolutions = [index.resolve(str(name), uscc) for name, uscc in sides]
-        for resolution in resolutions:
-            if resolution.method == "created" and resolution.company_id is not None:
-                index.add(resolution.company_id, resolution.name, resolution.uscc)
-        result.resolutions = resolutions
+        self.con.execute(INCOMING_SIDES_SQL)
+        self.con.execute(ALL_SIDES_SQL)
+        rows = self.con.execute(
+            "SELECT side_no, name, uscc, accounts, partners FROM all_sides ORDER BY side_no"
+        ).fetchall()
+        sides = [
+            Side(
+                int(no), str(name), str(uscc) or None, tuple(accounts or ()), tuple(partners or ())
+            )
+            for no, name, uscc, accounts, partners in rows
+        ]
+        partners = {
+            str(company): tuple(str(p) for p in listed)
+            for company, listed in self.con.execute(
+                COMPANY_PARTNERS_SQL, {"cap": partner_cap}
+            ).fetchall()
+        }
+        outcome = resolve(sides, partners)
+        result.outcome = outcome
+        resolutions = outcome.resolutions
         self._replace_table(
             "resolved",
             {
-                "name": [str(name) for name, _ in sides],
-                "uscc": [uscc for _, uscc in sides],
+                "side_no": [str(side.side_no) for side in sides],
+                "name": [side.name for side in sides],
+                "uscc": [side.uscc for side in sides],
                 "company_id": [r.company_id for r in resolutions],
                 "method": [r.method for r in resolutions],
                 "candidates": [", ".join(r.candidates) for r in resolutions],
             },
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE changed AS "
+            "SELECT a.side_no, a.previous AS old_id, r.company_id AS new_id "
+            "FROM all_sides a JOIN resolved r ON CAST(r.side_no AS INTEGER) = a.side_no "
+            "WHERE a.stored AND r.company_id IS NOT NULL AND a.previous <> r.company_id"
         )
         self.con.execute(STAGE_SQL)
 
@@ -362,6 +515,15 @@ class FlowLedger:
         ).fetchone()
         result.identical_duplicates = int(counts[0]) if counts else 0
 
+        # Rows of sides that now resolve elsewhere move first, so that a re-loaded file
+        # compares with the ledger as it is now. Idempotent if interrupted.
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._move_changed_sides()
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
         conflicts = self.con.execute(
             "SELECT s.line, s.txn_id FROM staged s JOIN ledger l USING (txn_id) "
             "WHERE s.reject IS NULL AND s.occurrence = 1 AND "
@@ -384,32 +546,30 @@ class FlowLedger:
                 "UPDATE staged SET reject = 'duplicate_key' WHERE line IN (SELECT unnest(?))",
                 [sorted(conflict_lines)],
             )
-        result.accepted_company_ids = frozenset(
-            str(company_id)
-            for (company_id,) in self.con.execute(
-                "SELECT payer FROM staged WHERE reject IS NULL AND occurrence = 1 "
-                "UNION SELECT payee FROM staged WHERE reject IS NULL AND occurrence = 1"
-            ).fetchall()
-        )
-        result.resolutions = [
-            replace(r, note="; ".join(filter(None, (r.note, "only in rejected rows: not created"))))
-            if r.method == "created" and r.company_id not in result.accepted_company_ids
-            else r
-            for r in result.resolutions
-        ]
         self.con.execute("BEGIN TRANSACTION")
         try:
             before = self.ledger_size()
             self.con.execute(
-                "INSERT INTO ledger SELECT txn_id, txn_date, month, amount_minor, currency, "
-                "payer, payee FROM staged s WHERE reject IS NULL AND occurrence = 1 "
+                "INSERT INTO ledger (txn_id, txn_date, month, amount_minor, currency, payer, "
+                "payee, payer_side, payee_side) SELECT txn_id, txn_date, month, amount_minor, "
+                "currency, payer, payee, CAST(payer_side AS INTEGER), "
+                "CAST(payee_side AS INTEGER) FROM staged s "
+                "WHERE reject IS NULL AND occurrence = 1 "
                 "AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.txn_id = s.txn_id)"
             )
             result.new = self.ledger_size() - before
+            self._keep_sides()
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        affected = self.con.execute("SELECT company_id FROM pending_affected").fetchall()
+        result.affected = {str(company_id) for (company_id,) in affected}
+        kept = self.con.execute(
+            "SELECT CAST(side_no AS VARCHAR) FROM sides ORDER BY side_no"
+        ).fetchall()
+        by_number = {str(side.side_no): r for side, r in zip(sides, resolutions, strict=True)}
+        result.resolutions = [by_number[str(n)] for (n,) in kept]
         accepted = self.con.execute(
             "SELECT count(*) FROM staged WHERE reject IS NULL AND occurrence = 1"
         ).fetchone()
@@ -421,8 +581,51 @@ class FlowLedger:
         result.flow_keys = int(keys[0]) if keys else 0
         return result
 
+    def _move_changed_sides(self) -> None:
+        """Re-point the ledger rows of sides that now resolve to another company."""
+        self.con.execute(
+            "UPDATE ledger SET payer = c.new_id FROM changed c WHERE ledger.payer_side = c.side_no"
+        )
+        self.con.execute(
+            "UPDATE ledger SET payee = c.new_id FROM changed c WHERE ledger.payee_side = c.side_no"
+        )
+        self.con.execute(
+            "INSERT OR IGNORE INTO pending_affected "
+            "SELECT old_id FROM changed UNION SELECT new_id FROM changed"
+        )
+
+    def _keep_sides(self) -> None:
+        """Store this file's sides that accepted rows use, and every side's resolution."""
+        self.con.execute(
+            "INSERT INTO sides SELECT a.side_no, a.name, a.uscc, r.company_id, r.method "
+            "FROM all_sides a JOIN resolved r ON CAST(r.side_no AS INTEGER) = a.side_no "
+            "WHERE NOT a.stored AND a.side_no IN ("
+            "SELECT CAST(payer_side AS INTEGER) FROM staged WHERE reject IS NULL "
+            "AND occurrence = 1 UNION SELECT CAST(payee_side AS INTEGER) FROM staged "
+            "WHERE reject IS NULL AND occurrence = 1)"
+        )
+        self.con.execute(
+            "UPDATE sides SET company_id = r.company_id, method = r.method FROM resolved r "
+            "WHERE sides.side_no = CAST(r.side_no AS INTEGER) AND r.company_id IS NOT NULL "
+            "AND (sides.company_id IS DISTINCT FROM r.company_id "
+            "OR sides.method IS DISTINCT FROM r.method)"
+        )
+        self.con.execute(
+            "INSERT OR IGNORE INTO side_accounts SELECT a.side_no, unnest(a.accounts) "
+            "FROM all_sides a SEMI JOIN sides s USING (side_no)"
+        )
+        self.con.execute(
+            "INSERT OR IGNORE INTO side_partners SELECT a.side_no, unnest(a.partners) "
+            "FROM all_sides a SEMI JOIN sides s USING (side_no)"
+        )
+
+    def flows_written(self) -> None:
+        """The graph has every flow of the affected companies: forget them."""
+        self.con.execute("DELETE FROM pending_affected")
+
     def flows(self, batch_size: int = 10_000) -> Iterator[list[dict[str, Any]]]:
-        """Monthly flows of every key the staged file touched, recomputed from the ledger."""
+        """Monthly flows of every key the staged file touched, and every flow of an
+        affected company, recomputed from the ledger."""
         cursor = self.con.execute(FLOWS_SQL)
         columns = [d[0] for d in cursor.description or []]
         while rows := cursor.fetchmany(batch_size):

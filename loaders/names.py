@@ -1,10 +1,14 @@
 """Company-name normalisation for counterparty entity resolution.
 
 Bank exports spell one company many ways: full-width or half-width characters,
-（）or (), stray spaces, with or without 有限公司 / Co., Ltd. :func:`name_key`
-folds all of that away and keeps what tells companies apart, including the
-content of brackets: 某某（北京）有限公司 and 某某(北京)有限公司 are one company,
-某某（上海）有限公司 is a sister subsidiary.
+（）or (), stray spaces, traditional or simplified characters (華信 / 华信), with or
+without 有限公司 / Co., Ltd. :func:`name_key` folds all of that away and keeps what
+tells companies apart, including the content of brackets: 某某（北京）有限公司 and
+某某(北京)有限公司 are one company, 某某（上海）有限公司 is a sister subsidiary.
+
+Traditional characters are folded to simplified ones with OpenCC's ``t2s``
+conversion (phrase-aware, so 乾元 stays 乾元 while 乾燥 would not), the same
+conversion every Chinese bank system uses for 簡繁 matching.
 
 Examples
 --------
@@ -14,6 +18,8 @@ True
 False
 >>> name_key("ACME Trading Co., Ltd.")
 'acmetrading'
+>>> name_key("上海華信科技有限公司") == name_key("上海华信科技有限公司")
+True
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
+
+import opencc
 
 # Longest first, so 股份有限公司 is removed whole rather than leaving 股份.
 _CHINESE_SUFFIXES: Final = (
@@ -62,22 +71,42 @@ _SPACE: Final = re.compile(r"\s+")
 _TRAILING_PUNCT: Final = ".,;:·、，。"
 
 
-def fold(raw: str) -> str:
-    """Full-width to half-width, one bracket style, no whitespace, lower case.
+@lru_cache(maxsize=1)
+def _traditional_to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters to simplified (OpenCC ``t2s``); other text unchanged.
 
     Examples
     --------
-    >>> fold("ＡＢＣ　贸易【深圳】")
+    >>> to_simplified("國際貿易 ABC")
+    '国际贸易 ABC'
+    """
+    converted: str = _traditional_to_simplified().convert(text)
+    return converted
+
+
+def fold(raw: str) -> str:
+    """Full-width to half-width, simplified characters, one bracket style, no whitespace,
+    lower case.
+
+    Examples
+    --------
+    >>> fold("ＡＢＣ　貿易【深圳】")
     'abc贸易(深圳)'
     """
-    text = unicodedata.normalize("NFKC", raw).translate(_BRACKETS)
+    text = to_simplified(unicodedata.normalize("NFKC", raw)).translate(_BRACKETS)
     return _SPACE.sub("", text).casefold()
 
 
+@lru_cache(maxsize=1 << 20)
 def name_key(raw: str) -> str:
     """The matching key of a company name: folded, legal suffixes removed.
 
     The key is never empty: a name that is only a suffix keeps its folded form.
+    Keys are cached: a load asks for the same names many times.
     """
     folded = fold(raw)
     key = folded

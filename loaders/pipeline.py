@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import logging
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString, Protocol
@@ -21,11 +22,11 @@ from graph.branches import BranchTree
 from graph.database import Database
 from graph.settings import Settings
 
+from . import resolution_load
 from .contract import CONTRACT, LOAD_ORDER, FileSpec
 from .flows import FlowLedger, TransactionsResult
-from .names import name_key
 from .reading import InputFile, find_input_files, iter_rows, read_header
-from .resolution import CompanyIndex, Resolution
+from .resolution import Resolution
 from .validation import (
     FileResult,
     Record,
@@ -59,10 +60,6 @@ EXISTING_IDS: Final[dict[str, LiteralString]] = {
 }
 EXISTING_BRANCH_PARENTS: Final[LiteralString] = (
     "MATCH (b:Branch) RETURN b.branch_id AS id, b.parent_branch_id AS parent"
-)
-EXISTING_COMPANIES: Final[LiteralString] = (
-    "MATCH (c:Company) RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, "
-    "c.source AS source"
 )
 REJECT_COLUMNS: Final = ("file", "row", "field", "reason", "message")
 
@@ -105,6 +102,7 @@ class LoadReport:
     created_counterparties: int = 0
     flows_written: int = 0
     ledger_path: Path | None = None
+    matching: resolution_load.MatchingSummary | None = None
 
     def summary(self, name: str) -> FileSummary | None:
         return next((f for f in self.files if f.file == name), None)
@@ -190,27 +188,6 @@ def _write_records(db: Database, name: str, records: Sequence[Record], progress:
         db.write_rows(statement.query, rows, on_batch=advance)
 
 
-def _company_index(db: Database, companies: Iterable[Record]) -> CompanyIndex:
-    """Companies from this load and the graph; counterparties made from payments
-    yield to a registered company of the same normalised name."""
-    index = CompanyIndex()
-    registered: dict[str, tuple[str, str | None]] = {}
-    counterparties: list[tuple[str, str, str | None]] = []
-    for row in db.read(EXISTING_COMPANIES):
-        if row["source"] == "transactions":
-            counterparties.append((str(row["id"]), str(row["name"]), row["uscc"]))
-        else:
-            registered[str(row["id"])] = (str(row["name"]), row["uscc"])
-    for record in companies:
-        registered[record["company_id"]] = (record["name"], record["uscc"])
-    for company_id, (name, uscc) in registered.items():
-        index.add(company_id, name, uscc)
-    for company_id, name, uscc in counterparties:
-        if company_id not in registered and not index.by_key.get(name_key(name)):
-            index.add(company_id, name, uscc)
-    return index
-
-
 def _load_transactions(
     db: Database,
     source: InputFile,
@@ -222,19 +199,22 @@ def _load_transactions(
 ) -> TransactionsResult:
     path = ledger_path(settings, graph_instance_id(db))
     report.ledger_path = path
-    index = _company_index(db, companies)
+    existing = _existing_ids(db, "companies.company_id")
     with FlowLedger(path) as ledger:
-        staged = ledger.stage(
-            source, index, known_companies | _existing_ids(db, "companies.company_id")
-        )
+        progress.task("resolving counterparties", None)
+        matcher = resolution_load.ledger_resolver(db, settings, companies, ledger)
+        staged = ledger.stage(source, matcher, known_companies | existing)
         created = staged.created_companies
         if created:
             advance = progress.task("creating counterparties", len(created))
             db.write_rows(UPSERT_COUNTERPARTIES, counterparty_rows(created), on_batch=advance)
+        resolution_load.forget_moved_flows(db, staged)
         advance = progress.task("writing monthly flows", staged.flow_keys)
         for batch in ledger.flows(batch_size=db.write_batch_size):
             db.write_rows(UPSERT_FLOWS, batch, on_batch=advance)
             report.flows_written += len(batch)
+        report.matching = resolution_load.store_outcome(db, staged, matcher)
+        ledger.flows_written()
     return staged
 
 
@@ -343,6 +323,25 @@ def load_directory(
         len(report.rejects),
         report.flows_written,
     )
+    return report
+
+
+def apply_resolution(
+    db: Database, settings: Settings, *, progress: Progress | None = None
+) -> LoadReport:
+    """Resolve every kept counterparty side again, with the decisions now in force, and
+    rewrite the flows of the companies that change: a load without new data."""
+    sink = progress or NoProgress()
+    with tempfile.TemporaryDirectory(prefix="corpgraph-resolve-") as folder:
+        empty = Path(folder) / "transactions.csv"
+        empty.write_text(",".join(CONTRACT["transactions"].column_names) + "\n", encoding="utf-8")
+        report = LoadReport(directory=Path(folder))
+        staged = _load_transactions(
+            db, InputFile("transactions", empty, "csv", "utf-8"), settings, [], set(), report, sink
+        )
+    report.created_counterparties = len(staged.created_companies)
+    report.resolution_methods = Counter(r.method for r in staged.resolutions)
+    db.write(NEW_DATA_VERSION)
     return report
 
 

@@ -32,7 +32,8 @@ from typing import Literal
 from .names import counterparty_id, name_key
 from .uscc import validate_uscc
 
-Method = Literal["uscc", "name", "created", "ambiguous"]
+#: ``alias``, ``fuzzy`` and ``accepted`` come from :mod:`loaders.entity_resolution`.
+Method = Literal["uscc", "name", "created", "ambiguous", "alias", "fuzzy", "accepted"]
 
 
 @dataclass(frozen=True)

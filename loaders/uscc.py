@@ -16,6 +16,12 @@ I, O, S, V, Z):
 The check character is ``31 - (Σ value(cᵢ)·wᵢ mod 31)`` with weights
 ``wᵢ = 3^(i-1) mod 31``, a result of 31 being written as ``0``.
 
+``python-stdnum``'s ``stdnum.cn.uscc`` computes the same check character but is not
+used: it requires positions 1-8 to be digits, so it rejects codes of the
+registration authorities GB 32100 writes as letters (``A`` 中央军委改革和编制办公室,
+``N`` 农业, ``Y`` 其他), and it does not fold full-width characters, which bank files
+contain.
+
 Examples
 --------
 >>> check_character("91350100M000100Y4")

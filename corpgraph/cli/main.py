@@ -22,6 +22,7 @@ from .events_cmd import events_app
 from .groups_cmd import groups_app
 from .interdependence_cmd import interdependence_app
 from .prospects_cmd import prospects_app
+from .resolve_cmd import resolve_app
 
 app = typer.Typer(
     name="corpgraph",
@@ -40,6 +41,7 @@ app.add_typer(prospects_app, name="prospects")
 app.add_typer(groups_app, name="groups")
 app.add_typer(events_app, name="events")
 app.add_typer(interdependence_app, name="interdependence")
+app.add_typer(resolve_app, name="resolve")
 
 
 @app.callback()
@@ -235,12 +237,21 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     encoding: Annotated[str, typer.Option(help="CSV encoding: utf-8, utf-8-sig, gbk.")] = "utf-8",
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    difficulty: Annotated[
+        str,
+        typer.Option(
+            help="standard, or hard: hubs, seasonality, lumpy purchases, late payments, "
+            "events of every magnitude and noisy counterparty names."
+        ),
+    ] = "standard",
 ) -> None:
     """Write the synthetic bank (contract files plus truth.json) to a folder."""
     from loaders.synthetic import generate_bank
 
-    with console.status(f"generating the {scale} synthetic bank..."):
-        report = generate_bank(scale, seed, out, encoding=encoding, file_format=file_format)
+    with console.status(f"generating the {scale} synthetic bank ({difficulty})..."):
+        report = generate_bank(
+            scale, seed, out, encoding=encoding, file_format=file_format, difficulty=difficulty
+        )
     table = Table("file", "rows", "bad rows")
     for name, rows in report.rows.items():
         bad = rows - report.valid_rows.get(name, rows)
@@ -292,6 +303,15 @@ def load(
         console.print(f"counterparty sides resolved: {methods}")
         console.print(f"new counterparty companies: {report.created_counterparties:,}")
         console.print(f"monthly flows written: {report.flows_written:,}")
+    if report.matching is not None:
+        summary = report.matching
+        statuses = ", ".join(f"{k} {v:,}" for k, v in summary.statuses.items()) or "none"
+        console.print(
+            f"counterparty matching: {summary.records:,} records, candidate pairs: {statuses}; "
+            f"review queue {summary.review_queue:,} (corpgraph resolve list); "
+            f"branch offices linked {summary.branch_links:,}; decisions applied "
+            f"{summary.decisions_applied:,}"
+        )
     console.print(f"rejects: {len(report.rejects):,} rows in {report.rejects_path}")
     if report.resolutions_path:
         console.print(f"resolutions: {report.resolutions_path}")

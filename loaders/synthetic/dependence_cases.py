@@ -129,10 +129,13 @@ def plant_dependence(planner: FlowPlanner) -> list[PlantedDependence]:
     large.sort(key=lambda c: companies[c].role != "group")  # group members first, still shuffled
     used: set[int] = set()
     sides = _planned_sides(planner)
+    lanes = planner.lanes
+    # A case's pair has no other lane: the planted one is the whole story between them.
+    tied = {frozenset((lanes.customer[i], lanes.party[i])) for i in range(len(lanes))}
     planted: list[PlantedDependence] = []
     for kind in KINDS:
         for _ in range(CASES_PER_KIND.get(planner.spec.name, 1)):
-            case = _plant_one(planner, kind, small, large, used, sides)
+            case = _plant_one(planner, kind, small, large, used, sides, tied)
             if case is not None:
                 planted.append(case)
     return planted
@@ -145,6 +148,7 @@ def _plant_one(
     large: list[int],
     used: set[int],
     sides: dict[str, dict[int, float]],
+    tied: set[frozenset[int]],
 ) -> PlantedDependence | None:
     """Plant one case on the first fitting dependent that some counterparty can carry."""
     rng = planner.rng
@@ -161,6 +165,7 @@ def _plant_one(
                 c
                 for c in large
                 if c not in used
+                and frozenset((dependent, c)) not in tied
                 and (
                     kind.counterparty_industries is None
                     or companies[c].industry in kind.counterparty_industries

@@ -116,6 +116,39 @@ class Lanes:
     def __len__(self) -> int:
         return len(self.customer)
 
+    def append(
+        self,
+        customer: int,
+        party: int,
+        *,
+        outflow: bool,
+        base_cents: float,
+        kind: LaneKind,
+        purpose: int,
+        name_prob: float,
+        start: int = 1,
+        end: int = 12,
+        scale_from: int = NEVER,
+        scale_factor: float = 1.0,
+        trend: float = 0.0,
+        extra_rate: float = 0.0,
+    ) -> int:
+        """Add one lane (its base at least one yuan); returns its index."""
+        self.customer.append(customer)
+        self.party.append(party)
+        self.outflow.append(outflow)
+        self.base_cents.append(max(float(YUAN), base_cents))
+        self.start.append(start)
+        self.end.append(end)
+        self.scale_from.append(scale_from)
+        self.scale_factor.append(scale_factor)
+        self.trend.append(trend)
+        self.name_prob.append(name_prob)
+        self.purpose.append(purpose)
+        self.kind.append(int(kind))
+        self.extra_rate.append(extra_rate)
+        return len(self.customer) - 1
+
 
 @dataclass
 class FlowPlan:
@@ -131,6 +164,13 @@ class FlowPlan:
     decoys: list[int]
     variants: dict[int, list[str]]  # party → spellings used in payments, canonical first
     dependence: list[PlantedDependence] = field(default_factory=list)  # economic dependence
+    # Set by the hard bank only (``loaders.synthetic.hard``); ``None`` keeps the default draw.
+    #: Month factors (12 per row; row 0 is all ones) and each lane's row. A factor of 0
+    #: means no payment that month (a late payment, a month without a purchase).
+    month_profiles: list[tuple[float, ...]] | None = None
+    lane_profile: list[int] | None = None
+    #: The account each spelling of ``variants`` is paid to (party → one per spelling).
+    variant_accounts: dict[int, list[str]] | None = None
 
 
 class FlowPlanner:
@@ -217,25 +257,25 @@ class FlowPlanner:
         name_prob: float | None = None,
     ) -> int:
         """Add one lane; returns its index."""
-        lanes = self.lanes
-        lanes.customer.append(customer)
-        lanes.party.append(party)
-        lanes.outflow.append(outflow)
-        lanes.base_cents.append(max(float(YUAN), base_cents))
-        lanes.start.append(start)
-        lanes.end.append(end)
-        lanes.scale_from.append(scale_from)
-        lanes.scale_factor.append(scale_factor)
-        lanes.trend.append(trend)
-        lanes.name_prob.append(self._name_prob(party) if name_prob is None else name_prob)
-        lanes.purpose.append(purpose)
-        lanes.kind.append(int(kind))
-        lanes.extra_rate.append(0.0)
+        index = self.lanes.append(
+            customer,
+            party,
+            outflow=outflow,
+            base_cents=base_cents,
+            kind=kind,
+            purpose=purpose,
+            name_prob=self._name_prob(party) if name_prob is None else name_prob,
+            start=start,
+            end=end,
+            scale_from=scale_from,
+            scale_factor=scale_factor,
+            trend=trend,
+        )
         if not self.is_customer(party) and kind not in (LaneKind.ONE_OFF, LaneKind.SPIKE):
             customers = self.ties.setdefault(party, [])
             if customer not in customers:
                 customers.append(customer)
-        return len(lanes) - 1
+        return index
 
     def _baseline(self, customer: int) -> int:
         if customer not in self.baseline:

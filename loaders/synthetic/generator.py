@@ -21,6 +21,7 @@ from .control_cases import control_case_truth
 from .defects import DefectPlan, IdBook, Row, bad_rows_by_file, plant_defects
 from .dependence_cases import dependence_truth
 from .flows import FlowPlan, plan_flows
+from .hard import harden, used_spellings
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
 from .scales import (
@@ -38,6 +39,7 @@ from .vocabulary import PRODUCTS
 logger = logging.getLogger(__name__)
 
 TRUTH_FILE = "truth.json"
+DIFFICULTIES = ("standard", "hard")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def generate_bank(
     *,
     encoding: str = "utf-8",
     file_format: str = "csv",
+    difficulty: str = "standard",
 ) -> GenerationReport:
     """Generate the synthetic bank of ``scale`` into ``out_dir``.
 
@@ -83,6 +86,10 @@ def generate_bank(
         CSV encoding: ``utf-8``, ``utf-8-sig``, ``gbk`` or ``gb18030``.
     file_format
         ``csv`` or ``parquet`` (every Parquet column is a string).
+    difficulty
+        ``standard`` (the planted answers stand out) or ``hard`` (hubs, seasonality,
+        lumpy purchases, late payments, events of every magnitude, name noise; see
+        :mod:`.hard`). The standard bank does not change with this option.
 
     Returns
     -------
@@ -92,14 +99,19 @@ def generate_bank(
     Raises
     ------
     InputValidationError
-        For an unknown scale, encoding or format.
+        For an unknown scale, encoding, format or difficulty.
     """
     spec = _checked_spec(scale, encoding, file_format)
+    if difficulty not in DIFFICULTIES:
+        raise InputValidationError(
+            f"unknown difficulty {difficulty!r}; use one of {', '.join(DIFFICULTIES)}"
+        )
     started = time.perf_counter()
     rng = random.Random(seed)
     outside_cores = sum(1 for number in range(spec.supply_chains) if number % 4 == 1)
     structure = build_structure(spec, rng, max(0, (spec.prospects - outside_cores) // 2))
     plan = plan_flows(spec, structure, rng)
+    hard = harden(spec, structure, plan, seed) if difficulty == "hard" else None
     ids = _assign_ids(structure.bank, rng)
     tables = _tables(structure.bank)
     planted = _verified_truth(structure, tables)
@@ -143,6 +155,13 @@ def generate_bank(
         "counts": {"rows": rows, "valid_rows": valid_rows},
         "bad_rows": _bad_rows_truth(defects),
     }
+    if hard is not None:
+        truth.update(
+            hard.truth(
+                lambda party: _party_id(plan, structure, party),
+                used_spellings(plan, stats.used_variants),
+            )
+        )
     truth_path = out_dir / TRUTH_FILE
     truth_path.write_text(
         json.dumps(truth, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"

@@ -69,6 +69,12 @@ class NameForge:
         self._rng = rng
         self._taken_keys: set[str] = set()
 
+    def fork(self, rng: random.Random) -> NameForge:
+        """A forge drawing from ``rng`` that shares this one's taken keys (both see all claims)."""
+        forked = NameForge(rng)
+        forked._taken_keys = self._taken_keys
+        return forked
+
     def claim(self, name: str) -> bool:
         """Reserve ``name``'s key; False when another name already has it."""
         key = name_key(name)

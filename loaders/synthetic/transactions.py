@@ -63,6 +63,8 @@ class LaneArrays:
     extra_rate: FloatArray
     name_prob: FloatArray
     purpose: IntArray
+    #: Per-lane month factors (lanes × 12), or ``None`` for the default draw.
+    month_factor: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class PartyArrays:
     variant_start: IntArray
     variant_count: IntArray
     variants: ObjectArray  # all spellings, flat
+    variant_accounts: ObjectArray | None = None  # the account of each spelling, or None
 
 
 @dataclass
@@ -115,6 +118,11 @@ def lane_arrays(plan: FlowPlan) -> LaneArrays:
         extra_rate=np.asarray(lanes.extra_rate, dtype=np.float64),
         name_prob=np.asarray(lanes.name_prob, dtype=np.float64),
         purpose=np.asarray(lanes.purpose, dtype=np.int64),
+        month_factor=None
+        if plan.month_profiles is None or plan.lane_profile is None
+        else np.asarray(plan.month_profiles, dtype=np.float64)[
+            np.asarray(plan.lane_profile, dtype=np.int64)
+        ],
     )
 
 
@@ -143,7 +151,17 @@ def party_arrays(plan: FlowPlan, companies: Sequence[Company]) -> PartyArrays:
     variants = np.empty(len(flat), dtype=object)
     variants[:] = flat
     has_uscc = np.asarray([bool(u) for u in usccs], dtype=np.bool_)
-    return PartyArrays(ids, accounts, usccs, has_uscc, variant_start, variant_count, variants)
+    variant_accounts = None
+    if plan.variant_accounts is not None:
+        variant_accounts = np.empty(len(flat), dtype=object)
+        variant_accounts[:] = ""
+        for party, spellings in plan.variants.items():
+            own = plan.variant_accounts.get(party) or [accounts[party]] * len(spellings)
+            start = int(variant_start[party])
+            variant_accounts[start : start + len(spellings)] = own
+    return PartyArrays(
+        ids, accounts, usccs, has_uscc, variant_start, variant_count, variants, variant_accounts
+    )
 
 
 @dataclass(frozen=True)
@@ -164,6 +182,8 @@ def draw_month(
 ) -> MonthDraw:
     """Draw the payments of one month (1-12)."""
     active = np.flatnonzero((lanes.start <= month) & (lanes.end >= month))
+    if lanes.month_factor is not None:
+        active = active[lanes.month_factor[active, month - 1] > 0]
     counts = 1 + rng.poisson(lanes.extra_rate[active])
     scale = np.where(month >= lanes.scale_from[active], lanes.scale_factor[active], 1.0)
     lane_amount = (
@@ -173,6 +193,8 @@ def draw_month(
         * (1.0 + lanes.trend[active] * (month - 1))
         * rng.lognormal(0.0, LANE_NOISE_SIGMA, active.size)
     )
+    if lanes.month_factor is not None:
+        lane_amount = lane_amount * lanes.month_factor[active, month - 1]
     position = np.repeat(np.arange(active.size), counts)
     size = int(position.size)
     weights = rng.lognormal(0.0, SPLIT_SIGMA, size)
@@ -226,7 +248,10 @@ def _format_slice(
     customer_ids = parties.ids[lanes.customer[lane]]
     party_ids = np.where(by_name, "", parties.ids[party])
     party_names = np.where(by_name, parties.variants[draw.variant[begin:stop]], "")
-    party_accounts = np.where(by_name, parties.accounts[party], "")
+    if parties.variant_accounts is None:
+        party_accounts = np.where(by_name, parties.accounts[party], "")
+    else:
+        party_accounts = np.where(by_name, parties.variant_accounts[draw.variant[begin:stop]], "")
     party_usccs = np.where(draw.with_uscc[begin:stop], parties.usccs[party], "")
     pays = lanes.outflow[lane]
     cents = draw.cents[begin:stop]

@@ -299,6 +299,6 @@ def test_a_rejected_row_creates_no_company(clean_db: Database, tmp_path: Path) -
         ("supply_links", "unknown_reference"),
     }
     resolutions = {r["name"]: r for r in read_csv(rejects.with_name("rejects.resolutions.csv"))}
-    assert resolutions["新客户甲有限公司"]["note"] == ""
-    for name in ("孤立乙有限公司", "丙贸易有限公司", "丁物流有限公司"):
-        assert resolutions[name]["note"] == "only in rejected rows: not created", name
+    assert resolutions["新客户甲有限公司"]["method"] == "created"
+    # A side seen only in rejected rows is not kept: the reject file names its row.
+    assert not {"孤立乙有限公司", "丙贸易有限公司", "丁物流有限公司"} & set(resolutions)

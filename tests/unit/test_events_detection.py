@@ -90,13 +90,17 @@ def test_counterparty_loss_needs_share_and_silence() -> None:
 
 
 def test_new_major_counterparty() -> None:
-    # The newcomer replaces the inflow partners B and D, so the totals stay level.
+    # The newcomer replaces the inflow partners B and D, so the totals stay level. B was
+    # 24% of all flows but 62% of what the customer sold: losing its main buyer is an
+    # event too; D (38% of sales) is not major.
     rows = [r for r in _steady("C1", PARTNERS) if not (r[1] in "BD" and r[2] >= "2025-06")]
     rows += [("C1", "NEW", m, "in", 130_000) for m in MONTHS[5:]]
     events = detect_flow_events(_frame(rows))
     assert [(e.type, e.month, e.counterparty_id) for e in events] == [
-        ("new_major_counterparty", "2025-06", "NEW")
+        ("counterparty_loss", "2025-06", "B"),
+        ("new_major_counterparty", "2025-06", "NEW"),
     ]
+    assert float(events[0].evidence["share"]) < 0.3 < 0.5 < float(events[0].evidence["side_share"])  # type: ignore[arg-type]
     # A single payment from a newcomer is not a relationship yet.
     rows = [*_steady("C1", PARTNERS), ("C1", "ONE", "2025-12", "in", 400000)]
     assert ("C1", "new_major_counterparty", "2025-12") not in _types(_frame(rows))

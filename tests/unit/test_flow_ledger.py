@@ -150,3 +150,66 @@ def test_missing_required_column_is_fatal(tmp_path: Path) -> None:
     path.write_text("txn_id,date,currency\nT1,2025-01-01,CNY\n", encoding="utf-8")
     with FlowLedger(tmp_path / "l.duckdb") as ledger, pytest.raises(InputValidationError):
         ledger.stage(InputFile("transactions", path, "csv", "utf-8"), index(), KNOWN)
+
+
+def test_a_later_resolution_moves_earlier_rows_and_their_flows(tmp_path: Path) -> None:
+    """Sides are kept; when one resolves elsewhere later (a review decision), its rows move."""
+    from collections.abc import Mapping, Sequence
+
+    from loaders.entity_resolution import ResolutionOutcome, Side
+    from loaders.resolution import Resolution
+
+    rows = [
+        txn("T1", "2025-01-03", "100", payer_id="C1", payee_name="Alpha Ltd", payee_account="9"),
+        txn("T2", "2025-01-04", "10", payer_id="C1", payee_name="Alpha Ltdd", payee_account="9"),
+    ]
+    alpha, typo = counterparty_id(name_key("Alpha Ltd")), counterparty_id(name_key("Alpha Ltdd"))
+    seen: list[list[Side]] = []
+
+    def resolver(merged: bool) -> Any:
+        def resolve(
+            sides: Sequence[Side], company_partners: Mapping[str, tuple[str, ...]]
+        ) -> ResolutionOutcome:
+            seen.append(list(sides))
+            out = []
+            for side in sides:
+                company = alpha if merged or side.name == "Alpha Ltd" else typo
+                method = "created" if company == counterparty_id(name_key(side.name)) else "fuzzy"
+                out.append(Resolution(side.name, None, company, method, name_key(side.name)))  # type: ignore[arg-type]
+            return ResolutionOutcome(out)
+
+        return resolve
+
+    path = tmp_path / "ledger.duckdb"
+    source = write(tmp_path / "t.csv", rows)
+    with FlowLedger(path) as ledger:
+        first = ledger.stage(source, resolver(merged=False), KNOWN)
+        assert first.affected == set()
+        assert {(f["payee"], f["amount_minor"]) for f in flows(ledger).values()} == {
+            (alpha, 10_000),
+            (typo, 1_000),
+        }
+        ledger.flows_written()
+    # Both sides were kept with what the file said about them.
+    assert {(s.name, s.accounts, s.partners) for s in seen[0]} == {
+        ("Alpha Ltd", ("9",), ("C1",)),
+        ("Alpha Ltdd", ("9",), ("C1",)),
+    }
+    with FlowLedger(path) as ledger:  # the same file again, now one company
+        again = ledger.stage(source, resolver(merged=True), KNOWN)
+        assert again.new == 0
+        assert again.already_loaded == 2
+        assert again.affected == {alpha, typo}
+        assert typo not in again.live_ids
+        assert {(f["payee"], f["amount_minor"]) for f in flows(ledger).values()} == {
+            (alpha, 11_000)
+        }
+        ledger.flows_written()
+    with FlowLedger(path) as ledger:  # a decision splits them again
+        split = ledger.stage(write(tmp_path / "empty.csv", []), resolver(merged=False), KNOWN)
+        assert split.read == 0
+        assert split.affected == {alpha, typo}
+        assert {(f["payee"], f["amount_minor"]) for f in flows(ledger).values()} == {
+            (alpha, 10_000),
+            (typo, 1_000),
+        }

@@ -150,3 +150,18 @@ def test_a_supply_only_tie_names_its_role() -> None:
     )
     (prospect,) = ranking.prospects
     assert prospect.reasons_en[-1] == "strongest tie: 客户2 (a customer it supplies)"
+
+
+def test_a_hub_paid_by_a_fixed_share_of_all_customers_is_not_a_prospect() -> None:
+    customers = {f"K{i}": CustomerInfo(f"K{i}", f"客户{i}") for i in range(200)}
+    rows = [("TAX", f"K{i}", "out", m, "CNY", 50_000_00, 1) for i in range(120) for m in MONTHS]
+    rows += [("P", f"K{i}", "in", m, "CNY", 900_000_00, 2) for i in range(6) for m in MONTHS]
+    candidates = [Candidate("TAX", "国家税务总局上海市税务局"), Candidate("P", "宏达物流有限公司")]
+    flows = pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+    ranked = score_prospects(candidates, customers, flows, config=ProspectConfig(months=MONTHS))
+    assert [p.company_id for p in ranked.prospects] == ["P"]
+    assert [(e.company_id, e.reason) for e in ranked.excluded] == [("TAX", "hub:120")]
+    # With the rule off (a share no one reaches), the hub would top the list on breadth.
+    off = ProspectConfig(months=MONTHS, hub_customer_share=1.0, hub_min_customers=10_000)
+    unchecked = score_prospects(candidates, customers, flows, config=off)
+    assert unchecked.prospects[0].company_id == "TAX"
