@@ -17,6 +17,7 @@ COPY corpgraph ./corpgraph
 COPY graph ./graph
 COPY loaders ./loaders
 COPY algorithms ./algorithms
+COPY services ./services
 COPY api ./api
 COPY visualizations ./visualizations
 RUN uv sync --frozen --no-dev

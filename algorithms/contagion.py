@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 
 from .control import Claim
 from .groups import Exposure

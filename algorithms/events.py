@@ -71,35 +71,15 @@ from typing import Final, Literal, cast
 
 import pandas as pd
 
-EventType = Literal[
-    "large_outflow",
-    "large_inflow",
-    "counterparty_loss",
-    "new_major_counterparty",
-    "dormancy",
-    "group_risk",
-    "controller_change",
-    "segment_downgrade",
-]
-Severity = Literal["low", "medium", "high"]
-Action = Literal["retention_visit", "cross_sell", "risk_review"]
+from core.codes import (
+    SEGMENT_ORDER,
+    Action,
+    EventType,
+    Severity,
+)
+
 FlowRule = Literal["ratio", "zscore"]
 
-EVENT_TYPES: Final[tuple[EventType, ...]] = (
-    "large_outflow",
-    "large_inflow",
-    "counterparty_loss",
-    "new_major_counterparty",
-    "dormancy",
-    "group_risk",
-    "controller_change",
-    "segment_downgrade",
-)
-#: Event statuses, in their usual order.
-STATUSES: Final[tuple[str, ...]] = ("new", "acknowledged", "actioned", "dismissed")
-SEVERITIES: Final[tuple[Severity, ...]] = ("low", "medium", "high")
-#: Segments, highest first (the synthetic bank and the loader use these names).
-SEGMENT_ORDER: Final[tuple[str, ...]] = ("strategic", "core", "growth", "basic")
 #: Event types that spread to the other members of a group or guarantee circle.
 RISK_TYPES: Final[frozenset[str]] = frozenset(
     {"large_outflow", "counterparty_loss", "dormancy", "controller_change"}
@@ -126,7 +106,7 @@ SNAPSHOT_COLUMNS: Final[tuple[str, ...]] = ("customer_id", "as_of", "segment")
 
 @dataclass(frozen=True)
 class EventConfig:
-    """Thresholds of the detectors (``graph.settings.Settings`` supplies them)."""
+    """Thresholds of the detectors (``core.settings.Settings`` supplies them)."""
 
     flow_rule: FlowRule = "ratio"
     flow_ratio: float = 3.0

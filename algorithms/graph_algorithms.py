@@ -3,7 +3,7 @@
 Each function takes an :class:`EdgeList` (node keys plus integer-indexed edges)
 and returns ``{node key: value}`` for every node of the list. They reproduce the
 definitions the GDS library uses, so that the two engines can be compared (see
-``graph.engines``):
+``services.engines``):
 
 - components are returned with the *smallest node key* of the component as its
   label, so partitions compare directly;

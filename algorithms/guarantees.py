@@ -30,11 +30,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 
 import networkx as nx
-
-from visualizations.model import MapEdge, MapNode, MapSpec
 
 #: Default bound of the elementary cycles listed per circle.
 DEFAULT_MAX_CYCLES = 1000
@@ -220,34 +217,3 @@ def longest_chains(
 
 def _joined(nodes: tuple[str, ...]) -> str:
     return "\x1f" + "\x1f".join(nodes) + "\x1f"
-
-
-def circle_map_spec(
-    circle: Circle,
-    edges: Iterable[GuaranteeEdge],
-    names: Mapping[str, str],
-    customers: Iterable[str] = (),
-) -> MapSpec:
-    """A circle as a :class:`MapSpec`: its members and the guarantees between them."""
-    customer_set = set(customers)
-    member_set = set(circle.members)
-    nodes = tuple(
-        MapNode(
-            id=m,
-            label=names.get(m, m),
-            kind="customer" if m in customer_set else "non_customer",
-        )
-        for m in circle.members
-    )
-    map_edges = tuple(
-        MapEdge(
-            source=e.guarantor_id,
-            target=e.borrower_id,
-            relation="GUARANTEES",
-            label=f"{Decimal(e.amount_minor).scaleb(-2):,.2f} {e.currency}",
-            weight=float(e.amount_minor),
-        )
-        for e in sorted(edges, key=lambda x: x.guarantee_id)
-        if e.guarantor_id in member_set and e.borrower_id in member_set
-    )
-    return MapSpec(title=f"Guarantee circle {circle.circle_id}", nodes=nodes, edges=map_edges)

@@ -1,7 +1,7 @@
 """Influence in the supply and flow graphs, and the core enterprise of each supply chain.
 
 The centralities themselves (PageRank, degree, betweenness) come from a
-:class:`graph.engines.GraphEngine`; this module turns them into results:
+:class:`services.engines.GraphEngine`; this module turns them into results:
 
 - a *supply chain* is a weakly connected component of the ``SUPPLIES`` graph with
   at least ``min_size`` companies;
@@ -31,8 +31,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-
-from visualizations.model import MapEdge, MapNode, MapSpec
 
 from .prospects import SupplyLink, format_money_en, format_money_zh
 
@@ -224,57 +222,3 @@ def core_enterprises(
         )
     logger.debug("found %d supply chains", len(chains))
     return sorted(chains, key=lambda ch: (-ch.size, ch.chain_id))
-
-
-def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
-    """A hierarchical map of supply tiers: suppliers above the centre, buyers below.
-
-    Levels run from the farthest supplier tier (0) through the centre to the
-    farthest buyer tier; edges point supplier → buyer and carry the annual amount.
-    """
-    up = len(tiers.upstream)
-    nodes = [
-        MapNode(
-            tiers.center_id,
-            tiers.center_name,
-            "customer",
-            level=up,
-            size=30.0,
-            details={"role": "centre"},
-        )
-    ]
-    edges: list[MapEdge] = []
-    for upstream, tier_list in ((True, tiers.upstream), (False, tiers.downstream)):
-        for members in tier_list:
-            for m in members:
-                level = up - m.tier if upstream else up + m.tier
-                nodes.append(
-                    MapNode(
-                        m.company_id,
-                        m.name,
-                        "customer" if m.is_customer else "non_customer",
-                        level=level,
-                        size=20.0 - 4 * m.tier,
-                        details={
-                            "tier": m.tier,
-                            "role": "supplier" if upstream else "buyer",
-                            "annual_amount": format_money_zh(m.annual_amount_minor, m.currency),
-                        },
-                    )
-                )
-                source, target = (m.company_id, m.via) if upstream else (m.via, m.company_id)
-                edges.append(
-                    MapEdge(
-                        source,
-                        target,
-                        "SUPPLIES",
-                        label=format_money_zh(m.annual_amount_minor, m.currency),
-                        weight=float(m.annual_amount_minor),
-                    )
-                )
-    return MapSpec(
-        title=title or f"{tiers.center_name} 供应链",
-        nodes=tuple(nodes),
-        edges=tuple(edges),
-        hierarchical=True,
-    )

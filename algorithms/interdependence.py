@@ -14,7 +14,7 @@ banks to assess the relations among their counterparties against both criteria.
 The Chinese rule (《商业银行大额风险暴露管理办法》, 银保监会令2018年第1号)
 implements the same standard: its 关联客户 are connected through 控制关系 or
 经济依存关系. The standards give these signs as judgement criteria, not as numbers; the
-threshold here is the bank's own calibration (``graph.settings.Settings``).
+threshold here is the bank's own calibration (``core.settings.Settings``).
 
 The rule implemented
 --------------------
@@ -108,7 +108,7 @@ class SupplyAmount:
 
 @dataclass(frozen=True)
 class InterdependenceRule:
-    """The thresholds of the rule (``graph.settings.Settings`` supplies them).
+    """The thresholds of the rule (``core.settings.Settings`` supplies them).
 
     Raises
     ------

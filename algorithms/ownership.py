@@ -49,7 +49,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import linalg as sparse_linalg
 
-from corpgraph.errors import InputValidationError, NotFoundError
+from core.errors import InputValidationError, NotFoundError
 
 #: Default depth limit of listed paths (edges per path).
 DEFAULT_MAX_DEPTH = 10

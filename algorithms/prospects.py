@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from core.formatting import format_money
-from loaders.parsing import from_minor_units
+from core.money import from_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class ProspectWeights:
 
 @dataclass(frozen=True)
 class ProspectConfig:
-    """Thresholds of the scoring (all from :class:`graph.settings.Settings`)."""
+    """Thresholds of the scoring (all from :class:`core.settings.Settings`)."""
 
     weights: ProspectWeights = field(default_factory=ProspectWeights)
     customer_saturation: float = 6.0

@@ -6,7 +6,7 @@ down, and readiness turns green by itself once Neo4j answers.
 
 Examples
 --------
->>> from graph.settings import Settings
+>>> from core.settings import Settings
 >>> app = create_app(Settings(_env_file=None))
 >>> app.title
 'corpgraph'
@@ -20,10 +20,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from corpgraph import __version__
+from core.settings import Settings, get_settings
+from core.version import __version__
 from graph.database import Database, create_driver
 from graph.local_server import resolve_connection
-from graph.settings import Settings, get_settings
 
 from . import ui
 from .errors import install_error_handlers

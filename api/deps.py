@@ -9,10 +9,10 @@ from typing import Annotated, cast
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from corpgraph.errors import PermissionDeniedError
+from core.errors import PermissionDeniedError
+from core.settings import Settings
 from graph.branches import BranchScope, read_branch_tree
 from graph.database import Database
-from graph.settings import Settings
 from graph.users import ApiUser, Role, UserStore
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")

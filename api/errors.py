@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from corpgraph.errors import AuthenticationError, CorpgraphError
+from core.errors import AuthenticationError, CorpgraphError
 
 logger = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute
 
 from core.formatting import LANGUAGES, Language
 from core.i18n import HTML_LANGS, catalogue, negotiate, translations
-from corpgraph import __version__
+from core.version import __version__
 from graph.users import Role
 from visualizations.builder import render_map
 from visualizations.model import MapNode, MapSpec

@@ -21,12 +21,12 @@ from algorithms.control import Effect as ControlEffect
 from algorithms.control import Measure
 from algorithms.control import RootKind as ControllerKind
 from algorithms.control import Status as ControlStatus
-from algorithms.events import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES, Action
 from algorithms.groups import Role as MemberRole
 from algorithms.interdependence import Basis as DependenceBasis
 from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
-from corpgraph.errors import CorpgraphError
+from core.codes import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES, Action
+from core.errors import CorpgraphError
 from graph.customers import TRENDS
 from graph.opportunities import SOURCES, STAGES
 from graph.reports import AGE_BUCKETS

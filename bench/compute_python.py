@@ -25,12 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from graph.compute import run_compute
+from core.settings import Settings
 from graph.database import Database, create_driver
-from graph.engines import EngineMode, GdsEngine, GraphEngine, PythonEngine
 from graph.local_server import resolve_connection
-from graph.prospects_store import FLOW_UNWEIGHTED
-from graph.settings import Settings
+from services.compute import run_compute
+from services.engines import EngineMode, GdsEngine, GraphEngine, PythonEngine
+from services.prospects import FLOW_UNWEIGHTED
 
 TARGET_S = 15.0
 COUNTS = (

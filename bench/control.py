@@ -26,8 +26,8 @@ import time
 from algorithms.control import ControlLink, consolidate, resolve_control
 from algorithms.groups import build_groups
 from algorithms.ownership import Holding
+from loaders.synthetic.plans import build_structure
 from loaders.synthetic.scales import SCALES
-from loaders.synthetic.structure import build_structure
 
 
 def inputs(scale: str) -> tuple[list[Holding], list[ControlLink], set[str], int]:

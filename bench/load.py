@@ -30,10 +30,10 @@ import time
 from pathlib import Path
 from typing import Any, LiteralString
 
+from core.settings import Settings
 from graph.database import Database, create_driver
 from graph.local_server import LocalNeo4j, resolve_connection
 from graph.schema import apply_schema, wipe
-from graph.settings import Settings
 from loaders.contract import LOAD_ORDER
 
 NAIVE: dict[str, LiteralString] = {

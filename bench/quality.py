@@ -36,13 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from algorithms.events import EventConfig, detect_flow_events
-from graph.compute import run_compute
+from core.names import counterparty_id, name_key
+from core.settings import Settings
 from graph.database import Database, create_driver
 from graph.events import event_config, read_flows
 from graph.local_server import LocalNeo4j, resolve_connection
 from graph.schema import apply_schema, wipe
-from graph.settings import Settings
-from loaders.names import counterparty_id, name_key
 from loaders.pipeline import forget_ledger, load_directory
 from loaders.synthetic import generate_bank
 from loaders.synthetic.scoring import (
@@ -51,6 +50,7 @@ from loaders.synthetic.scoring import (
     ranking_quality,
     resolution_quality,
 )
+from services.compute import run_compute
 
 TYPES = ("large_outflow", "counterparty_loss", "new_major_counterparty", "dormancy")
 #: The main threshold of each type and the values the curve visits.

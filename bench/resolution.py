@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from core.name_forms import Gazetteer
 from loaders.entity_resolution import (
     RegisteredCompany,
     ResolutionConfig,
@@ -34,7 +35,6 @@ from loaders.entity_resolution import (
     resolve_sides,
 )
 from loaders.flows import FlowLedger
-from loaders.name_forms import Gazetteer
 from loaders.reading import find_input_files
 from loaders.synthetic import generate_bank
 

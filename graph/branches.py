@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, LiteralString
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 
 from .database import Database
 

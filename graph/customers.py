@@ -14,8 +14,8 @@ from typing import Any, Final, LiteralString
 
 from neo4j import ManagedTransaction
 
-from corpgraph.errors import InputValidationError, NotFoundError
-from loaders.parsing import from_minor_units
+from core.errors import InputValidationError, NotFoundError
+from core.money import from_minor_units
 
 from .branches import BranchScope, scope_predicate
 from .database import Database
@@ -109,7 +109,7 @@ def fulltext_phrase(text: str) -> str:
 
 
 def _screen_entry(filters_q: str | None) -> LiteralString:
-    from loaders.uscc import is_valid_uscc
+    from core.uscc import is_valid_uscc
 
     if filters_q is None:
         return SCREEN_FROM_SCAN
@@ -141,8 +141,8 @@ class ScreeningFilters:
 def _screen_parameters(
     filters: ScreeningFilters, scope: BranchScope, branch_subtree: list[str]
 ) -> dict[str, Any]:
-    from loaders.names import name_key
-    from loaders.uscc import normalise_uscc
+    from core.names import name_key
+    from core.uscc import normalise_uscc
 
     q = filters.q.strip() if filters.q else None
     return {

@@ -4,7 +4,7 @@ One :class:`neo4j.Driver` is created per process (by the CLI or the API lifespan
 and wrapped in a :class:`Database`. Reads go through ``execute_query`` with
 ``routing_=READ``; writes through managed ``execute_write`` transactions, so the
 driver retries transient errors (and only those). Driver exceptions are
-translated to the :mod:`corpgraph.errors` hierarchy by their ``code`` and
+translated to the :mod:`core.errors` hierarchy by their ``code`` and
 ``is_retryable()``, never by message text.
 """
 
@@ -20,15 +20,14 @@ import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j import exceptions as neo4j_errors
 
-from corpgraph.errors import (
+from core.errors import (
     ConflictError,
     CorpgraphError,
     DatabaseAuthError,
     DatabaseUnavailableError,
     QueryError,
 )
-
-from .settings import Settings
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

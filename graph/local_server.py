@@ -27,10 +27,10 @@ from typing import Final
 from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
-from corpgraph.errors import ConfigurationError, LocalServerError
+from core.errors import ConfigurationError, LocalServerError
+from core.settings import Settings
 
 from .database import ConnectionInfo, Database, ServerInfo, create_driver
-from .settings import Settings
 
 logger = logging.getLogger(__name__)
 

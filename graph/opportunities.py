@@ -26,8 +26,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, LiteralString
 
-from corpgraph.errors import CorpgraphError, InputValidationError, NotFoundError
-from loaders.parsing import from_minor_units, parse_currency, to_minor_units
+from core.errors import InputValidationError, NotFoundError
+from core.money import currency_code, exact_minor_units, from_minor_units
 
 from .branches import BranchScope, scope_predicate
 from .customers import money
@@ -90,17 +90,19 @@ def parse_money(amount: str, currency: str) -> tuple[int, str]:
     >>> parse_money("1234.50", "cny")
     (123450, 'CNY')
     """
+    problem = InputValidationError(
+        "expected_amount must be a non-negative decimal in a known currency",
+        details={"amount": amount, "currency": currency},
+    )
     try:
-        code = parse_currency(currency)
         value = Decimal(amount)
-        if not value.is_finite() or value < 0:
-            raise InvalidOperation
-        return to_minor_units(value, code), code
-    except (InvalidOperation, CorpgraphError, ValueError) as error:
-        raise InputValidationError(
-            "expected_amount must be a non-negative decimal in a known currency",
-            details={"amount": amount, "currency": currency},
-        ) from error
+    except InvalidOperation as error:
+        raise problem from error
+    code = currency_code(currency)
+    minor = exact_minor_units(value, code) if code and value.is_finite() and value >= 0 else None
+    if code is None or minor is None:
+        raise problem
+    return minor, code
 
 
 # --- Cypher ---------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, Final, LiteralString
 
-from algorithms.events import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES
-from loaders.parsing import from_minor_units
+from core.codes import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES
+from core.money import from_minor_units
 
 from .branches import BranchScope, scope_predicate
 from .database import Database

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, LiteralString, Protocol
 
-from corpgraph.errors import InputValidationError, NotFoundError
-from corpgraph.judgements import Judgement, candidate_id, ordered_pair
+from core.errors import InputValidationError, NotFoundError
+from core.judgements import Judgement, candidate_id, ordered_pair
 
 from .branches import BranchScope, scope_predicate
 from .database import Database

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
-from corpgraph.errors import AuthenticationError, InputValidationError, NotFoundError
+from core.errors import AuthenticationError, InputValidationError, NotFoundError
 
 from .branches import read_branch_tree
 from .database import Database

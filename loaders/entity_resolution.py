@@ -11,12 +11,12 @@ Every payment side known by name (not by id) is resolved, in this order:
    other company claims the name.
 3. **Records**: the remaining sides group into counterparty records, one per
    normalised name; sides sharing a valid USCC are one record. A record's id is
-   :func:`loaders.names.counterparty_id` of its name (a company created earlier
+   :func:`core.names.counterparty_id` of its name (a company created earlier
    keeps its id).
 4. **Fuzzy** (:mod:`loaders.matching`): records and registered companies are
    paired and scored. Pairs at or above ``auto_merge_probability`` merge; pairs
    between ``review_probability`` and that go to the review queue.
-5. **Decisions** (:class:`corpgraph.judgements.Judgement`) apply on every run:
+5. **Decisions** (:class:`core.judgements.Judgement`) apply on every run:
    a positive pair merges whatever its score, a negative one never merges (not
    even through a third record), an unsure one stays apart and leaves the queue.
    Two registered companies never merge.
@@ -38,13 +38,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from corpgraph.judgements import Judgement, candidate_id, ordered_pair
+from core.judgements import Judgement, candidate_id, ordered_pair
+from core.name_forms import Gazetteer, branch_office
+from core.names import counterparty_id, name_key
+from core.uscc import validate_uscc
 
 from .matching import CandidatePair, MatchRecord, find_candidates
-from .name_forms import Gazetteer, branch_office
-from .names import counterparty_id, name_key
 from .resolution import CompanyIndex, Method, Resolution
-from .uscc import validate_uscc
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class RegisteredCompany:
 
 @dataclass(frozen=True)
 class ResolutionConfig:
-    """Thresholds of fuzzy matching (from :class:`graph.settings.Settings`)."""
+    """Thresholds of fuzzy matching (from :class:`core.settings.Settings`)."""
 
     auto_merge_probability: float = 0.99
     review_probability: float = 0.5
@@ -246,7 +246,7 @@ def resolve_sides(
     registered
         Companies that sides may resolve to, by id.
     judgements
-        Review decisions in force, by :func:`corpgraph.judgements.ordered_pair`.
+        Review decisions in force, by :func:`core.judgements.ordered_pair`.
     existing_ids
         Company ids already in the graph (a merged group keeps one of them).
     """

@@ -36,7 +36,7 @@ from typing import Any, Final, LiteralString, Protocol
 import duckdb
 import pyarrow as pa
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 
 from .contract import CONTRACT, RejectReason
 from .entity_resolution import ResolutionOutcome, Side

@@ -71,7 +71,7 @@ from typing import Any, Final
 import duckdb
 import pyarrow as pa
 
-from .name_forms import Gazetteer, analyse, deletion_neighbourhood
+from core.name_forms import Gazetteer, analyse, deletion_neighbourhood
 
 logger = logging.getLogger(__name__)
 

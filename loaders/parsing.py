@@ -25,7 +25,17 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from core.money import (
+    ISO_CURRENCIES,
+    currency_code,
+    exact_minor_units,
+    from_minor_units,
+    minor_exponent,
+)
+
 from .contract import RejectReason
+
+__all__ = ["ISO_CURRENCIES", "from_minor_units", "minor_exponent"]
 
 
 class FieldError(ValueError):
@@ -40,191 +50,6 @@ class FieldError(ValueError):
 _DECIMAL: Final = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 MAX_ID_LENGTH: Final = 64
 
-#: Active ISO 4217 currency codes.
-ISO_CURRENCIES: Final = frozenset(
-    [
-        "AED",
-        "AFN",
-        "ALL",
-        "AMD",
-        "ANG",
-        "AOA",
-        "ARS",
-        "AUD",
-        "AWG",
-        "AZN",
-        "BAM",
-        "BBD",
-        "BDT",
-        "BGN",
-        "BHD",
-        "BIF",
-        "BMD",
-        "BND",
-        "BOB",
-        "BRL",
-        "BSD",
-        "BTN",
-        "BWP",
-        "BYN",
-        "BZD",
-        "CAD",
-        "CDF",
-        "CHF",
-        "CLP",
-        "CNY",
-        "COP",
-        "CRC",
-        "CUP",
-        "CVE",
-        "CZK",
-        "DJF",
-        "DKK",
-        "DOP",
-        "DZD",
-        "EGP",
-        "ERN",
-        "ETB",
-        "EUR",
-        "FJD",
-        "FKP",
-        "GBP",
-        "GEL",
-        "GHS",
-        "GIP",
-        "GMD",
-        "GNF",
-        "GTQ",
-        "GYD",
-        "HKD",
-        "HNL",
-        "HTG",
-        "HUF",
-        "IDR",
-        "ILS",
-        "INR",
-        "IQD",
-        "IRR",
-        "ISK",
-        "JMD",
-        "JOD",
-        "JPY",
-        "KES",
-        "KGS",
-        "KHR",
-        "KMF",
-        "KPW",
-        "KRW",
-        "KWD",
-        "KYD",
-        "KZT",
-        "LAK",
-        "LBP",
-        "LKR",
-        "LRD",
-        "LSL",
-        "LYD",
-        "MAD",
-        "MDL",
-        "MGA",
-        "MKD",
-        "MMK",
-        "MNT",
-        "MOP",
-        "MRU",
-        "MUR",
-        "MVR",
-        "MWK",
-        "MXN",
-        "MYR",
-        "MZN",
-        "NAD",
-        "NGN",
-        "NIO",
-        "NOK",
-        "NPR",
-        "NZD",
-        "OMR",
-        "PAB",
-        "PEN",
-        "PGK",
-        "PHP",
-        "PKR",
-        "PLN",
-        "PYG",
-        "QAR",
-        "RON",
-        "RSD",
-        "RUB",
-        "RWF",
-        "SAR",
-        "SBD",
-        "SCR",
-        "SDG",
-        "SEK",
-        "SGD",
-        "SHP",
-        "SLE",
-        "SOS",
-        "SRD",
-        "SSP",
-        "STN",
-        "SVC",
-        "SYP",
-        "SZL",
-        "THB",
-        "TJS",
-        "TMT",
-        "TND",
-        "TOP",
-        "TRY",
-        "TTD",
-        "TWD",
-        "TZS",
-        "UAH",
-        "UGX",
-        "USD",
-        "UYU",
-        "UZS",
-        "VES",
-        "VND",
-        "VUV",
-        "WST",
-        "XAF",
-        "XCD",
-        "XOF",
-        "XPF",
-        "YER",
-        "ZAR",
-        "ZMW",
-        "ZWG",
-    ]
-)
-#: Currencies whose minor unit is not 1/100 (ISO 4217 exponent).
-_MINOR_EXPONENT: Final = {
-    **dict.fromkeys(
-        [
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ],
-        0,
-    ),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-}
 _TRUE: Final = frozenset({"true", "t", "1", "yes", "y", "是", "真"})
 _FALSE: Final = frozenset({"false", "f", "0", "no", "n", "否", "假"})
 _DATE_FORMATS: Final = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
@@ -272,31 +97,15 @@ def parse_decimal(raw: str) -> Decimal:
     return value
 
 
-def minor_exponent(currency: str) -> int:
-    """Decimal places of a currency's minor unit (2 unless ISO 4217 says otherwise)."""
-    return _MINOR_EXPONENT.get(currency, 2)
-
-
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """Integer minor units (cents, fen...). Finer precision than the unit is an error."""
-    scaled = amount.scaleb(minor_exponent(currency))
-    if scaled != scaled.to_integral_value():
+    minor = exact_minor_units(amount, currency)
+    if minor is None:
         raise FieldError(
             RejectReason.INVALID_DECIMAL,
             f"{amount} has more decimals than {currency} allows ({minor_exponent(currency)})",
         )
-    return int(scaled)
-
-
-def from_minor_units(minor: int, currency: str) -> Decimal:
-    """The exact decimal amount of ``minor`` units.
-
-    Examples
-    --------
-    >>> from_minor_units(123450, "CNY")
-    Decimal('1234.50')
-    """
-    return Decimal(minor).scaleb(-minor_exponent(currency))
+    return minor
 
 
 def parse_currency(raw: str) -> str:
@@ -304,10 +113,8 @@ def parse_currency(raw: str) -> str:
     text = clean(raw)
     if text is None:
         raise FieldError(RejectReason.MISSING_REQUIRED, "empty currency")
-    code = {"RMB": "CNY", "人民币": "CNY", "美元": "USD", "港币": "HKD", "欧元": "EUR"}.get(
-        text.upper(), text.upper()
-    )
-    if code not in ISO_CURRENCIES:
+    code = currency_code(text)
+    if code is None:
         raise FieldError(RejectReason.INVALID_CURRENCY, f"not an ISO 4217 currency: {text!r}")
     return code
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString, Protocol
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
+from core.settings import Settings
 from graph.branches import BranchTree
 from graph.database import Database
-from graph.settings import Settings
 
 from . import resolution_load
 from .contract import CONTRACT, LOAD_ORDER, FileSpec

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 
 logger = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 Order of evidence:
 
 1. a valid USCC that a known company carries;
-2. the normalised name (:func:`loaders.names.name_key`) of exactly one known company;
+2. the normalised name (:func:`core.names.name_key`) of exactly one known company;
 3. otherwise a new non-customer company with the stable id
-   :func:`loaders.names.counterparty_id` of that normalised name.
+   :func:`core.names.counterparty_id` of that normalised name.
 
 A name that matches several known companies is *ambiguous*: it is reported with
 its candidates and never merged. An invalid USCC on a side is ignored (the
@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .names import counterparty_id, name_key
-from .uscc import validate_uscc
+from core.names import counterparty_id, name_key
+from core.uscc import validate_uscc
 
 #: ``alias``, ``fuzzy`` and ``accepted`` come from :mod:`loaders.entity_resolution`.
 Method = Literal["uscc", "name", "created", "ambiguous", "alias", "fuzzy", "accepted"]

@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from corpgraph.judgements import Judgement
+from core.judgements import Judgement
+from core.name_forms import Gazetteer
+from core.settings import Settings
 from graph import resolution_store
 from graph.database import Database
-from graph.settings import Settings
 
 from .entity_resolution import (
     RegisteredCompany,
@@ -25,7 +26,6 @@ from .entity_resolution import (
     resolve_sides,
 )
 from .flows import FlowLedger, TransactionsResult
-from .name_forms import Gazetteer
 from .validation import Record
 
 logger = logging.getLogger(__name__)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from core.uscc import validate_uscc
+
 from .contract import SHARE_SUM_TOLERANCE_PCT, Column, FileSpec, Kind, RejectReason
 from .parsing import (
     FieldError,
@@ -34,7 +36,6 @@ from .parsing import (
     parse_id,
     parse_percent,
 )
-from .uscc import validate_uscc
 
 Record = dict[str, Any]
 LINE: Final = "_line"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from core.names import name_key
 from graph.branches import UPSERT_BRANCHES
 
-from .names import name_key
 from .parsing import to_minor_units
 from .resolution import Resolution
 from .validation import Record

@@ -43,7 +43,7 @@ import jinja2
 import pyvis
 from pyvis.network import Network
 
-from corpgraph.errors import CorpgraphError, InputValidationError
+from core.errors import CorpgraphError, InputValidationError
 
 from .model import MapEdge, MapNode, MapSpec, NodeKind, Relation
 

@@ -13,17 +13,17 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
-from corpgraph.errors import NotFoundError
+from core.errors import NotFoundError
+from core.settings import Settings
 from graph.branches import read_branch_tree
-from graph.customer_insights import recommendations_view
 from graph.customers import ScreeningFilters, customer_360, screen_customers
 from graph.events import list_events
-from graph.network import NetworkRequest, network, spec_to_json
 from graph.opportunities import list_opportunities
-from graph.settings import Settings
 from graph.users import Role
+from services.customer_insights import recommendations_view
 from visualizations.builder import render_map
 from visualizations.model import MapSpec
+from visualizations.network import NetworkRequest, network, spec_to_json
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["customers"])

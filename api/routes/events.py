@@ -14,12 +14,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from algorithms.events import EventType
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
-from corpgraph.errors import NotFoundError
+from core.codes import EventType
+from core.errors import NotFoundError
+from core.settings import Settings
 from graph.branches import read_branch_tree
 from graph.events import events_since, get_event, list_events, set_status
-from graph.settings import Settings
 from graph.users import Role
 
 logger = logging.getLogger(__name__)

@@ -25,10 +25,11 @@ from pydantic import BaseModel, Field
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
 from api.routes.interdependence import GroupInterdependenceOut, group_view
-from corpgraph.errors import NotFoundError
-from graph import group_risk, risk_maps
+from core.errors import NotFoundError
+from core.money import from_minor_units
 from graph.users import Role
-from loaders.parsing import from_minor_units
+from services import group_risk
+from visualizations import risk_maps
 from visualizations.builder import render_map
 
 logger = logging.getLogger(__name__)

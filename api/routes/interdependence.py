@@ -22,12 +22,12 @@ from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
-from corpgraph.errors import NotFoundError
-from graph import interdependence
+from core.errors import NotFoundError
+from core.money import from_minor_units
 from graph.branches import BranchScope
 from graph.database import Database
 from graph.users import Role
-from loaders.parsing import from_minor_units
+from services import interdependence
 
 router = APIRouter(prefix="/api/v1", tags=["economic interdependence"])
 

@@ -18,11 +18,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
-from corpgraph.errors import NotFoundError
+from core.errors import NotFoundError
+from core.settings import Settings
 from graph.branches import read_branch_tree, scope_predicate
-from graph.customer_insights import recommendations_view, supply_chain_map, supply_chain_view
 from graph.database import Database
-from graph.prospects_store import (
+from graph.users import Role
+from services.customer_insights import recommendations_view, supply_chain_view
+from services.prospects import (
     ProspectFilters,
     audit_export,
     export_rows,
@@ -31,9 +33,8 @@ from graph.prospects_store import (
     render_csv,
     render_xlsx,
 )
-from graph.settings import Settings
-from graph.users import Role
 from visualizations.builder import render_map
+from visualizations.supply import supply_chain_map
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["prospects"])

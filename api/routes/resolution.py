@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
 from api.pagination import Page
-from corpgraph.judgements import Judgement
+from core.judgements import Judgement
 from graph.resolution_store import (
     CandidateRow,
     DecisionRow,

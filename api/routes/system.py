@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from api.deps import CallerDep, DatabaseDep
 from api.errors import problem
-from corpgraph import __version__
-from corpgraph.errors import DatabaseUnavailableError
+from core.errors import DatabaseUnavailableError
+from core.version import __version__
 from graph import schema
 from graph.branches import read_branches, read_relationship_managers
 

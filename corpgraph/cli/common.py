@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from corpgraph.errors import CorpgraphError
+from core.errors import CorpgraphError
+from core.settings import Settings, get_settings
 from graph.database import Database, create_driver
 from graph.local_server import ensure_local_server, resolve_connection
-from graph.settings import Settings, get_settings
 
 # Piped output (scripts, tests) gets wide tables instead of Rich's 80-column default.
 console = Console() if sys.stdout.isatty() else Console(width=200)

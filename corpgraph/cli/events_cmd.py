@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from corpgraph.errors import CorpgraphError
+from core.errors import CorpgraphError
 from graph.branches import BranchScope
 from graph.events import list_events
-from graph.webhooks import deliver_pending, enqueue_new_events, list_deliveries
+from services.webhooks import deliver_pending, enqueue_new_events, list_deliveries
 
 from .common import console, open_database, report_error, settings
 

@@ -9,10 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from corpgraph.errors import NotFoundError
+from core.errors import NotFoundError
+from core.money import from_minor_units
 from graph.branches import BranchScope
-from graph.group_risk import StoredGroup, StoredMember, get_group, list_groups
-from loaders.parsing import from_minor_units
+from services.group_risk import StoredGroup, StoredMember, get_group, list_groups
 
 from .common import console, open_database
 

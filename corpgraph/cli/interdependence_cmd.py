@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from algorithms.interdependence import percent_text
-from corpgraph.errors import NotFoundError
+from core.errors import NotFoundError
+from core.money import from_minor_units
 from graph.branches import BranchScope
-from graph.interdependence import (
+from services.interdependence import (
     CompanyRef,
     RuleSnapshot,
     StoredDependency,
@@ -19,7 +20,6 @@ from graph.interdependence import (
     group_interdependence,
     summary,
 )
-from loaders.parsing import from_minor_units
 
 from .common import console, open_database
 

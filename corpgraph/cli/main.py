@@ -10,8 +10,8 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from core.errors import CorpgraphError
 from corpgraph import __version__
-from corpgraph.errors import CorpgraphError
 from corpgraph.logging_setup import configure_logging
 from graph import schema
 from graph.local_server import LocalNeo4j
@@ -327,8 +327,8 @@ def compute(
     ] = None,
 ) -> None:
     """Run the analytics (group risk, prospects, influence, events) and store the results."""
-    from graph.compute import COMPUTE_STEPS, run_compute
-    from graph.engines import EngineMode
+    from services.compute import COMPUTE_STEPS, run_compute
+    from services.engines import EngineMode
 
     if engine not in {"auto", "gds", "python"}:
         raise typer.BadParameter("use auto, gds or python", param_hint="--engine")
@@ -377,9 +377,9 @@ def demo(
     """
     from datetime import UTC, datetime
 
-    from graph.compute import COMPUTE_STEPS, run_compute
     from loaders.pipeline import load_directory
     from loaders.synthetic import generate_bank
+    from services.compute import COMPUTE_STEPS, run_compute
 
     from .progress import RichProgress
 

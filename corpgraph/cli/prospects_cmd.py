@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from corpgraph.errors import CorpgraphError, InputValidationError, NotFoundError
+from core.errors import CorpgraphError, InputValidationError, NotFoundError
 from graph.branches import BranchScope, read_branch_tree
-from graph.prospects_store import (
+from services.prospects import (
     ProspectFilters,
     audit_export,
     export_rows,

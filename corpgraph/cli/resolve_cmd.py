@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from corpgraph.errors import InputValidationError
-from corpgraph.judgements import Judgement
+from core.errors import InputValidationError
+from core.judgements import Judgement
 from graph.branches import BranchScope
 from graph.resolution_store import (
     CANDIDATE_STATUSES,

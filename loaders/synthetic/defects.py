@@ -28,8 +28,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.uscc import ALPHABET
 from loaders.contract import RejectReason
-from loaders.uscc import ALPHABET
 
 from .scales import ScaleSpec
 from .structure import StructureBuilder

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .flows import PURPOSES, FlowPlanner, LaneKind
-from .model import Company, SupplyLink
+from .model import Company, PlantedDependence, SupplyLink
 from .structure import YUAN
 from .vocabulary import INDUSTRY_WORDS, PURPOSE_SUPPLY, SUPPLY_CATEGORIES
 
@@ -78,18 +78,6 @@ KINDS: Final = (
     ),
     CaseKind("major_customer", "receipts", MAKERS, (0.20, 0.40), True, PURPOSE_SUPPLY, OPERATING),
 )
-
-
-@dataclass(frozen=True)
-class PlantedDependence:
-    """One planted case, by company index."""
-
-    dependent: int
-    counterparty: int
-    relationship: str
-    direction: str
-    share: float
-    supply_link: bool
 
 
 def _planned_sides(planner: FlowPlanner) -> dict[str, dict[int, float]]:

@@ -24,9 +24,9 @@ import math
 import random
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from .model import Company, SupplyLink
+from .model import Company, PlantedDependence, SupplyLink
 from .naming import formatting_variants
 from .scales import ScaleSpec
 from .structure import YUAN, StructureBuilder, log_uniform_cents
@@ -36,9 +36,6 @@ from .vocabulary import (
     PURPOSES_ONE_OFF,
     PURPOSES_REGULAR,
 )
-
-if TYPE_CHECKING:
-    from .dependence_cases import PlantedDependence
 
 logger = logging.getLogger(__name__)
 
@@ -621,51 +618,7 @@ class FlowPlanner:
         return named
 
 
-def plan_flows(spec: ScaleSpec, structure: StructureBuilder, rng: random.Random) -> FlowPlan:
-    """Plan every lane of the year for a built bank."""
-    planner = FlowPlanner(spec, structure, rng)
-    planner.plan_events()
-    planner.plan_supply(structure.bank.supply_links)
-    chain_cores = [
-        chain.core
-        for chain in structure.bank.supply_chains
-        if not structure.bank.companies[chain.core].is_customer
-    ]
-    name_only = max(0, spec.prospects - len(chain_cores) - len(structure.prospect_companies))
-    prospects, with_supply, new_links = planner.plan_prospects(name_only)
-    structure.bank.supply_links.extend(new_links)
-    planner.plan_decoys()
-    planner.plan_intragroup()
-    planner.plan_regular(spec.transactions)
-    from .dependence_cases import plant_dependence  # it builds on this module's planner
-
-    dependence = plant_dependence(planner)
-    planner.plan_one_offs(round(ONE_OFF_SHARE * spec.transactions))
-    expected = planner.calibrate(spec.transactions)
-    all_prospects = chain_cores + prospects
-    ties = {p: list(planner.ties.get(p, [])) for p in all_prospects}
-    _check_ties(planner, set(all_prospects), set(structure.decoys))
-    logger.info(
-        "planned %d lanes, %d name-only parties, about %d payments",
-        len(planner.lanes),
-        len(planner.parties),
-        expected,
-    )
-    return FlowPlan(
-        company_count=planner.company_count,
-        parties=planner.parties,
-        lanes=planner.lanes,
-        events=planner.events,
-        prospects=all_prospects,
-        prospect_ties=ties,
-        prospect_supply=with_supply | set(chain_cores),
-        decoys=list(structure.decoys),
-        variants=planner.variants(),
-        dependence=dependence,
-    )
-
-
-def _check_ties(planner: FlowPlanner, prospects: set[int], decoys: set[int]) -> None:
+def check_ties(planner: FlowPlanner, prospects: set[int], decoys: set[int]) -> None:
     """Prospects reach at least the minimum of customers; no other non-customer exceeds two."""
     minimum = planner.spec.prospect_customers[0]
     for party, customers in planner.ties.items():

@@ -13,17 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
+from core.names import counterparty_id, name_key
 from loaders.contract import CONTRACT, LOAD_ORDER
-from loaders.names import counterparty_id, name_key
 
 from .control_cases import control_case_truth
 from .defects import DefectPlan, IdBook, Row, bad_rows_by_file, plant_defects
 from .dependence_cases import dependence_truth
-from .flows import FlowPlan, plan_flows
+from .flows import FlowPlan
 from .hard import harden, used_spellings
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
+from .plans import build_structure, plan_flows
 from .scales import (
     CONCENTRATION_THRESHOLD_CNY,
     MONTHS,
@@ -31,7 +32,7 @@ from .scales import (
     SNAPSHOT_DATES,
     ScaleSpec,
 )
-from .structure import StructureBuilder, build_structure
+from .structure import StructureBuilder
 from .transactions import TransactionStats, write_transactions
 from .truth import derive_groups, strongly_connected_components, ultimate_controllers
 from .vocabulary import PRODUCTS

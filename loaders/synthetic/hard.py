@@ -56,8 +56,8 @@ from typing import Any, Final
 import opencc
 from pypinyin import Style, lazy_pinyin
 
-from loaders.names import name_key
-from loaders.uscc import make_uscc
+from core.names import name_key
+from core.uscc import make_uscc
 
 from .flows import (
     BASELINE_RANGE,

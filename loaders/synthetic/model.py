@@ -190,3 +190,15 @@ class Bank:
     def customers(self) -> list[Company]:
         """Customer companies, in index order."""
         return [c for c in self.companies if c.is_customer]
+
+
+@dataclass(frozen=True)
+class PlantedDependence:
+    """One planted case, by company index."""
+
+    dependent: int
+    counterparty: int
+    relationship: str
+    direction: str
+    share: float
+    supply_link: bool

@@ -1,6 +1,6 @@
 """Chinese company and person names, unique after normalisation, and their formatting variants.
 
-Every company name the forge hands out has a :func:`~loaders.names.name_key` no
+Every company name the forge hands out has a :func:`~core.names.name_key` no
 other name has, so a name in a payment can only ever mean one company. Sister
 subsidiaries share a 字号 but differ in the region in their name
 (华信科技（上海）有限公司 and 华信科技（北京）有限公司), which the key keeps.
@@ -12,7 +12,7 @@ Examples
 >>> name = forge.company_name("上海", "technology")
 >>> forge.company_name("上海", "technology") != name
 True
->>> from loaders.names import name_key
+>>> from core.names import name_key
 >>> all(name_key(v) == name_key(name) for v in formatting_variants(name, random.Random(2), 3))
 True
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from typing import Final
 
-from loaders.names import name_key
+from core.names import name_key
 
 from .vocabulary import (
     BRANCH_CITIES,
@@ -212,7 +212,7 @@ def formatting_variants(name: str, rng: random.Random, count: int) -> list[str]:
 
     They differ only by formatting: bracket width, spaces, the legal suffix,
     full-width letters or letter case. Each candidate is checked with
-    :func:`~loaders.names.name_key`, so a variant can never point at another company.
+    :func:`~core.names.name_key`, so a variant can never point at another company.
     """
     key = name_key(name)
     variants: list[str] = []

@@ -17,9 +17,8 @@ import random
 from datetime import date, timedelta
 from typing import Final
 
-from loaders.uscc import make_uscc
+from core.uscc import make_uscc
 
-from .control_cases import plant_control_cases
 from .model import (
     Bank,
     Company,
@@ -969,31 +968,3 @@ class StructureBuilder:
                     bank.segment_migrations.append(
                         (company.index, path[position - 1], segment, as_of)
                     )
-
-
-def build_structure(
-    spec: ScaleSpec, rng: random.Random, prospects_in_companies: int
-) -> StructureBuilder:
-    """Run every structural step in order and return the builder with its roles."""
-    builder = StructureBuilder(spec, rng)
-    builder.build_branches()
-    builder.build_investors()
-    builder.build_groups()
-    builder.build_joint_ventures()
-    builder.build_ownership_cycles()
-    plant_control_cases(builder)
-    builder.build_supply_chains()
-    builder.build_plain_customers()
-    builder.build_prospects_and_decoys(prospects_in_companies)
-    builder.build_counterparties()
-    builder.build_independent_ownership()
-    builder.build_guarantees()
-    builder.build_credit_and_products()
-    builder.build_segment_history()
-    logger.debug(
-        "structure: %d companies, %d persons, %d groups",
-        len(builder.bank.companies),
-        len(builder.bank.persons),
-        len(builder.bank.groups),
-    )
-    return builder

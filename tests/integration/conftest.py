@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
+from core.settings import Settings, get_settings
 from graph import schema
 from graph.database import ConnectionInfo, Database, ServerInfo, create_driver
 from graph.local_server import LocalNeo4j, resolve_connection
-from graph.settings import Settings, get_settings
 
 SERVER_INFO = pytest.StashKey[ServerInfo]()
 CONNECTION = pytest.StashKey[ConnectionInfo]()

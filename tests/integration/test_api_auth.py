@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings
 from graph.branches import Branch, upsert_branches
 from graph.database import Database
-from graph.settings import Settings
 
 from .conftest import cli_env, run_cli
 

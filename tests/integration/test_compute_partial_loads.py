@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from algorithms.graph_algorithms import ISOLATED_ZERO, isolated_pagerank
+from core.settings import Settings
 from graph import schema
 from graph.database import Database, create_driver
 from graph.local_server import resolve_connection
-from graph.settings import Settings
 from loaders.contract import CONTRACT
 from loaders.pipeline import load_directory
 

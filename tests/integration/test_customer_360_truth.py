@@ -19,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings
 from graph.database import Database
 from graph.schema import wipe
-from graph.settings import Settings
 
 from .conftest import cli_env, run_cli
 

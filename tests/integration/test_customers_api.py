@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings
 from graph.database import Database
-from graph.settings import Settings
 
 from .conftest import api_key, cli_env, run_cli
 

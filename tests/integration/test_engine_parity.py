@@ -9,7 +9,7 @@ import pytest
 
 from algorithms.graph_algorithms import NodeScores
 from graph.database import Database
-from graph.engines import GdsEngine, Projection, PythonEngine, RelationshipSpec
+from services.engines import GdsEngine, Projection, PythonEngine, RelationshipSpec
 
 from .conftest import cli_env, run_cli
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from graph.database import Database
-from graph.engines import GdsEngine, Projection, PythonEngine
-from graph.prospects_store import (
+from services.engines import GdsEngine, Projection, PythonEngine
+from services.prospects import (
     FLOW_UNDIRECTED,
     FLOW_UNWEIGHTED,
     FLOW_WEIGHTED,

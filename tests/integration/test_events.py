@@ -31,11 +31,11 @@ from fastapi.testclient import TestClient
 
 from algorithms.events import event_id, precision_recall
 from api.app import create_app
+from core.settings import Settings
 from graph.database import Database
 from graph.events import WRITE_EVENTS
-from graph.settings import Settings
 from graph.users import UserStore
-from graph.webhooks import SIGNATURE_HEADER, verify_signature
+from services.webhooks import SIGNATURE_HEADER, verify_signature
 
 from .conftest import cli_env, free_port, run_cli
 

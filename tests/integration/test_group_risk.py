@@ -15,12 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings
 from graph import schema
 from graph.branches import BranchScope
 from graph.database import Database
-from graph.engines import GdsEngine, PythonEngine
-from graph.group_risk import company_controllers, compute_group_risk
-from graph.settings import Settings
+from services.engines import GdsEngine, PythonEngine
+from services.group_risk import company_controllers, compute_group_risk
 
 from .conftest import api_key, cli_env, control_snapshot, run_cli
 

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from algorithms.interdependence import find_dependencies
 from api.app import create_app
+from core.settings import Settings
 from graph import schema
 from graph.database import Database
-from graph.interdependence import read_inputs, rule_from
-from graph.settings import Settings
+from services.interdependence import read_inputs, rule_from
 
 from .conftest import api_key, cli_env, run_cli
 

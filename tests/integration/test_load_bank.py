@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
+from core.settings import Settings
 from graph.database import Database
-from graph.settings import Settings
 from loaders.pipeline import load_directory
 
 from .conftest import cli_env, run_cli

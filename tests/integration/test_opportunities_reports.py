@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings
 from graph.database import Database
-from graph.settings import Settings
 from graph.users import UserStore
 
 from .conftest import cli_env, run_cli

@@ -19,12 +19,12 @@ from fastapi.testclient import TestClient
 
 from algorithms.prospects import format_money_en, format_money_zh
 from api.app import create_app
+from core.names import counterparty_id, name_key
+from core.settings import Settings
 from graph.database import Database
-from graph.prospects_store import EXPORT_COLUMNS
-from graph.settings import Settings
 from graph.users import UserStore
-from loaders.names import counterparty_id, name_key
 from loaders.parsing import to_minor_units
+from services.prospects import EXPORT_COLUMNS
 
 from .conftest import cli_env, run_cli
 

@@ -17,10 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.names import counterparty_id, name_key
+from core.settings import Settings
 from graph.database import Database
-from graph.settings import Settings
 from graph.users import Role, UserStore
-from loaders.names import counterparty_id, name_key
 
 from .conftest import cli_env, run_cli
 

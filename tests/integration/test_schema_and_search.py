@@ -32,7 +32,7 @@ def test_fulltext_finds_chinese_names_by_part(clean_db: Database) -> None:
 
 
 def test_unique_company_id_is_enforced(clean_db: Database) -> None:
-    from corpgraph.errors import ConflictError
+    from core.errors import ConflictError
 
     clean_db.write("CREATE (:Company {company_id: 'X'})")
     try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 from graph.branches import BranchScope, BranchTree, scope_predicate
 
 # head office → two branches → sub-branches

@@ -19,8 +19,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from api.vocabulary import CODE_LISTS
+from core.errors import CorpgraphError
 from core.i18n import GETTEXT_LOCALES, LOCALE_DIR, catalogue, mo_path
-from corpgraph.errors import CorpgraphError
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES = tuple(GETTEXT_LOCALES.items())

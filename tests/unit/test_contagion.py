@@ -8,7 +8,7 @@ from algorithms.contagion import propagate
 from algorithms.control import Claim
 from algorithms.groups import Exposure
 from algorithms.guarantees import GuaranteeEdge
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 
 GUARANTEES = [
     GuaranteeEdge("g1", "G1", "D", 600_00, "CNY"),  # G1 capital 1,000.00: 60% ≥ 50% → defaults

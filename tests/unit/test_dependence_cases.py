@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from algorithms.interdependence import MonthlyFlow, SupplyAmount, find_dependencies
-from graph.interdependence import rule_from
-from graph.settings import Settings
-from loaders.names import counterparty_id, name_key
+from core.names import counterparty_id, name_key
+from core.settings import Settings
 from loaders.synthetic import TRUTH_FILE, generate_bank
+from services.interdependence import rule_from
 
 DEPENDENT_KINDS = {"captive_supplier", "landlord", "exclusive_distributor"}
 

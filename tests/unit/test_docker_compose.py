@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from graph.settings import Settings, env_names
+from core.settings import Settings, env_names
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,10 +3,10 @@ review queue, decisions (positive, negative, unsure) and branch offices."""
 
 from __future__ import annotations
 
-from corpgraph.judgements import Judgement, candidate_id, ordered_pair
+from core.judgements import Judgement, candidate_id, ordered_pair
+from core.names import counterparty_id, name_key
+from core.uscc import check_character
 from loaders.entity_resolution import RegisteredCompany, ResolutionOutcome, Side, resolve_sides
-from loaders.names import counterparty_id, name_key
-from loaders.uscc import check_character
 
 USCC17 = "91330100MA2H3K5L0"
 USCC = USCC17 + check_character(USCC17)

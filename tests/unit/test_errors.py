@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 
-from corpgraph.errors import (
+from core.errors import (
     CorpgraphError,
     DatabaseAuthError,
     DatabaseUnavailableError,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from core.names import counterparty_id, name_key
 from loaders.contract import CONTRACT, RejectReason
 from loaders.flows import FlowLedger
-from loaders.names import counterparty_id, name_key
 from loaders.reading import InputFile, detect_encoding
 from loaders.resolution import CompanyIndex
 
@@ -144,7 +144,7 @@ def test_a_loaded_txn_id_with_new_values_is_rejected(tmp_path: Path) -> None:
 
 
 def test_missing_required_column_is_fatal(tmp_path: Path) -> None:
-    from corpgraph.errors import InputValidationError
+    from core.errors import InputValidationError
 
     path = tmp_path / "transactions.csv"
     path.write_text("txn_id,date,currency\nT1,2025-01-01,CNY\n", encoding="utf-8")

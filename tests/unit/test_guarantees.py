@@ -6,7 +6,6 @@ from algorithms.graph_algorithms import EdgeList, strongly_connected_components
 from algorithms.guarantees import (
     GuaranteeEdge,
     build_circles,
-    circle_map_spec,
     elementary_cycles,
     longest_chains,
 )
@@ -37,10 +36,6 @@ def test_circle_cycles_pairs_and_amounts() -> None:
     assert circle.mutual_pairs == (("A", "B"),)
     assert circle.amounts == (("CNY", 600_00), ("USD", 50_00))
     assert circle.guarantee_ids == ("g1", "g2", "g3", "g4")
-    spec = circle_map_spec(circle, EDGES, {"A": "甲"}, customers=["A"])
-    assert len(spec.edges) == 4
-    assert spec.nodes[0].label == "甲"
-    assert "100.00 CNY" in {e.label for e in spec.edges}
 
 
 def test_bounded_enumeration_says_it_stopped() -> None:

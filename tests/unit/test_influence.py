@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from algorithms.influence import core_enterprises, supply_tiers, tiers_map_spec
+from algorithms.influence import core_enterprises, supply_tiers
 from algorithms.prospects import SupplyLink
+from visualizations.supply import tiers_map_spec
 
 LINKS = [
     SupplyLink("s1", "core", 500),

@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 import pytest
 
-from corpgraph.errors import CorpgraphError, InputValidationError
+from core.errors import CorpgraphError, InputValidationError
 from visualizations.builder import (
     KIND_STYLES,
     RELATION_STYLES,

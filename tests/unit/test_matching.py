@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.name_forms import Gazetteer, analyse, branch_office, deletion_neighbourhood
 from loaders.matching import MatchRecord, find_candidates
-from loaders.name_forms import Gazetteer, analyse, branch_office, deletion_neighbourhood
 
 PLACES = Gazetteer.build(["上海", "北京", "广州", "宁波", "拉脱维亚"])
 REVIEW = 0.5

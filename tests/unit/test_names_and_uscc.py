@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from loaders.names import counterparty_id, fold, name_key
-from loaders.uscc import check_character, is_valid_uscc, make_uscc, validate_uscc
+from core.names import counterparty_id, fold, name_key
+from core.uscc import check_character, is_valid_uscc, make_uscc, validate_uscc
 
 SAME_COMPANY = [
     "某某（北京）有限公司",

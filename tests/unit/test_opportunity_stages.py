@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
 from graph.opportunities import STAGES, check_stage_move, parse_money
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from algorithms.ownership import Holding, OwnershipGraph, owners_of, ownership_paths
-from corpgraph.errors import InputValidationError, NotFoundError
+from core.errors import InputValidationError, NotFoundError
 
 
 def test_two_paths_multiply_and_add() -> None:

@@ -1,8 +1,8 @@
-"""A projection keeps only what the store holds (pure part of graph.engines)."""
+"""A projection keeps only what the store holds (pure part of services.engines)."""
 
 from __future__ import annotations
 
-from graph.engines import Projection, RelationshipSpec, presence_query, resolved
+from services.engines import Projection, RelationshipSpec, presence_query, resolved
 
 FLOWS_AND_SUPPLY = Projection(
     "mixed",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from loaders.names import counterparty_id, name_key
+from core.names import counterparty_id, name_key
 from loaders.resolution import CompanyIndex
 
 INDEX = CompanyIndex.build(

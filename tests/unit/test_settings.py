@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.settings import Settings
+from core.settings import Settings
 
 
 def test_neo4j_names_are_unprefixed_and_others_prefixed(monkeypatch: pytest.MonkeyPatch) -> None:

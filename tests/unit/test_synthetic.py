@@ -23,15 +23,15 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from corpgraph.errors import InputValidationError
+from core.errors import InputValidationError
+from core.names import counterparty_id, name_key
+from core.uscc import is_valid_uscc
 from loaders.contract import CONTRACT, LOAD_ORDER, Kind, RejectReason
 from loaders.flows import FlowLedger
-from loaders.names import counterparty_id, name_key
 from loaders.parsing import FieldError, parse_currency, parse_date, parse_decimal, parse_percent
 from loaders.reading import find_input_files
 from loaders.resolution import CompanyIndex
 from loaders.synthetic import MONTHS, TRUTH_FILE, GenerationReport, generate_bank, vocabulary
-from loaders.uscc import is_valid_uscc
 from loaders.validation import check_references, check_share_totals, validate_rows
 
 SEED = 20250101

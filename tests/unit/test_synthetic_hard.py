@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from corpgraph.errors import InputValidationError
-from loaders.names import counterparty_id, name_key
+from core.errors import InputValidationError
+from core.names import counterparty_id, name_key
 from loaders.synthetic import generate_bank
 
 SEED = 11

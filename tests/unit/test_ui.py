@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ui import PAGES, content_security_policy, page_roles
-from graph.settings import Settings
+from core.settings import Settings
 from visualizations.builder import render_map
 from visualizations.model import MapEdge, MapNode, MapSpec
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 
-from graph.webhooks import backoff_s, payload, sign_body, verify_signature
+from services.webhooks import backoff_s, payload, sign_body, verify_signature
 
 
 def test_signature_is_hmac_sha256_of_the_raw_body() -> None:

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Final, Literal, LiteralString, cast
+from typing import Any, Final, Literal, LiteralString, cast
 
 from algorithms.groups import Exposure
 from algorithms.interdependence import (
@@ -44,15 +44,13 @@ from algorithms.interdependence import (
     find_dependencies,
     window_of,
 )
+from core.settings import Settings
+from graph.branches import BranchScope
+from graph.database import Database
 
-from .branches import BranchScope
-from .database import Database
+from .engines import GraphEngine
 from .group_risk import GROUP_SCOPE
-from .settings import Settings
-
-if TYPE_CHECKING:  # compute imports this module to register the step
-    from .compute import StepReport
-    from .engines import GraphEngine
+from .steps import StepReport
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +262,6 @@ def dependency_rows(found: Iterable[Dependency]) -> list[dict[str, Any]]:
 
 def compute_interdependence(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
     """The ``interdependence`` compute step: who depends economically on whom."""
-    from .compute import StepReport
 
     run_id = uuid.uuid4().hex
     rule = rule_from(settings)

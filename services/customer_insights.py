@@ -11,15 +11,13 @@ import threading
 from typing import Any, Final, LiteralString
 
 from algorithms.cross_sell import CrossSellIndex, CustomerProfile
-from algorithms.influence import SupplyTiers, supply_tiers, tiers_map_spec
+from algorithms.influence import SupplyTiers, supply_tiers
 from algorithms.prospects import SupplyLink
-from corpgraph.errors import NotFoundError
-from loaders.parsing import from_minor_units
-from visualizations.model import MapSpec
-
-from .branches import BranchScope, scope_predicate
-from .database import Database
-from .settings import Settings
+from core.errors import NotFoundError
+from core.money import from_minor_units
+from core.settings import Settings
+from graph.branches import BranchScope, scope_predicate
+from graph.database import Database
 
 OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
 
@@ -50,7 +48,7 @@ RETURN c.company_id AS id, c.industry AS industry, c.segment AS segment,
 """
 
 
-def _supply_tiers(
+def read_supply_tiers(
     db: Database, scope: BranchScope, customer_id: str
 ) -> tuple[SupplyTiers, dict[str, str], str]:
     center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
@@ -78,7 +76,7 @@ def _supply_tiers(
 
 def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dict[str, Any]:
     """Upstream and downstream tiers (two each) around a customer, with annual amounts."""
-    tiers, names, center_name = _supply_tiers(db, scope, customer_id)
+    tiers, names, center_name = read_supply_tiers(db, scope, customer_id)
 
     def tier_out(members: tuple[Any, ...]) -> list[dict[str, Any]]:
         return [
@@ -99,12 +97,6 @@ def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dic
         "upstream": [tier_out(t) for t in tiers.upstream],
         "downstream": [tier_out(t) for t in tiers.downstream],
     }
-
-
-def supply_chain_map(db: Database, scope: BranchScope, customer_id: str) -> MapSpec:
-    """The supply tiers as a hierarchical map (suppliers above, buyers below)."""
-    tiers, _, _ = _supply_tiers(db, scope, customer_id)
-    return tiers_map_spec(tiers)
 
 
 DATA_VERSION: Final[LiteralString] = (

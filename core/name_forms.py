@@ -4,7 +4,7 @@ Fuzzy counterparty matching (:mod:`loaders.matching`) compares names by several
 *forms*, each computed here by pure functions:
 
 ``key``
-    :func:`loaders.names.name_key`: folded (full/half width, traditional to
+    :func:`core.names.name_key`: folded (full/half width, traditional to
     simplified, brackets, spaces, case) and without the legal suffix.
 ``region``
     The place the name states: a leading 上海 / 上海市, a bracketed （上海）, or in an

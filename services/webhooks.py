@@ -27,9 +27,9 @@ from typing import Any, Final, LiteralString
 
 import httpx
 
-from .database import Database
-from .events import EVENT_FIELDS, event_item
-from .settings import Settings
+from core.settings import Settings
+from graph.database import Database
+from graph.events import EVENT_FIELDS, event_item
 
 logger = logging.getLogger(__name__)
 

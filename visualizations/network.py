@@ -12,13 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
+from core.errors import InputValidationError, NotFoundError
 from core.formatting import format_money
-from corpgraph.errors import InputValidationError, NotFoundError
-from loaders.parsing import from_minor_units
+from core.money import from_minor_units
+from graph.branches import BranchScope
+from graph.database import Database
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind, Relation
-
-from .branches import BranchScope
-from .database import Database
 
 NETWORK_TYPES: Final[tuple[Relation, ...]] = ("OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS")
 MAX_DEPTH: Final = 3

@@ -44,10 +44,9 @@ from neo4j import exceptions as neo4j_errors
 
 from algorithms import graph_algorithms as algo
 from algorithms.graph_algorithms import ISOLATED_ZERO, EdgeList, NodeScores, isolated_pagerank
-from corpgraph.errors import ConfigurationError, InputValidationError
-
-from .database import Database, translate_driver_error
-from .schema import NODE_KEYS, RELATIONSHIP_TYPES
+from core.errors import ConfigurationError, InputValidationError
+from graph.database import Database, translate_driver_error
+from graph.schema import NODE_KEYS, RELATIONSHIP_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class Projection:
     >>> Projection("bad", ("Company; DROP",), ())
     Traceback (most recent call last):
     ...
-    corpgraph.errors.InputValidationError: unknown node label 'Company; DROP'
+    core.errors.InputValidationError: unknown node label 'Company; DROP'
     """
 
     name: str

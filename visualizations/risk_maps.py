@@ -10,10 +10,9 @@ from typing import Any
 
 from algorithms.control import SHARE_BASES
 from algorithms.guarantees import GuaranteeEdge
+from services.group_risk import StoredGroup
 from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind
-
-from .group_risk import StoredGroup
-from .network import _format_amount
+from visualizations.network import _format_amount
 
 
 def _member_kind(member: dict[str, Any]) -> NodeKind:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, LiteralString
+from typing import Any, Final, LiteralString
 
 import pandas as pd
 
@@ -49,16 +49,14 @@ from algorithms.prospects import (
     SupplyLink,
     score_prospects,
 )
-from corpgraph.errors import ConfigurationError, InputValidationError, NotFoundError
+from core.errors import ConfigurationError, InputValidationError, NotFoundError
+from core.settings import Settings
+from graph.branches import BranchScope
+from graph.customers import money_of
+from graph.database import Database
 
-from .branches import BranchScope
-from .customers import money_of
-from .database import Database
 from .engines import GraphEngine, Projection, RelationshipSpec
-from .settings import Settings
-
-if TYPE_CHECKING:  # compute imports this module to register the step
-    from .compute import StepReport
+from .steps import StepReport
 
 logger = logging.getLogger(__name__)
 
@@ -385,7 +383,6 @@ def rank_prospects(
 
 def compute_prospects(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
     """The compute step: influence, supply chains and prospects, stored on the nodes."""
-    from .compute import StepReport
 
     chains, flow_pr, influenced = compute_influence(db, engine, settings)
     ranking = rank_prospects(db, settings, chains, flow_pr)

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, LiteralString, cast
+from typing import Any, Final, LiteralString, cast
 
 from algorithms.contagion import ContagionResult, propagate
 from algorithms.control import (
@@ -65,14 +65,12 @@ from algorithms.groups import (
 )
 from algorithms.guarantees import Circle, GuaranteeEdge, build_circles, longest_chains
 from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, OwnershipGraph
+from core.settings import Settings
+from graph.branches import BranchScope
+from graph.database import Database
 
-from .branches import BranchScope
-from .database import Database
 from .engines import GraphEngine, Projection, RelationshipSpec
-from .settings import Settings
-
-if TYPE_CHECKING:  # compute imports this module to register the step
-    from .compute import StepReport
+from .steps import StepReport
 
 logger = logging.getLogger(__name__)
 
@@ -353,7 +351,6 @@ def circle_rows(circles: list[Circle]) -> list[dict[str, Any]]:
 
 def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
     """The ``group_risk`` compute step: control, groups, exposure and circles."""
-    from .compute import StepReport
 
     run_id = uuid.uuid4().hex
     extra = {"run_id": run_id}

@@ -1,0 +1,38 @@
+"""The code lists of the domain: one definition each, imported by every layer.
+
+The UI names each code through the message catalogue (``api/vocabulary.py`` lists
+them for extraction), so a code never reaches a user as it is written here.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+EventType = Literal[
+    "large_outflow",
+    "large_inflow",
+    "counterparty_loss",
+    "new_major_counterparty",
+    "dormancy",
+    "group_risk",
+    "controller_change",
+    "segment_downgrade",
+]
+Severity = Literal["low", "medium", "high"]
+Action = Literal["retention_visit", "cross_sell", "risk_review"]
+
+EVENT_TYPES: Final[tuple[EventType, ...]] = (
+    "large_outflow",
+    "large_inflow",
+    "counterparty_loss",
+    "new_major_counterparty",
+    "dormancy",
+    "group_risk",
+    "controller_change",
+    "segment_downgrade",
+)
+#: Event statuses, in their usual order.
+STATUSES: Final[tuple[str, ...]] = ("new", "acknowledged", "actioned", "dismissed")
+SEVERITIES: Final[tuple[Severity, ...]] = ("low", "medium", "high")
+#: Segments, highest first (the synthetic bank and the loader use these names).
+SEGMENT_ORDER: Final[tuple[str, ...]] = ("strategic", "core", "growth", "basic")

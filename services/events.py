@@ -1,0 +1,170 @@
+"""The ``events`` compute step: run the detectors on what Neo4j holds and store new events.
+
+The detectors are pure (:mod:`algorithms.events`); this module reads their inputs
+through the graph layer's queries (:mod:`graph.events`), stores the detected events
+and queues them for push (:mod:`services.webhooks`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from algorithms.events import (
+    FLOW_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    DetectedEvent,
+    EventConfig,
+    detect_flow_events,
+    detect_segment_downgrades,
+    diff_controllers,
+    group_risk_events,
+)
+from core.codes import EVENT_TYPES
+from core.settings import Settings
+from graph.database import Database
+from graph.events import (
+    HAS_GROUP_RESULTS,
+    READ_CONTROLLER_SNAPSHOT,
+    READ_FLOWS,
+    READ_MEMBERSHIPS,
+    READ_SNAPSHOTS,
+    WRITE_CONTROLLER_SNAPSHOT,
+    WRITE_EVENTS,
+)
+
+from .engines import GraphEngine
+from .steps import StepReport
+from .webhooks import deliver_pending, enqueue_new_events
+
+logger = logging.getLogger(__name__)
+
+
+def event_config(settings: Settings) -> EventConfig:
+    """The detector thresholds from the settings."""
+    return EventConfig(
+        flow_rule=settings.events_flow_rule,
+        flow_ratio=settings.events_flow_ratio,
+        flow_zscore=settings.events_flow_zscore,
+        zscore_min_ratio=settings.events_zscore_min_ratio,
+        high_ratio=settings.events_high_ratio,
+        min_history_months=settings.events_min_history_months,
+        counterparty_share=settings.events_counterparty_share,
+        high_share=settings.events_high_share,
+        loss_min_months=settings.events_loss_min_months,
+        new_min_months=settings.events_new_min_months,
+        dormancy_months=settings.events_dormancy_months,
+        currency=settings.events_currency,
+        history_margin=settings.events_flow_history_margin,
+        side_share=settings.events_side_share,
+        loss_min_regularity=settings.events_loss_min_regularity,
+    )
+
+
+def read_flows(db: Database, currency: str) -> pd.DataFrame:
+    """Monthly flows of every customer in ``currency`` (:data:`FLOW_COLUMNS`)."""
+    columns = db.read_columns(READ_FLOWS, FLOW_COLUMNS, {"currency": currency})
+    frame = pd.DataFrame(columns, columns=list(FLOW_COLUMNS))
+    frame["amount_minor"] = frame["amount_minor"].astype("int64")
+    return frame
+
+
+def read_snapshots(db: Database) -> pd.DataFrame:
+    """Every customer's segment snapshots (:data:`SNAPSHOT_COLUMNS`)."""
+    return pd.DataFrame(db.read(READ_SNAPSHOTS), columns=list(SNAPSHOT_COLUMNS))
+
+
+def _group_events(
+    db: Database, detected: list[DetectedEvent], month: str
+) -> tuple[list[DetectedEvent], dict[str, int]]:
+    """``controller_change`` and ``group_risk`` events, when group results exist."""
+    row = db.read_one(HAS_GROUP_RESULTS)
+    if row is None or not row["groups"]:
+        logger.info(
+            "no group-risk results (MEMBER_OF): controller_change and group_risk skipped; "
+            "run `corpgraph compute --only group_risk` first"
+        )
+        return [], {"skipped (no groups)": 1}
+    memberships: dict[str, set[str]] = defaultdict(set)
+    controllers: dict[str, str] = {}
+    for r in db.read(READ_MEMBERSHIPS):
+        memberships[str(r["customer_id"])].add(str(r["unit"]))
+        if r["controller"] is not None:
+            controllers[str(r["customer_id"])] = str(r["controller"])
+    stored = db.read_one(READ_CONTROLLER_SNAPSHOT)
+    changes: list[DetectedEvent] = []
+    if stored is not None and stored["snapshot"]:
+        changes = diff_controllers(json.loads(str(stored["snapshot"])), controllers, month)
+    db.write(WRITE_CONTROLLER_SNAPSHOT, {"snapshot": json.dumps(controllers, sort_keys=True)})
+    spread = group_risk_events([*detected, *changes], memberships)
+    return [*changes, *spread], {}
+
+
+def _rows(events: list[DetectedEvent]) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": e.event_id,
+            "type": e.type,
+            "severity": e.severity,
+            "customer_id": e.customer_id,
+            "month": e.month,
+            "evidence_json": json.dumps(e.evidence, sort_keys=True, ensure_ascii=False),
+            "explanation": e.explanation,
+            "suggested_action": e.suggested_action,
+            "counterparty_id": e.counterparty_id,
+            "related": list(e.related),
+        }
+        for e in events
+    ]
+
+
+def detect_events(db: Database, settings: Settings) -> tuple[list[DetectedEvent], dict[str, int]]:
+    """Run every detector on what Neo4j holds now; also the notes for the step report.
+
+    The only write is the controller snapshot that the next ``controller_change``
+    comparison starts from.
+    """
+    config = event_config(settings)
+    flows = read_flows(db, config.currency)
+    detected = detect_flow_events(flows, config)
+    detected += detect_segment_downgrades(read_snapshots(db))
+    last_month = (
+        str(flows["month"].max()) if not flows.empty else datetime.now(UTC).strftime("%Y-%m")
+    )
+    extra, notes = _group_events(db, detected, last_month)
+    return [*detected, *extra], notes
+
+
+def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
+    """The ``events`` compute step: detect, store new events, push them."""
+    events, notes = detect_events(db, settings)
+    webhooks = bool(settings.webhook_urls) and settings.webhook_secret is not None
+    counters = db.write_rows(
+        WRITE_EVENTS,
+        _rows(events),
+        extra_parameters={"now_ms": int(time.time() * 1000), "webhooks": webhooks},
+    )
+    counts: dict[str, int] = {"detected": len(events), "new events": counters.nodes_created}
+    by_type: dict[str, int] = defaultdict(int)
+    for e in events:
+        by_type[e.type] += 1
+    counts.update({f"detected {t}": by_type[t] for t in EVENT_TYPES if by_type[t]})
+    counts.update(notes)
+    if webhooks:
+        counts["webhooks enqueued"] = enqueue_new_events(db, settings)
+        delivered, failed = deliver_pending(db, settings)
+        counts["webhooks delivered"] = delivered
+        counts["webhooks pending"] = failed
+    logger.info(
+        "events: %d detected, %d new (%s engine not used)",
+        len(events),
+        counters.nodes_created,
+        engine.name,
+    )
+    return StepReport("events", counts)
