@@ -66,8 +66,6 @@ from .control import Claim, ControlResult, RootKind, Status
 
 Role = Literal["parent", "subsidiary", "affiliate", "joint_venture"]
 
-#: Default concentration threshold: CNY 2,000,000,000.00 in fen.
-DEFAULT_CONCENTRATION_MINOR: Mapping[str, int] = {"CNY": 2_000_000_000_00}
 RANKING_CURRENCY = "CNY"
 
 
@@ -292,16 +290,17 @@ Exposure(currency='USD', limit_minor=3, outstanding_minor=1))
     return tuple(Exposure(c, limits[c], outstanding[c]) for c in sorted(limits))
 
 
-def is_over_concentrated(
-    exposures: Iterable[Exposure], thresholds: Mapping[str, int] = DEFAULT_CONCENTRATION_MINOR
-) -> bool:
+def is_over_concentrated(exposures: Iterable[Exposure], thresholds: Mapping[str, int]) -> bool:
     """True when the outstanding in some currency is at or above its threshold.
+
+    The thresholds (minor units per currency) are the bank's, from
+    :meth:`core.settings.Settings.concentration_thresholds_minor`.
 
     Examples
     --------
-    >>> is_over_concentrated([Exposure("CNY", 0, 2_000_000_000_00)])
+    >>> is_over_concentrated([Exposure("CNY", 0, 2_000_000_000_00)], {"CNY": 2_000_000_000_00})
     True
-    >>> is_over_concentrated([Exposure("USD", 0, 2_000_000_000_00)])
+    >>> is_over_concentrated([Exposure("USD", 0, 2_000_000_000_00)], {"CNY": 2_000_000_000_00})
     False
     """
     return any(
@@ -313,7 +312,7 @@ def is_over_concentrated(
 def with_exposure(
     groups: Iterable[Group],
     facilities: Mapping[str, Sequence[Exposure]],
-    thresholds: Mapping[str, int] = DEFAULT_CONCENTRATION_MINOR,
+    thresholds: Mapping[str, int],
 ) -> list[Group]:
     """The groups with their exposure totals and concentration flag filled in.
 

@@ -31,8 +31,9 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     "controller_change",
     "segment_downgrade",
 )
+EventStatus = Literal["new", "acknowledged", "actioned", "dismissed"]
 #: Event statuses, in their usual order.
-STATUSES: Final[tuple[str, ...]] = ("new", "acknowledged", "actioned", "dismissed")
+STATUSES: Final[tuple[EventStatus, ...]] = ("new", "acknowledged", "actioned", "dismissed")
 SEVERITIES: Final[tuple[Severity, ...]] = ("low", "medium", "high")
 #: Segments, highest first (the synthetic bank and the loader use these names).
 SEGMENT_ORDER: Final[tuple[str, ...]] = ("strategic", "core", "growth", "basic")

@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
-from core.codes import EventType
+from core.codes import EventStatus, EventType
 from core.errors import NotFoundError
 from core.settings import Settings
 from graph.branches import read_branch_tree
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 
 EventUser = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER, Role.RISK))]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-Status = Literal["new", "acknowledged", "actioned", "dismissed"]  # as algorithms.events.STATUSES
+Status = EventStatus
 #: The stream re-reads this many milliseconds before its cursor, so an event whose
 #: transaction committed a little after a later one is still seen (ids de-duplicate).
 STREAM_OVERLAP_MS = 10_000

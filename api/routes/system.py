@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import CallerDep, DatabaseDep
 from api.errors import problem
-from core.errors import DatabaseUnavailableError
+from core.errors import DatabaseUnavailableError, SchemaNotReadyError
 from core.version import __version__
 from graph import schema
 from graph.branches import read_branches, read_relationship_managers
@@ -77,8 +77,8 @@ def ready(request: Request, db: DatabaseDep) -> Any:
     if not status.ready:
         return problem(
             503,
-            "schema-not-ready",
-            "Database schema not initialised",
+            SchemaNotReadyError.problem_type,
+            SchemaNotReadyError.title,
             "Run `corpgraph db init`.",
             request.url.path,
             {"missing": list(status.missing), "not_online": list(status.not_online)},

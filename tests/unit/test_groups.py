@@ -5,6 +5,10 @@ from __future__ import annotations
 from algorithms.control import ControlLink, consolidate, cycle_id_for, resolve_control
 from algorithms.groups import Exposure, build_groups, rank_groups, with_exposure
 from algorithms.ownership import Holding
+from core.settings import Settings
+
+#: The bank's default concentration threshold (Settings.group_concentration_cny).
+THRESHOLDS = Settings(_env_file=None).group_concentration_minor
 
 
 def groups_of(
@@ -84,7 +88,12 @@ def test_exposure_of_a_joint_venture_counts_in_every_group() -> None:
     ]
     result = resolve_control(consolidate(holdings, []), {"A", "B", "JV"})
     facilities = {"A": [Exposure("CNY", 10, 3)], "JV": [Exposure("CNY", 100, 70)]}
-    groups = {g.group_id: g for g in with_exposure(build_groups(result), facilities)}
+    groups = {
+        g.group_id: g
+        for g in with_exposure(
+            build_groups(result), facilities, Settings(_env_file=None).group_concentration_minor
+        )
+    }
     assert groups["GRP-PA"].exposures == (Exposure("CNY", 110, 73),)
     assert groups["GRP-PB"].exposures == (Exposure("CNY", 100, 70),)
 
@@ -136,7 +145,11 @@ def test_exposure_exact_per_currency_and_ranking() -> None:
         "B": [Exposure("CNY", 2_000_000_000_00, 1_999_999_999_98)],
         "D": [Exposure("CNY", 3_000_000_000_00, 2_000_000_000_00)],
     }
-    ranked = rank_groups(with_exposure(build_groups(result), facilities))
+    ranked = rank_groups(
+        with_exposure(
+            build_groups(result), facilities, Settings(_env_file=None).group_concentration_minor
+        )
+    )
     assert [g.group_id for g in ranked] == ["GRP-Q", "GRP-P"]
     q, p = ranked
     assert q.over_concentration
