@@ -36,7 +36,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
 from core.formatting import LANGUAGES, Language
-from core.i18n import HTML_LANGS, catalogue, negotiate, translations
+from core.i18n import HTML_LANGS, N_, catalogue, negotiate, translations
 from core.version import __version__
 from graph.users import Role
 from visualizations.builder import render_map
@@ -52,11 +52,6 @@ LANGUAGE_COOKIE: Final = "corpgraph_lang"
 LANGUAGE_COOKIE_AGE_S: Final = 365 * 24 * 3600
 
 router = APIRouter(include_in_schema=False)
-
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
-    """Mark ``message`` for the catalogue; it is translated where it is shown."""
-    return message
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,11 @@ def catalogue(language: Language) -> dict[str, str]:
     return messages
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
 def gettext(language: Language, message: str) -> str:
     """``message`` in ``language`` (itself when the catalogue has no translation)."""
     return catalogue(language).get(message) or message

@@ -25,13 +25,12 @@ idempotent and leaves nothing stale.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, LiteralString
 
@@ -40,6 +39,7 @@ import pandas as pd
 from algorithms.graph_algorithms import NodeScores
 from algorithms.influence import SupplyChain, core_enterprises
 from algorithms.prospects import (
+    COMPONENTS,
     FLOW_COLUMNS,
     Candidate,
     CustomerInfo,
@@ -50,12 +50,16 @@ from algorithms.prospects import (
     score_prospects,
 )
 from core.errors import ConfigurationError, InputValidationError, NotFoundError
+from core.formatting import Language
+from core.i18n import N_
+from core.i18n import pgettext as code_name
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.customers import money_of
 from graph.database import Database
 
 from .engines import GraphEngine, Projection, RelationshipSpec
+from .exports import Cell, Column, Table
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
@@ -409,24 +413,24 @@ def compute_prospects(db: Database, engine: GraphEngine, settings: Settings) -> 
 
 
 # --- reading stored prospects (API and CLI) ------------------------------------------------
-#: Columns of the prospect export (CSV and xlsx), in order.
-EXPORT_COLUMNS: Final = (
-    "id",
-    "name",
-    "uscc",
-    "score",
-    "industry",
-    "region",
-    "components",
-    "reasons_zh",
-    "reasons_en",
-    "linked_customers",
-    "suggested_branch",
-    "suggested_branch_name",
-    "suggested_rm",
-    "suggested_rm_name",
-    "introducer",
-    "introducer_name",
+#: The prospect export (CSV and xlsx): what a prospecting team works a list from.
+PROSPECT_TABLE: Final = Table(
+    N_("Prospects"),
+    (
+        Column(N_("Rank"), "integer", 8),
+        Column(N_("Company name"), "text", 36),
+        Column(N_("USCC"), "text", 22),
+        Column(N_("Score"), "score", 9),
+        *(Column(name, "score", 12, context="score_component") for name in COMPONENTS),
+        Column(N_("Industry"), "text", 14),
+        Column(N_("Region"), "text", 10),
+        Column(N_("Linked customers"), "integer", 12),
+        Column(N_("Linked customer names"), "text", 40),
+        Column(N_("Reasons"), "text", 80),
+        Column(N_("Suggested branch"), "text", 20),
+        Column(N_("Suggested RM"), "text", 14),
+        Column(N_("Introducer"), "text", 30),
+    ),
 )
 
 _PROSPECT_FILTER: Final[LiteralString] = """
@@ -614,54 +618,33 @@ def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str
     return item
 
 
-def export_rows(items: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
-    """Flatten list items into rows of :data:`EXPORT_COLUMNS`."""
-    rows: list[list[Any]] = []
+def _score(value: object) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+def export_rows(items: Iterable[Mapping[str, Any]], language: Language) -> list[list[Cell]]:
+    """List items as rows of :data:`PROSPECT_TABLE`, in ``language``."""
+    separator = "；" if language == "zh" else "; "
+    rows: list[list[Cell]] = []
     for it in items:
         rows.append(
             [
-                it["id"],
+                int(it["rank"]) if it["rank"] is not None else None,
                 it["name"],
-                it["uscc"] or "",
-                it["score"],
-                it["industry"] or "",
-                it["region"] or "",
-                "; ".join(f"{k}={v}" for k, v in sorted(it["components"].items())),
-                "；".join(it["reasons"]["zh"]),
-                "; ".join(it["reasons"]["en"]),
-                "; ".join(f"{c['id']} {c['name']}" for c in it["linked_customers"]),
-                it["suggested_branch"]["id"] or "",
-                it["suggested_branch"]["name"] or "",
-                it["suggested_rm"]["id"] or "",
-                it["suggested_rm"]["name"] or "",
-                it["introducer"]["id"] or "",
-                it["introducer"]["name"] or "",
+                it["uscc"],
+                _score(it["score"]),
+                *(_score(it["components"].get(name, 0)) for name in COMPONENTS),
+                code_name(language, "industry", it["industry"]) if it["industry"] else None,
+                it["region"],
+                len(it["linked_customers"]),
+                separator.join(c["name"] for c in it["linked_customers"]),
+                separator.join(it["reasons"][language]),
+                it["suggested_branch"]["name"],
+                it["suggested_rm"]["name"],
+                it["introducer"]["name"],
             ]
         )
     return rows
-
-
-def render_csv(rows: Iterable[list[Any]]) -> bytes:
-    """CSV, UTF-8 with a BOM (Excel then shows Chinese correctly)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def render_xlsx(rows: Iterable[list[Any]]) -> bytes:
-    """An xlsx workbook with one sheet, ``prospects``."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("prospects")
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def audit_export(

@@ -12,6 +12,7 @@ Every export writes an ``(:ExportAudit {kind: 'prospects'})`` node: ``user_id``,
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Annotated, Any, Final, Literal, LiteralString
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -19,19 +20,21 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from core.errors import NotFoundError
+from core.formatting import Language
+from core.i18n import gettext
 from core.settings import Settings
-from graph.branches import read_branch_tree, scope_predicate
+from graph.branches import read_branch_tree, read_branches, scope_predicate
 from graph.database import Database
 from graph.users import Role
 from services.customer_insights import recommendations_view, supply_chain_view
+from services.exports import content_disposition, file_name, to_csv, to_xlsx
 from services.prospects import (
+    PROSPECT_TABLE,
     ProspectFilters,
     audit_export,
     export_rows,
     get_prospect,
     list_prospects,
-    render_csv,
-    render_xlsx,
 )
 from visualizations.builder import render_map
 from visualizations.supply import supply_chain_map
@@ -129,13 +132,19 @@ def export_prospects(
     sort: Sort = "score",
     order: Literal["asc", "desc"] = "desc",
     top: Annotated[int, Query(ge=1, le=EXPORT_LIMIT)] = EXPORT_LIMIT,
+    lang: Annotated[Language, Query(description="Language of headers and reasons.")] = "zh",
 ) -> Response:
-    """The same prospects as a CSV (UTF-8 with BOM) or xlsx file; every export is audited."""
+    """The same prospects as a CSV (UTF-8 with BOM) or xlsx file; every export is audited.
+
+    Headers, reasons and industries are in ``lang`` (Chinese by default); the rank and
+    every score component are columns; the xlsx has a frozen header, filters, column
+    widths and number formats. The file is named after the scope and the date.
+    """
     filters = _filters(caller, db, branch, industry, region, min_score, linked_customer)
     _, items = list_prospects(
         db, caller.scope, filters, sort=sort, descending=order == "desc", limit=top
     )
-    rows = export_rows(items)
+    rows = export_rows(items, lang)
     audit_export(
         db,
         user_id=caller.user.user_id,
@@ -149,20 +158,30 @@ def export_prospects(
             "sort": sort,
             "order": order,
             "top": top,
+            "lang": lang,
         },
         rows=len(rows),
     )
+    scope_name = _scope_name(db, branch or caller.scope.home_branch_id)
+    name = file_name(gettext(lang, "Prospects"), scope_name, date.today(), format)
+    headers = {"Content-Disposition": content_disposition(name)}
     if format == "xlsx":
         return Response(
-            content=render_xlsx(rows),
+            content=to_xlsx(PROSPECT_TABLE, rows, lang),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": 'attachment; filename="prospects.xlsx"'},
+            headers=headers,
         )
     return Response(
-        content=render_csv(rows),
+        content=to_csv(PROSPECT_TABLE, rows, lang),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="prospects.csv"'},
+        headers=headers,
     )
+
+
+def _scope_name(db: Database, branch_id: str) -> str:
+    """The branch's name for a file name (its id if the branch has no name)."""
+    names = {b.branch_id: b.name for b in read_branches(db)}
+    return names.get(branch_id) or branch_id
 
 
 @router.get("/prospects/{prospect_id}")

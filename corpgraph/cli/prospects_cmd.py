@@ -9,14 +9,15 @@ from typing import Annotated
 import typer
 
 from core.errors import CorpgraphError, InputValidationError, NotFoundError
+from core.formatting import Language
 from graph.branches import BranchScope, read_branch_tree
+from services.exports import to_csv, to_xlsx
 from services.prospects import (
+    PROSPECT_TABLE,
     ProspectFilters,
     audit_export,
     export_rows,
     list_prospects,
-    render_csv,
-    render_xlsx,
 )
 
 from .common import console, open_database, report_error
@@ -34,6 +35,9 @@ def export(
         str | None, typer.Option(help="Only prospects suggested to this branch's subtree.")
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="At most this many, best first.")] = 100_000,
+    lang: Annotated[
+        Language, typer.Option(help="Language of headers and reasons: zh (default) or en.")
+    ] = "zh",
 ) -> None:
     """Export prospects, best first, with the API's columns; the export is audited."""
     try:
@@ -50,14 +54,15 @@ def export(
             _, items = list_prospects(
                 db, _ALL_BRANCHES, ProspectFilters(branch_ids=branch_ids), limit=top
             )
-            rows = export_rows(items)
-            data = render_xlsx(rows) if suffix == ".xlsx" else render_csv(rows)
+            rows = export_rows(items, lang)
+            write = to_xlsx if suffix == ".xlsx" else to_csv
+            data = write(PROSPECT_TABLE, rows, lang)
             out.write_bytes(data)
             audit_export(
                 db,
                 user_id=f"cli:{getpass.getuser()}",
                 export_format=suffix[1:],
-                filters={"branch": branch, "top": top, "out": str(out)},
+                filters={"branch": branch, "top": top, "out": str(out), "lang": lang},
                 rows=len(rows),
             )
     except CorpgraphError as error:

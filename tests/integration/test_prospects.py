@@ -8,14 +8,17 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import openpyxl  # type: ignore[import-untyped]
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from algorithms.prospects import format_money_en, format_money_zh
 from api.app import create_app
@@ -24,14 +27,15 @@ from core.settings import Settings
 from graph.database import Database
 from graph.users import UserStore
 from loaders.parsing import to_minor_units
-from services.prospects import EXPORT_COLUMNS
+from services.prospects import PROSPECT_TABLE
 
 from .conftest import cli_env, run_cli
 
 PROSPECTS = (
     "MATCH (c:Company) WHERE c.prospect_score IS NOT NULL "
-    "RETURN c.company_id AS id, c.prospect_score AS score, c.prospect_rank AS rank, "
-    "c.prospect_facts AS facts, c.prospect_reasons_en AS en, c.prospect_reasons_zh AS zh, "
+    "RETURN c.company_id AS id, c.name AS name, c.prospect_score AS score, "
+    "c.prospect_rank AS rank, c.prospect_facts AS facts, c.prospect_reasons_en AS en, "
+    "c.prospect_reasons_zh AS zh, "
     "c.suggested_branch_id AS branch, c.introducer_id AS introducer "
     "ORDER BY rank"
 )
@@ -225,37 +229,62 @@ def test_list_detail_and_scoping(client: TestClient, small_bank: SmallBank) -> N
     assert all(i["score"] >= 0.5 for i in filtered["items"])
 
 
-def test_exports_open_with_chinese_and_are_audited(
+def _branch_names(bank: SmallBank) -> dict[str, str]:
+    with (bank.path / "branches.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["branch_id"]: row["name"] for row in csv.DictReader(handle)}
+
+
+def test_exports_open_in_excel_terms_and_are_audited(
     client: TestClient, small_bank: SmallBank
 ) -> None:
     db = small_bank.db
     head = _key(db, "manager", "HO")
     branch = _sub_branch(small_bank)
+    branch_name = _branch_names(small_bank)[branch]
     local = _key(db, "prospecting", branch)
-    before = db.read_one("MATCH (a:ExportAudit {kind: 'prospects'}) RETURN count(a) AS n")
+    zh = PROSPECT_TABLE.headers("zh")
+    assert zh[:4] == ["排名", "企业名称", "统一社会信用代码", "评分"]
+
     csv_response = client.get("/api/v1/prospects/export", params={"format": "csv"}, headers=head)
     assert csv_response.status_code == 200
     assert csv_response.content.startswith(b"\xef\xbb\xbf")
+    disposition = csv_response.headers["content-disposition"]
+    assert f"{date.today():%Y%m%d}.csv" in disposition
+    assert "filename*=UTF-8''" in disposition
     frame = pd.read_csv(io.BytesIO(csv_response.content), encoding="utf-8-sig", dtype=str)
-    assert tuple(frame.columns) == EXPORT_COLUMNS
+    assert list(frame.columns) == zh
     assert len(frame) == len(small_bank.prospects)
-    assert frame["reasons_zh"].iloc[0].count("家客户") >= 1
+    by_rank = {int(p["rank"]): str(p["name"]) for p in small_bank.prospects}
+    assert [by_rank[int(r)] for r in frame["排名"]] == list(frame["企业名称"])
+    assert [int(r) for r in frame["排名"]] == sorted(by_rank)
+    assert frame["推荐理由"].iloc[0].count("家客户") >= 1
+    assert not any(str(v).startswith(("CP-", "C0")) for v in frame.to_numpy().ravel())
 
     xlsx = client.get("/api/v1/prospects/export", params={"format": "xlsx"}, headers=local)
-    book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
-    rows = list(book["prospects"].iter_rows(values_only=True))
-    assert tuple(rows[0]) == EXPORT_COLUMNS
-    branch_column = EXPORT_COLUMNS.index("suggested_branch")
-    assert {r[branch_column] for r in rows[1:]} == {branch}
-    names = {r[1] for r in rows[1:]}
-    assert any("公司" in str(n) for n in names)
+    assert quote(branch_name) in xlsx.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == zh
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(zh))}{len(rows)}"
+    assert sheet.column_dimensions["B"].width >= 30
+    score = zh.index("评分") + 1
+    assert sheet.cell(row=2, column=score).number_format == "0.00"
+    assert isinstance(sheet.cell(row=2, column=score).value, float)
+    assert {r[zh.index("建议机构")] for r in rows[1:]} == {branch_name}
+
+    english = client.get(
+        "/api/v1/prospects/export", params={"format": "csv", "lang": "en"}, headers=head
+    )
+    header = english.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Rank,Company name,USCC,Score,")
 
     after = db.read(
         "MATCH (a:ExportAudit {kind: 'prospects'}) RETURN a.user_id AS user, a.row_count AS n, "
-        "a.format AS format, a.filters AS filters ORDER BY a.at DESC LIMIT 2"
+        "a.format AS format, a.filters AS filters ORDER BY a.at DESC LIMIT 3"
     )
-    assert before is not None
-    assert len(after) == 2
+    assert len(after) == 3
     assert {a["format"] for a in after} == {"csv", "xlsx"}
     assert len(rows) - 1 in {a["n"] for a in after}
 
@@ -263,9 +292,11 @@ def test_exports_open_with_chinese_and_are_audited(
 def test_cli_export(small_bank: SmallBank, tmp_path: Path) -> None:
     out = tmp_path / "top.xlsx"
     run_cli("prospects", "export", "--out", str(out), "--top", "10", env=cli_env())
-    frame = pd.read_excel(out, sheet_name="prospects", dtype=str)
-    assert tuple(frame.columns) == EXPORT_COLUMNS
-    assert list(frame["id"]) == [str(p["id"]) for p in small_bank.prospects[:10]]
+    frame = pd.read_excel(out, sheet_name=0, dtype=str)
+    assert list(frame.columns) == PROSPECT_TABLE.headers("zh")
+    by_rank = {int(p["rank"]): str(p["name"]) for p in small_bank.prospects}
+    assert [by_rank[int(r)] for r in frame["排名"]] == list(frame["企业名称"])
+    assert sorted(int(r) for r in frame["排名"]) == sorted(by_rank)[:10]
 
 
 def test_core_enterprises_and_supply_chain(client: TestClient, small_bank: SmallBank) -> None:

@@ -28,9 +28,13 @@ Key = tuple[str | None, str]
 
 
 def _in_sources(path: str) -> bool:
-    """Walk only the folders babel.cfg names (the catalogue's sources live in api/)."""
+    """Walk only the folders babel.cfg names (api/ and the exports of services/)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
-    return parts[:1] == ("api",) and "vendor" not in parts and "__pycache__" not in parts
+    return (
+        parts[:1] in {("api",), ("services",)}
+        and "vendor" not in parts
+        and "__pycache__" not in parts
+    )
 
 
 def extracted() -> set[Key]:
