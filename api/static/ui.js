@@ -141,8 +141,11 @@
     const response = await api(path);
     const blob = await response.blob();
     const disposition = response.headers.get("Content-Disposition") || "";
-    const match = /filename="?([^";]+)"?/.exec(disposition);
-    const anchor = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : fallbackName });
+    // RFC 6266: the UTF-8 name (filename*) when given, else the ASCII fallback.
+    const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+    const ascii = /filename="?([^";]+)"?/.exec(disposition);
+    const name = utf8 ? decodeURIComponent(utf8[1]) : ascii ? ascii[1] : fallbackName;
+    const anchor = el("a", { href: URL.createObjectURL(blob), download: name });
     document.body.appendChild(anchor);
     anchor.click();
     anchor.remove();
@@ -617,7 +620,7 @@
     });
     form.addEventListener("submit", (event) => { event.preventDefault(); notice(""); table.reload(); });
     for (const [id, format] of [["export-csv", "csv"], ["export-xlsx", "xlsx"]]) {
-      document.getElementById(id).addEventListener("click", () => download("/api/v1/prospects/export?" + formQuery(form, { format }), "prospects." + format).catch(showProblem));
+      document.getElementById(id).addEventListener("click", () => download("/api/v1/prospects/export?" + formQuery(form, { format, lang }), "prospects." + format).catch(showProblem));
     }
   };
 
