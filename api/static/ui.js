@@ -639,6 +639,48 @@
 
   const facilitiesText = (list) => moneyList((list || []).map((e) => ({ amount: e.outstanding, currency: e.currency })));
 
+  /** A member's control: sole, joint (with its controllers) or in a control cycle; and a second group. */
+  function controlCell(m, names) {
+    const parts = [badge("control_status", m.status)];
+    if (m.status === "joint" && (m.controllers || []).length > 1) {
+      parts.push(el("div", { class: "small text-secondary", text: fill(_("with {names}"), { names: m.controllers.map((id) => names.get(id) || _("a company outside your branches")).join("、") }) }));
+    }
+    if (m.primary === false) parts.push(el("div", { class: "small text-secondary", text: _("Its primary group is another") }));
+    return el("div", {}, parts);
+  }
+
+  /** Economic interdependence (经济依存): who in or around the group depends on whom, beyond control. */
+  function interdependenceSection(container, view, names) {
+    if (!container) return;
+    if (!view || !(view.connections || []).length) {
+      container.replaceChildren(card(_("Economic interdependence"), [emptyState(_("No member depends on a company outside the group, or the other way round."))]));
+      return;
+    }
+    const party = (ref) => (ref && ref.visible ? (ref.is_customer && ref.id ? link(ref.name || _("Unnamed"), customerHref(ref.id)) : ref.name || _("Unnamed")) : _("a company outside your branches"));
+    const combined = (view.combined_exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency }));
+    const connected = (view.connected_exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency }));
+    const summary = el("div", { class: "row row-cards mb-3" }, [
+      kpi(_("Connected companies"), String(view.connected_companies)),
+      kpi(_("Connected customers"), String(view.connected_customers)),
+      kpi(_("Connected outstanding"), moneyList(connected, true)),
+      kpi(_("Group and connected outstanding"), moneyList(combined, true)),
+    ]);
+    const table = el("div");
+    container.replaceChildren(card(_("Economic interdependence"), [summary, table]));
+    dataTable(table, {
+      title: _("Dependencies"),
+      load: inHand(view.connections),
+      columns: [
+        { title: _("Depends"), cell: (c) => party(c.dependency.dependent) },
+        { title: _("On"), cell: (c) => party(c.dependency.counterparty) },
+        { title: _("For"), cell: (c) => codeName("dependence_direction", c.dependency.direction) },
+        { title: _("Evidence"), cell: (c) => codeName("dependence_basis", c.dependency.basis) },
+        { title: _("Share"), cell: (c) => percent(c.dependency.share), numeric: true },
+        { title: _("Amount"), cell: (c) => (c.dependency.counterparty_amount ? money(c.dependency.counterparty_amount) : ""), numeric: true },
+      ],
+    });
+  }
+
   pages.group = async function () {
     const path = "/api/v1/groups/" + encodeURIComponent(subject);
     try {
@@ -663,10 +705,20 @@
           { title: _("Role in the group"), cell: (m) => codeName("member_role", m.role) },
           { title: _("Level"), cell: (m) => String(m.depth), numeric: true },
           { title: _("Held by"), cell: (m) => (m.parent_id ? names.get(m.parent_id) || "" : "") },
+          { title: _("Control"), cell: (m) => controlCell(m, names) },
           { title: _("Customer of the bank"), cell: (m) => yesNo(m.is_customer) },
           { title: _("Outstanding"), cell: (m) => (m.visible ? facilitiesText(m.facilities) : _("Not shown outside your branches")), numeric: true },
         ],
       });
+      const cycles = g.control_cycles || [];
+      if (cycles.length) {
+        const nameOf = (id) => names.get(id) || _("a company outside your branches");
+        document.getElementById("cycles").replaceChildren(card(_("Control cycles"), [
+          el("p", { class: "text-secondary", text: _("These companies control each other; the group's controller controls the cycle as a whole.") }),
+          el("ul", {}, cycles.map((cycle) => el("li", { text: [...cycle, cycle[0]].map(nameOf).join(" → ") }))),
+        ]));
+      }
+      interdependenceSection(document.getElementById("interdependence"), g.economic_interdependence, names);
     } catch (error) { showProblem(error); return; }
     showMap(path + "/map");
   };

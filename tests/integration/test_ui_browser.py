@@ -253,6 +253,9 @@ def test_risk_staff_open_group_and_circle_pages(
             assert set(top_group["members"]) <= nodes
             assert top_group["controller"] in nodes
             assert "超过集中度阈值" in browser.find_element(By.ID, "summary").text
+            # Economic interdependence: its own section, apart from the group's exposure.
+            assert "经济依存" in browser.find_element(By.ID, "interdependence").text
+            assert browser.find_elements(By.CSS_SELECTOR, "#members tbody td .badge")
         else:  # circles come largest first; its cycles read as names joined by arrows
             largest = max(truth["guarantee_circles"], key=len)
             assert len(nodes) == len(largest)
