@@ -81,6 +81,7 @@ PAGES: Final[dict[str, Page]] = {
             "map", "map.html.j2", N_("Relationship map"), ("/api/v1/customers/{customer_id}/map",)
         ),
         Page("prospects", "prospects.html.j2", N_("Prospects"), ("/api/v1/prospects",), menu=True),
+        Page("prospect", "prospect.html.j2", N_("Prospect"), ("/api/v1/prospects/{prospect_id}",)),
         Page(
             "groups",
             "groups.html.j2",
@@ -256,6 +257,11 @@ def map_page(request: Request, customer_id: IdPath) -> HTMLResponse:
 @router.get("/ui/prospects", response_class=HTMLResponse)
 def prospects_page(request: Request) -> HTMLResponse:
     return _render(request, "prospects")
+
+
+@router.get("/ui/prospects/{prospect_id}", response_class=HTMLResponse)
+def prospect_page(request: Request, prospect_id: IdPath) -> HTMLResponse:
+    return _render(request, "prospect", subject_id=prospect_id)
 
 
 @router.get("/ui/groups", response_class=HTMLResponse)

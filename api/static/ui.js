@@ -289,7 +289,7 @@
     ],
     prospects: () => [
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
-      { title: _("Prospect"), cell: (p) => p.name || _("Unnamed") },
+      { title: _("Prospect"), cell: (p) => link(p.name || _("Unnamed"), "/ui/prospects/" + encodeURIComponent(p.id)) },
       { title: _("Score"), cell: (p) => scoreBar(p.score) },
       { title: _("Reasons"), cell: (p) => reasons((p.reasons && p.reasons[lang]) || []) },
       { title: _("Linked customers"), cell: (p) => String((p.linked_customers || []).length + (p.linked_customers_outside_scope || 0)), numeric: true },
@@ -679,6 +679,95 @@
         { title: _("Amount"), cell: (c) => (c.dependency.counterparty_amount ? money(c.dependency.counterparty_amount) : ""), numeric: true },
       ],
     });
+  }
+
+  pages.prospect = async function (user) {
+    const path = "/api/v1/prospects/" + encodeURIComponent(subject);
+    let p;
+    try { p = await json(path); } catch (error) { showProblem(error); return; }
+    const title = p.name || _("Unnamed");
+    document.getElementById("page-title").textContent = title;
+    document.title = title + " · corpgraph";
+    const linked = p.linked_customers || [];
+    const outside = p.linked_customers_outside_scope || 0;
+    document.getElementById("kpis").replaceChildren(
+      kpi(_("Score"), scoreBar(p.score)),
+      kpi(_("Rank"), String(p.rank)),
+      kpi(_("Linked customers"), outside ? fill(_("{count} (+{outside} outside your branches)"), { count: linked.length, outside }) : String(linked.length)),
+      kpi(_("Suggested branch"), (p.suggested_branch && (p.suggested_branch.name || branchName(p.suggested_branch.id))) || ""),
+      kpi(_("Suggested RM"), (p.suggested_rm && (p.suggested_rm.name || rmName(p.suggested_rm.id))) || ""),
+      kpi(_("Introducer"), (p.introducer && p.introducer.name) || ""),
+    );
+    document.getElementById("reasons").replaceChildren(card(_("Why this company"), [
+      el("ol", { class: "mb-0" }, ((p.reasons && p.reasons[lang]) || []).map((r) => el("li", { class: "cg-reason", text: r }))),
+    ]));
+    const components = Object.entries(p.components || {});
+    document.getElementById("components").replaceChildren(card(_("Score components"), [
+      keyValues(components.map(([code, value]) => [codeName("score_component", code), scoreBar(value)])),
+    ]));
+    tiesChart(document.getElementById("ties-chart"), p);
+    listCard(document.getElementById("linked"), "section-linked", _("Linked customers"), [
+      { title: _("Customer"), cell: (c) => link(c.name || _("Unnamed"), customerHref(c.id)) },
+      { title: _("Paid by the customer"), cell: (c) => money(c.paid_in), numeric: true },
+      { title: _("Paid to the customer"), cell: (c) => money(c.paid_out), numeric: true },
+      { title: _("Months with payments"), cell: (c) => String(c.months), numeric: true },
+      { title: _("Supply"), cell: (c) => (c.supply_roles || []).map((r) => codeName("supply_role", r)).join("、") },
+    ], linked, _("No linked customer in your branches."));
+    convertButton(document.getElementById("convert"), p, user);
+  };
+
+  /** The prospect and its linked customers as a small radial chart; edge width follows the money. */
+  function tiesChart(container, p) {
+    const ties = (p.linked_customers || []).slice(0, 30);
+    if (!ties.length || !window.echarts) return;
+    const amount = (c) => Number((c.paid_in && c.paid_in.amount) || 0) + Number((c.paid_out && c.paid_out.amount) || 0);
+    const largest = Math.max(1, ...ties.map(amount));
+    const box = el("div", { class: "cg-chart cg-chart-tall", role: "img", "aria-label": fill(_("{name} and its linked customers"), { name: p.name || "" }) });
+    container.replaceChildren(card(_("Money and supply ties"), [box]));
+    const chart = window.echarts.init(box, null, { renderer: "svg" });
+    chart.setOption({
+      tooltip: { formatter: (item) => (item.dataType === "edge" ? item.data.tip : item.name) },
+      series: [{
+        type: "graph", layout: "circular", circular: { rotateLabel: false }, roam: true, label: { show: true, position: "right" },
+        data: [
+          { id: "subject", name: p.name || "", symbolSize: 36, itemStyle: { color: "#d63939" }, x: 0, y: 0, fixed: true },
+          ...ties.map((c, i) => ({ id: "c" + i, name: c.name || "", symbolSize: 14 + 18 * Math.sqrt(amount(c) / largest), itemStyle: { color: "#12509a" } })),
+        ],
+        links: ties.map((c, i) => ({
+          source: "c" + i, target: "subject",
+          lineStyle: { width: 1 + 7 * (amount(c) / largest) },
+          tip: fill(_("{customer}: paid {paid_in}, received {paid_out}"), { customer: c.name || "", paid_in: money(c.paid_in), paid_out: money(c.paid_out) }),
+        })),
+      }],
+      animation: false,
+    });
+    window.addEventListener("resize", () => chart.resize());
+  }
+
+  // The roles that may create opportunities (api/routes/opportunities.py, OpportunityUser).
+  const OPPORTUNITY_ROLES = ["rm", "manager", "risk", "admin"];
+
+  /** 转为商机: one opportunity per lead; once made, the page shows it instead of the button. */
+  async function convertButton(container, p, user) {
+    const done = (opportunity) => container.replaceChildren(el("div", { class: "alert alert-success mb-0" }, [
+      _("This lead is an opportunity in the pipeline."), " ", link(_("Open the pipeline"), "/ui/pipeline"),
+      opportunity && opportunity.owner_rm_id ? el("span", { text: " · " + rmName(opportunity.owner_rm_id) }) : "",
+    ]));
+    if (!OPPORTUNITY_ROLES.includes(user.role)) return;  // reading a lead needs no pipeline
+    try {
+      const existing = await json("/api/v1/opportunities?" + new URLSearchParams({ company: p.id, limit: "50" }));
+      const mine = (existing.items || []).find((o) => o.source && o.source.kind === "prospect" && o.source.id === p.id);
+      if (mine) { done(mine); return; }
+    } catch (error) { /* no pipeline access: the button below still says what it can */ }
+    const button = el("button", { type: "button", class: "btn btn-primary", text: _("Convert to an opportunity") });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const created = await post("/api/v1/opportunities", { source: "prospect", source_id: p.id, company_id: p.id, owner_rm_id: (p.suggested_rm && p.suggested_rm.id) || null });
+        done(created);
+      } catch (error) { button.disabled = false; showProblem(error); }
+    });
+    container.replaceChildren(button);
   }
 
   pages.group = async function () {

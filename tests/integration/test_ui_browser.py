@@ -211,6 +211,21 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     wait(browser, lambda d: notice.text.strip() != "")
     assert "导出" in notice.text
 
+    # A lead's own page: its reasons and components, then 转为商机 once.
+    lead = browser.find_element(By.CSS_SELECTOR, "#results tbody tr a")
+    lead_name = lead.text
+    lead.click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#reasons li"))
+    assert lead_name in browser.find_element(By.TAG_NAME, "h1").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#components .progress")
+    convert = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#convert button"))
+    assert convert.text == "转为商机"
+    convert.click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#convert .alert-success"))
+    browser.refresh()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#convert .alert-success"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#convert button")
+
     urls, _ = network(browser)
     urls = assert_offline(browser, LocalApp(origin=base), [*seen, *urls])
     assert any("/api/v1/nodes/" in u for u in urls)  # the expand really called the API
