@@ -446,10 +446,11 @@ def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
         page = httpx.get(f"{base}/api/v1/{path}", headers=headers, timeout=30).json()
         return str(page["items"][0]["id"])
 
-    customer, group, circle = (
+    customer, group, circle, prospect = (
         first("customers?sort=exposure&order=desc"),
         first("groups"),
         first("guarantee-circles"),
+        first("prospects"),
     )
     pages = {
         "login": "/",
@@ -458,6 +459,7 @@ def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
         "customer": f"/ui/customers/{customer}",
         "map": f"/ui/customers/{customer}/map",
         "prospects": "/ui/prospects",
+        "prospect": f"/ui/prospects/{prospect}",
         "groups": "/ui/groups",
         "group": f"/ui/groups/{group}",
         "circle": f"/ui/circles/{circle}",
