@@ -412,6 +412,36 @@ def _counterparties(
     return result[:top]
 
 
+def _monthly_totals(
+    rows_in: list[Record], rows_out: list[Record], window: list[str]
+) -> list[Record]:
+    """The customer's receipts and payments per month of ``window``, per currency.
+
+    Totals over every counterparty, those of other branches included: they are the
+    customer's own flows and name no one.
+    """
+    totals: dict[str, dict[str, list[int]]] = {}
+    for direction, rows in (("inflow", rows_in), ("outflow", rows_out)):
+        for row in rows:
+            currency = str(row["currency"])
+            series = totals.setdefault(
+                currency, {"inflow": [0] * len(window), "outflow": [0] * len(window)}
+            )[direction]
+            for m in row["months"]:
+                if m["month"] in window:
+                    series[window.index(m["month"])] += int(m["amount_minor"])
+    return [
+        {
+            "currency": currency,
+            "inflow": [money(v, currency) for v in series["inflow"]],
+            "outflow": [money(v, currency) for v in series["outflow"]],
+        }
+        for currency, series in sorted(
+            totals.items(), key=lambda item: -sum(item[1]["inflow"]) - sum(item[1]["outflow"])
+        )
+    ]
+
+
 def _amounts(rows: list[Record], *fields: str) -> list[Record]:
     out = []
     for row in rows:
@@ -484,13 +514,17 @@ def _customer_360(
     latest = db.read_one(LATEST_MONTH)
     counterparties: dict[str, list[Record]] = {"in": [], "out": []}
     window_months: list[str] = []
+    monthly_totals: list[Record] = []
     if latest and latest["month"]:
         first, last = month_window(str(latest["month"]))
         window_months = _months_between(first, last)
         window = {"id": company_id, "from_month": first, "to_month": last}
+        rows_out = db.read(COUNTERPARTIES_OUT, window)
+        rows_in = db.read(COUNTERPARTIES_IN, window)
+        monthly_totals = _monthly_totals(rows_in, rows_out, window_months)
         counterparties = {
-            "out": _counterparties(db.read(COUNTERPARTIES_OUT, window), window_months, scope, top),
-            "in": _counterparties(db.read(COUNTERPARTIES_IN, window), window_months, scope, top),
+            "out": _counterparties(rows_out, window_months, scope, top),
+            "in": _counterparties(rows_in, window_months, scope, top),
         }
     suppliers = [
         r for r in db.read(SUPPLIERS, {"id": company_id, "top": top}) if _visible_company(r, scope)
@@ -528,6 +562,7 @@ def _customer_360(
             else None,
             "top_in": counterparties["in"],
             "top_out": counterparties["out"],
+            "monthly_totals": monthly_totals,
         },
         "introduced_prospects": db.read(INTRODUCED_PROSPECTS, {"id": company_id, "top": top}),
         **(extra_sections or {}),

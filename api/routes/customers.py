@@ -16,7 +16,7 @@ from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from core.errors import NotFoundError
 from core.settings import Settings
 from graph.branches import read_branch_tree
-from graph.customers import ScreeningFilters, customer_360, screen_customers
+from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
 from graph.opportunities import list_opportunities
 from graph.users import Role
@@ -187,6 +187,12 @@ def get_customer(
     insights = recommendations_view(db, caller.scope, customer_id, settings)
     view["recommendations"] = insights["recommendations"]
     view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}
+    if view.get("group"):
+        # The bank's concentration threshold, so that the group's use of it can be drawn.
+        view["group"]["concentration_threshold"] = [
+            money(minor, currency)
+            for currency, minor in sorted(settings.group_concentration_minor.items())
+        ]
     return view
 
 

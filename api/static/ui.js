@@ -492,6 +492,59 @@
     { title: _("Status"), cell: (g) => (g.end_date && g.end_date < new Date().toISOString().slice(0, 10) ? el("span", { class: "badge cg-tone-muted", text: _("Expired") }) : el("span", { class: "badge cg-tone-success", text: _("Active") })) },
   ];
 
+  /** The group's outstanding against the bank's concentration threshold, in its currency. */
+  function thresholdBar(group) {
+    const verdict = group.over_concentration ? _("Over the threshold") : _("Within the threshold");
+    const limits = group.concentration_threshold || [];
+    const used = ((group.exposure && group.exposure.outstanding_total) || []).find((m) => limits.some((t) => t.currency === m.currency));
+    if (!used) return verdict;
+    const limit = limits.find((t) => t.currency === used.currency);
+    const share = Number(used.amount) / Math.max(Number(limit.amount), 1);
+    const value = Math.min(100, Math.round(100 * share));
+    return el("div", { class: "cg-threshold" }, [
+      el("div", { class: "small", text: fill(_("{verdict}: {used} of {limit} ({share})"), { verdict, used: money(used, true), limit: money(limit, true), share: percent(share) }) }),
+      el("div", { class: "progress progress-sm", role: "progressbar", "aria-valuenow": String(value), "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": _("Use of the concentration threshold") }, [
+        el("div", { class: "progress-bar " + (share >= 1 ? "bg-danger" : share >= 0.8 ? "bg-warning" : "bg-success"), style: "width: " + value + "%" }),
+      ]),
+    ]);
+  }
+
+  /** Every month from ``first`` to ``last`` (``YYYY-MM``), both included. */
+  function monthsBetween(first, last) {
+    const out = [];
+    let [year, mon] = first.split("-").map(Number);
+    const [endYear, endMonth] = last.split("-").map(Number);
+    while (year < endYear || (year === endYear && mon <= endMonth)) {
+      out.push(year + "-" + String(mon).padStart(2, "0"));
+      mon += 1;
+      if (mon > 12) { mon = 1; year += 1; }
+    }
+    return out;
+  }
+
+  /** Monthly receipts and payments of the window, in the customer's main currency (ECharts). */
+  function flowChart(container, totals, span, windowText) {
+    const main = totals[0];
+    if (!main || !span || !window.echarts) return;
+    const labels = monthsBetween(span.from, span.to).map(month);
+    const title = _("Monthly receipts and payments") + (windowText ? " · " + windowText : "");
+    const box = el("div", { class: "cg-chart", role: "img", "aria-label": title });
+    container.appendChild(card(title, [box], "section-flows"));
+    const chart = window.echarts.init(box, null, { renderer: "svg" });
+    const series = (key, name, color) => ({ type: "bar", name, data: main[key].map((m) => Number(m.amount)), itemStyle: { color } });
+    chart.setOption({
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", valueFormatter: (v) => F.formatMoney(String(v), main.currency, lang) },
+      xAxis: { type: "category", data: labels },
+      yAxis: { type: "value", axisLabel: { formatter: (v) => F.formatMoney(String(v), main.currency, lang, true) } },
+      series: [series("inflow", _("Receipts"), "#2fb344"), series("outflow", _("Payments"), "#d63939")],
+      animation: false,
+    });
+    box.dataset.values = JSON.stringify([main.inflow.map((m) => m.amount), main.outflow.map((m) => m.amount)]);
+    window.addEventListener("resize", () => chart.resize());
+  }
+
   pages.customer = async function () {
     const container = document.getElementById("sections");
     container.replaceChildren(loading());
@@ -537,7 +590,7 @@
           [_("Role in the group"), codeName("member_role", group.role)],
           [_("Members"), group.size !== undefined ? String(group.size) : ""],
           [_("Group outstanding"), moneyList(group.exposure && group.exposure.outstanding_total)],
-          [_("Concentration"), group.over_concentration ? _("Over the threshold") : _("Within the threshold")],
+          [_("Concentration"), thresholdBar(group)],
         ])
         : emptyState(_("Not a member of a group."))], "section-group"));
       const g = view.guarantees || {};
@@ -550,6 +603,7 @@
       ], g.circles, _("Not in a guarantee circle."));
       const cp = view.counterparties || {};
       const windowText = cp.window ? fill(_("{from} to {to}"), { from: month(cp.window.from), to: month(cp.window.to) }) : "";
+      flowChart(container, cp.monthly_totals || [], cp.window, windowText);
       listCard(container, "section-counterparties", _("Top payers") + (windowText ? " · " + windowText : ""), counterpartyColumns(), cp.top_in, _("No payments received."));
       listCard(container, "section-counterparties-out", _("Top payees") + (windowText ? " · " + windowText : ""), counterpartyColumns(), cp.top_out, _("No payments made."));
       const sc = view.supply_chain || {};

@@ -176,7 +176,7 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     wait(browser, lambda d: d.find_elements(By.ID, "section-profile"))
     settle(browser)
     assert target["name"] in browser.find_element(By.TAG_NAME, "h1").text
-    for section in ("facilities", "guarantees", "counterparties"):
+    for section in ("facilities", "guarantees", "counterparties", "flows"):
         assert browser.find_elements(By.ID, f"section-{section}")
 
     browser.find_element(By.ID, "map-link").click()
