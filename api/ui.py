@@ -58,7 +58,8 @@ router = APIRouter(include_in_schema=False)
 class Page:
     """A page of the workbench.
 
-    ``reads`` are the API paths (GET) the page needs; ``menu`` puts it in the navbar.
+    ``reads`` are the API operations the page needs: a path (GET) or ``"POST <path>"``;
+    ``menu`` puts it in the navbar.
     """
 
     name: str
@@ -95,6 +96,13 @@ PAGES: Final[dict[str, Page]] = {
             "circle.html.j2",
             N_("Guarantee circle"),
             ("/api/v1/guarantee-circles/{circle_id}",),
+        ),
+        Page(
+            "contagion",
+            "contagion.html.j2",
+            N_("Default contagion"),
+            ("POST /api/v1/contagion", "/api/v1/customers"),
+            menu=True,
         ),
         Page("events", "events.html.j2", N_("Events"), ("/api/v1/events",), menu=True),
         Page("pipeline", "pipeline.html.j2", N_("Pipeline"), ("/api/v1/opportunities",), menu=True),
@@ -137,9 +145,11 @@ def page_roles(app: FastAPI) -> dict[str, tuple[str, ...]]:
     cached: dict[str, tuple[str, ...]] | None = getattr(app.state, "page_roles", None)
     if cached is not None:
         return cached
-    by_path = {
-        path: _route_roles(r) for path, r in _api_routes(app.routes) if "GET" in (r.methods or ())
-    }
+    by_path: dict[str, frozenset[Role]] = {}
+    for path, route in _api_routes(app.routes):
+        for method in route.methods or ():
+            # A page reads with GET (the plain path) or acts with another method ("POST /...").
+            by_path[path if method == "GET" else f"{method} {path}"] = _route_roles(route)
     roles = {}
     for page in PAGES.values():
         allowed = frozenset(Role)
@@ -262,6 +272,11 @@ def prospects_page(request: Request) -> HTMLResponse:
 @router.get("/ui/prospects/{prospect_id}", response_class=HTMLResponse)
 def prospect_page(request: Request, prospect_id: IdPath) -> HTMLResponse:
     return _render(request, "prospect", subject_id=prospect_id)
+
+
+@router.get("/ui/contagion", response_class=HTMLResponse)
+def contagion_page(request: Request) -> HTMLResponse:
+    return _render(request, "contagion")
 
 
 @router.get("/ui/groups", response_class=HTMLResponse)

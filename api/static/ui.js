@@ -824,6 +824,70 @@
     container.replaceChildren(button);
   }
 
+  pages.contagion = function () {
+    const form = document.getElementById("contagion-form");
+    const query = document.getElementById("c-query");
+    const select = document.getElementById("c-company");
+    let timer = null;
+    query.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const text = query.value.trim();
+        if (text.length < 2) return;
+        try {
+          const found = await json("/api/v1/customers?" + new URLSearchParams({ q: text, limit: "20" }));
+          select.replaceChildren(...(found.items || []).map((c) => el("option", { value: c.id, text: c.name || _("Unnamed") })));
+        } catch (error) { showProblem(error); }
+      }, 250);
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!select.value) return;
+      const results = document.getElementById("results");
+      results.replaceChildren(loading());
+      try {
+        const r = await post("/api/v1/contagion", {
+          company_id: select.value,
+          default_ratio: Number(document.getElementById("c-ratio").value || 0.5),
+          control: document.getElementById("c-control").checked,
+        });
+        showContagion(r, select.selectedOptions[0] ? select.selectedOptions[0].textContent : "");
+      } catch (error) { results.replaceChildren(); showProblem(error); }
+    });
+  };
+
+  /** The simulation's outcome: totals, then every affected company in the order it fell. */
+  function showContagion(r, seedName) {
+    const affected = r.affected || [];
+    const names = new Map(affected.map((a) => [a.id, a.visible ? a.name : null]));
+    names.set(r.seed, seedName);
+    const nameOf = (id) => names.get(id) || _("a company outside your branches");
+    const defaulted = affected.filter((a) => a.status === "defaulted").length;
+    document.getElementById("kpis").replaceChildren(
+      kpi(_("Companies affected"), String(affected.length)),
+      kpi(_("Of which default"), String(defaulted)),
+      kpi(_("Rounds"), String(r.rounds)),
+      kpi(_("Guarantee calls"), moneyList(r.total_guarantee_calls, true)),
+      kpi(_("Exposure at default"), moneyList(r.total_exposure_at_default, true)),
+    );
+    const results = document.getElementById("results");
+    results.replaceChildren();
+    dataTable(results, {
+      title: fill(_("If {name} defaults"), { name: seedName }),
+      load: inHand(affected),
+      empty: _("No other company is affected."),
+      columns: [
+        { title: _("Company"), cell: (a) => (a.visible ? a.name || _("Unnamed") : _("a company outside your branches")) },
+        { title: _("Outcome"), cell: (a) => badge("contagion_status", a.status) },
+        { title: _("Round"), cell: (a) => String(a.round), numeric: true },
+        { title: _("Reached through"), cell: (a) => codeName("contagion_channel", a.via) },
+        { title: _("Path"), cell: (a) => (a.path || []).map(nameOf).join(" → ") },
+        { title: _("Guarantee calls"), cell: (a) => (a.visible ? moneyList(a.guarantee_calls) : _("Not shown outside your branches")), numeric: true },
+        { title: _("Exposure at default"), cell: (a) => (a.visible ? moneyList(a.exposure_at_default) : _("Not shown outside your branches")), numeric: true },
+      ],
+    });
+  }
+
   pages.group = async function () {
     const path = "/api/v1/groups/" + encodeURIComponent(subject);
     try {

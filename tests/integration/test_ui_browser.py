@@ -280,6 +280,19 @@ def test_risk_staff_open_group_and_circle_pages(
             assert len(names) >= 3
             assert names[0] == names[-1]
         open_page(browser, base + "/ui/groups")
+
+    # The contagion page: a member of the largest circle defaults; its guarantors are called.
+    largest = max(truth["guarantee_circles"], key=len)
+    with (bank / "companies.csv").open(encoding="utf-8") as handle:
+        names = {r["company_id"]: r["name"] for r in csv.DictReader(handle)}
+    seed = names[sorted(largest)[0]]
+    open_page(browser, base + "/ui/contagion")
+    browser.find_element(By.ID, "c-query").send_keys(seed)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#c-company option"))
+    browser.find_element(By.CSS_SELECTOR, "#contagion-form button[type=submit]").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
+    assert f"若{seed}违约" in browser.find_element(By.ID, "results").text
+    assert "担保代偿" in browser.find_element(By.ID, "kpis").text
     assert_offline(browser, LocalApp(origin=base))
 
 
@@ -358,9 +371,18 @@ def test_manager_events_inbox_pipeline_and_reports(
 #: What each role's menu offers (the API's role rules, read from its routes).
 MENUS = {
     "rm": {"home", "search", "prospects", "events", "pipeline"},
-    "risk": {"home", "search", "groups", "events", "pipeline"},
+    "risk": {"home", "search", "groups", "contagion", "events", "pipeline"},
     "prospecting": {"home", "search", "prospects"},
-    "manager": {"home", "search", "prospects", "groups", "events", "pipeline", "reports"},
+    "manager": {
+        "home",
+        "search",
+        "prospects",
+        "groups",
+        "contagion",
+        "events",
+        "pipeline",
+        "reports",
+    },
 }
 
 
@@ -462,6 +484,7 @@ def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
         "prospect": f"/ui/prospects/{prospect}",
         "groups": "/ui/groups",
         "group": f"/ui/groups/{group}",
+        "contagion": "/ui/contagion",
         "circle": f"/ui/circles/{circle}",
         "events": "/ui/events",
         "pipeline": "/ui/pipeline",
