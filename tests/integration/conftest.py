@@ -109,7 +109,7 @@ def cli_env(**overrides: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, check: bool = True, timeout: float = 600
+    *args: str, env: dict[str, str] | None = None, check: bool = True, timeout: float = 1500
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m corpgraph ARGS`` and return its output."""
     completed = subprocess.run(
