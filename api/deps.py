@@ -9,11 +9,12 @@ from typing import Annotated, cast
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from core.codes import Role
 from core.errors import PermissionDeniedError
 from core.settings import Settings
 from graph.branches import BranchScope, read_branch_tree
 from graph.database import Database
-from graph.users import ApiUser, Role, UserStore
+from graph.users import ApiUser, UserStore
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")

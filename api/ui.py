@@ -35,10 +35,10 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
+from core.codes import Role
 from core.formatting import LANGUAGES, Language
 from core.i18n import HTML_LANGS, N_, catalogue, negotiate, translations
 from core.version import __version__
-from graph.users import Role
 from visualizations.builder import render_map
 from visualizations.model import MapNode, MapSpec
 

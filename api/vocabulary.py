@@ -25,12 +25,19 @@ from algorithms.groups import Role as MemberRole
 from algorithms.interdependence import Basis as DependenceBasis
 from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
-from core.codes import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES, Action
+from core.codes import (
+    EVENT_TYPES,
+    SEGMENT_ORDER,
+    SEVERITIES,
+    SOURCES,
+    STAGES,
+    STATUSES,
+    Action,
+    Role,
+)
 from core.errors import CorpgraphError
 from graph.customers import TRENDS
-from graph.opportunities import SOURCES, STAGES
 from graph.reports import AGE_BUCKETS
-from graph.users import Role
 from loaders.contract import COMPANY_STATUSES
 from loaders.synthetic.vocabulary import INDUSTRY_WORDS, PRODUCTS
 from visualizations.model import NodeKind, Relation

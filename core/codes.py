@@ -6,6 +6,7 @@ them for extraction), so a code never reaches a user as it is written here.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final, Literal
 
 EventType = Literal[
@@ -37,3 +38,23 @@ STATUSES: Final[tuple[EventStatus, ...]] = ("new", "acknowledged", "actioned", "
 SEVERITIES: Final[tuple[Severity, ...]] = ("low", "medium", "high")
 #: Segments, highest first (the synthetic bank and the loader use these names).
 SEGMENT_ORDER: Final[tuple[str, ...]] = ("strategic", "core", "growth", "basic")
+
+
+class Role(StrEnum):
+    """What a user does; endpoints allow roles, not users."""
+
+    RM = "rm"
+    RISK = "risk"
+    PROSPECTING = "prospecting"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+OpportunityStage = Literal["identified", "contacted", "proposal", "won", "lost"]
+#: Opportunity stages, in pipeline order.
+STAGES: Final[tuple[OpportunityStage, ...]] = ("identified", "contacted", "proposal", "won", "lost")
+OPEN_STAGES: Final[tuple[OpportunityStage, ...]] = ("identified", "contacted", "proposal")
+CLOSED_STAGES: Final[frozenset[OpportunityStage]] = frozenset({"won", "lost"})
+OpportunitySource = Literal["prospect", "event", "recommendation", "manual"]
+#: Where an opportunity comes from.
+SOURCES: Final[tuple[OpportunitySource, ...]] = ("prospect", "event", "recommendation", "manual")

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, LiteralString
 
+from core.codes import CLOSED_STAGES, OPEN_STAGES, SOURCES, STAGES
 from core.errors import InputValidationError, NotFoundError
 from core.money import currency_code, exact_minor_units, from_minor_units
 
@@ -35,11 +36,6 @@ from .database import Database
 from .events import get_event
 
 logger = logging.getLogger(__name__)
-
-STAGES: Final[tuple[str, ...]] = ("identified", "contacted", "proposal", "won", "lost")
-OPEN_STAGES: Final[tuple[str, ...]] = ("identified", "contacted", "proposal")
-CLOSED_STAGES: Final[frozenset[str]] = frozenset({"won", "lost"})
-SOURCES: Final[tuple[str, ...]] = ("prospect", "event", "recommendation", "manual")
 
 
 @dataclass(frozen=True)

@@ -22,23 +22,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Final, LiteralString
 
+from core.codes import Role
 from core.errors import AuthenticationError, InputValidationError, NotFoundError
 
 from .branches import read_branch_tree
 from .database import Database
-
-
-class Role(StrEnum):
-    """What a user does; endpoints allow roles, not users."""
-
-    RM = "rm"
-    RISK = "risk"
-    PROSPECTING = "prospecting"
-    MANAGER = "manager"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)

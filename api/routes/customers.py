@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from core.codes import Role
 from core.errors import NotFoundError
 from core.settings import Settings
 from graph.branches import read_branch_tree
 from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
 from graph.opportunities import list_opportunities
-from graph.users import Role
 from services.customer_insights import recommendations_view
 from visualizations.builder import render_map
 from visualizations.model import MapSpec

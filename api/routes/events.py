@@ -15,12 +15,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
-from core.codes import EventStatus, EventType
+from core.codes import EventStatus, EventType, Role
 from core.errors import NotFoundError
 from core.settings import Settings
 from graph.branches import read_branch_tree
 from graph.events import events_since, get_event, list_events, set_status
-from graph.users import Role
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["events"])

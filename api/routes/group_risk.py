@@ -25,9 +25,9 @@ from pydantic import BaseModel, Field
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
 from api.routes.interdependence import GroupInterdependenceOut, group_view
+from core.codes import Role
 from core.errors import NotFoundError
 from core.money import from_minor_units
-from graph.users import Role
 from services import group_risk
 from visualizations import risk_maps
 from visualizations.builder import render_map

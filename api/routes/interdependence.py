@@ -22,11 +22,11 @@ from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
+from core.codes import Role
 from core.errors import NotFoundError
 from core.money import from_minor_units
 from graph.branches import BranchScope
 from graph.database import Database
-from graph.users import Role
 from services import interdependence
 
 router = APIRouter(prefix="/api/v1", tags=["economic interdependence"])

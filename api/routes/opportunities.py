@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
+from core.codes import OpportunitySource, OpportunityStage, Role
 from graph.opportunities import (
     NewOpportunity,
     create_opportunity,
@@ -17,7 +18,6 @@ from graph.opportunities import (
     list_opportunities,
     update_opportunity,
 )
-from graph.users import Role
 
 from .events import branch_subtree
 
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["opportunities"])
 
 OpportunityUser = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER, Role.RISK))]
-Stage = Literal["identified", "contacted", "proposal", "won", "lost"]
+Stage = OpportunityStage
 AMOUNT_PATTERN = r"^\d{1,15}(\.\d{1,4})?$"
 
 
@@ -47,7 +47,7 @@ class Activity(BaseModel):
 class OpportunityCreate(BaseModel):
     """A new opportunity; ``source_id`` is the prospect, event or recommendation id."""
 
-    source: Literal["prospect", "event", "recommendation", "manual"]
+    source: OpportunitySource
     source_id: str | None = Field(default=None, max_length=64)
     company_id: str | None = Field(default=None, max_length=64)
     product: str | None = Field(default=None, max_length=64)

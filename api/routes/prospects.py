@@ -19,13 +19,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
 from core.i18n import gettext
 from core.settings import Settings
 from graph.branches import read_branch_tree, read_branches, scope_predicate
 from graph.database import Database
-from graph.users import Role
 from services.customer_insights import recommendations_view, supply_chain_view
 from services.exports import content_disposition, file_name, to_csv, to_xlsx
 from services.prospects import (

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import Caller, DatabaseDep, require_roles
+from core.codes import STAGES, Role
 from core.errors import InputValidationError
-from graph.opportunities import STAGES, pipeline_summary
+from graph.opportunities import pipeline_summary
 from graph.reports import events_report, events_report_csv_rows, segment_migration
-from graph.users import Role
 
 from .events import branch_subtree
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
 from api.pagination import Page
+from core.codes import Role
 from core.judgements import Judgement
 from graph.resolution_store import (
     CandidateRow,
@@ -30,7 +31,6 @@ from graph.resolution_store import (
     list_decisions,
     record_decision,
 )
-from graph.users import Role
 
 router = APIRouter(prefix="/api/v1/resolution", tags=["entity resolution"])
 

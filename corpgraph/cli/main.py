@@ -10,12 +10,13 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from core.codes import Role
 from core.errors import CorpgraphError
 from corpgraph import __version__
 from corpgraph.logging_setup import configure_logging
 from graph import schema
 from graph.local_server import LocalNeo4j
-from graph.users import Role, UserStore
+from graph.users import UserStore
 
 from .common import console, err_console, open_database, report_error, settings
 from .events_cmd import events_app

@@ -17,10 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.codes import Role
 from core.names import counterparty_id, name_key
 from core.settings import Settings
 from graph.database import Database
-from graph.users import Role, UserStore
+from graph.users import UserStore
 
 from .conftest import cli_env, run_cli
 

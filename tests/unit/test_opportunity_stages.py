@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.codes import STAGES
 from core.errors import InputValidationError
-from graph.opportunities import STAGES, check_stage_move, parse_money
+from graph.opportunities import check_stage_move, parse_money
 
 
 @pytest.mark.parametrize(
