@@ -39,6 +39,11 @@ class FieldError(ValueError):
 
 _DECIMAL: Final = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 MAX_ID_LENGTH: Final = 64
+#: The largest amount in minor units: Neo4j stores integers as signed 64-bit.
+MAX_MINOR_UNITS: Final = 2**63 - 1
+#: Decimals a percentage may carry. Registries publish shares to at most 6 decimals, and
+#: a share is stored as a float too, which holds about 15 significant digits.
+MAX_PERCENT_DECIMALS: Final = 8
 
 #: Active ISO 4217 currency codes.
 ISO_CURRENCIES: Final = frozenset(
@@ -278,14 +283,52 @@ def minor_exponent(currency: str) -> int:
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Integer minor units (cents, fen...). Finer precision than the unit is an error."""
-    scaled = amount.scaleb(minor_exponent(currency))
-    if scaled != scaled.to_integral_value():
+    """Exact integer minor units (cents, fen...) of ``amount``.
+
+    Finer precision than the currency's minor unit is ``invalid_decimal``; a value whose
+    minor units do not fit a 64-bit integer (what Neo4j stores) is ``out_of_range``.
+    The conversion works on the decimal's digits, never in a rounding context, so
+    ``1.0000000000000000000000000000001`` is not taken for ``1``.
+
+    Examples
+    --------
+    >>> to_minor_units(Decimal("92233720368547758.07"), "CNY") == MAX_MINOR_UNITS
+    True
+    >>> to_minor_units(Decimal("1.234"), "CNY")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: 1.234 has more decimals than CNY allows (2)
+    >>> to_minor_units(Decimal("1E30"), "CNY")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: 1E+30 CNY is beyond the 64-bit range of minor units
+    """
+    places = minor_exponent(currency)
+    sign, digit_tuple, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):  # NaN or infinity: parse_decimal never returns one
+        raise FieldError(RejectReason.INVALID_DECIMAL, f"not a finite number: {amount}")
+    digits = list(digit_tuple)
+    while len(digits) > 1 and digits[-1] == 0:  # trailing zeros carry no precision
+        digits.pop()
+        exponent += 1
+    if digits == [0]:
+        return 0
+    shift = exponent + places
+    if shift < 0:
         raise FieldError(
             RejectReason.INVALID_DECIMAL,
-            f"{amount} has more decimals than {currency} allows ({minor_exponent(currency)})",
+            f"{amount} has more decimals than {currency} allows ({places})",
         )
-    return int(scaled)
+    if len(digits) + shift > len(str(MAX_MINOR_UNITS)):
+        minor = MAX_MINOR_UNITS + 1  # too many digits: out of range without building it
+    else:
+        minor = int("".join(map(str, digits))) * 10**shift
+    if minor > MAX_MINOR_UNITS:
+        raise FieldError(
+            RejectReason.OUT_OF_RANGE,
+            f"{amount} {currency} is beyond the 64-bit range of minor units",
+        )
+    return -minor if sign else minor
 
 
 def from_minor_units(minor: int, currency: str) -> Decimal:
@@ -339,8 +382,30 @@ def parse_bool(raw: str) -> bool:
 
 
 def parse_percent(raw: str) -> Decimal:
-    """A share in percent, in (0, 100]."""
+    """A share in percent, in (0, 100], with at most :data:`MAX_PERCENT_DECIMALS` decimals.
+
+    Examples
+    --------
+    >>> parse_percent("33.333333")
+    Decimal('33.333333')
+    >>> parse_percent("1E-30")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: share_pct has more than 8 decimals: 1E-30
+    """
     value = parse_decimal(raw)
     if not Decimal(0) < value <= Decimal(100):
         raise FieldError(RejectReason.OUT_OF_RANGE, f"share_pct must be in (0, 100], is {value}")
+    _, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int) and exponent < 0:
+        significant = list(digits)
+        places = -exponent
+        while significant and significant[-1] == 0 and places > 0:
+            significant.pop()
+            places -= 1
+        if places > MAX_PERCENT_DECIMALS:
+            raise FieldError(
+                RejectReason.INVALID_DECIMAL,
+                f"share_pct has more than {MAX_PERCENT_DECIMALS} decimals: {value}",
+            )
     return value
