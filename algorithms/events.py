@@ -71,6 +71,8 @@ from typing import Final, Literal, cast
 
 import pandas as pd
 
+from .prospects import exact_amounts
+
 EventType = Literal[
     "large_outflow",
     "large_inflow",
@@ -263,7 +265,8 @@ def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]
     index = {m: i for i, m in enumerate(axis)}
     size = len(axis)
     found: dict[str, _Customer] = {}
-    grouped = flows.groupby(["customer_id", "counterparty_id", "month", "direction"], sort=True)[
+    exact = flows.assign(amount_minor=exact_amounts(flows["amount_minor"]))
+    grouped = exact.groupby(["customer_id", "counterparty_id", "month", "direction"], sort=True)[
         "amount_minor"
     ].sum()
     for key, amount in grouped.items():
