@@ -479,8 +479,8 @@ class FlowLedger:
     # --- staging ------------------------------------------------------------------------------
     def _load_raw(self, source: InputFile, max_line_bytes: int) -> list[Reject]:
         """Read the file into the temp table ``raw`` (every contract column as text, and
-        ``line``); rows that are not CSV, or have the wrong number of fields, come back as
-        rejects instead (DuckDB's ``store_rejects``)."""
+        ``line``); rows that are not CSV, have the wrong number of fields or a line longer
+        than ``max_line_bytes`` come back as rejects instead (DuckDB's ``store_rejects``)."""
         header = read_header(source)
         missing = [c for c in ("txn_id", "date", "amount", "currency") if c not in header]
         if missing:
@@ -531,10 +531,11 @@ class FlowLedger:
                 details={"file": source.path.name},
             ) from error
         bad = self.con.execute(
-            "SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx) "
+            "SELECT line, CAST(arg_min(error_type, coalesce(column_idx, 0)) AS VARCHAR), "
+            "arg_min(error_message, coalesce(column_idx, 0)) "
             "FROM csv_reject_errors GROUP BY line ORDER BY line"
         ).fetchall()
-        if any(str(kind) == "INVALID UNICODE" for _, kind, _ in bad):
+        if any(str(kind) == "INVALID ENCODING" for _, kind, _ in bad):
             raise InputValidationError(
                 f"{source.path.name} is not valid {source.encoding}; pass --encoding",
                 details={"file": source.path.name},
@@ -556,6 +557,9 @@ class FlowLedger:
             if str(kind) in {"MISSING COLUMNS", "TOO MANY COLUMNS"}:
                 reason = RejectReason.WRONG_FIELD_COUNT
                 text = f"the row does not have the header's {len(header)} fields: {message}"
+            elif str(kind) == "LINE SIZE OVER MAXIMUM":
+                reason = RejectReason.FIELD_TOO_LONG
+                text = f"the line is longer than {max_line_bytes:,} bytes, the line bound"
             else:
                 reason = RejectReason.MALFORMED_ROW
                 text = f"not a CSV row ({str(kind).lower()})"
