@@ -36,6 +36,7 @@ from typing import Any, Final, LiteralString, Protocol
 import duckdb
 import pyarrow as pa
 
+from core.private_files import private_dir, restrict_file
 from corpgraph.errors import InputValidationError
 
 from .contract import CONTRACT, RejectReason
@@ -421,10 +422,12 @@ class FlowLedger:
     """The DuckDB ledger of loaded transactions for one graph instance."""
 
     def __init__(self, path: Path, *, memory_limit: str = "4GB", threads: int = 2) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # the ledger holds every payment: 700 / 600
         self.path = path
         self._tmp = tempfile.TemporaryDirectory(prefix="corpgraph-flows-")
         self.con = duckdb.connect(str(path))
+        restrict_file(path)
+        restrict_file(path.with_name(path.name + ".wal"))
         self.con.execute(f"SET memory_limit = '{memory_limit}'")  # validated by Settings
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
@@ -447,6 +450,7 @@ class FlowLedger:
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+        restrict_file(self.path)
 
     def __enter__(self) -> FlowLedger:
         return self
@@ -669,6 +673,7 @@ class FlowLedger:
         try:
             self._move_changed_sides()
             self.con.execute("COMMIT")
+            restrict_file(self.path.with_name(self.path.name + ".wal"))
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
@@ -725,6 +730,7 @@ class FlowLedger:
             result.new = self.ledger_size() - before
             self._keep_sides()
             self.con.execute("COMMIT")
+            restrict_file(self.path.with_name(self.path.name + ".wal"))
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
