@@ -78,6 +78,8 @@ from core.codes import (
     Severity,
 )
 
+from .prospects import exact_amounts
+
 FlowRule = Literal["ratio", "zscore"]
 
 #: Event types that spread to the other members of a group or guarantee circle.
@@ -243,7 +245,8 @@ def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]
     index = {m: i for i, m in enumerate(axis)}
     size = len(axis)
     found: dict[str, _Customer] = {}
-    grouped = flows.groupby(["customer_id", "counterparty_id", "month", "direction"], sort=True)[
+    exact = flows.assign(amount_minor=exact_amounts(flows["amount_minor"]))
+    grouped = exact.groupby(["customer_id", "counterparty_id", "month", "direction"], sort=True)[
         "amount_minor"
     ].sum()
     for key, amount in grouped.items():

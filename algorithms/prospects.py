@@ -271,6 +271,21 @@ def _records(frame: pd.DataFrame | pd.Series) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.reset_index().to_dict("records")]
 
 
+def exact_amounts(amounts: pd.Series) -> pd.Series:
+    """Minor units as Python integers, so that sums are exact.
+
+    A monthly flow may hold up to 2^63 - 1 minor units; summed as int64, two of them
+    wrap to a negative total (and ``log1p`` of it fails). Python integers do not wrap.
+
+    Examples
+    --------
+    >>> big = pd.Series([2**63 - 1, 2], dtype="int64")
+    >>> int(big.sum()) < 0, exact_amounts(big).sum() == 2**63 + 1
+    (True, True)
+    """
+    return amounts.map(int).astype(object)
+
+
 def _empty_flows() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in FLOW_COLUMNS})
 
@@ -341,6 +356,7 @@ def score_prospects(
     cores = dict(core_enterprises or {})
     frame = _empty_flows() if flows is None or flows.empty else flows.loc[:, list(FLOW_COLUMNS)]
     frame = frame[frame["customer_id"].isin(list(customers))]
+    frame = frame.assign(amount_minor=exact_amounts(frame["amount_minor"]))
     months = cfg.months or tuple(sorted(frame["month"].unique().tolist()))
 
     included: dict[str, Candidate] = {}

@@ -208,6 +208,8 @@ _MINOR_EXPONENT: Final = {
     ),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
 }
+#: The largest amount in minor units: Neo4j stores integers as signed 64-bit.
+MAX_MINOR_UNITS: Final = 2**63 - 1
 #: Names bank staff write for common currencies.
 _CURRENCY_ALIASES: Final = {
     "RMB": "CNY",
@@ -224,11 +226,42 @@ def minor_exponent(currency: str) -> int:
 
 
 def exact_minor_units(amount: Decimal, currency: str) -> int | None:
-    """Integer minor units of ``amount``, or ``None`` when it is finer than the unit."""
-    scaled = amount.scaleb(minor_exponent(currency))
-    if scaled != scaled.to_integral_value():
+    """Integer minor units of ``amount``, or ``None`` when it is finer than the unit.
+
+    Works on the decimal's digits, never in a rounding context, so
+    ``1.0000000000000000000000000000001`` is not taken for ``1``.
+
+    Raises
+    ------
+    OverflowError
+        The minor units do not fit a signed 64-bit integer (what Neo4j stores).
+
+    Examples
+    --------
+    >>> exact_minor_units(Decimal("92233720368547758.07"), "CNY") == MAX_MINOR_UNITS
+    True
+    >>> exact_minor_units(Decimal("1.0000000000000000000000000000001"), "CNY") is None
+    True
+    """
+    places = minor_exponent(currency)
+    sign, digit_tuple, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {amount}")
+    digits = list(digit_tuple)
+    while len(digits) > 1 and digits[-1] == 0:  # trailing zeros carry no precision
+        digits.pop()
+        exponent += 1
+    if digits == [0]:
+        return 0
+    shift = exponent + places
+    if shift < 0:
         return None
-    return int(scaled)
+    if len(digits) + shift > len(str(MAX_MINOR_UNITS)):  # out of range without building it
+        raise OverflowError(f"{amount} {currency} is beyond the 64-bit range of minor units")
+    minor: int = int("".join(map(str, digits))) * 10**shift
+    if minor > MAX_MINOR_UNITS:
+        raise OverflowError(f"{amount} {currency} is beyond the 64-bit range of minor units")
+    return -minor if sign else minor
 
 
 def from_minor_units(minor: int, currency: str) -> Decimal:

@@ -117,6 +117,29 @@ class Settings(BaseSettings):
         default=10_000, ge=5_000, le=50_000, description="Rows per UNWIND batch in bulk writes."
     )
 
+    # --- input bounds ---------------------------------------------------------------------
+    # The longest legitimate field of the contract is a free-text payment purpose or a
+    # company name; core banking systems cap such memo fields at 4,000 bytes (Oracle's
+    # VARCHAR2 limit), so 10,000 characters never rejects real data, while a field past it
+    # (a pasted document, a broken quote that swallowed the rest of the file) is a reject
+    # with its reason instead of a value that would bloat the graph and every export.
+    max_field_chars: int = Field(
+        default=10_000,
+        ge=256,
+        le=1_000_000,
+        description="Longest field a load accepts; a longer one is a `field_too_long` reject.",
+    )
+    # A CSV reader holds one line in memory. 16 MiB is hundreds of times the longest valid
+    # row (14 fields of at most max_field_chars characters, 4 bytes each in UTF-8), so a
+    # line past it cannot be a row and the file fails with one clear error naming the
+    # line, while a reader's buffer stays small on a shared machine.
+    max_csv_line_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Longest CSV line a load reads; a longer one stops the load with an error.",
+    )
+
     # --- API -----------------------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Interface `corpgraph serve` binds.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port `corpgraph serve` binds.")

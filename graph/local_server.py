@@ -28,6 +28,7 @@ from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
 from core.errors import ConfigurationError, LocalServerError
+from core.private_files import PRIVATE_FILE, PRIVATE_UMASK, private_dir, restrict_tree
 from core.settings import Settings
 
 from .database import ConnectionInfo, Database, ServerInfo, create_driver
@@ -101,7 +102,7 @@ class LocalNeo4j:
             return self.settings.neo4j_password.get_secret_value()
         if self.secret_file.exists():
             return self.secret_file.read_text(encoding="utf-8").strip()
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.home)
         password = secrets.token_urlsafe(24)
         fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -125,7 +126,10 @@ class LocalNeo4j:
 
     def _write_state(self, state: LocalServerState) -> None:
         tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state)), encoding="utf-8")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(state)))
         tmp.replace(self.state_file)
 
     # --- tools ---------------------------------------------------------------------------
@@ -203,8 +207,11 @@ class LocalNeo4j:
             return running
         if self.needs_build():
             self.build()
-        self.home.mkdir(parents=True, exist_ok=True)
-        data_path.mkdir(parents=True, exist_ok=True)
+        # The store holds the bank's data: 700 folders and 600 files, also for a store
+        # an older version created, and the server's own new files through its umask.
+        private_dir(self.home)
+        private_dir(data_path)
+        restrict_tree(data_path)
         password = self.password()
         command = [
             self._tool("java"),
@@ -222,7 +229,10 @@ class LocalNeo4j:
             "--pagecache",
             self.settings.local_neo4j_pagecache,
         ]
-        log = self.log_file.open("ab")
+        log = os.fdopen(
+            os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE), "ab"
+        )
+        self.log_file.chmod(PRIVATE_FILE)
         log_offset = log.tell()
         started_at = time.time()
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
@@ -232,6 +242,7 @@ class LocalNeo4j:
             stderr=subprocess.STDOUT,
             env=self._child_env(password),
             start_new_session=True,  # survives the CLI and its Ctrl-C
+            umask=PRIVATE_UMASK,
         )
         log.close()
         uri = f"bolt://127.0.0.1:{port}"

@@ -95,7 +95,12 @@ def parse_money(amount: str, currency: str) -> tuple[int, str]:
     except InvalidOperation as error:
         raise problem from error
     code = currency_code(currency)
-    minor = exact_minor_units(value, code) if code and value.is_finite() and value >= 0 else None
+    try:
+        minor = (
+            exact_minor_units(value, code) if code and value.is_finite() and value >= 0 else None
+        )
+    except OverflowError as error:
+        raise problem from error
     if code is None or minor is None:
         raise problem
     return minor, code

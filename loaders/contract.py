@@ -44,6 +44,10 @@ class Column:
     choices: tuple[str, ...] = ()
     #: ``"file.column"`` this value must exist in (checked after all files are read).
     references: str | None = None
+    #: For an amount (``DECIMAL``): the column of the same row holding its currency, or
+    #: a fixed ISO 4217 code. It fixes the decimals allowed and the range of minor units.
+    currency_column: str | None = None
+    fixed_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             _c("region", Kind.TEXT, False),
             _c("branch_id", Kind.ID, False, "booking branch", references="branches.branch_id"),
             _c("rm_id", Kind.ID, False, references="relationship_managers.rm_id"),
-            _c("registered_capital", Kind.DECIMAL, False, "in CNY"),
+            _c("registered_capital", Kind.DECIMAL, False, "in CNY", fixed_currency="CNY"),
             _c("founded", Kind.DATE, False),
             _c("status", Kind.ENUM, False, choices=COMPANY_STATUSES),
         ),
@@ -160,7 +164,7 @@ CONTRACT: Final[dict[str, FileSpec]] = {
         (
             _c("supplier_id", Kind.ID, references="companies.company_id"),
             _c("buyer_id", Kind.ID, references="companies.company_id"),
-            _c("annual_amount", Kind.DECIMAL, False),
+            _c("annual_amount", Kind.DECIMAL, False, currency_column="currency"),
             _c("currency", Kind.CURRENCY, False, "required when annual_amount is given"),
             _c("category", Kind.TEXT, False),
             _c("since", Kind.DATE, False),
@@ -174,7 +178,7 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             _c("guarantee_id", Kind.ID),
             _c("guarantor_id", Kind.ID, references="companies.company_id"),
             _c("borrower_id", Kind.ID, references="companies.company_id"),
-            _c("amount", Kind.DECIMAL),
+            _c("amount", Kind.DECIMAL, currency_column="currency"),
             _c("currency", Kind.CURRENCY),
             _c("start_date", Kind.DATE),
             _c("end_date", Kind.DATE, False),
@@ -188,8 +192,8 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             _c("facility_id", Kind.ID),
             _c("customer_id", Kind.ID, references="companies.company_id"),
             _c("product", Kind.TEXT),
-            _c("limit", Kind.DECIMAL),
-            _c("outstanding", Kind.DECIMAL),
+            _c("limit", Kind.DECIMAL, currency_column="currency"),
+            _c("outstanding", Kind.DECIMAL, currency_column="currency"),
             _c("currency", Kind.CURRENCY),
             _c("maturity", Kind.DATE, False),
         ),
@@ -207,7 +211,7 @@ CONTRACT: Final[dict[str, FileSpec]] = {
         (
             _c("customer_id", Kind.ID, references="companies.company_id"),
             _c("product_code", Kind.ID, references="products.product_code"),
-            _c("balance", Kind.DECIMAL),
+            _c("balance", Kind.DECIMAL, currency_column="currency"),
             _c("currency", Kind.CURRENCY),
             _c("opened", Kind.DATE, False),
         ),
@@ -229,7 +233,7 @@ CONTRACT: Final[dict[str, FileSpec]] = {
         (
             _c("txn_id", Kind.ID),
             _c("date", Kind.DATE),
-            _c("amount", Kind.DECIMAL, description="positive"),
+            _c("amount", Kind.DECIMAL, description="positive", currency_column="currency"),
             _c("currency", Kind.CURRENCY),
             _c("payer_id", Kind.ID, False, references="companies.company_id"),
             _c("payer_name", Kind.TEXT, False),
@@ -279,8 +283,10 @@ class RejectReason(StrEnum):
     MISSING_REQUIRED = "missing_required"  # a required field is empty
     INVALID_ID = "invalid_id"  # id too long or with control characters
     INVALID_BOOL = "invalid_bool"
-    INVALID_DECIMAL = "invalid_decimal"  # not a number, or negative where it must not be
-    OUT_OF_RANGE = "out_of_range"  # e.g. share_pct outside (0, 100], outstanding > limit*2
+    INVALID_DECIMAL = "invalid_decimal"  # not a number, or more decimals than its currency has
+    #: e.g. share_pct outside (0, 100], a negative amount, an amount beyond 64-bit minor
+    #: units, a monthly flow whose sum would pass that range
+    OUT_OF_RANGE = "out_of_range"
     INVALID_DATE = "invalid_date"
     INVALID_CURRENCY = "invalid_currency"  # not an ISO 4217 code
     INVALID_USCC = "invalid_uscc"  # format or GB 32100 check character
@@ -290,3 +296,6 @@ class RejectReason(StrEnum):
     SHARE_TOTAL_EXCEEDED = "share_total_exceeded"  # one company's shares add up past 100
     AMBIGUOUS_COUNTERPARTY = "ambiguous_counterparty"  # a name matches several companies
     SELF_REFERENCE = "self_reference"  # owns / supplies / guarantees / pays itself
+    FIELD_TOO_LONG = "field_too_long"  # longer than Settings.max_field_chars
+    WRONG_FIELD_COUNT = "wrong_field_count"  # fewer or more fields than the header
+    MALFORMED_ROW = "malformed_row"  # not CSV: e.g. a quote inside an unquoted field

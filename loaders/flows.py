@@ -37,11 +37,18 @@ import duckdb
 import pyarrow as pa
 
 from core.errors import InputValidationError
+from core.private_files import private_dir, restrict_file
 
 from .contract import CONTRACT, RejectReason
 from .entity_resolution import ResolutionOutcome, Side
-from .parsing import ISO_CURRENCIES, minor_exponent
-from .reading import InputFile, read_header, transcode_to_utf8
+from .parsing import ISO_CURRENCIES, MAX_MINOR_UNITS, minor_exponent
+from .reading import (
+    DEFAULT_MAX_FIELD_CHARS,
+    DEFAULT_MAX_LINE,
+    InputFile,
+    read_header,
+    transcode_to_utf8,
+)
 from .resolution import CompanyIndex, Resolution
 from .validation import Reject
 
@@ -50,7 +57,6 @@ logger = logging.getLogger(__name__)
 SPEC = CONTRACT["transactions"]
 _FULL_WIDTH: Final = "０１２３４５６７８９，．－＋ｅＥ"
 _HALF_WIDTH: Final = "0123456789,.-+eE"
-_INT64_MAX: Final = 2**63 - 1
 
 LEDGER_SCHEMA: Final[LiteralString] = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -80,11 +86,31 @@ CREATE TABLE IF NOT EXISTS ledger_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """  # noqa: E501
 
 # Parsing and per-row checks, in the contract's column order; the first failure wins.
+# An amount is checked on its digits, never through a fixed-scale DECIMAL (which would
+# round 1.00000000001 to 1 and could not hold 1E30): ``shift`` is the power of ten that
+# turns the amount's significant digits into minor units; negative means more decimals
+# than the currency has, and more than 19 digits cannot be a 64-bit integer.
 PARSE_SQL: Final[LiteralString] = r"""
 CREATE OR REPLACE TEMP TABLE parsed AS
 WITH cleaned AS (
     SELECT
-        rowid + 2 AS line,
+        line,
+        CASE
+            WHEN length(txn_id) > $max_chars THEN 'txn_id'
+            WHEN length(date) > $max_chars THEN 'date'
+            WHEN length(amount) > $max_chars THEN 'amount'
+            WHEN length(currency) > $max_chars THEN 'currency'
+            WHEN length(payer_id) > $max_chars THEN 'payer_id'
+            WHEN length(payer_name) > $max_chars THEN 'payer_name'
+            WHEN length(payer_account) > $max_chars THEN 'payer_account'
+            WHEN length(payer_uscc) > $max_chars THEN 'payer_uscc'
+            WHEN length(payee_id) > $max_chars THEN 'payee_id'
+            WHEN length(payee_name) > $max_chars THEN 'payee_name'
+            WHEN length(payee_account) > $max_chars THEN 'payee_account'
+            WHEN length(payee_uscc) > $max_chars THEN 'payee_uscc'
+            WHEN length(channel) > $max_chars THEN 'channel'
+            WHEN length(purpose) > $max_chars THEN 'purpose'
+        END AS too_long,
         nullif(trim(txn_id), '') AS txn_id,
         nullif(trim(date), '') AS date_text,
         nullif(trim(translate(amount, $full, $half)), '') AS amount_text,
@@ -104,28 +130,62 @@ WITH cleaned AS (
             try_strptime(date_text, '%Y-%m-%d'), try_strptime(date_text, '%Y/%m/%d'),
             try_strptime(date_text, '%Y%m%d'), try_strptime(date_text, '%Y.%m.%d')
         )::DATE AS txn_date,
-        CASE WHEN regexp_full_match(
+        coalesce(regexp_full_match(
                 amount_text, '[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][+-]?\d+)?')
-              AND regexp_matches(amount_text, '\d')
-             THEN try_cast(replace(amount_text, ',', '') AS DECIMAL(38, 10)) END AS amount,
+              AND regexp_matches(amount_text, '\d'), false) AS amount_ok,
+        replace(amount_text, ',', '') AS amount_plain,
         CASE currency_text WHEN 'RMB' THEN 'CNY' WHEN '人民币' THEN 'CNY'
              ELSE currency_text END AS currency
     FROM cleaned
+), parts AS (
+    SELECT *,
+        starts_with(amount_plain, '-') AS negative,
+        regexp_extract(amount_plain, '^[+-]?(\d*)', 1)
+            || regexp_extract(amount_plain, '\.(\d*)', 1) AS digits,
+        length(regexp_extract(amount_plain, '\.(\d*)', 1)) AS fraction_places,
+        CASE WHEN regexp_matches(amount_plain, '[eE]')
+             THEN try_cast(regexp_extract(amount_plain, '[eE]([+-]?\d+)$', 1) AS BIGINT)
+             ELSE 0 END AS exponent10,
+        regexp_matches(amount_plain, '[eE]-') AS negative_exponent
+    FROM typed
+), sized AS (
+    SELECT p.*, c.code, c.exponent,
+        ltrim(rtrim(p.digits, '0'), '0') AS significant,
+        p.exponent10 - p.fraction_places + (length(p.digits) - length(rtrim(p.digits, '0')))
+            + c.exponent AS shift
+    FROM parts p
+    LEFT JOIN currencies c ON c.code = p.currency
+), minor AS (
+    SELECT *,
+        CASE WHEN amount_ok AND significant <> '' AND shift BETWEEN 0 AND 19
+                  AND length(significant) + shift <= 19
+             THEN try_cast(significant AS HUGEINT)
+                  * try_cast('1' || repeat('0', CAST(shift AS INTEGER)) AS HUGEINT)
+        END AS amount_minor
+    FROM sized
 )
-SELECT t.*, c.exponent,
+SELECT t.* EXCLUDE (code),
     CASE
+        WHEN t.too_long IS NOT NULL
+             THEN 'field_too_long|' || t.too_long || '|' || t.too_long || ' has more than '
+                  || $max_chars || ' characters'
         WHEN t.txn_id IS NULL THEN 'missing_required|txn_id|txn_id is required'
         WHEN length(t.txn_id) > 64 THEN 'invalid_id|txn_id|id must be at most 64 characters'
         WHEN t.date_text IS NULL THEN 'missing_required|date|date is required'
         WHEN t.txn_date IS NULL THEN 'invalid_date|date|not a date (YYYY-MM-DD): ' || t.date_text
         WHEN t.amount_text IS NULL THEN 'missing_required|amount|amount is required'
-        WHEN t.amount IS NULL THEN 'invalid_decimal|amount|not a decimal number: ' || t.amount_text
-        WHEN t.amount <= 0 THEN 'out_of_range|amount|amount must be positive'
+        WHEN NOT t.amount_ok THEN 'invalid_decimal|amount|not a decimal number: ' || t.amount_text
+        WHEN t.negative OR t.significant = ''
+             THEN 'out_of_range|amount|amount must be positive'
         WHEN t.currency IS NULL THEN 'missing_required|currency|currency is required'
-        WHEN c.code IS NULL THEN 'invalid_currency|currency|not an ISO 4217 currency: '
+        WHEN t.code IS NULL THEN 'invalid_currency|currency|not an ISO 4217 currency: '
              || t.currency_text
-        WHEN t.amount * pow10 <> floor(t.amount * pow10)
-             THEN 'invalid_decimal|amount|more decimals than ' || t.currency || ' allows'
+        WHEN t.shift < 0 OR (t.shift IS NULL AND t.negative_exponent)
+             THEN 'invalid_decimal|amount|' || t.amount_text || ' has more decimals than '
+                  || t.currency || ' allows (' || t.exponent || ')'
+        WHEN t.amount_minor IS NULL OR t.amount_minor > $max_minor
+             THEN 'out_of_range|amount|' || t.amount_text || ' ' || t.currency
+                  || ' is beyond the 64-bit range of minor units'
         WHEN t.payer_id IS NULL AND t.payer_name IS NULL
              THEN 'missing_required|payer_id|payer_id or payer_name is required'
         WHEN t.payee_id IS NULL AND t.payee_name IS NULL
@@ -134,12 +194,33 @@ SELECT t.*, c.exponent,
              THEN 'unknown_reference|payer_id|payer_id ' || t.payer_id || ' not found in companies'
         WHEN t.payee_id IS NOT NULL AND ek.company_id IS NULL
              THEN 'unknown_reference|payee_id|payee_id ' || t.payee_id || ' not found in companies'
-    END AS problem,
-    CAST(t.amount * c.pow10 AS HUGEINT) AS amount_minor
-FROM typed t
-LEFT JOIN currencies c ON c.code = t.currency
+    END AS problem
+FROM minor t
 LEFT JOIN known_companies pk ON pk.company_id = t.payer_id
 LEFT JOIN known_companies ek ON ek.company_id = t.payee_id
+"""
+
+#: Rows this load adds whose monthly flow (payer, payee, month, currency) would pass the
+#: 64-bit range of minor units, with what the ledger already holds for that flow. Rows
+#: count in file order: the row that crosses the limit and every later row of that flow
+#: are rejected, before the ledger commits, so the flows written can always be stored.
+OVERFLOW_SQL: Final[LiteralString] = """
+WITH fresh AS (
+    SELECT s.line, s.payer, s.payee, s.month, s.currency, s.amount_minor FROM staged s
+    WHERE s.reject IS NULL AND s.occurrence = 1
+      AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.txn_id = s.txn_id)
+), held AS (
+    SELECT l.payer, l.payee, l.month, l.currency, sum(l.amount_minor) AS total FROM ledger l
+    SEMI JOIN fresh f USING (payer, payee, month, currency)
+    GROUP BY ALL
+), running AS (
+    SELECT f.line, f.payer, f.payee, f.month, f.currency,
+        coalesce(h.total, 0) + sum(f.amount_minor) OVER (
+            PARTITION BY f.payer, f.payee, f.month, f.currency ORDER BY f.line
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
+    FROM fresh f LEFT JOIN held h USING (payer, payee, month, currency)
+)
+SELECT line, payer, payee, month, currency FROM running WHERE total > $max_minor ORDER BY line
 """
 
 INCOMING_SIDES_SQL: Final[LiteralString] = """
@@ -341,10 +422,12 @@ class FlowLedger:
     """The DuckDB ledger of loaded transactions for one graph instance."""
 
     def __init__(self, path: Path, *, memory_limit: str = "4GB", threads: int = 2) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # the ledger holds every payment: 700 / 600
         self.path = path
         self._tmp = tempfile.TemporaryDirectory(prefix="corpgraph-flows-")
         self.con = duckdb.connect(str(path))
+        restrict_file(path)
+        restrict_file(path.with_name(path.name + ".wal"))
         self.con.execute(f"SET memory_limit = '{memory_limit}'")  # validated by Settings
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
@@ -367,6 +450,7 @@ class FlowLedger:
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+        restrict_file(self.path)
 
     def __enter__(self) -> FlowLedger:
         return self
@@ -397,37 +481,94 @@ class FlowLedger:
             self.con.unregister("_incoming")
 
     # --- staging ------------------------------------------------------------------------------
-    def _load_raw(self, source: InputFile) -> None:
+    def _load_raw(self, source: InputFile, max_line_bytes: int) -> list[Reject]:
+        """Read the file into the temp table ``raw`` (every contract column as text, and
+        ``line``); rows that are not CSV, have the wrong number of fields or a line longer
+        than ``max_line_bytes`` come back as rejects instead (DuckDB's ``store_rejects``)."""
         header = read_header(source)
         missing = [c for c in ("txn_id", "date", "amount", "currency") if c not in header]
         if missing:
             raise InputValidationError(
                 f"{source.path.name} lacks required columns: {', '.join(missing)}"
             )
+        # Columns by position (c0, c1...), never by the file's own names, which may be
+        # anything; the contract's names come from code.
         select = ", ".join(
-            (f'"{name}"::VARCHAR AS {name}' if name in header else f"NULL::VARCHAR AS {name}")
+            (
+                f"c{header.index(name)}::VARCHAR AS {name}"
+                if name in header
+                else f"NULL::VARCHAR AS {name}"
+            )
             for name in SPEC.column_names
         )
         if source.file_format == "parquet":
+            aliases = ", ".join(f"c{i}" for i in range(len(header)))
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {select} FROM read_parquet(?)",  # noqa: S608 - names from the contract
+                f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {select} "  # noqa: S608 - names from the contract
+                f"FROM read_parquet(?) AS p({aliases})",
                 [str(source.path)],
             )
-            return
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE raw AS SELECT rowid + 2 AS line, * FROM raw_rows"
+            )
+            return []
         path = source.path
         if source.encoding not in {"utf-8", "utf-8-sig"}:
             path = transcode_to_utf8(source, Path(self._tmp.name) / "transactions.utf8.csv")
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+        self.con.execute("DROP TABLE IF EXISTS csv_reject_errors")
+        self.con.execute("DROP TABLE IF EXISTS csv_reject_scans")
         try:
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {select} FROM read_csv(?, "  # noqa: S608 - names from the contract
-                "header = true, all_varchar = true, quote = '\"', escape = '\"', "
-                "null_padding = true, strict_mode = false, normalize_names = true)",
-                [str(path)],
+                f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {select} FROM read_csv(?, "  # noqa: S608 - names from the contract
+                f"header = true, auto_detect = false, columns = {columns}, delim = ',', "
+                "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+                "store_rejects = true, rejects_table = 'csv_reject_errors', "
+                "rejects_scan = 'csv_reject_scans', max_line_size = ?, buffer_size = ?)",
+                [str(path), max_line_bytes, 2 * max_line_bytes],
             )
         except duckdb.Error as error:
+            first_line = str(error).splitlines()[0][:300] if str(error) else ""
             raise InputValidationError(
-                f"{source.path.name} is not readable CSV: {error}"
+                f"{source.path.name} is not readable CSV (no line may be longer than "
+                f"{max_line_bytes:,} bytes): {first_line}",
+                details={"file": source.path.name},
             ) from error
+        bad = self.con.execute(
+            "SELECT line, CAST(arg_min(error_type, coalesce(column_idx, 0)) AS VARCHAR), "
+            "arg_min(error_message, coalesce(column_idx, 0)) "
+            "FROM csv_reject_errors GROUP BY line ORDER BY line"
+        ).fetchall()
+        if any(str(kind) == "INVALID ENCODING" for _, kind, _ in bad):
+            raise InputValidationError(
+                f"{source.path.name} is not valid {source.encoding}; pass --encoding",
+                details={"file": source.path.name},
+            )
+        # The file line of each good row: the data lines (from 2) that are not rejects, in
+        # order (as before, a row is taken to be one line).
+        self._replace_table("bad_lines", {"line": [str(line) for line, _, _ in bad]})
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw AS "
+            "WITH good AS (SELECT rowid AS k, * FROM raw_rows), "
+            "lines AS (SELECT l AS line, row_number() OVER (ORDER BY l) - 1 AS k "
+            "FROM range(2, (SELECT count(*) FROM raw_rows) + ? + 2) r(l) "
+            "WHERE l NOT IN (SELECT CAST(line AS BIGINT) FROM bad_lines)) "
+            "SELECT lines.line, good.* EXCLUDE (k) FROM good JOIN lines USING (k) ORDER BY line",
+            [len(bad)],
+        )
+        rejects = []
+        for line, kind, message in bad:
+            if str(kind) in {"MISSING COLUMNS", "TOO MANY COLUMNS"}:
+                reason = RejectReason.WRONG_FIELD_COUNT
+                text = f"the row does not have the header's {len(header)} fields: {message}"
+            elif str(kind) == "LINE SIZE OVER MAXIMUM":
+                reason = RejectReason.FIELD_TOO_LONG
+                text = f"the line is longer than {max_line_bytes:,} bytes, the line bound"
+            else:
+                reason = RejectReason.MALFORMED_ROW
+                text = f"not a CSV row ({str(kind).lower()})"
+            rejects.append(Reject("transactions", int(line), "", reason, text[:300]))
+        return rejects
 
     def stage(
         self,
@@ -435,6 +576,8 @@ class FlowLedger:
         resolver: SideResolver | CompanyIndex,
         known_company_ids: set[str],
         *,
+        max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+        max_line_bytes: int = DEFAULT_MAX_LINE,
         partner_cap: int = 500,
     ) -> TransactionsResult:
         """Validate, resolve and de-duplicate a transactions file, then extend the ledger.
@@ -444,11 +587,20 @@ class FlowLedger:
         """
         resolve = exact_resolver(resolver) if isinstance(resolver, CompanyIndex) else resolver
         result = TransactionsResult()
-        self._load_raw(source)
+        malformed = self._load_raw(source, max_line_bytes)
         self._replace_table("known_companies", {"company_id": sorted(known_company_ids)})
-        self.con.execute(PARSE_SQL, {"full": _FULL_WIDTH, "half": _HALF_WIDTH})
+        self.con.execute(
+            PARSE_SQL,
+            {
+                "full": _FULL_WIDTH,
+                "half": _HALF_WIDTH,
+                "max_chars": max_field_chars,
+                "max_minor": MAX_MINOR_UNITS,
+            },
+        )
         row = self.con.execute("SELECT count(*) FROM parsed").fetchone()
-        result.read = int(row[0]) if row else 0
+        result.read = (int(row[0]) if row else 0) + len(malformed)
+        result.rejects.extend(malformed)
 
         self.con.execute(INCOMING_SIDES_SQL)
         self.con.execute(ALL_SIDES_SQL)
@@ -521,6 +673,7 @@ class FlowLedger:
         try:
             self._move_changed_sides()
             self.con.execute("COMMIT")
+            restrict_file(self.path.with_name(self.path.name + ".wal"))
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
@@ -546,6 +699,23 @@ class FlowLedger:
                 "UPDATE staged SET reject = 'duplicate_key' WHERE line IN (SELECT unnest(?))",
                 [sorted(conflict_lines)],
             )
+        overflowing = self.con.execute(OVERFLOW_SQL, {"max_minor": MAX_MINOR_UNITS}).fetchall()
+        for line, payer, payee, month, currency in overflowing:
+            result.rejects.append(
+                Reject(
+                    "transactions",
+                    int(line),
+                    "amount",
+                    RejectReason.OUT_OF_RANGE,
+                    f"the {month} {currency} flow from {payer} to {payee} would pass the "
+                    "64-bit range of minor units",
+                )
+            )
+        if overflowing:
+            self.con.execute(
+                "UPDATE staged SET reject = 'out_of_range' WHERE line IN (SELECT unnest(?))",
+                [[int(line) for line, *_ in overflowing]],
+            )
         self.con.execute("BEGIN TRANSACTION")
         try:
             before = self.ledger_size()
@@ -560,6 +730,7 @@ class FlowLedger:
             result.new = self.ledger_size() - before
             self._keep_sides()
             self.con.execute("COMMIT")
+            restrict_file(self.path.with_name(self.path.name + ".wal"))
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
@@ -633,7 +804,7 @@ class FlowLedger:
             for values in rows:
                 record = dict(zip(columns, values, strict=True))
                 amount = int(record["amount_minor"])
-                if amount > _INT64_MAX:
+                if amount > MAX_MINOR_UNITS:  # stage() rejects the rows that would do it
                     raise InputValidationError(
                         "a monthly flow exceeds the 64-bit range of minor units",
                         details={"payer": record["payer"], "month": record["month"]},

@@ -27,6 +27,7 @@ from typing import Final
 
 from core.money import (
     ISO_CURRENCIES,
+    MAX_MINOR_UNITS,
     currency_code,
     exact_minor_units,
     from_minor_units,
@@ -35,7 +36,7 @@ from core.money import (
 
 from .contract import RejectReason
 
-__all__ = ["ISO_CURRENCIES", "from_minor_units", "minor_exponent"]
+__all__ = ["ISO_CURRENCIES", "MAX_MINOR_UNITS", "from_minor_units", "minor_exponent"]
 
 
 class FieldError(ValueError):
@@ -49,6 +50,9 @@ class FieldError(ValueError):
 
 _DECIMAL: Final = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 MAX_ID_LENGTH: Final = 64
+#: Decimals a percentage may carry. Registries publish shares to at most 6 decimals, and
+#: a share is stored as a float too, which holds about 15 significant digits.
+MAX_PERCENT_DECIMALS: Final = 8
 
 _TRUE: Final = frozenset({"true", "t", "1", "yes", "y", "是", "真"})
 _FALSE: Final = frozenset({"false", "f", "0", "no", "n", "否", "假"})
@@ -98,8 +102,31 @@ def parse_decimal(raw: str) -> Decimal:
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Integer minor units (cents, fen...). Finer precision than the unit is an error."""
-    minor = exact_minor_units(amount, currency)
+    """Exact integer minor units (cents, fen...) of ``amount``.
+
+    Finer precision than the currency's minor unit is ``invalid_decimal``; a value whose
+    minor units do not fit a 64-bit integer (what Neo4j stores) is ``out_of_range``
+    (:func:`core.money.exact_minor_units`).
+
+    Examples
+    --------
+    >>> to_minor_units(Decimal("92233720368547758.07"), "CNY") == MAX_MINOR_UNITS
+    True
+    >>> to_minor_units(Decimal("1.234"), "CNY")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: 1.234 has more decimals than CNY allows (2)
+    >>> to_minor_units(Decimal("1E30"), "CNY")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: 1E+30 CNY is beyond the 64-bit range of minor units
+    """
+    try:
+        minor = exact_minor_units(amount, currency)
+    except OverflowError as error:
+        raise FieldError(RejectReason.OUT_OF_RANGE, str(error)) from error
+    except ValueError as error:
+        raise FieldError(RejectReason.INVALID_DECIMAL, str(error)) from error
     if minor is None:
         raise FieldError(
             RejectReason.INVALID_DECIMAL,
@@ -146,8 +173,30 @@ def parse_bool(raw: str) -> bool:
 
 
 def parse_percent(raw: str) -> Decimal:
-    """A share in percent, in (0, 100]."""
+    """A share in percent, in (0, 100], with at most :data:`MAX_PERCENT_DECIMALS` decimals.
+
+    Examples
+    --------
+    >>> parse_percent("33.333333")
+    Decimal('33.333333')
+    >>> parse_percent("1E-30")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: share_pct has more than 8 decimals: 1E-30
+    """
     value = parse_decimal(raw)
     if not Decimal(0) < value <= Decimal(100):
         raise FieldError(RejectReason.OUT_OF_RANGE, f"share_pct must be in (0, 100], is {value}")
+    _, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int) and exponent < 0:
+        significant = list(digits)
+        places = -exponent
+        while significant and significant[-1] == 0 and places > 0:
+            significant.pop()
+            places -= 1
+        if places > MAX_PERCENT_DECIMALS:
+            raise FieldError(
+                RejectReason.INVALID_DECIMAL,
+                f"share_pct has more than {MAX_PERCENT_DECIMALS} decimals: {value}",
+            )
     return value

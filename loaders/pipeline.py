@@ -25,7 +25,7 @@ from graph.database import Database
 from . import resolution_load
 from .contract import CONTRACT, LOAD_ORDER, FileSpec
 from .flows import FlowLedger, TransactionsResult
-from .reading import InputFile, find_input_files, iter_rows, read_header
+from .reading import InputFile, find_input_files, has_data_rows, iter_rows, read_header
 from .resolution import Resolution
 from .validation import (
     FileResult,
@@ -156,9 +156,17 @@ def _check_headers(files: dict[str, InputFile]) -> None:
 
 
 def _validate_file(
-    spec: FileSpec, source: InputFile, known: dict[str, set[str]], db: Database
+    spec: FileSpec,
+    source: InputFile,
+    known: dict[str, set[str]],
+    db: Database,
+    settings: Settings,
 ) -> FileResult:
-    result = validate_rows(spec, iter_rows(source))
+    result = validate_rows(
+        spec,
+        iter_rows(source, max_line=settings.max_csv_line_bytes),
+        max_field_chars=settings.max_field_chars,
+    )
     if spec.name == "branches":
         # Parents may come later in the same file, or from an earlier load.
         own = {r["branch_id"] for r in result.records}
@@ -203,7 +211,13 @@ def _load_transactions(
     with FlowLedger(path) as ledger:
         progress.task("resolving counterparties", None)
         matcher = resolution_load.ledger_resolver(db, settings, companies, ledger)
-        staged = ledger.stage(source, matcher, known_companies | existing)
+        staged = ledger.stage(
+            source,
+            matcher,
+            known_companies | existing,
+            max_field_chars=settings.max_field_chars,
+            max_line_bytes=settings.max_csv_line_bytes,
+        )
         created = staged.created_companies
         if created:
             advance = progress.task("creating counterparties", len(created))
@@ -259,6 +273,11 @@ def load_directory(
     """
     sink = progress or NoProgress()
     files = find_input_files(directory, LOAD_ORDER, encoding)
+    for name in [n for n, source in files.items() if not CONTRACT[n].required_file]:
+        if not has_data_rows(files[name]):
+            # An optional file with no rows (0 bytes, or a header only) is absent.
+            logger.info("%s has no rows; treated as absent", files[name].path.name)
+            del files[name]
     if "companies" not in files:
         raise InputValidationError(
             f"{directory} has no companies.csv or companies.parquet; it is required"
@@ -271,7 +290,7 @@ def load_directory(
         if name == "transactions" or name not in files:
             continue
         sink.task(f"validating {name}", None)
-        results[name] = _validate_file(CONTRACT[name], files[name], known, db)
+        results[name] = _validate_file(CONTRACT[name], files[name], known, db, settings)
     for name, result in results.items():
         _write_records(db, name, result.records, sink)
         report.files.append(

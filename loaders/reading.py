@@ -16,12 +16,28 @@ from pathlib import Path
 from typing import Final
 
 from core.errors import InputValidationError
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_ENCODINGS: Final = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 _SNIFF_BYTES: Final = 1 << 20
 _CHUNK: Final = 1 << 22
+#: The input bounds when a caller gives none: the defaults of Settings, their one definition.
+DEFAULT_MAX_LINE: Final = int(Settings.model_fields["max_csv_line_bytes"].default)
+DEFAULT_MAX_FIELD_CHARS: Final = int(Settings.model_fields["max_field_chars"].default)
+
+
+@dataclass(frozen=True)
+class MalformedRow:
+    """A CSV row with fewer or more fields than the header: a reject, never padded."""
+
+    expected: int
+    found: int
+
+    @property
+    def message(self) -> str:
+        return f"the row has {self.found} fields, the header {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -99,13 +115,48 @@ def read_header(source: InputFile) -> list[str]:
     raise InputValidationError(f"{source.path.name} is empty (no header line)")
 
 
-def _csv_rows(source: InputFile, header_only: bool = False) -> Iterator[tuple[int, list[str]]]:
+def has_data_rows(source: InputFile) -> bool:
+    """Whether a file holds a row besides its header (0 bytes or a header only: no).
+
+    An empty optional file counts as absent, so an export with no rows that day does not
+    stop the load.
+    """
+    try:
+        if source.path.stat().st_size == 0:
+            return False
+    except OSError as error:
+        raise InputValidationError(f"cannot read {source.path}: {error.strerror}") from error
+    if source.file_format == "parquet":
+        import pyarrow.parquet as pq
+
+        return bool(pq.ParquetFile(source.path).metadata.num_rows)
+    for number, (_, row) in enumerate(_csv_rows(source)):
+        if number > 0 and any(field.strip() for field in row):
+            return True
+    return False
+
+
+def _csv_rows(
+    source: InputFile, header_only: bool = False, max_line: int = DEFAULT_MAX_LINE
+) -> Iterator[tuple[int, list[str]]]:
     encoding = _normalise_encoding(source.encoding or "utf-8")
+    # The csv module's bound is per field and process-wide; a field cannot be longer
+    # than its line, so the line bound is the field bound (the default, 128 KiB, would
+    # stop the whole load at one long field instead of rejecting its row).
+    csv.field_size_limit(max(max_line, csv.field_size_limit()))
+    line = 1
     try:
         with source.path.open("r", encoding=encoding, newline="", errors="strict") as handle:
             reader = csv.reader(handle)
             for row in reader:
-                yield reader.line_num, row
+                if sum(len(field) for field in row) > max_line:
+                    raise InputValidationError(
+                        f"{source.path.name} line {reader.line_num} is longer than "
+                        f"{max_line:,} characters; it cannot be a row",
+                        details={"file": source.path.name, "line": reader.line_num},
+                    )
+                line = reader.line_num
+                yield line, row
                 if header_only:
                     return
     except UnicodeDecodeError as error:
@@ -114,32 +165,40 @@ def _csv_rows(source: InputFile, header_only: bool = False) -> Iterator[tuple[in
             details={"file": source.path.name, "byte_offset_in_chunk": error.start},
         ) from error
     except csv.Error as error:
-        raise InputValidationError(f"{source.path.name} is not readable CSV: {error}") from error
+        raise InputValidationError(
+            f"{source.path.name} is not readable CSV after line {line}: {str(error)[:200]}",
+            details={"file": source.path.name, "line": line},
+        ) from error
     except OSError as error:
         raise InputValidationError(f"cannot read {source.path}: {error.strerror}") from error
 
 
-def iter_rows(source: InputFile) -> Iterator[tuple[int, dict[str, str]]]:
+def iter_rows(
+    source: InputFile, max_line: int = DEFAULT_MAX_LINE
+) -> Iterator[tuple[int, dict[str, str] | MalformedRow]]:
     """Yield ``(line, {column: text})`` for every data row.
 
-    A row with more fields than the header keeps its known columns; the extra
-    fields are dropped. Missing trailing fields are empty.
+    A row with fewer or more fields than the header yields a :class:`MalformedRow`
+    instead: guessing which field is missing would load values into the wrong column.
+    A line longer than ``max_line`` characters stops the read with one clear error.
     """
     if source.file_format == "parquet":
         yield from _parquet_rows(source)
         return
     header: list[str] | None = None
-    for line, row in _csv_rows(source):
+    for line, row in _csv_rows(source, max_line=max_line):
         if header is None:
             header = [c.strip().lower().lstrip("\ufeff") for c in row]
             continue
         if not any(field.strip() for field in row):
             continue  # blank line
-        values = {name: (row[i] if i < len(row) else "") for i, name in enumerate(header)}
-        yield line, values
+        if len(row) != len(header):
+            yield line, MalformedRow(len(header), len(row))
+            continue
+        yield line, dict(zip(header, row, strict=True))
 
 
-def _parquet_rows(source: InputFile) -> Iterator[tuple[int, dict[str, str]]]:
+def _parquet_rows(source: InputFile) -> Iterator[tuple[int, dict[str, str] | MalformedRow]]:
     import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(source.path)

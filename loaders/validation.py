@@ -35,7 +35,9 @@ from .parsing import (
     parse_decimal,
     parse_id,
     parse_percent,
+    to_minor_units,
 )
+from .reading import DEFAULT_MAX_FIELD_CHARS, MalformedRow
 
 Record = dict[str, Any]
 LINE: Final = "_line"
@@ -63,8 +65,16 @@ class FileResult:
     identical_duplicates: int = 0
 
 
-def parse_field(column: Column, raw: str | None) -> Any:
-    """Parse one field; ``None`` for an empty optional field."""
+def parse_field(column: Column, raw: str | None, max_chars: int) -> Any:
+    """Parse one field; ``None`` for an empty optional field.
+
+    A field longer than ``max_chars`` is rejected before anything else looks at it.
+    """
+    if raw is not None and len(raw) > max_chars:
+        raise FieldError(
+            RejectReason.FIELD_TOO_LONG,
+            f"{column.name} has {len(raw):,} characters; at most {max_chars:,} are accepted",
+        )
     text = clean(raw)
     if text is None:
         if column.required:
@@ -110,21 +120,35 @@ def missing_columns(spec: FileSpec, header: Iterable[str]) -> list[str]:
     return [c.name for c in spec.columns if c.required and c.name not in present]
 
 
-def validate_rows(spec: FileSpec, rows: Iterable[tuple[int, Mapping[str, str]]]) -> FileResult:
+def validate_rows(
+    spec: FileSpec,
+    rows: Iterable[tuple[int, Mapping[str, str] | MalformedRow]],
+    *,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+) -> FileResult:
     """Parse every row of one file and reject duplicates of its key.
 
     An exact repeat of a row is counted as an identical duplicate, not rejected;
-    a repeat of a key with other values is rejected as ``duplicate_key``.
+    a repeat of a key with other values is rejected as ``duplicate_key``. A row with
+    the wrong number of fields is ``wrong_field_count``; a field longer than
+    ``max_field_chars`` is ``field_too_long``.
     """
     result = FileResult(spec.name)
     seen: dict[tuple[Any, ...], Record] = {}
     for line, values in rows:
         result.read += 1
+        if isinstance(values, MalformedRow):
+            result.rejects.append(
+                Reject(spec.name, line, "", RejectReason.WRONG_FIELD_COUNT, values.message)
+            )
+            continue
         record: Record = {LINE: line}
         try:
             for column in spec.columns:
                 try:
-                    record[column.name] = parse_field(column, values.get(column.name))
+                    record[column.name] = parse_field(
+                        column, values.get(column.name), max_field_chars
+                    )
                 except FieldError as error:
                     result.rejects.append(
                         Reject(spec.name, line, column.name, error.reason, error.message)
@@ -132,7 +156,7 @@ def validate_rows(spec: FileSpec, rows: Iterable[tuple[int, Mapping[str, str]]])
                     raise
         except FieldError:
             continue
-        problem = _row_rule(spec.name, record)
+        problem = _row_rule(spec, record)
         if problem is not None:
             result.rejects.append(Reject(spec.name, line, *problem))
             continue
@@ -170,19 +194,41 @@ _SELF_PAIRS: Final = {
 }
 
 
-def _row_rule(file: str, record: Record) -> tuple[str, RejectReason, str] | None:
+def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] | None:
     """Rules that look at several fields of one row."""
+    file = spec.name
     pair = _SELF_PAIRS.get(file)
     if pair is not None and record[pair[0]] == record[pair[1]]:
         return pair[0], RejectReason.SELF_REFERENCE, f"{pair[0]} equals {pair[1]}"
     if file == "supply_links" and record["annual_amount"] is not None and not record["currency"]:
         return "currency", RejectReason.MISSING_REQUIRED, "currency is required with an amount"
+    money = _money_problem(spec, record)
+    if money is not None:
+        return money
     if (
         file == "guarantees"
         and record["end_date"] is not None
         and record["end_date"] < record["start_date"]
     ):
         return "end_date", RejectReason.OUT_OF_RANGE, "end_date is before start_date"
+    return None
+
+
+def _money_problem(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] | None:
+    """An amount the writer could not store exactly: too many decimals for its currency,
+    or minor units beyond the 64-bit range. Checked here so that the writer never meets one.
+    """
+    for column in spec.columns:
+        amount = record.get(column.name)
+        if column.kind is not Kind.DECIMAL or amount is None:
+            continue
+        currency = column.fixed_currency or record.get(column.currency_column or "")
+        if currency is None:
+            continue  # the currency rule above rejects this row
+        try:
+            to_minor_units(amount, str(currency))
+        except FieldError as error:
+            return column.name, error.reason, f"{column.name}: {error.message}"
     return None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.errors import InputValidationError
 from core.names import counterparty_id, name_key
 from loaders.contract import CONTRACT, RejectReason
 from loaders.flows import FlowLedger
@@ -144,7 +145,6 @@ def test_a_loaded_txn_id_with_new_values_is_rejected(tmp_path: Path) -> None:
 
 
 def test_missing_required_column_is_fatal(tmp_path: Path) -> None:
-    from core.errors import InputValidationError
 
     path = tmp_path / "transactions.csv"
     path.write_text("txn_id,date,currency\nT1,2025-01-01,CNY\n", encoding="utf-8")
@@ -213,3 +213,106 @@ def test_a_later_resolution_moves_earlier_rows_and_their_flows(tmp_path: Path) -
             (alpha, 10_000),
             (typo, 1_000),
         }
+
+
+# --- hardening: every bad amount, field and row is a reject, checked before the commit --------
+MAX_FEN = "92233720368547758.07"  # 2^63 - 1 fen
+
+
+def test_amounts_are_checked_on_their_digits(tmp_path: Path) -> None:
+    rows = [
+        txn("A1", "2025-02-01", "1.234", payer_id="C1", payee_id="C2"),  # 2: sub-fen
+        txn("A2", "2025-02-01", "1E30", payer_id="C1", payee_id="C2"),  # 3: beyond 64 bits
+        txn("A3", "2025-02-01", "1.00000000001", payer_id="C1", payee_id="C2"),  # 4: was rounded
+        txn("A4", "2025-02-01", "92233720368547758.08", payer_id="C1", payee_id="C3"),  # 5: 2^63
+        txn("A5", "2025-02-01", "1E-99999999999999999999", payer_id="C1", payee_id="C2"),  # 6
+        txn("A6", "2025-02-01", "1E99999999999999999999", payer_id="C1", payee_id="C2"),  # 7
+        txn("A7", "2025-02-01", "0.00", payer_id="C1", payee_id="C2"),  # 8: zero
+        txn("A8", "2025-02-02", MAX_FEN, payer_id="C2", payee_id="C3"),  # 9: the maximum
+        txn("A9", "2025-02-03", "100E-3", payer_id="C1", payee_id="C2"),  # 10: 0.10
+        txn("A10", "2025-02-03", "1,200.5e1", payer_id="C1", payee_id="C2"),  # 11: 12005
+    ]
+    with FlowLedger(tmp_path / "ledger.duckdb") as ledger:
+        result = ledger.stage(write(tmp_path / "t.csv", rows), index(), KNOWN)
+        assert {(r.row, r.field, r.reason) for r in result.rejects} == {
+            (2, "amount", RejectReason.INVALID_DECIMAL),
+            (3, "amount", RejectReason.OUT_OF_RANGE),
+            (4, "amount", RejectReason.INVALID_DECIMAL),
+            (5, "amount", RejectReason.OUT_OF_RANGE),
+            (6, "amount", RejectReason.INVALID_DECIMAL),
+            (7, "amount", RejectReason.OUT_OF_RANGE),
+            (8, "amount", RejectReason.OUT_OF_RANGE),
+        }
+        got = flows(ledger)
+        assert got[("C2", "C3", "2025-02")]["amount_minor"] == 2**63 - 1
+        assert got[("C1", "C2", "2025-02")]["amount_minor"] == 10 + 1_200_500
+
+
+def test_a_monthly_flow_past_64_bits_is_rejected_before_the_ledger_commits(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.duckdb"
+    first = [txn("M1", "2025-03-01", "90000000000000000", payer_id="C1", payee_id="C2")]
+    second = [
+        txn("M2", "2025-03-02", "1", payer_id="C1", payee_id="C2"),  # 2: fits
+        txn("M3", "2025-03-03", "2233720368547758.07", payer_id="C1", payee_id="C2"),  # 3: over
+        txn("M4", "2025-03-04", "0.01", payer_id="C1", payee_id="C2"),  # 4: later, same flow
+        txn("M5", "2025-04-01", "5", payer_id="C1", payee_id="C2"),  # 5: another month
+    ]
+    with FlowLedger(path) as ledger:
+        ledger.stage(write(tmp_path / "a.csv", first), index(), KNOWN)
+        list(ledger.flows())
+    for _ in range(2):  # loading the file again works: nothing overflowing was committed
+        with FlowLedger(path) as ledger:
+            result = ledger.stage(write(tmp_path / "b.csv", second), index(), KNOWN)
+            assert {(r.row, r.reason) for r in result.rejects} == {
+                (3, RejectReason.OUT_OF_RANGE),
+                (4, RejectReason.OUT_OF_RANGE),
+            }
+            got = flows(ledger)  # raised "exceeds the 64-bit range" before
+            assert got[("C1", "C2", "2025-03")]["amount_minor"] == 9_000_000_000_000_000_100
+            assert got[("C1", "C2", "2025-04")]["amount_minor"] == 500
+
+
+def test_long_fields_and_rows_of_the_wrong_shape_are_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    header = ",".join(COLUMNS)
+    good = "T{n},2025-05-01,10,CNY,C1,,,,C2,,,,网银,货款"
+    lines = [
+        header,
+        good.format(n=1),  # 2
+        good.format(n=2).replace("货款", "x" * 3000),  # 3: past the bound of 2,000 below
+        "T3,2025-05-01,10,CNY,C1",  # 4: short
+        good.format(n=4) + ",extra",  # 5: long
+        'T5,2025-05-01,"1"0,CNY,C1,,,,C2,,,,网银,货款',  # 6: text after a closing quote
+        good.format(n=6),  # 7
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source = InputFile("transactions", path, "csv", "utf-8")
+    with FlowLedger(tmp_path / "ledger.duckdb") as ledger:
+        result = ledger.stage(source, index(), KNOWN, max_field_chars=2_000)
+        assert result.read == 6
+        assert {(r.row, r.field, r.reason) for r in result.rejects} == {
+            (3, "purpose", RejectReason.FIELD_TOO_LONG),
+            (4, "", RejectReason.WRONG_FIELD_COUNT),
+            (5, "", RejectReason.WRONG_FIELD_COUNT),
+            (6, "", RejectReason.MALFORMED_ROW),
+        }
+        assert result.new == 2
+        rows = ledger.con.execute("SELECT line, txn_id FROM parsed ORDER BY line").fetchall()
+        assert rows == [(2, "T1"), (3, "T2"), (7, "T6")]  # good rows keep their file line
+
+
+def test_a_line_past_the_line_bound_is_a_reject(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    good = "T{n},2025-05-01,10,CNY,C1,,,,C2,,,,网银,"
+    path.write_text(
+        "\n".join([",".join(COLUMNS), good.format(n=1) + "x" * 3_000_000, good.format(n=2)]) + "\n",
+        encoding="utf-8",
+    )
+    source = InputFile("transactions", path, "csv", "utf-8")
+    with FlowLedger(tmp_path / "ledger.duckdb") as ledger:
+        result = ledger.stage(source, index(), KNOWN, max_line_bytes=2 * 1024 * 1024)
+    assert [(r.row, r.reason) for r in result.rejects] == [(2, RejectReason.FIELD_TOO_LONG)]
+    assert "longer than 2,097,152 bytes" in result.rejects[0].message
+    assert result.new == 1

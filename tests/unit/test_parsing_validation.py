@@ -2,18 +2,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from loaders.contract import CONTRACT, RejectReason
+from core.errors import InputValidationError
+from loaders.contract import CONTRACT, FileSpec, Kind, RejectReason
 from loaders.parsing import (
     FieldError,
     from_minor_units,
     parse_currency,
     parse_date,
     parse_decimal,
+    parse_percent,
     to_minor_units,
 )
+from loaders.reading import InputFile, has_data_rows, iter_rows
 from loaders.validation import check_references, check_share_totals, validate_rows
 
 
@@ -141,3 +145,134 @@ def test_share_rules() -> None:
         (7, RejectReason.SELF_REFERENCE),
         (8, RejectReason.UNKNOWN_REFERENCE),
     ]
+
+
+# --- hardening: the writer never meets a value it cannot write ---------------------------------
+_VALID_TEXT = {
+    Kind.ID: "X",
+    Kind.TEXT: "文本",
+    Kind.BOOL: "true",
+    Kind.DECIMAL: "1",
+    Kind.PERCENT: "10",
+    Kind.DATE: "2025-01-01",
+    Kind.CURRENCY: "CNY",
+    Kind.USCC: "91350100M000100Y43",
+}
+MONEY_COLUMNS = [
+    (spec.name, column.name)
+    for spec in CONTRACT.values()
+    for column in spec.columns
+    if column.kind is Kind.DECIMAL
+]
+
+
+def _valid_row(spec: FileSpec) -> dict[str, str]:
+    return {
+        c.name: c.choices[0]
+        if c.kind is Kind.ENUM
+        else f"{_VALID_TEXT[c.kind]}{i}"
+        if c.kind is Kind.ID
+        else _VALID_TEXT[c.kind]
+        for i, c in enumerate(spec.columns)
+    }
+
+
+def test_every_amount_column_has_a_currency() -> None:
+    assert (
+        len(MONEY_COLUMNS) == 7
+    )  # registered capital, supply, guarantee, limit, outstanding, balance, payment
+    for file, name in MONEY_COLUMNS:
+        column = CONTRACT[file].column(name)
+        assert (column.currency_column is None) != (column.fixed_currency is None), name
+        if column.currency_column is not None:
+            assert CONTRACT[file].column(column.currency_column).kind is Kind.CURRENCY
+
+
+@pytest.mark.parametrize(("file", "column"), MONEY_COLUMNS)
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1.234", RejectReason.INVALID_DECIMAL),
+        ("1E30", RejectReason.OUT_OF_RANGE),
+        ("92233720368547758.08", RejectReason.OUT_OF_RANGE),
+        ("1.0000000000000000000000000000001", RejectReason.INVALID_DECIMAL),
+    ],
+)
+def test_every_amount_column_rejects_what_cannot_be_stored(
+    file: str, column: str, text: str, reason: RejectReason
+) -> None:
+    spec = CONTRACT[file]
+    good = _valid_row(spec)
+    assert validate_rows(spec, [(2, good)]).rejects == []
+    result = validate_rows(spec, [(2, good), (3, {**good, column: text})])
+    assert [(r.row, r.field, r.reason) for r in result.rejects] == [(3, column, reason)]
+
+
+def test_the_largest_amount_is_accepted() -> None:
+    assert to_minor_units(Decimal("92233720368547758.07"), "CNY") == 2**63 - 1
+    assert to_minor_units(Decimal("9223372036854775807"), "JPY") == 2**63 - 1
+    with pytest.raises(FieldError):
+        to_minor_units(Decimal("9223372036854775.808"), "KWD")
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"), [("33.33333333", True), ("33.333333333", False), ("50.000000000000", True)]
+)
+def test_percent_decimals_are_bounded(text: str, ok: bool) -> None:
+    if ok:
+        assert parse_percent(text) == Decimal(text)
+    else:
+        with pytest.raises(FieldError) as caught:
+            parse_percent(text)
+        assert caught.value.reason is RejectReason.INVALID_DECIMAL
+
+
+def test_long_fields_and_rows_of_the_wrong_shape_are_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "product_code,name,category\nP1,存款,deposit\nP2,贷款\nP3,x,y,z\n"
+        f"P4,{'长' * 300},loan\n\nP5,理财,wealth\n",
+        encoding="utf-8",
+    )
+    source = InputFile("products", path, "csv", "utf-8")
+    result = validate_rows(CONTRACT["products"], iter_rows(source), max_field_chars=256)
+    assert [r["product_code"] for r in result.records] == ["P1", "P5"]
+    assert [(r.row, r.field, r.reason) for r in result.rejects] == [
+        (3, "", RejectReason.WRONG_FIELD_COUNT),
+        (4, "", RejectReason.WRONG_FIELD_COUNT),
+        (5, "name", RejectReason.FIELD_TOO_LONG),
+    ]
+    assert result.read == 5
+
+
+def test_a_field_past_the_csv_module_default_is_read_and_rejected(tmp_path: Path) -> None:
+    """The csv module stops at 128 KiB fields by default: one field aborted the load."""
+    path = tmp_path / "products.csv"
+    path.write_text(f"product_code,name,category\nP1,{'x' * 200_000},c\n", encoding="utf-8")
+    source = InputFile("products", path, "csv", "utf-8")
+    result = validate_rows(CONTRACT["products"], iter_rows(source))
+    assert [(r.field, r.reason) for r in result.rejects] == [("name", RejectReason.FIELD_TOO_LONG)]
+
+
+def test_a_line_past_the_line_bound_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "products.csv"
+    path.write_text(f"product_code,name,category\nP1,{'x' * 2_000_000},c\n", encoding="utf-8")
+    source = InputFile("products", path, "csv", "utf-8")
+    with pytest.raises(InputValidationError, match=r"products\.csv") as caught:
+        list(iter_rows(source, max_line=1024 * 1024))
+    assert len(str(caught.value)) < 500
+
+
+@pytest.mark.parametrize(
+    ("content", "has_rows"),
+    [
+        (b"", False),
+        (b"product_code,name,category\n", False),
+        (b"product_code,name,category\n\n , ,\n", False),
+        (b"product_code,name,category\nP1,a,b\n", True),
+    ],
+)
+def test_empty_files_have_no_rows(tmp_path: Path, content: bytes, has_rows: bool) -> None:
+    path = tmp_path / "products.csv"
+    path.write_bytes(content)
+    assert has_data_rows(InputFile("products", path, "csv", "utf-8")) is has_rows
