@@ -145,10 +145,14 @@ def users_add(
     name: Annotated[str, typer.Option(help="Display name.")],
     role: Annotated[Role, typer.Option(help="Role.")],
     branch: Annotated[str, typer.Option(help="Home branch id.")],
+    rm_id: Annotated[
+        str | None,
+        typer.Option("--rm-id", help="The relationship manager this user is (owns opportunities)."),
+    ] = None,
 ) -> None:
     """Create a user and print their API key once."""
     with open_database() as db:
-        user, key = UserStore(db).add(name, role, branch)
+        user, key = UserStore(db).add(name, role, branch, rm_id=rm_id)
     console.print(
         Panel(
             f"[bold]{key}[/bold]\n\nuser {user.user_id} · role {user.role.value} · "
