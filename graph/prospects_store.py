@@ -49,6 +49,7 @@ from algorithms.prospects import (
     SupplyLink,
     score_prospects,
 )
+from core.spreadsheet import safe_row
 from corpgraph.errors import ConfigurationError, InputValidationError, NotFoundError
 
 from .branches import BranchScope
@@ -649,7 +650,7 @@ def render_csv(rows: Iterable[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(safe_row(row) for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -661,7 +662,7 @@ def render_xlsx(rows: Iterable[list[Any]]) -> bytes:
     sheet = book.create_sheet("prospects")
     sheet.append(list(EXPORT_COLUMNS))
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from core.spreadsheet import safe_row
 from corpgraph.errors import NotFoundError
 from graph.branches import read_branch_tree
 from graph.customer_insights import recommendations_view
@@ -155,7 +156,8 @@ def export_customers(
     writer.writerow(EXPORT_COLUMNS)
     for item in items:
         exposure = item["exposure"]["amount"] if item["exposure"] else ""
-        writer.writerow([item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure])
+        row = [item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure]
+        writer.writerow(safe_row(row))
     db.write(
         EXPORT_AUDIT,
         {
