@@ -12,8 +12,8 @@
 3. ``MERGE``\\s ``(:Event {event_id})-[:ABOUT]->(:Company)``. Ids are deterministic,
    so a second compute creates nothing, and an existing event's status and history
    are never touched;
-4. enqueues new events for the configured webhooks and attempts delivery
-   (:mod:`graph.webhooks`).
+4. enqueues new events for the configured webhooks; the delivery worker sends them
+   (:mod:`graph.webhooks`), never compute.
 
 Events are scoped through the customer they are ``ABOUT``: a caller sees an event
 only when its customer is in the caller's branch subtree.
@@ -252,7 +252,7 @@ def detect_events(db: Database, settings: Settings) -> tuple[list[DetectedEvent]
 def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
     """The ``events`` compute step: detect, store new events, push them."""
     from .compute import StepReport
-    from .webhooks import deliver_pending, enqueue_new_events
+    from .webhooks import enqueue_new_events
 
     events, notes = detect_events(db, settings)
     webhooks = bool(settings.webhook_urls) and settings.webhook_secret is not None
@@ -268,10 +268,9 @@ def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> Ste
     counts.update({f"detected {t}": by_type[t] for t in EVENT_TYPES if by_type[t]})
     counts.update(notes)
     if webhooks:
+        # Compute only records what to push; the delivery worker sends it (graph.webhooks),
+        # so a slow or dead receiver never holds compute up.
         counts["webhooks enqueued"] = enqueue_new_events(db, settings)
-        delivered, failed = deliver_pending(db, settings)
-        counts["webhooks delivered"] = delivered
-        counts["webhooks pending"] = failed
     logger.info(
         "events: %d detected, %d new (%s engine not used)",
         len(events),

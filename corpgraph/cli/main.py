@@ -23,6 +23,7 @@ from .groups_cmd import groups_app
 from .interdependence_cmd import interdependence_app
 from .prospects_cmd import prospects_app
 from .resolve_cmd import resolve_app
+from .webhooks_cmd import webhooks_app
 
 app = typer.Typer(
     name="corpgraph",
@@ -40,6 +41,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(prospects_app, name="prospects")
 app.add_typer(groups_app, name="groups")
 app.add_typer(events_app, name="events")
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(interdependence_app, name="interdependence")
 app.add_typer(resolve_app, name="resolve")
 

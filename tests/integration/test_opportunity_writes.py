@@ -12,9 +12,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -126,7 +126,7 @@ def _cast(bank: Bank, index: int) -> Cast:
     )
 
 
-def _problem_type(response: httpx.Response) -> str:
+def _problem_type(response: Any) -> str:
     return str(response.json()["type"]).rsplit("/", 1)[-1]
 
 
@@ -147,7 +147,7 @@ def _customer(client: TestClient, cast: Cast) -> str:
 
 def _patch(
     client: TestClient, url: str, body: dict[str, Any], headers: dict[str, str], version: Any
-) -> httpx.Response:
+) -> Any:
     return client.patch(url, json=body, headers={**headers, "If-Match": f'"{version}"'})
 
 
@@ -240,10 +240,10 @@ def test_every_patch_names_the_version_it_read(client: TestClient, bank: Bank) -
     assert garbage.status_code == 412
 
 
-def _race(*work: Callable[[], httpx.Response]) -> list[httpx.Response]:
+def _race(*work: Callable[[], Any]) -> list[Any]:
     """Run each callable in its own thread, all released at once; their responses."""
     barrier = threading.Barrier(len(work))
-    results: list[httpx.Response | None] = [None] * len(work)
+    results: list[Any | None] = [None] * len(work)
 
     def run(index: int) -> None:
         barrier.wait()
@@ -268,11 +268,10 @@ def test_two_concurrent_patches_never_lose_an_update(client: TestClient, bank: B
         version = client.get(url, headers=cast.owner).json()["version"]
         new_amount = f"{1000 + round_}.00"
         new_notes = f"round {round_}"
+        amount_body = {"expected_amount": {"amount": new_amount, "currency": "CNY"}}
         by_owner, by_manager = _race(
-            lambda v=version, a=new_amount: _patch(
-                client, url, {"expected_amount": {"amount": a, "currency": "CNY"}}, cast.owner, v
-            ),
-            lambda v=version, n=new_notes: _patch(client, url, {"notes": n}, cast.manager, v),
+            partial(_patch, client, url, amount_body, cast.owner, version),
+            partial(_patch, client, url, {"notes": new_notes}, cast.manager, version),
         )
         codes = sorted([by_owner.status_code, by_manager.status_code])
         assert codes == [200, 412], (by_owner.text, by_manager.text)
@@ -310,16 +309,13 @@ def test_an_idempotency_key_replays_the_same_create(client: TestClient, bank: Ba
     assert theirs.json()["id"] != first.json()["id"]
     # Concurrent retries with one fresh key make one opportunity.
     race_key = str(uuid.uuid4())
-    racing = _race(
-        *[
-            lambda: client.post(
-                "/api/v1/opportunities",
-                json={**body, "notes": "raced"},
-                headers={**cast.owner, "Idempotency-Key": race_key},
-            )
-            for _ in range(4)
-        ]
+    post = partial(
+        client.post,
+        "/api/v1/opportunities",
+        json={**body, "notes": "raced"},
+        headers={**cast.owner, "Idempotency-Key": race_key},
     )
+    racing = _race(post, post, post, post)
     assert sorted(r.status_code for r in racing) == [200, 200, 200, 201]
     assert len({r.json()["id"] for r in racing}) == 1
 
@@ -334,7 +330,7 @@ def test_an_event_becomes_one_opportunity_and_is_actioned(client: TestClient, ba
     body = {"source": "event", "source_id": event_id, "product": "TF-LC"}
     racing = _race(
         *[
-            lambda h=h: client.post("/api/v1/opportunities", json=body, headers=h)
+            partial(client.post, "/api/v1/opportunities", json=body, headers=h)
             for h in (cast.owner, cast.manager, cast.owner)
         ]
     )
