@@ -167,7 +167,6 @@ class Attempt:
     attempts: int
     status_code: int | None
     error: str | None
-    unreachable: bool = False
 
 
 def _send(
@@ -187,7 +186,7 @@ def _send(
     except httpx.TransportError as exc:  # refused, reset, or timed out: the receiver is down
         with lock:
             down.add(url)
-        return Attempt(delivery_id, url, attempts, None, type(exc).__name__, unreachable=True)
+        return Attempt(delivery_id, url, attempts, None, type(exc).__name__)
     code = response.status_code
     return Attempt(delivery_id, url, attempts, code, None if 200 <= code < 300 else f"HTTP {code}")
 
