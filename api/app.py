@@ -24,6 +24,7 @@ from core.settings import Settings, get_settings
 from core.version import __version__
 from graph.database import Database, create_driver
 from graph.local_server import resolve_connection
+from services.webhooks import DeliveryWorker
 
 from . import ui
 from .errors import install_error_handlers
@@ -53,9 +54,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             driver, connection.database, write_batch_size=cfg.write_batch_size
         )
         logger.info("API using Neo4j at %s", connection.uri)
+        # The serve-side webhook worker: sends what compute enqueued, outside any request.
+        worker = (
+            DeliveryWorker(app.state.database, cfg, cfg.webhook_worker_interval_s)
+            if cfg.webhook_urls
+            and cfg.webhook_secret is not None
+            and cfg.webhook_worker_interval_s > 0
+            else None
+        )
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             driver.close()
 
     app = FastAPI(

@@ -129,3 +129,35 @@ class LocalServerError(CorpgraphError):
     problem_type = "local-server-error"
     title = "Local Neo4j server error"
     exit_code = 3
+
+
+class OwnershipError(PermissionDeniedError):
+    """The caller may read this record; only its owner, their managers or an admin change it."""
+
+    problem_type = "not-owner"
+    title = "Only the owner may change this"
+
+
+class PreconditionRequiredError(CorpgraphError):
+    """A write that must say which version it read came without ``If-Match`` (RFC 6585)."""
+
+    http_status = 428
+    problem_type = "precondition-required"
+    title = "Precondition required"
+    exit_code = 5
+
+
+class PreconditionFailedError(CorpgraphError):
+    """The version a write read is no longer the stored one: someone changed it meanwhile."""
+
+    http_status = 412
+    problem_type = "precondition-failed"
+    title = "Changed meanwhile"
+    exit_code = 5
+
+
+class IdempotencyKeyReusedError(InputValidationError):
+    """An ``Idempotency-Key`` was sent again with a different request body."""
+
+    problem_type = "idempotency-key-reused"
+    title = "Idempotency key reused with another request"

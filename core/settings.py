@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import logging
 from decimal import Decimal
 from functools import lru_cache
@@ -478,10 +479,35 @@ class Settings(BaseSettings):
     )
     webhook_secret: SecretStr | None = Field(
         default=None,
-        description="HMAC-SHA256 key of the X-Corpgraph-Signature header. Unset: no webhooks.",
+        description=(
+            "Standard Webhooks signing secret, `whsec_` + base64 of 24 to 64 random bytes "
+            "(`corpgraph webhooks secret` makes one). Unset: no webhooks."
+        ),
     )
     webhook_timeout_s: float = Field(
-        default=5.0, gt=0, description="HTTP timeout of one webhook delivery attempt."
+        default=5.0,
+        gt=0,
+        description=(
+            "HTTP timeout of one webhook delivery attempt; a timeout is a failure and is "
+            "retried with back-off."
+        ),
+    )
+    webhook_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description=(
+            "Deliveries in flight at once: enough to drain a backlog, few enough not to "
+            "flood a receiver that just came back."
+        ),
+    )
+    webhook_worker_interval_s: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "How often the API process sends due webhook deliveries (0: never; then run "
+            "`corpgraph webhooks deliver`). Ten seconds keeps pushes prompt at one query a round."
+        ),
     )
     webhook_backoff_base_s: float = Field(
         default=30.0,
@@ -511,6 +537,22 @@ class Settings(BaseSettings):
                 "CORPGRAPH_INTERDEPENDENCE_WINDOW_MONTHS"
             )
         return self
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        text = value.get_secret_value()
+        try:
+            key = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+        except ValueError as error:
+            raise ValueError("CORPGRAPH_WEBHOOK_SECRET must be whsec_ + base64") from error
+        if not text.startswith("whsec_") or not 24 <= len(key) <= 64:
+            raise ValueError(
+                "CORPGRAPH_WEBHOOK_SECRET must be whsec_ + base64 of 24 to 64 random bytes"
+            )
+        return value
 
     @field_validator("neo4j_uri")
     @classmethod

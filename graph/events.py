@@ -12,8 +12,8 @@ The ``events`` compute step (:func:`services.events.compute_events`):
 3. ``MERGE``\\s ``(:Event {event_id})-[:ABOUT]->(:Company)``. Ids are deterministic,
    so a second compute creates nothing, and an existing event's status and history
    are never touched;
-4. enqueues new events for the configured webhooks and attempts delivery
-   (:mod:`services.webhooks`).
+4. enqueues new events for the configured webhooks; the delivery worker sends them
+   (:mod:`services.webhooks`), never compute.
 
 Events are scoped through the customer they are ``ABOUT``: a caller sees an event
 only when its customer is in the caller's branch subtree.
@@ -92,7 +92,8 @@ EVENT_FIELDS: Final[LiteralString] = (
     "e.status AS status, e.evidence_json AS evidence_json, e.explanation AS explanation, "
     "e.suggested_action AS suggested_action, e.counterparty_id AS counterparty_id, "
     "e.owner_rm_id AS owner_rm_id, e.created_ms AS created_ms, e.history AS history, "
-    "e.related AS related, c.company_id AS customer_id, c.name AS customer_name, "
+    "e.related AS related, e.opportunity_id AS opportunity_id, "
+    "c.company_id AS customer_id, c.name AS customer_name, "
     "c.branch_id AS branch_id, c.rm_id AS rm_id"
 )
 LIST_MATCH: Final[LiteralString] = (
@@ -168,6 +169,7 @@ def event_item(row: Mapping[str, Any]) -> dict[str, Any]:
         "explanation": row["explanation"],
         "evidence": _evidence(row.get("evidence_json")),
         "related_event_ids": list(row.get("related") or []),
+        "opportunity_id": row.get("opportunity_id"),
         "created_at": (
             datetime.fromtimestamp(int(created) / 1000, UTC).isoformat()
             if created is not None

@@ -12,22 +12,38 @@ Stages run identified → contacted → proposal → won / lost. The rules
 Every move appends ``{from, to, by, at, reason}`` to the stage history. An
 opportunity is scoped by its ``branch_id``: the customer's booking branch, or for
 a prospect its suggested branch (or the creator's home branch).
+
+Everyone in scope reads an opportunity; only its owner RM, a manager whose branch
+subtree holds the owner's branch, or an admin changes it (:func:`may_change`).
+Every stored opportunity has a ``version`` that each change increments: a change
+names the version it read and is refused (412) when another change came first,
+so no edit silently undoes another. An event or a prospect becomes at most one
+opportunity (``origin_key``), and a create retried with the same idempotency key
+finds the first result.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, LiteralString
 
-from core.codes import CLOSED_STAGES, OPEN_STAGES, SOURCES, STAGES
-from core.errors import InputValidationError, NotFoundError
+from core.codes import CLOSED_STAGES, OPEN_STAGES, SOURCES, STAGES, Role
+from core.errors import (
+    ConflictError,
+    IdempotencyKeyReusedError,
+    InputValidationError,
+    NotFoundError,
+    OwnershipError,
+    PreconditionFailedError,
+)
 from core.money import currency_code, exact_minor_units, from_minor_units
 
 from .branches import BranchScope, scope_predicate
@@ -113,15 +129,41 @@ READ_COMPANY: Final[LiteralString] = (
     "c.branch_id AS branch_id, c.rm_id AS rm_id, c.suggested_branch_id AS suggested_branch_id, "
     "c.suggested_rm_id AS suggested_rm_id"
 )
-CREATE_OPPORTUNITY: Final[LiteralString] = """
-CREATE (o:Opportunity {opportunity_id: $id})
-SET o.company_id = $company_id, o.company_name = $company_name, o.is_customer = $is_customer,
-    o.source = $source, o.source_id = $source_id, o.product = $product,
-    o.amount_minor = $amount_minor, o.currency = $currency, o.stage = 'identified',
-    o.owner_rm_id = $owner_rm_id, o.branch_id = $branch_id, o.due_date = $due_date,
-    o.notes = $notes, o.activities = [], o.history = [$entry], o.created_by = $user_id,
-    o.created_at = datetime($at), o.updated_at = datetime($at)
+#: The properties of a new opportunity; each CREATE_BY_* below merges on one unique key.
+_ON_CREATE: Final[LiteralString] = """
+ON CREATE SET o.opportunity_id = $id, o.company_id = $company_id, o.company_name = $company_name,
+    o.is_customer = $is_customer, o.source = $source, o.source_id = $source_id,
+    o.product = $product, o.amount_minor = $amount_minor, o.currency = $currency,
+    o.stage = 'identified', o.owner_rm_id = $owner_rm_id, o.branch_id = $branch_id,
+    o.due_date = $due_date, o.notes = $notes, o.activities = [], o.history = [$entry],
+    o.created_by = $user_id, o.created_at = datetime($at), o.updated_at = datetime($at),
+    o.version = 1, o.origin_key = $origin_key, o.idempotency_key = $idempotency_key,
+    o.idempotency_hash = $idempotency_hash
+WITH o, o.opportunity_id = $id AS created
+// An event turned into its opportunity is actioned and links it, in the same transaction.
+OPTIONAL MATCH (e:Event {event_id: $event_id})
+FOREACH (_ IN CASE WHEN created AND e IS NOT NULL THEN [1] ELSE [] END |
+    SET e.opportunity_id = o.opportunity_id, e.status = 'actioned',
+        e.history = coalesce(e.history, []) + [$event_entry],
+        e.status_changed_at = datetime($at), e.status_changed_by = $user_id)
+RETURN o.opportunity_id AS id, created, o.idempotency_key AS idempotency_key,
+    o.idempotency_hash AS idempotency_hash
 """
+#: MERGE under a uniqueness constraint locks the key, so concurrent creates meet one node.
+CREATE_BY_ORIGIN: Final[LiteralString] = (
+    "MERGE (o:Opportunity {origin_key: $origin_key})" + _ON_CREATE
+)
+CREATE_BY_IDEMPOTENCY_KEY: Final[LiteralString] = (
+    "MERGE (o:Opportunity {idempotency_key: $idempotency_key})" + _ON_CREATE
+)
+CREATE_NEW: Final[LiteralString] = "MERGE (o:Opportunity {opportunity_id: $id})" + _ON_CREATE
+FIND_BY_IDEMPOTENCY_KEY: Final[LiteralString] = (
+    "MATCH (o:Opportunity {idempotency_key: $idempotency_key}) "
+    "RETURN o.opportunity_id AS id, o.idempotency_hash AS idempotency_hash"
+)
+READ_RM: Final[LiteralString] = (
+    "MATCH (m:RelationshipManager {rm_id: $rm_id}) RETURN m.branch_id AS branch_id"
+)
 OPP_FIELDS: Final[LiteralString] = (
     "o.opportunity_id AS id, o.company_id AS company_id, o.company_name AS company_name, "
     "o.is_customer AS is_customer, o.source AS source, o.source_id AS source_id, "
@@ -129,7 +171,7 @@ OPP_FIELDS: Final[LiteralString] = (
     "o.stage AS stage, o.owner_rm_id AS owner_rm_id, o.branch_id AS branch_id, "
     "o.due_date AS due_date, o.notes AS notes, o.activities AS activities, "
     "o.history AS history, o.created_by AS created_by, toString(o.created_at) AS created_at, "
-    "toString(o.updated_at) AS updated_at"
+    "toString(o.updated_at) AS updated_at, coalesce(o.version, 1) AS version"
 )
 GET_OPPORTUNITY: Final[LiteralString] = (
     "MATCH (o:Opportunity {opportunity_id: $id}) WHERE "
@@ -149,16 +191,23 @@ LIST_PAGE: Final[LiteralString] = (
     LIST_MATCH + "RETURN " + OPP_FIELDS + " ORDER BY o.created_at DESC, o.opportunity_id "
     "SKIP $offset LIMIT $limit"
 )
-#: Optimistic update: applies only if the stage is still the one the move was checked against.
+#: Optimistic update. ``SET o._lock`` takes the node's write lock first, so the version
+#: is read after any concurrent change committed (Neo4j reads committed data, and
+#: without the lock two writers could both see the old version); the change applies
+#: only when that version is the one the caller read, and increments it.
 UPDATE_OPPORTUNITY: Final[LiteralString] = (
     "MATCH (o:Opportunity {opportunity_id: $id}) WHERE "
     + scope_predicate("o")
-    + " AND o.stage = $expected_stage "
+    + " SET o._lock = true "
+    "WITH o, coalesce(o.version, 1) = $expected_version AS fresh "
+    "FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END | "
     "SET o.stage = $stage, o.product = $product, o.amount_minor = $amount_minor, "
     "o.currency = $currency, o.owner_rm_id = $owner_rm_id, o.due_date = $due_date, "
     "o.notes = $notes, o.history = o.history + $entries, "
-    "o.activities = o.activities + $activities, o.updated_at = datetime($at) "
-    "RETURN o.opportunity_id AS id"
+    "o.activities = o.activities + $activities, o.updated_at = datetime($at), "
+    "o.version = coalesce(o.version, 1) + 1) "
+    "REMOVE o._lock "
+    "RETURN fresh AS applied, o.version AS version"
 )
 PIPELINE: Final[LiteralString] = (
     "MATCH (o:Opportunity) WHERE " + scope_predicate("o") + " "
@@ -189,6 +238,7 @@ def _item(row: Mapping[str, Any]) -> dict[str, Any]:
         "created_by": row["created_by"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
+        "version": int(row["version"]),
     }
 
 
@@ -217,20 +267,135 @@ def _company_in_scope(db: Database, scope: BranchScope, company_id: str) -> dict
     return row
 
 
+@dataclass(frozen=True)
+class Editor:
+    """Who writes: the user, their role and the relationship manager they are (if any)."""
+
+    user_id: str
+    role: Role
+    rm_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    """The outcome of a create: the opportunity, and whether this request made it."""
+
+    opportunity: dict[str, Any]
+    created: bool
+
+
+def may_change(
+    editor: Editor, scope: BranchScope, owner_rm_id: str | None, owner_branch: str | None
+) -> bool:
+    """Whether ``editor`` may change an opportunity owned by ``owner_rm_id``.
+
+    ``owner_branch`` is the owner RM's branch (the opportunity's branch when it has
+    no owner). The owner RM, a manager whose subtree holds that branch, or an admin.
+
+    Examples
+    --------
+    >>> from graph.branches import BranchTree
+    >>> tree = BranchTree.from_parents({"HO": None, "BJ": "HO", "BJ01": "BJ", "SH": "HO"})
+    >>> bj = BranchScope.for_home_branch(tree, "BJ")
+    >>> may_change(Editor("u1", Role.RM, "RM-1"), bj, "RM-1", "BJ01")
+    True
+    >>> may_change(Editor("u2", Role.RM, "RM-2"), bj, "RM-1", "BJ01")
+    False
+    >>> may_change(Editor("u3", Role.MANAGER), bj, "RM-1", "BJ01")
+    True
+    >>> sh = BranchScope.for_home_branch(tree, "SH")
+    >>> may_change(Editor("u4", Role.MANAGER), sh, "RM-1", "BJ01")
+    False
+    >>> may_change(Editor("u5", Role.RISK), bj, "RM-1", "BJ01")
+    False
+    """
+    if editor.role is Role.ADMIN:
+        return True
+    if editor.role is Role.RM:
+        return owner_rm_id is not None and editor.rm_id == owner_rm_id
+    if editor.role is Role.MANAGER:
+        return scope.allows(owner_branch)
+    return False
+
+
+def _check_owner(db: Database, scope: BranchScope, rm_id: str) -> None:
+    """An ``owner_rm_id`` a caller sets must be an RM within their branch subtree.
+
+    An RM of another branch is refused exactly like an unknown id, so the answer
+    does not reveal which RM ids exist elsewhere.
+    """
+    row = db.read_one(READ_RM, {"rm_id": rm_id})
+    if row is None or row["branch_id"] is None or not scope.allows(row["branch_id"]):
+        raise InputValidationError(
+            "owner_rm_id is not a relationship manager within your branches",
+            details={"owner_rm_id": rm_id},
+        )
+
+
+def request_hash(new: NewOpportunity) -> str:
+    """A stable digest of a create request: an idempotency key replays only the same one.
+
+    Examples
+    --------
+    >>> request_hash(NewOpportunity("manual")) == request_hash(NewOpportunity("manual"))
+    True
+    >>> request_hash(NewOpportunity("manual")) == request_hash(NewOpportunity("manual", notes="x"))
+    False
+    """
+    canonical = json.dumps(asdict(new), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _replay(
+    db: Database, scope: BranchScope, opportunity_id: str, stored_hash: Any, wanted_hash: str
+) -> Created:
+    if stored_hash != wanted_hash:
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was already used with a different request",
+        )
+    return Created(get_opportunity(db, scope, opportunity_id), created=False)
+
+
 def create_opportunity(
-    db: Database, scope: BranchScope, new: NewOpportunity, *, user_id: str
-) -> dict[str, Any]:
-    """Create an opportunity in ``identified``; the company must be in ``scope``."""
+    db: Database,
+    scope: BranchScope,
+    new: NewOpportunity,
+    *,
+    editor: Editor,
+    idempotency_key: str | None = None,
+) -> Created:
+    """Create an opportunity in ``identified``; the company must be in ``scope``.
+
+    An event or a prospect becomes one opportunity: asking again answers the first
+    (``created`` is false), and the event is marked ``actioned`` and linked to it.
+    With ``idempotency_key`` (scoped to the user), the same request answers the
+    first result and a different request with the same key is refused (422).
+    """
     if new.source not in SOURCES:
         raise InputValidationError(f"unknown source {new.source}", details={"allowed": SOURCES})
+    user_id = editor.user_id
+    wanted_hash = request_hash(new)
+    key = f"{user_id}:{idempotency_key}" if idempotency_key else None
+    if key is not None:
+        seen = db.read_one(FIND_BY_IDEMPOTENCY_KEY, {"idempotency_key": key})
+        if seen is not None:
+            return _replay(db, scope, str(seen["id"]), seen["idempotency_hash"], wanted_hash)
     company_id = new.company_id
     owner = new.owner_rm_id
+    if owner is not None:
+        _check_owner(db, scope, owner)
+    event: dict[str, Any] | None = None
     if new.source == "event":
         if not new.source_id:
             raise InputValidationError("an opportunity from an event needs source_id")
         event = get_event(db, scope, new.source_id)
         company_id = event["customer"]["id"]
         owner = owner or event["owner_rm_id"]
+        if event.get("opportunity_id"):  # linked before origin keys existed
+            try:
+                return Created(get_opportunity(db, scope, event["opportunity_id"]), created=False)
+            except NotFoundError:
+                pass
     elif new.source == "prospect":
         company_id = company_id or new.source_id
     if not company_id:
@@ -247,29 +412,70 @@ def create_opportunity(
     at = datetime.now(UTC).isoformat()
     opportunity_id = "OPP-" + uuid.uuid4().hex[:16]
     entry = json.dumps({"from": None, "to": "identified", "by": user_id, "at": at, "reason": None})
-    db.write(
-        CREATE_OPPORTUNITY,
-        {
-            "id": opportunity_id,
-            "company_id": company_id,
-            "company_name": company["name"],
-            "is_customer": bool(company["is_customer"]),
-            "source": new.source,
-            "source_id": new.source_id,
-            "product": new.product,
-            "amount_minor": amount_minor,
-            "currency": currency,
-            "owner_rm_id": owner,
-            "branch_id": branch,
-            "due_date": new.due_date.isoformat() if new.due_date else None,
-            "notes": new.notes,
-            "entry": entry,
-            "user_id": user_id,
-            "at": at,
-        },
+    origin_key: str | None = None
+    if event is not None:
+        origin_key = f"event:{event['id']}"
+    elif new.source == "prospect":
+        origin_key = f"prospect:{company_id}"
+    event_entry = (
+        json.dumps(
+            {
+                "from": event["status"],
+                "to": "actioned",
+                "by": user_id,
+                "at": at,
+                "note": None,
+                "opportunity_id": opportunity_id,
+            },
+            ensure_ascii=False,
+        )
+        if event is not None
+        else None
     )
-    logger.info("opportunity %s created from %s by %s", opportunity_id, new.source, user_id)
-    return get_opportunity(db, scope, opportunity_id)
+    query = (
+        CREATE_BY_ORIGIN
+        if origin_key is not None
+        else CREATE_BY_IDEMPOTENCY_KEY
+        if key is not None
+        else CREATE_NEW
+    )
+    parameters = {
+        "id": opportunity_id,
+        "company_id": company_id,
+        "company_name": company["name"],
+        "is_customer": bool(company["is_customer"]),
+        "source": new.source,
+        "source_id": new.source_id,
+        "product": new.product,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "owner_rm_id": owner,
+        "branch_id": branch,
+        "due_date": new.due_date.isoformat() if new.due_date else None,
+        "notes": new.notes,
+        "entry": entry,
+        "user_id": user_id,
+        "at": at,
+        "origin_key": origin_key,
+        "idempotency_key": key,
+        "idempotency_hash": wanted_hash if key is not None else None,
+        "event_id": event["id"] if event is not None else None,
+        "event_entry": event_entry,
+    }
+    try:
+        rows = db.write_returning(query, parameters)
+    except ConflictError:
+        # The same idempotency key won a race with another origin: answer as a replay.
+        seen = db.read_one(FIND_BY_IDEMPOTENCY_KEY, {"idempotency_key": key}) if key else None
+        if seen is None:
+            raise
+        return _replay(db, scope, str(seen["id"]), seen["idempotency_hash"], wanted_hash)
+    row = rows[0]
+    if not row["created"] and key is not None and row["idempotency_key"] == key:
+        return _replay(db, scope, str(row["id"]), row["idempotency_hash"], wanted_hash)
+    if row["created"]:
+        logger.info("opportunity %s created from %s by %s", opportunity_id, new.source, user_id)
+    return Created(get_opportunity(db, scope, str(row["id"])), created=bool(row["created"]))
 
 
 def get_opportunity(db: Database, scope: BranchScope, opportunity_id: str) -> dict[str, Any]:
@@ -311,10 +517,37 @@ def update_opportunity(
     opportunity_id: str,
     changes: Mapping[str, Any],
     *,
-    user_id: str,
+    editor: Editor,
+    expected_version: int,
 ) -> dict[str, Any]:
-    """Apply a PATCH: stage (checked), fields, and an optional new activity."""
+    """Apply a PATCH: stage (checked), fields, and an optional new activity.
+
+    Raises
+    ------
+    NotFoundError
+        Absent or outside ``scope`` (404).
+    OwnershipError
+        The editor may read but not change it (403).
+    PreconditionFailedError
+        ``expected_version`` is not the stored version: it changed meanwhile (412).
+    InputValidationError
+        An illegal stage move, amount or owner (422).
+    """
     current = get_opportunity(db, scope, opportunity_id)
+    owner = current["owner_rm_id"]
+    owner_row = db.read_one(READ_RM, {"rm_id": owner}) if owner else None
+    owner_branch = (owner_row or {}).get("branch_id") or current["branch_id"]
+    if not may_change(editor, scope, owner, owner_branch):
+        raise OwnershipError(
+            "only the owner RM, their managers or an admin may change this opportunity",
+            details={"id": opportunity_id},
+        )
+    if current["version"] != expected_version:
+        raise PreconditionFailedError(
+            "the opportunity changed since you read it; reload it and try again",
+            details={"id": opportunity_id, "version": current["version"]},
+        )
+    user_id = editor.user_id
     at = datetime.now(UTC).isoformat()
     entries: list[str] = []
     stage = current["stage"]
@@ -339,6 +572,9 @@ def update_opportunity(
         k in changes for k in ("product", "expected_amount", "owner_rm_id", "due_date")
     ):
         raise InputValidationError(f"the opportunity is {current['stage']} and cannot change")
+    new_owner = changes.get("owner_rm_id") or owner
+    if new_owner != owner:
+        _check_owner(db, scope, str(new_owner))
     amount = current["expected_amount"]
     amount_minor, currency = (
         parse_money(amount["amount"], amount["currency"]) if amount else (None, None)
@@ -352,17 +588,19 @@ def update_opportunity(
         activity.update({"by": user_id, "recorded_at": at})
         activities.append(json.dumps(activity, ensure_ascii=False, default=str))
     due = changes.get("due_date", current["due_date"])
-    updated = db.write_returning(
+    # Fields the PATCH leaves out are written back as read: safe, because the write
+    # applies only while the stored version is still the one they were read at.
+    rows = db.write_returning(
         UPDATE_OPPORTUNITY,
         {
             **scope.parameters(),
             "id": opportunity_id,
-            "expected_stage": current["stage"],
+            "expected_version": expected_version,
             "stage": stage,
             "product": changes.get("product", current["product"]),
             "amount_minor": amount_minor,
             "currency": currency,
-            "owner_rm_id": changes.get("owner_rm_id", current["owner_rm_id"]),
+            "owner_rm_id": new_owner,
             "due_date": due.isoformat() if isinstance(due, date) else due,
             "notes": changes.get("notes", current["notes"]),
             "entries": entries,
@@ -370,10 +608,12 @@ def update_opportunity(
             "at": at,
         },
     )
-    if not updated:
-        raise InputValidationError(
-            "the opportunity changed meanwhile; reload it and try again",
-            details={"id": opportunity_id},
+    if not rows:
+        raise NotFoundError(f"opportunity {opportunity_id} not found")
+    if not rows[0]["applied"]:
+        raise PreconditionFailedError(
+            "the opportunity changed since you read it; reload it and try again",
+            details={"id": opportunity_id, "version": rows[0]["version"]},
         )
     return get_opportunity(db, scope, opportunity_id)
 

@@ -129,6 +129,21 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE CONSTRAINT opportunity_id_unique IF NOT EXISTS "
         "FOR (n:Opportunity) REQUIRE n.opportunity_id IS UNIQUE",
     ),
+    # One opportunity per event or prospect ("event:<id>", "prospect:<id>"), so turning
+    # the same lead into an opportunity twice (two clicks, two users) finds the first.
+    SchemaItem(
+        "opportunity_origin_unique",
+        "constraint",
+        "CREATE CONSTRAINT opportunity_origin_unique IF NOT EXISTS "
+        "FOR (n:Opportunity) REQUIRE n.origin_key IS UNIQUE",
+    ),
+    # A POST retried with the same Idempotency-Key (per user) finds the first result.
+    SchemaItem(
+        "opportunity_idempotency_unique",
+        "constraint",
+        "CREATE CONSTRAINT opportunity_idempotency_unique IF NOT EXISTS "
+        "FOR (n:Opportunity) REQUIRE n.idempotency_key IS UNIQUE",
+    ),
     SchemaItem(
         "api_user_id_unique",
         "constraint",

@@ -42,6 +42,8 @@ class ApiUser:
     key_prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    #: The relationship manager this user is (an RM's own opportunities are theirs to change).
+    rm_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -85,25 +87,29 @@ def verify_key(key: str, stored_hash: str) -> bool:
 
 CREATE_USER: Final[LiteralString] = (
     "CREATE (u:ApiUser {user_id: $user_id, name: $name, role: $role, branch_id: $branch_id, "
-    "key_prefix: $key_prefix, key_hash: $key_hash, created_at: $created_at})"
+    "key_prefix: $key_prefix, key_hash: $key_hash, created_at: $created_at, rm_id: $rm_id})"
 )
 FIND_USER_BY_PREFIX: Final[LiteralString] = (
     "MATCH (u:ApiUser {key_prefix: $key_prefix}) "
     "RETURN u.user_id AS user_id, u.name AS name, u.role AS role, u.branch_id AS branch_id, "
     "u.key_prefix AS key_prefix, u.key_hash AS key_hash, u.created_at AS created_at, "
-    "u.revoked_at AS revoked_at"
+    "u.revoked_at AS revoked_at, u.rm_id AS rm_id"
+)
+READ_RM_BRANCH: Final[LiteralString] = (
+    "MATCH (m:RelationshipManager {rm_id: $rm_id}) RETURN m.branch_id AS branch_id"
 )
 LIST_USERS: Final[LiteralString] = (
     "MATCH (u:ApiUser) "
     "RETURN u.user_id AS user_id, u.name AS name, u.role AS role, u.branch_id AS branch_id, "
-    "u.key_prefix AS key_prefix, u.created_at AS created_at, u.revoked_at AS revoked_at "
-    "ORDER BY u.created_at, u.user_id"
+    "u.key_prefix AS key_prefix, u.created_at AS created_at, u.revoked_at AS revoked_at, "
+    "u.rm_id AS rm_id ORDER BY u.created_at, u.user_id"
 )
 REVOKE_USER: Final[LiteralString] = (
     "MATCH (u:ApiUser) WHERE u.user_id = $ref OR u.key_prefix = $ref "
     "SET u.revoked_at = coalesce(u.revoked_at, $now) "
     "RETURN u.user_id AS user_id, u.name AS name, u.role AS role, u.branch_id AS branch_id, "
-    "u.key_prefix AS key_prefix, u.created_at AS created_at, u.revoked_at AS revoked_at"
+    "u.key_prefix AS key_prefix, u.created_at AS created_at, u.revoked_at AS revoked_at, "
+    "u.rm_id AS rm_id"
 )
 
 
@@ -130,6 +136,7 @@ def _user_from_record(row: dict[str, Any]) -> ApiUser:
         key_prefix=str(row["key_prefix"]),
         created_at=created,
         revoked_at=_to_datetime(row["revoked_at"]),
+        rm_id=str(row["rm_id"]) if row.get("rm_id") is not None else None,
     )
 
 
@@ -139,13 +146,19 @@ class UserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, name: str, role: Role | str, branch_id: str) -> tuple[ApiUser, str]:
+    def add(
+        self, name: str, role: Role | str, branch_id: str, *, rm_id: str | None = None
+    ) -> tuple[ApiUser, str]:
         """Create a user and return it with its key (the only time the key exists).
+
+        ``rm_id`` links the user to the relationship manager they are, so that the
+        opportunities that RM owns are theirs to change.
 
         Raises
         ------
         InputValidationError
-            Unknown role, empty name, or a branch that is not in the branch tree.
+            Unknown role, empty name, a branch that is not in the branch tree, or an
+            ``rm_id`` that is not a relationship manager of the branch's subtree.
         """
         try:
             role = Role(role)
@@ -162,6 +175,13 @@ class UserStore:
                 f"unknown branch {branch_id!r}; load branches first (known: {known})",
                 details={"branch_id": branch_id},
             )
+        if rm_id is not None:
+            row = self.db.read_one(READ_RM_BRANCH, {"rm_id": rm_id})
+            if row is None or row["branch_id"] not in tree.subtree(branch_id):
+                raise InputValidationError(
+                    f"{rm_id!r} is not a relationship manager of branch {branch_id}'s subtree",
+                    details={"rm_id": rm_id, "branch_id": branch_id},
+                )
         new_key = generate_api_key()
         user = ApiUser(
             user_id=f"u-{uuid.uuid4().hex[:12]}",
@@ -171,6 +191,7 @@ class UserStore:
             key_prefix=new_key.prefix,
             created_at=datetime.now(UTC),
             revoked_at=None,
+            rm_id=rm_id,
         )
         self.db.write(
             CREATE_USER,
@@ -182,6 +203,7 @@ class UserStore:
                 "key_prefix": user.key_prefix,
                 "key_hash": new_key.key_hash,
                 "created_at": user.created_at,
+                "rm_id": user.rm_id,
             },
         )
         return user, new_key.key

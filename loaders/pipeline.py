@@ -19,6 +19,7 @@ from typing import Any, Final, LiteralString, Protocol
 
 from core.errors import InputValidationError
 from core.settings import Settings
+from core.spreadsheet import safe_row
 from graph.branches import BranchTree
 from graph.database import Database
 
@@ -239,7 +240,7 @@ def _write_rejects(path: Path, rejects: Sequence[Reject]) -> None:
         writer = csv.writer(handle)
         writer.writerow(REJECT_COLUMNS)
         for r in sorted(rejects, key=lambda r: (LOAD_ORDER.index(r.file), r.row)):
-            writer.writerow([r.file, r.row, r.field, r.reason.value, r.message])
+            writer.writerow(safe_row([r.file, r.row, r.field, r.reason.value, r.message]))
 
 
 def _write_resolutions(path: Path, resolutions: Sequence[Resolution]) -> None:
@@ -248,7 +249,16 @@ def _write_resolutions(path: Path, resolutions: Sequence[Resolution]) -> None:
         writer.writerow(["name", "uscc", "company_id", "method", "candidates", "note"])
         for r in sorted(resolutions, key=lambda r: (r.method, r.name)):
             writer.writerow(
-                [r.name, r.uscc or "", r.company_id or "", r.method, " ".join(r.candidates), r.note]
+                safe_row(
+                    [
+                        r.name,
+                        r.uscc or "",
+                        r.company_id or "",
+                        r.method,
+                        " ".join(r.candidates),
+                        r.note,
+                    ]
+                )
             )
 
 

@@ -41,7 +41,7 @@ from graph.events import (
 
 from .engines import GraphEngine
 from .steps import StepReport
-from .webhooks import deliver_pending, enqueue_new_events
+from .webhooks import enqueue_new_events
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def detect_events(db: Database, settings: Settings) -> tuple[list[DetectedEvent]
 
 
 def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
-    """The ``events`` compute step: detect, store new events, push them."""
+    """The ``events`` compute step: detect, store new events, queue them for push."""
     events, notes = detect_events(db, settings)
     webhooks = bool(settings.webhook_urls) and settings.webhook_secret is not None
     counters = db.write_rows(
@@ -157,10 +157,9 @@ def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> Ste
     counts.update({f"detected {t}": by_type[t] for t in EVENT_TYPES if by_type[t]})
     counts.update(notes)
     if webhooks:
+        # Compute only records what to push; the delivery worker sends it (services.webhooks),
+        # so a slow or dead receiver never holds compute up.
         counts["webhooks enqueued"] = enqueue_new_events(db, settings)
-        delivered, failed = deliver_pending(db, settings)
-        counts["webhooks delivered"] = delivered
-        counts["webhooks pending"] = failed
     logger.info(
         "events: %d detected, %d new (%s engine not used)",
         len(events),

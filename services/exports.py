@@ -5,24 +5,14 @@ message catalogue, so the file is in the reader's language), the kind of value, 
 the width in Excel. :func:`to_csv` and :func:`to_xlsx` write the same rows:
 
 - headers in the reader's language (Chinese by default);
-- text cells neutralised against formula injection, following OWASP's "CSV
-  Injection" guidance: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-  carriage return gets a leading ``'`` so that a spreadsheet shows it as text. A
-  number column holds numbers, never text, so a negative amount stays a number;
-- characters that an xlsx cell cannot hold (NUL and the other C0 controls but tab,
-  line feed and carriage return) are removed rather than failing the whole file;
+- text cells through the one safe-cell rule (:func:`core.spreadsheet.safe_cell`:
+  no formula, no character an xlsx cannot hold). A number column holds numbers,
+  never text, so a negative amount stays a number;
 - the xlsx has a frozen header row, filters on every column, column widths and
   number formats (scores with two decimals, amounts with thousands separators).
 
 The file name carries what the file is, its scope and the date (:func:`file_name`),
 and :func:`content_disposition` sends it with an ASCII fallback (RFC 6266).
-
-Examples
---------
->>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-1+1"), neutralise("华北重工")
-('\\'=HYPERLINK("http://x")', "'-1+1", '华北重工')
->>> printable("甲\\x00乙\\x07")
-'甲乙'
 """
 
 from __future__ import annotations
@@ -43,15 +33,12 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from core.formatting import Language
 from core.i18n import gettext, pgettext
+from core.spreadsheet import safe_cell
 
 #: How a column's values are written: text, or numbers with an Excel number format.
 ColumnKind = Literal["text", "integer", "score", "amount"]
 Cell = str | int | Decimal | None
 
-#: First characters that make a spreadsheet read a cell as a formula (OWASP).
-FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
-#: Characters an xlsx cell cannot hold (XML 1.0 forbids the C0 controls but tab, LF, CR).
-_NOT_IN_XLSX: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: The header row stands out from the data.
 HEADER_FONT: Final = Font(bold=True)
 #: Excel number formats by column kind.
@@ -92,16 +79,6 @@ class Table:
         return [column.title(language) for column in self.columns]
 
 
-def printable(text: str) -> str:
-    """``text`` without the characters an xlsx cell cannot hold."""
-    return _NOT_IN_XLSX.sub("", text)
-
-
-def neutralise(text: str) -> str:
-    """``text`` as a spreadsheet shows it literally: a formula prefix gets a ``'``."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def _cells(table: Table, row: Sequence[Cell]) -> list[Cell]:
     if len(row) != len(table.columns):
         raise ValueError(f"a row of {len(row)} cells for {len(table.columns)} columns")
@@ -110,7 +87,7 @@ def _cells(table: Table, row: Sequence[Cell]) -> list[Cell]:
         if value is None:
             cells.append(None)
         elif column.kind == "text":
-            cells.append(neutralise(printable(str(value))))
+            cells.append(str(safe_cell(str(value))))
         elif isinstance(value, str):
             raise ValueError(f"column {column.header!r} holds numbers, not {value!r}")
         else:
@@ -132,7 +109,7 @@ def to_xlsx(table: Table, rows: Iterable[Sequence[Cell]], language: Language) ->
     """An xlsx workbook: frozen header, filters, widths and number formats."""
     book = Workbook()
     sheet = book.active
-    sheet.title = printable(gettext(language, table.sheet))[:31]  # Excel's limit
+    sheet.title = str(safe_cell(gettext(language, table.sheet)))[:31]  # Excel's limit
     sheet.append(table.headers(language))
     count = 0
     for row in rows:

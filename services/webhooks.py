@@ -1,31 +1,47 @@
-"""Webhook push of new events: an outbox in Neo4j, HMAC-signed bodies, retries with back-off.
+"""Webhook push of new events after the Standard Webhooks spec: an outbox in Neo4j, a worker.
 
-Every new event gets one ``(:WebhookDelivery {delivery_id})`` per configured URL
-(the outbox), created in the same compute that created the event. A delivery
-stays ``pending`` until the receiver answers 2xx; each attempt is appended to the
-delivery's ``log``, and a failed one schedules the next at
-``base × 2^(attempts−1)`` seconds (capped). Deliveries are never dropped, so a
-receiver that was down gets every event once it is back: ``corpgraph compute``
-attempts the due ones, and ``corpgraph events deliver`` retries them.
+``corpgraph compute`` only *records* what to deliver: every new event gets one
+``(:WebhookDelivery {delivery_id})`` per configured URL (the outbox), created in the
+same compute that created the event. Sending is the worker's job
+(:func:`deliver_pending`), run by ``corpgraph webhooks deliver`` or by the API
+process (:class:`DeliveryWorker`), never by compute, so a slow or dead receiver
+cannot hold compute up.
 
-The body is the event's API JSON plus ``delivery_id``. The header
-``X-Corpgraph-Signature: sha256=<hex>`` is the HMAC-SHA256 of the raw body bytes
-with :attr:`Settings.webhook_secret`; receivers recompute it and compare in
-constant time (:func:`verify_signature`). Receivers should de-duplicate on
-``X-Corpgraph-Delivery``: a delivery whose 2xx answer was lost is sent again.
+Each request follows `Standard Webhooks <https://www.standardwebhooks.com/>`_ and is
+signed by the ``standardwebhooks`` library: headers ``webhook-id`` (the same for
+every attempt of one event, for the receiver's de-duplication), ``webhook-timestamp``
+(the attempt's time) and ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` of
+``id.timestamp.body`` with :attr:`Settings.webhook_secret`, a ``whsec_`` secret).
+Receivers verify with ``standardwebhooks.Webhook(secret).verify(body, headers)``,
+which rejects a request whose timestamp is more than five minutes off: a captured
+delivery cannot be replayed later, and changing its timestamp breaks the signature.
+
+Delivery is at least once. The worker claims due deliveries under a lease (so two
+workers never send the same one at once) and sends at most
+:attr:`Settings.webhook_concurrency` requests at a time. A delivery stays
+``pending`` until the receiver answers 2xx. A failure (an error status, a refused
+connection, or a timeout) is logged on the delivery and schedules the next attempt
+after ``base × 2^(attempts−1)`` seconds (capped); a receiver that refused or timed
+out is not tried again in the same round. Deliveries are never dropped, so a
+receiver that was down gets every event once it is back; a request that timed out
+may have arrived, which is why receivers de-duplicate on ``webhook-id``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
+import math
+import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final, LiteralString
 
 import httpx
+from standardwebhooks import Webhook
 
 from core.settings import Settings
 from graph.database import Database
@@ -33,8 +49,12 @@ from graph.events import EVENT_FIELDS, event_item
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER: Final = "X-Corpgraph-Signature"
-DELIVERY_HEADER: Final = "X-Corpgraph-Delivery"
+#: The Standard Webhooks headers.
+ID_HEADER: Final = "webhook-id"
+TIMESTAMP_HEADER: Final = "webhook-timestamp"
+SIGNATURE_HEADER: Final = "webhook-signature"
+#: The payload's ``type`` (Standard Webhooks: full-stop delimited).
+EVENT_TYPE: Final = "event.created"
 
 ENQUEUE: Final[LiteralString] = """
 MATCH (e:Event) WHERE e.webhook_enqueue = true
@@ -45,18 +65,28 @@ ON CREATE SET d.event_id = e.event_id, d.url = url, d.status = 'pending', d.atte
 WITH DISTINCT e
 SET e.webhook_enqueue = false
 """
-READ_DUE: Final[LiteralString] = (
+#: Claim due deliveries under a lease. ``SET d._lock`` takes each delivery's write lock
+#: before its lease is re-read, so two workers never both claim one.
+CLAIM_DUE: Final[LiteralString] = (
     "MATCH (d:WebhookDelivery {status: 'pending'}) "
-    "WHERE $force OR d.next_attempt_ms <= $now_ms "
+    "WHERE ($force OR d.next_attempt_ms <= $now_ms) "
+    "AND coalesce(d.lease_until_ms, 0) <= $now_ms AND NOT d.delivery_id IN $exclude "
+    "WITH d ORDER BY d.created_ms, d.delivery_id LIMIT $limit "
+    "SET d._lock = true "
+    "WITH d, d.status = 'pending' AND coalesce(d.lease_until_ms, 0) <= $now_ms AS free "
+    "FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END | SET d.lease_until_ms = $lease_until_ms) "
+    "REMOVE d._lock "
+    "WITH d, free WHERE free "
     "MATCH (e:Event {event_id: d.event_id})-[:ABOUT]->(c:Company) "
     "RETURN d.delivery_id AS delivery_id, d.url AS url, d.attempts AS attempts, "
     + EVENT_FIELDS
-    + " ORDER BY d.created_ms, d.delivery_id LIMIT $limit"
+    + " ORDER BY d.created_ms, d.delivery_id"
 )
 RECORD_ATTEMPT: Final[LiteralString] = """
 MATCH (d:WebhookDelivery {delivery_id: $delivery_id})
 SET d.attempts = d.attempts + 1, d.status = $status, d.next_attempt_ms = $next_ms,
     d.last_status_code = $code, d.last_error = $error, d.log = d.log + [$entry],
+    d.lease_until_ms = null,
     d.delivered_ms = CASE WHEN $status = 'delivered' THEN $now_ms ELSE d.delivered_ms END
 """
 LIST_DELIVERIES: Final[LiteralString] = (
@@ -68,30 +98,33 @@ LIST_DELIVERIES: Final[LiteralString] = (
 )
 
 
-def sign_body(secret: bytes, body: bytes) -> str:
-    """The signature header value for ``body``.
+def message_id(event_id: str) -> str:
+    """The ``webhook-id`` of an event: the same on every attempt and every endpoint.
 
     Examples
     --------
-    >>> sign_body(b"k", b"{}")[:7]
-    'sha256='
+    >>> message_id("EV-1")
+    'msg_EV-1'
     """
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return f"msg_{event_id}"
 
 
-def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
-    """Whether ``header`` is the signature of ``body`` (constant-time comparison).
+def signed_headers(secret: str, msg_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers of ``body`` sent at ``at``, signed with ``secret``.
 
     Examples
     --------
-    >>> verify_signature(b"k", b"{}", sign_body(b"k", b"{}"))
-    True
-    >>> verify_signature(b"k", b"{ }", sign_body(b"k", b"{}"))
-    False
+    >>> secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    >>> headers = signed_headers(secret, "msg_1", b"{}", datetime.now(UTC))
+    >>> Webhook(secret).verify(b"{}", headers)
+    {}
     """
-    if not header:
-        return False
-    return hmac.compare_digest(sign_body(secret, body), header)
+    return {
+        "Content-Type": "application/json",
+        ID_HEADER: msg_id,
+        TIMESTAMP_HEADER: str(math.floor(at.timestamp())),
+        SIGNATURE_HEADER: Webhook(secret).sign(msg_id, at, body.decode("utf-8")),
+    }
 
 
 def backoff_s(attempts: int, base_s: float, max_s: float) -> float:
@@ -105,9 +138,15 @@ def backoff_s(attempts: int, base_s: float, max_s: float) -> float:
     return float(min(max_s, base_s * 2 ** max(attempts - 1, 0)))
 
 
-def payload(delivery_id: str, event: Mapping[str, Any]) -> bytes:
-    """The exact body bytes that are signed and sent."""
-    body = {"delivery_id": delivery_id, "event": dict(event)}
+def payload(event: Mapping[str, Any]) -> bytes:
+    """The exact body bytes that are signed and sent (Standard Webhooks' envelope).
+
+    Examples
+    --------
+    >>> json.loads(payload({"id": "EV-1", "created_at": "2026-01-01T00:00:00+00:00"}))["type"]
+    'event.created'
+    """
+    body = {"type": EVENT_TYPE, "timestamp": event.get("created_at"), "data": dict(event)}
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
@@ -119,75 +158,148 @@ def enqueue_new_events(db: Database, settings: Settings) -> int:
     return counters.nodes_created
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What one send achieved: the HTTP status (if any), and the error (``None``: 2xx)."""
+
+    delivery_id: str
+    url: str
+    attempts: int
+    status_code: int | None
+    error: str | None
+
+
+def _send(
+    client: httpx.Client, secret: str, row: Mapping[str, Any], down: set[str], lock: threading.Lock
+) -> Attempt:
+    url, delivery_id = str(row["url"]), str(row["delivery_id"])
+    attempts = int(row["attempts"] or 0) + 1
+    with lock:
+        skip = url in down
+    if skip:
+        return Attempt(delivery_id, url, attempts, None, "skipped: receiver unreachable this round")
+    event = event_item(row)
+    body = payload(event)
+    headers = signed_headers(secret, message_id(str(event["id"])), body, datetime.now(UTC))
+    try:
+        response = client.post(url, content=body, headers=headers)
+    except httpx.TransportError as exc:  # refused, reset, or timed out: the receiver is down
+        with lock:
+            down.add(url)
+        return Attempt(delivery_id, url, attempts, None, type(exc).__name__)
+    code = response.status_code
+    return Attempt(delivery_id, url, attempts, code, None if 200 <= code < 300 else f"HTTP {code}")
+
+
+def _record(db: Database, settings: Settings, attempt: Attempt) -> None:
+    ok = attempt.error is None
+    now = int(time.time() * 1000)
+    delay_s = backoff_s(
+        attempt.attempts, settings.webhook_backoff_base_s, settings.webhook_backoff_max_s
+    )
+    db.write(
+        RECORD_ATTEMPT,
+        {
+            "delivery_id": attempt.delivery_id,
+            "status": "delivered" if ok else "pending",
+            "next_ms": None if ok else now + int(1000 * delay_s),
+            "code": attempt.status_code,
+            "error": attempt.error,
+            "now_ms": now,
+            "entry": json.dumps(
+                {"at_ms": now, "status_code": attempt.status_code, "error": attempt.error}
+            ),
+        },
+    )
+
+
 def deliver_pending(
     db: Database, settings: Settings, *, force: bool = False, limit: int = 10_000
 ) -> tuple[int, int]:
-    """Attempt every due pending delivery; return (delivered, still pending).
+    """Send every due pending delivery once; return (delivered, failed in this round).
 
-    ``force`` ignores the back-off schedule (the CLI's ``--now``).
+    ``force`` ignores the back-off schedule (the CLI's ``--now``). At most
+    :attr:`Settings.webhook_concurrency` requests are in flight; deliveries are
+    claimed in batches under a lease long enough for a batch to time out entirely.
     """
     if settings.webhook_secret is None:
         logger.info("webhook secret unset: no deliveries attempted")
         return 0, 0
-    secret = settings.webhook_secret.get_secret_value().encode("utf-8")
-    now_ms = int(time.time() * 1000)
-    due = db.read(READ_DUE, {"force": force, "now_ms": now_ms, "limit": limit})
+    secret = settings.webhook_secret.get_secret_value()
+    workers = settings.webhook_concurrency
+    batch = workers * 8
+    lease_ms = int(1000 * (settings.webhook_timeout_s * math.ceil(batch / workers) + 60))
     delivered = failed = 0
-    down: set[str] = set()  # a URL that refused to connect is not tried again this round
-    with httpx.Client(timeout=settings.webhook_timeout_s) as client:
-        for row in due:
-            url, delivery_id = str(row["url"]), str(row["delivery_id"])
-            attempts = int(row["attempts"] or 0) + 1
-            code: int | None = None
-            error: str | None = None
-            if url in down:
-                error = "skipped: receiver unreachable in this round"
-            else:
-                body = payload(delivery_id, event_item(row))
-                try:
-                    response = client.post(
-                        url,
-                        content=body,
-                        headers={
-                            "Content-Type": "application/json",
-                            SIGNATURE_HEADER: sign_body(secret, body),
-                            DELIVERY_HEADER: delivery_id,
-                        },
-                    )
-                    code = response.status_code
-                    if not 200 <= code < 300:
-                        error = f"HTTP {code}"
-                except httpx.HTTPError as exc:
-                    error = type(exc).__name__
-                    if isinstance(exc, httpx.ConnectError):
-                        down.add(url)
-            ok = error is None
-            now = int(time.time() * 1000)
-            next_ms = now + int(
-                1000
-                * backoff_s(
-                    attempts, settings.webhook_backoff_base_s, settings.webhook_backoff_max_s
-                )
-            )
-            db.write(
-                RECORD_ATTEMPT,
+    seen: list[str] = []
+    down: set[str] = set()
+    lock = threading.Lock()
+    timeout = httpx.Timeout(settings.webhook_timeout_s)
+    pool_limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    with (
+        httpx.Client(timeout=timeout, limits=pool_limits) as client,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook") as pool,
+    ):
+        while len(seen) < limit:
+            now_ms = int(time.time() * 1000)
+            rows = db.write_returning(
+                CLAIM_DUE,
                 {
-                    "delivery_id": delivery_id,
-                    "status": "delivered" if ok else "pending",
-                    "next_ms": None if ok else next_ms,
-                    "code": code,
-                    "error": error,
-                    "now_ms": now,
-                    "entry": json.dumps({"at_ms": now, "status_code": code, "error": error}),
+                    "force": force,
+                    "now_ms": now_ms,
+                    "exclude": seen,
+                    "limit": min(batch, limit - len(seen)),
+                    "lease_until_ms": now_ms + lease_ms,
                 },
             )
-            if ok:
-                delivered += 1
-            else:
-                failed += 1
+            if not rows:
+                break
+            seen.extend(str(r["delivery_id"]) for r in rows)
+            for attempt in pool.map(lambda r: _send(client, secret, r, down, lock), rows):
+                _record(db, settings, attempt)
+                if attempt.error is None:
+                    delivered += 1
+                else:
+                    failed += 1
     if failed:
-        logger.warning("webhooks: %d delivered, %d still pending", delivered, failed)
+        logger.warning("webhooks: %d delivered, %d failed this round", delivered, failed)
     return delivered, failed
+
+
+def deliver_round(db: Database, settings: Settings, *, force: bool = False) -> tuple[int, int, int]:
+    """Enqueue new events' deliveries, then send the due ones: (enqueued, delivered, failed)."""
+    enqueued = enqueue_new_events(db, settings) if settings.webhook_urls else 0
+    delivered, failed = deliver_pending(db, settings, force=force)
+    return enqueued, delivered, failed
+
+
+class DeliveryWorker:
+    """A background thread that runs :func:`deliver_round` every ``interval_s`` seconds.
+
+    The API process starts one when webhooks are configured; ``stop`` ends it at the
+    next interval. A failed round (Neo4j down) is logged and retried next time.
+    """
+
+    def __init__(self, db: Database, settings: Settings, interval_s: float) -> None:
+        self.db = db
+        self.settings = settings
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.settings.webhook_timeout_s * 2 + self.interval_s)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                deliver_round(self.db, self.settings)
+            except Exception:  # keep the worker alive; the next round retries
+                logger.exception("webhook delivery round failed")
+            self._stop.wait(self.interval_s)
 
 
 def list_deliveries(

@@ -16,6 +16,7 @@ from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from core.codes import Role
 from core.errors import NotFoundError
 from core.settings import Settings
+from core.spreadsheet import safe_row
 from graph.branches import read_branch_tree
 from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
@@ -155,7 +156,8 @@ def export_customers(
     writer.writerow(EXPORT_COLUMNS)
     for item in items:
         exposure = item["exposure"]["amount"] if item["exposure"] else ""
-        writer.writerow([item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure])
+        row = [item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure]
+        writer.writerow(safe_row(row))
     db.write(
         EXPORT_AUDIT,
         {

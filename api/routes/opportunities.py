@@ -6,12 +6,14 @@ import logging
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
 from core.codes import OpportunitySource, OpportunityStage, Role
+from core.errors import PreconditionFailedError, PreconditionRequiredError
 from graph.opportunities import (
+    Editor,
     NewOpportunity,
     create_opportunity,
     get_opportunity,
@@ -27,6 +29,49 @@ router = APIRouter(prefix="/api/v1", tags=["opportunities"])
 OpportunityUser = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER, Role.RISK))]
 Stage = OpportunityStage
 AMOUNT_PATTERN = r"^\d{1,15}(\.\d{1,4})?$"
+#: An Idempotency-Key is an opaque client token (a UUID in practice).
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+
+
+def etag(version: int) -> str:
+    """The strong ETag of an opportunity's version.
+
+    Examples
+    --------
+    >>> etag(3)
+    '"3"'
+    """
+    return f'"{version}"'
+
+
+def version_of(if_match: str | None) -> int:
+    """The version an ``If-Match`` header names.
+
+    A write without it cannot prove it read the current version (428); ``*`` or a
+    tag that is no version of ours cannot match any (412).
+
+    Examples
+    --------
+    >>> version_of('"7"')
+    7
+    """
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequiredError(
+            "send the ETag you read in If-Match, so that no other change is overwritten"
+        )
+    tags = [tag.strip() for tag in if_match.split(",")]
+    for tag in tags:
+        if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit():
+            return int(tag[1:-1])
+    if tags == ["*"]:
+        raise PreconditionRequiredError(
+            "If-Match: * does not name the version you read; send the ETag"
+        )
+    raise PreconditionFailedError("If-Match names no current version of this opportunity")
+
+
+def _editor(caller: Caller) -> Editor:
+    return Editor(caller.user.user_id, caller.user.role, caller.user.rm_id)
 
 
 class Amount(BaseModel):
@@ -97,11 +142,25 @@ def get_opportunities(
 
 @router.post("/opportunities", status_code=201)
 def post_opportunity(
-    body: OpportunityCreate, caller: OpportunityUser, db: DatabaseDep
+    body: OpportunityCreate,
+    caller: OpportunityUser,
+    db: DatabaseDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            description="Retry-safe create: the same key and body answer the first result.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Create an opportunity (stage ``identified``) for a customer or prospect in scope."""
+    """Create an opportunity (stage ``identified``) for a customer or prospect in scope.
+
+    An event or a prospect becomes one opportunity: a second create answers the
+    first with 200 (the event is then ``actioned`` and names it). 201 when created.
+    """
     amount = body.expected_amount
-    return create_opportunity(
+    result = create_opportunity(
         db,
         caller.scope,
         NewOpportunity(
@@ -115,16 +174,27 @@ def post_opportunity(
             due_date=body.due_date,
             notes=body.notes,
         ),
-        user_id=caller.user.user_id,
+        editor=_editor(caller),
+        idempotency_key=idempotency_key,
     )
+    if not result.created:
+        response.status_code = 200
+    response.headers["ETag"] = etag(result.opportunity["version"])
+    response.headers["Location"] = f"/api/v1/opportunities/{result.opportunity['id']}"
+    return result.opportunity
 
 
 @router.get("/opportunities/{opportunity_id}")
 def get_one_opportunity(
-    opportunity_id: Annotated[str, Path(max_length=64)], caller: OpportunityUser, db: DatabaseDep
+    opportunity_id: Annotated[str, Path(max_length=64)],
+    caller: OpportunityUser,
+    db: DatabaseDep,
+    response: Response,
 ) -> dict[str, Any]:
-    """One opportunity with its stage history and activities."""
-    return get_opportunity(db, caller.scope, opportunity_id)
+    """One opportunity with its stage history and activities; its ETag is its version."""
+    item = get_opportunity(db, caller.scope, opportunity_id)
+    response.headers["ETag"] = etag(item["version"])
+    return item
 
 
 @router.patch("/opportunities/{opportunity_id}")
@@ -133,9 +203,26 @@ def patch_opportunity(
     body: OpportunityPatch,
     caller: OpportunityUser,
     db: DatabaseDep,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(max_length=200, description="The ETag of the version the change was made on."),
+    ] = None,
 ) -> dict[str, Any]:
-    """Move the stage (illegal moves: 422), edit fields, or add an activity."""
+    """Move the stage (illegal moves: 422), edit fields, or add an activity.
+
+    Only the owner RM, their managers or an admin may (403). ``If-Match`` must
+    carry the ETag read (428 without it); a change made since answers 412.
+    """
+    expected = version_of(if_match)
     changes = body.model_dump(exclude_unset=True)
-    return update_opportunity(
-        db, caller.scope, opportunity_id, changes, user_id=caller.user.user_id
+    item = update_opportunity(
+        db,
+        caller.scope,
+        opportunity_id,
+        changes,
+        editor=_editor(caller),
+        expected_version=expected,
     )
+    response.headers["ETag"] = etag(item["version"])
+    return item

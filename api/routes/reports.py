@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import Caller, DatabaseDep, require_roles
 from core.codes import STAGES, Role
 from core.errors import InputValidationError
+from core.spreadsheet import safe_row
 from graph.opportunities import pipeline_summary
 from graph.reports import events_report, events_report_csv_rows, segment_migration
 
@@ -26,7 +27,7 @@ Format = Literal["json", "csv"]
 
 def _csv(rows: list[list[Any]], name: str) -> Response:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows(safe_row(row) for row in rows)
     return Response(
         content="\ufeff" + buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -351,9 +351,18 @@
         try { await post(`/api/v1/events/${encodeURIComponent(e.id)}/ack`, {}); notice(_("Event acknowledged.")); reload(); } catch (error) { showProblem(error); }
       } }));
     }
-    if (e.status === "new" || e.status === "acknowledged") {
+    if (e.opportunity_id) {
+      actions.push(link(_("Open its opportunity"), "/ui/pipeline#" + encodeURIComponent(e.opportunity_id)));
+    } else if (e.status === "new" || e.status === "acknowledged") {
+      // One key per button: a double click or a retried request makes no second opportunity
+      // (the server also keeps one opportunity per event).
+      const idempotencyKey = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
       actions.push(el("button", { type: "button", class: "btn btn-sm", text: _("Make an opportunity"), onclick: async () => {
-        try { await post("/api/v1/opportunities", { source: "event", source_id: e.id }); notice(_("Opportunity created.")); } catch (error) { showProblem(error); }
+        try {
+          await json("/api/v1/opportunities", { method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey }, body: JSON.stringify({ source: "event", source_id: e.id }) });
+          notice(_("Opportunity created."));
+          reload();
+        } catch (error) { showProblem(error); }
       } }));
     }
     return el("div", { class: "btn-list flex-nowrap" }, actions);
@@ -1002,8 +1011,8 @@
             const next = stages[index + 1];
             const actions = [];
             if (stage !== "won" && stage !== "lost") {
-              if (next && next !== "lost") actions.push(el("button", { type: "button", class: "btn btn-sm btn-primary", text: "→ " + codeName("stage", next), onclick: () => move(o.id, next) }));
-              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o.id) }));
+              if (next && next !== "lost") actions.push(el("button", { type: "button", class: "btn btn-sm btn-primary", text: "→ " + codeName("stage", next), onclick: () => move(o, next) }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o) }));
             }
             column.appendChild(el("div", { class: "card card-sm cg-opportunity", "data-id": o.id }, [el("div", { class: "card-body" }, [
               el("strong", { text: (o.company && o.company.name) || _("Unnamed") }),
@@ -1016,8 +1025,8 @@
       } catch (error) { showProblem(error); }
     };
     // Losing an opportunity says why: the reason goes into its stage history.
-    const askReason = (actions, id) => {
-      const field = "lost-reason-" + id;
+    const askReason = (actions, o) => {
+      const field = "lost-reason-" + o.id;
       const input = el("input", { id: field, class: "form-control form-control-sm", required: true, maxlength: "2000" });
       const form = el("form", { class: "mt-2" }, [
         el("label", { class: "form-label small", for: field, text: _("Why was it lost?") }), input,
@@ -1026,16 +1035,25 @@
           el("button", { type: "button", class: "btn btn-sm", text: _("Cancel"), onclick: () => render() }),
         ]),
       ]);
-      form.addEventListener("submit", (event) => { event.preventDefault(); move(id, "lost", input.value.trim()); });
+      form.addEventListener("submit", (event) => { event.preventDefault(); move(o, "lost", input.value.trim()); });
       actions.replaceChildren(form);
       input.focus();
     };
-    const move = async (id, stage, reason) => {
+    // A move names the version the card was drawn from (If-Match). When someone changed the
+    // opportunity meanwhile the server answers 412: say so, and redraw the board from fresh data.
+    const move = async (o, stage, reason) => {
       try {
-        await post("/api/v1/opportunities/" + encodeURIComponent(id), reason ? { stage, reason } : { stage }, "PATCH");
+        await json("/api/v1/opportunities/" + encodeURIComponent(o.id), {
+          method: "PATCH",
+          headers: { "Content-Type": "application/json", "If-Match": '"' + o.version + '"' },
+          body: JSON.stringify(reason ? { stage, reason } : { stage }),
+        });
         notice(fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
         render();
-      } catch (error) { showProblem(error); }
+      } catch (error) {
+        showProblem(error);
+        if (error instanceof ApiError && error.status === 412) render();
+      }
     };
     render();
   };

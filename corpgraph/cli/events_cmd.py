@@ -10,9 +10,9 @@ from rich.table import Table
 from core.errors import CorpgraphError
 from graph.branches import BranchScope
 from graph.events import list_events
-from services.webhooks import deliver_pending, enqueue_new_events, list_deliveries
 
-from .common import console, open_database, report_error, settings
+from .common import console, open_database, report_error
+from .webhooks_cmd import deliver
 
 events_app = typer.Typer(help="Major events (detected by `corpgraph compute`) and their push.")
 
@@ -70,19 +70,5 @@ def deliver_command(
         bool, typer.Option("--now", help="Retry every pending delivery, ignoring back-off.")
     ] = False,
 ) -> None:
-    """Send pending webhook deliveries (new events are enqueued first)."""
-    cfg = settings()
-    try:
-        with open_database() as db:
-            enqueued = enqueue_new_events(db, cfg) if cfg.webhook_urls else 0
-            delivered, pending = deliver_pending(db, cfg, force=now)
-            failures = list_deliveries(db, "pending", limit=20)
-    except CorpgraphError as error:
-        report_error(error)
-        raise typer.Exit(error.exit_code) from error
-    console.print(f"enqueued {enqueued}, delivered {delivered}, still pending {pending}")
-    for row in failures:
-        console.print(
-            f"[dim]pending {row['delivery_id']}: {row['attempts']} attempts, "
-            f"last error {row['last_error']}[/dim]"
-        )
+    """Send due webhook deliveries (the same as ``corpgraph webhooks deliver``)."""
+    deliver(now=now)

@@ -24,6 +24,7 @@ from .groups_cmd import groups_app
 from .interdependence_cmd import interdependence_app
 from .prospects_cmd import prospects_app
 from .resolve_cmd import resolve_app
+from .webhooks_cmd import webhooks_app
 
 app = typer.Typer(
     name="corpgraph",
@@ -41,6 +42,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(prospects_app, name="prospects")
 app.add_typer(groups_app, name="groups")
 app.add_typer(events_app, name="events")
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(interdependence_app, name="interdependence")
 app.add_typer(resolve_app, name="resolve")
 
@@ -146,10 +148,14 @@ def users_add(
     name: Annotated[str, typer.Option(help="Display name.")],
     role: Annotated[Role, typer.Option(help="Role.")],
     branch: Annotated[str, typer.Option(help="Home branch id.")],
+    rm_id: Annotated[
+        str | None,
+        typer.Option("--rm-id", help="The relationship manager this user is (owns opportunities)."),
+    ] = None,
 ) -> None:
     """Create a user and print their API key once."""
     with open_database() as db:
-        user, key = UserStore(db).add(name, role, branch)
+        user, key = UserStore(db).add(name, role, branch, rm_id=rm_id)
     console.print(
         Panel(
             f"[bold]{key}[/bold]\n\nuser {user.user_id} · role {user.role.value} · "

@@ -56,9 +56,15 @@ def client(tiny_bank: TinyBank) -> Iterator[TestClient]:
         yield test_client
 
 
-def _key(db: Database, role: str, branch: str) -> dict[str, str]:
-    _, key = UserStore(db).add(f"{role}-{branch}", role, branch)
+def _key(db: Database, role: str, branch: str, rm_id: str | None = None) -> dict[str, str]:
+    _, key = UserStore(db).add(f"{role}-{branch}", role, branch, rm_id=rm_id)
     return {"X-API-Key": key}
+
+
+def _patch(client: TestClient, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """PATCH naming the version just read (its ETag), as the UI does."""
+    etag = client.get(url, headers=headers).headers.get("ETag", '"0"')
+    return client.patch(url, json=body, headers={**headers, "If-Match": etag})
 
 
 def _sub_branch_with_events(db: Database) -> str:
@@ -161,7 +167,8 @@ def test_opportunity_lifecycle_stage_rules_and_scoping(
 ) -> None:
     db = tiny_bank.db
     branch = _sub_branch_with_events(db)
-    rm = _key(db, "rm", branch)
+    first_event = next(e for e in db.read(EVENTS) if e["branch"] == branch)
+    rm = _key(db, "rm", branch, first_event["owner"])  # the event's owner RM
     other_branch = next(
         str(c["branch"])
         for c in db.read(CUSTOMERS)
@@ -172,7 +179,7 @@ def test_opportunity_lifecycle_stage_rules_and_scoping(
     other = _key(db, "rm", other_branch)
     manager = _key(db, "manager", "HO")
 
-    event = client.get("/api/v1/events", headers=rm).json()["items"][0]
+    event = client.get(f"/api/v1/events/{first_event['id']}", headers=rm).json()
     created = client.post(
         "/api/v1/opportunities",
         json={
@@ -194,19 +201,17 @@ def test_opportunity_lifecycle_stage_rules_and_scoping(
     url = f"/api/v1/opportunities/{opp['id']}"
 
     assert client.get(url, headers=other).status_code == 404
-    assert client.patch(url, json={"stage": "contacted"}, headers=other).status_code == 404
-    assert client.patch(url, json={"stage": "won"}, headers=rm).status_code == 422
+    assert _patch(client, url, {"stage": "contacted"}, other).status_code == 404
+    assert _patch(client, url, {"stage": "won"}, rm).status_code == 422
     visit = {"kind": "visit", "date": "2026-01-10", "text": "拜访财务总监"}
-    moved = client.patch(url, json={"stage": "contacted", "activity": visit}, headers=rm).json()
+    moved = _patch(client, url, {"stage": "contacted", "activity": visit}, rm).json()
     assert moved["activities"][0]["text"] == "拜访财务总监"
-    client.patch(url, json={"stage": "proposal"}, headers=rm)
-    assert client.patch(url, json={"stage": "identified"}, headers=rm).status_code == 422
-    back = client.patch(
-        url, json={"stage": "contacted", "reason": "new CFO, restart"}, headers=rm
-    ).json()
+    _patch(client, url, {"stage": "proposal"}, rm)
+    assert _patch(client, url, {"stage": "identified"}, rm).status_code == 422
+    back = _patch(client, url, {"stage": "contacted", "reason": "new CFO, restart"}, rm).json()
     assert back["history"][-1]["backwards"] is True
-    client.patch(url, json={"stage": "proposal"}, headers=rm)
-    won = client.patch(url, json={"stage": "won"}, headers=rm).json()
+    _patch(client, url, {"stage": "proposal"}, rm)
+    won = _patch(client, url, {"stage": "won"}, rm).json()
     assert [h["to"] for h in won["history"]] == [
         "identified",
         "contacted",
@@ -217,7 +222,7 @@ def test_opportunity_lifecycle_stage_rules_and_scoping(
     ]
     assert all(h["by"] and h["at"] for h in won["history"])
     for stage in ("lost", "proposal", "identified"):
-        assert client.patch(url, json={"stage": stage}, headers=rm).status_code == 422
+        assert _patch(client, url, {"stage": stage}, rm).status_code == 422
 
     customer = next(c for c in db.read(CUSTOMERS) if c["branch"] == branch)
     rec = client.post(
@@ -225,7 +230,8 @@ def test_opportunity_lifecycle_stage_rules_and_scoping(
         json={"source": "recommendation", "company_id": customer["id"], "product": "CM-PAYROLL"},
         headers=rm,
     ).json()
-    client.patch(f"/api/v1/opportunities/{rec['id']}", json={"stage": "lost"}, headers=rm)
+    lost = _patch(client, f"/api/v1/opportunities/{rec['id']}", {"stage": "lost"}, manager)
+    assert lost.status_code == 200, lost.text
     foreign = next(c for c in db.read(CUSTOMERS) if c["branch"] == other_branch)
     assert (
         client.post(
