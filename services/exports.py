@@ -59,12 +59,15 @@ class Column:
     width: int = 14
     #: The code list whose code ``header`` is (``pgettext``), or ``None`` for plain text.
     context: str | None = None
+    #: A catalogue template the code's name fills (``{name}``), e.g. ``"{name} (score)"``.
+    template: str | None = None
 
     def title(self, language: Language) -> str:
         """The header in ``language``."""
-        if self.context is not None:
-            return pgettext(language, self.context, self.header)
-        return gettext(language, self.header)
+        if self.context is None:
+            return gettext(language, self.header)
+        name = pgettext(language, self.context, self.header)
+        return gettext(language, self.template).format(name=name) if self.template else name
 
 
 @dataclass(frozen=True)

@@ -421,7 +421,10 @@ PROSPECT_TABLE: Final = Table(
         Column(N_("Company name"), "text", 36),
         Column(N_("USCC"), "text", 22),
         Column(N_("Score"), "score", 9),
-        *(Column(name, "score", 12, context="score_component") for name in COMPONENTS),
+        *(
+            Column(name, "score", 14, context="score_component", template=N_("{name} (score)"))
+            for name in COMPONENTS
+        ),
         Column(N_("Industry"), "text", 14),
         Column(N_("Region"), "text", 10),
         Column(N_("Linked customers"), "integer", 12),

@@ -76,3 +76,12 @@ def test_file_names_carry_what_scope_and_date() -> None:
     assert header.startswith('attachment; filename="')
     assert "filename*=UTF-8''%E6%BD%9C" in header
     assert header.isascii()
+
+
+def test_prospect_export_headers_are_distinct_in_both_languages() -> None:
+    from services.prospects import PROSPECT_TABLE
+
+    for language in ("zh", "en"):
+        headers = PROSPECT_TABLE.headers(language)
+        assert len(set(headers)) == len(headers), headers
+    assert "关联客户数得分" in PROSPECT_TABLE.headers("zh")
