@@ -26,7 +26,7 @@ from graph.local_server import resolve_connection
 from graph.settings import Settings, get_settings
 
 from . import ui
-from .errors import install_error_handlers
+from .errors import ERROR_RESPONSES, install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
@@ -74,14 +74,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(system.router)
-    app.include_router(prospects.router)
-    app.include_router(group_risk.router)
-    app.include_router(interdependence_routes.router)
-    app.include_router(customers.router)
-    app.include_router(event_routes.router)
-    app.include_router(opportunities.router)
-    app.include_router(reports.router)
-    app.include_router(resolution.router)
+    # Every operation of these routers authenticates, so each may answer these errors.
+    for router in (
+        prospects.router,
+        group_risk.router,
+        interdependence_routes.router,
+        customers.router,
+        event_routes.router,
+        opportunities.router,
+        reports.router,
+        resolution.router,
+    ):
+        app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(ui.router)
     app.mount("/static", ui.static_files(), name="static")
     return app

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
+from api.examples import OPPORTUNITIES_PAGE_EXAMPLE
+from api.pagination import Limit, Offset, Page
+from api.schemas import OpportunityOut
 from graph.opportunities import (
     NewOpportunity,
     create_opportunity,
@@ -70,7 +73,11 @@ class OpportunityPatch(BaseModel):
     activity: Activity | None = None
 
 
-@router.get("/opportunities")
+@router.get(
+    "/opportunities",
+    response_model=Page[OpportunityOut],
+    responses={200: {"content": {"application/json": {"example": OPPORTUNITIES_PAGE_EXAMPLE}}}},
+)
 def get_opportunities(
     caller: OpportunityUser,
     db: DatabaseDep,
@@ -78,9 +85,9 @@ def get_opportunities(
     rm: Annotated[str | None, Query(max_length=64)] = None,
     company: Annotated[str | None, Query(max_length=64)] = None,
     branch: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[OpportunityOut]:
     """Opportunities in the caller's branch subtree, newest first."""
     total, items = list_opportunities(
         db,
@@ -92,16 +99,21 @@ def get_opportunities(
         limit=limit,
         offset=offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return Page[OpportunityOut](
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[OpportunityOut.model_validate(i) for i in items],
+    )
 
 
-@router.post("/opportunities", status_code=201)
+@router.post("/opportunities", status_code=201, response_model=OpportunityOut)
 def post_opportunity(
     body: OpportunityCreate, caller: OpportunityUser, db: DatabaseDep
-) -> dict[str, Any]:
+) -> OpportunityOut:
     """Create an opportunity (stage ``identified``) for a customer or prospect in scope."""
     amount = body.expected_amount
-    return create_opportunity(
+    created = create_opportunity(
         db,
         caller.scope,
         NewOpportunity(
@@ -117,25 +129,26 @@ def post_opportunity(
         ),
         user_id=caller.user.user_id,
     )
+    return OpportunityOut.model_validate(created)
 
 
-@router.get("/opportunities/{opportunity_id}")
+@router.get("/opportunities/{opportunity_id}", response_model=OpportunityOut)
 def get_one_opportunity(
     opportunity_id: Annotated[str, Path(max_length=64)], caller: OpportunityUser, db: DatabaseDep
-) -> dict[str, Any]:
+) -> OpportunityOut:
     """One opportunity with its stage history and activities."""
-    return get_opportunity(db, caller.scope, opportunity_id)
+    return OpportunityOut.model_validate(get_opportunity(db, caller.scope, opportunity_id))
 
 
-@router.patch("/opportunities/{opportunity_id}")
+@router.patch("/opportunities/{opportunity_id}", response_model=OpportunityOut)
 def patch_opportunity(
     opportunity_id: Annotated[str, Path(max_length=64)],
     body: OpportunityPatch,
     caller: OpportunityUser,
     db: DatabaseDep,
-) -> dict[str, Any]:
+) -> OpportunityOut:
     """Move the stage (illegal moves: 422), edit fields, or add an activity."""
     changes = body.model_dump(exclude_unset=True)
-    return update_opportunity(
-        db, caller.scope, opportunity_id, changes, user_id=caller.user.user_id
+    return OpportunityOut.model_validate(
+        update_opportunity(db, caller.scope, opportunity_id, changes, user_id=caller.user.user_id)
     )
