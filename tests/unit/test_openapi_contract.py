@@ -81,7 +81,7 @@ def test_every_authenticated_operation_declares_its_problems(spec: dict[str, Any
 
 def test_every_list_is_one_page_envelope_with_one_bound(spec: dict[str, Any]) -> None:
     pages = 0
-    for method, path, op in operations(spec):
+    for _method, path, op in operations(spec):
         names = {p["name"] for p in op.get("parameters", [])}
         if "offset" not in names:  # a map's ``limit`` is neighbours per node, not a page
             continue
