@@ -21,6 +21,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from corpgraph import __version__
+from graph.auth_cache import AuthCache
+from graph.availability import Availability
 from graph.database import Database, create_driver
 from graph.local_server import resolve_connection
 from graph.settings import Settings, get_settings
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connection = resolve_connection(cfg)
-        driver = create_driver(connection, cfg)
+        driver = create_driver(connection, cfg, fail_fast=True)
         app.state.settings = cfg
         app.state.database = Database(
             driver, connection.database, write_batch_size=cfg.write_batch_size
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.availability = Availability(cfg.api_unavailable_recheck_s)
+    app.state.auth_cache = AuthCache(cfg.api_auth_cache_ttl_s)
     install_error_handlers(app)
     app.include_router(system.router)
     # Every operation of these routers authenticates, so each may answer these errors.

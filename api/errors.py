@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from corpgraph.errors import AuthenticationError, CorpgraphError
+from corpgraph.errors import AuthenticationError, CorpgraphError, DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,9 @@ def _jsonable(value: Any) -> Any:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     error = cast(CorpgraphError, exc)
+    availability = getattr(request.app.state, "availability", None)
+    if isinstance(error, DatabaseUnavailableError) and availability is not None:
+        availability.mark_down()  # the readiness flag: later requests answer 503 at once
     if error.http_status >= 500:
         logger.warning("%s on %s: %s", type(error).__name__, request.url.path, error.message)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationError) else None

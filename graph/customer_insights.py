@@ -19,6 +19,7 @@ from visualizations.model import MapSpec
 
 from .branches import BranchScope, scope_predicate
 from .database import Database
+from .schema import read_data_version
 from .settings import Settings
 
 OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
@@ -107,11 +108,6 @@ def supply_chain_map(db: Database, scope: BranchScope, customer_id: str) -> MapS
     return tiers_map_spec(tiers)
 
 
-DATA_VERSION: Final[LiteralString] = (
-    "MATCH (m:CorpgraphMeta {key: 'instance'}) "
-    "RETURN m.instance_id AS instance_id, m.data_version AS data_version"
-)
-
 _index_lock = threading.Lock()
 _index_cache: dict[tuple[str, str, str], CrossSellIndex] = {}
 
@@ -139,8 +135,7 @@ def cross_sell_index(db: Database, currency: str) -> CrossSellIndex:
     Reading every customer's holdings takes seconds on a large book; a request
     should not. Each load writes a new ``data_version``, which retires the index.
     """
-    row = db.read_one(DATA_VERSION) or {}
-    key = (str(row.get("instance_id")), str(row.get("data_version")), currency)
+    key = (*read_data_version(db), currency)
     with _index_lock:
         cached = _index_cache.get(key)
         if cached is None:

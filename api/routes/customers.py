@@ -16,7 +16,6 @@ from api.examples import CUSTOMER_360_EXAMPLE, CUSTOMERS_PAGE_EXAMPLE, NETWORK_E
 from api.pagination import Limit, Offset, Page
 from api.schemas import Customer360, CustomerSummary, NetworkOut
 from corpgraph.errors import NotFoundError
-from graph.branches import read_branch_tree
 from graph.customer_insights import recommendations_view
 from graph.customers import ScreeningFilters, customer_360, screen_customers
 from graph.events import list_events
@@ -105,8 +104,7 @@ FiltersDep = Annotated[ScreeningFilters, Depends(_filters)]
 def _branch_subtree(db: DatabaseDep, caller: Caller, branch: str | None) -> list[str]:
     if branch is None:
         return []
-    tree = read_branch_tree(db)
-    subtree = tree.subtree(branch)
+    subtree = caller.tree.subtree(branch)
     if not subtree or not any(caller.scope.allows(b) for b in subtree):
         raise NotFoundError(f"branch {branch} not found")
     return sorted(subtree)

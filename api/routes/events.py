@@ -20,7 +20,6 @@ from api.examples import EVENTS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import EventOut
 from corpgraph.errors import NotFoundError
-from graph.branches import read_branch_tree
 from graph.events import events_since, get_event, list_events, set_status
 from graph.settings import Settings
 from graph.users import Role
@@ -56,7 +55,7 @@ def branch_subtree(db: DatabaseDep, caller: Caller, branch: str | None) -> list[
     """The subtree of a ``branch`` filter; 404 when the caller may see none of it."""
     if branch is None:
         return None
-    subtree = read_branch_tree(db).subtree(branch)
+    subtree = caller.tree.subtree(branch)
     if not subtree or not any(caller.scope.allows(b) for b in subtree):
         raise NotFoundError(f"branch {branch} not found")
     return sorted(subtree)

@@ -29,7 +29,6 @@ from api.schemas import (
     SupplyChainOut,
 )
 from corpgraph.errors import NotFoundError
-from graph.branches import read_branch_tree
 from graph.core_enterprises import list_core_enterprises
 from graph.customer_insights import recommendations_view, supply_chain_map, supply_chain_view
 from graph.database import Database
@@ -65,7 +64,7 @@ def _filters(
 ) -> ProspectFilters:
     branch_ids: tuple[str, ...] | None = None
     if branch is not None:
-        subtree = read_branch_tree(db).subtree(branch)
+        subtree = caller.tree.subtree(branch)
         if not subtree or not any(caller.scope.allows(b) for b in subtree):
             raise NotFoundError(f"branch {branch} not found")
         branch_ids = tuple(sorted(subtree))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import CallerDep, DatabaseDep
+from api.deps import CallerDep, DatabaseDep, get_availability
 from api.errors import ERROR_RESPONSES, PROBLEM_MEDIA_TYPE, Problem, problem
 from corpgraph import __version__
 from corpgraph.errors import DatabaseUnavailableError
@@ -75,11 +75,14 @@ def ready(request: Request, db: DatabaseDep) -> Readiness | JSONResponse:
     Each call probes afresh without retries, so the answer turns back to 200 by
     itself once Neo4j returns.
     """
+    availability = get_availability(request)
     try:
         info = db.server_info()
         status = schema.schema_status(db, probe=True)
     except DatabaseUnavailableError as error:
+        availability.mark_down()
         return problem(503, error.problem_type, error.title, error.message, request.url.path)
+    availability.mark_up()
     if not status.ready:
         return problem(
             503,
