@@ -63,6 +63,7 @@ def _problem_response(description: str) -> dict[str, Any]:
 
 #: The error answers every authenticated operation may give, declared once.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("The request body is not well-formed JSON"),
     401: _problem_response("No API key, or an unknown or revoked one"),
     403: _problem_response("The caller's role may not use this operation"),
     404: _problem_response("Unknown id, or outside the caller's branch subtree"),

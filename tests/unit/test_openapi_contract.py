@@ -15,7 +15,7 @@ from graph.settings import Settings
 
 pytestmark = pytest.mark.unit
 
-DECLARED_ERRORS = {"401", "403", "404", "422"}
+DECLARED_ERRORS = {"400", "401", "403", "404", "422", "503"}
 PROBLEM_REF = "#/components/schemas/Problem"
 #: Operations that need no API key (so they declare no 401/403).
 PUBLIC = {("get", "/api/v1/health"), ("get", "/api/v1/ready")}
