@@ -22,12 +22,14 @@ from fastapi import FastAPI
 
 from core.settings import Settings, get_settings
 from core.version import __version__
+from graph.auth_cache import AuthCache
+from graph.availability import Availability
 from graph.database import Database, create_driver
 from graph.local_server import resolve_connection
 from services.webhooks import DeliveryWorker
 
 from . import ui
-from .errors import install_error_handlers
+from .errors import ERROR_RESPONSES, install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connection = resolve_connection(cfg)
-        driver = create_driver(connection, cfg)
+        driver = create_driver(connection, cfg, fail_fast=True)
         app.state.settings = cfg
         app.state.database = Database(
             driver, connection.database, write_batch_size=cfg.write_batch_size
@@ -85,16 +87,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.availability = Availability(cfg.api_unavailable_recheck_s)
+    app.state.auth_cache = AuthCache(cfg.api_auth_cache_ttl_s)
     install_error_handlers(app)
     app.include_router(system.router)
-    app.include_router(prospects.router)
-    app.include_router(group_risk.router)
-    app.include_router(interdependence_routes.router)
-    app.include_router(customers.router)
-    app.include_router(event_routes.router)
-    app.include_router(opportunities.router)
-    app.include_router(reports.router)
-    app.include_router(resolution.router)
+    # Every operation of these routers authenticates, so each may answer these errors.
+    for router in (
+        prospects.router,
+        group_risk.router,
+        interdependence_routes.router,
+        customers.router,
+        event_routes.router,
+        opportunities.router,
+        reports.router,
+        resolution.router,
+    ):
+        app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(ui.router)
     app.mount("/static", ui.static_files(), name="static")
     return app

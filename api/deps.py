@@ -10,11 +10,13 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from core.codes import Role
-from core.errors import PermissionDeniedError
+from core.errors import DatabaseUnavailableError, PermissionDeniedError
 from core.settings import Settings
-from graph.branches import BranchScope, read_branch_tree
+from graph.auth_cache import AuthCache
+from graph.availability import Availability
+from graph.branches import BranchScope, BranchTree
 from graph.database import Database
-from graph.users import ApiUser, UserStore
+from graph.users import ApiUser, key_prefix_of
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
@@ -30,6 +32,16 @@ def get_app_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
+def get_availability(request: Request) -> Availability:
+    """The process's readiness flag (is Neo4j answering?), created with the app."""
+    return cast(Availability, request.app.state.availability)
+
+
+def get_auth_cache(request: Request) -> AuthCache:
+    """The process's cache of API keys and the branch tree, created with the app."""
+    return cast(AuthCache, request.app.state.auth_cache)
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
@@ -39,21 +51,36 @@ class Caller:
 
     user: ApiUser
     scope: BranchScope
+    #: The whole branch tree (for ``branch`` filters), as cached for this data version.
+    tree: BranchTree
 
 
 def get_caller(
     db: DatabaseDep,
+    availability: Annotated[Availability, Depends(get_availability)],
+    cache: Annotated[AuthCache, Depends(get_auth_cache)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key_header)],
 ) -> Caller:
     """Authenticate the request's API key and compute the caller's branch scope.
 
-    Either ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` is accepted.
+    Either ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` is accepted. A
+    missing or malformed key is refused (401) without touching Neo4j; while Neo4j is
+    known to be down, the request is refused (503) at once, see
+    :class:`~graph.availability.Availability`.
     """
     key = bearer.credentials if bearer is not None else api_key
-    user = UserStore(db).authenticate(key)
-    scope = BranchScope.for_home_branch(read_branch_tree(db), user.branch_id)
-    return Caller(user, scope)
+    key_prefix_of(key)
+    if not availability.admit():
+        raise DatabaseUnavailableError("Neo4j is unavailable; retry in a moment")
+    try:
+        user = cache.authenticate(db, key)
+        tree = cache.branch_tree(db)
+    except DatabaseUnavailableError:
+        availability.mark_down()
+        raise
+    availability.mark_up()
+    return Caller(user, BranchScope.for_home_branch(tree, user.branch_id), tree)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -13,14 +13,63 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import AuthenticationError, CorpgraphError
+from core.errors import AuthenticationError, CorpgraphError, DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://corpgraph.invalid/problems/"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what went wrong, for people and for programs.
+
+    Some problems carry more members: ``errors`` (the invalid fields of a 422),
+    ``details`` (for instance the roles an endpoint admits).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": PROBLEM_BASE + "not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "customer C0000001 not found",
+                    "instance": "/api/v1/customers/C0000001",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str = Field(description="The request path")
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+#: The error answers every authenticated operation may give, declared once.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("The request body is not well-formed JSON"),
+    401: _problem_response("No API key, or an unknown or revoked one"),
+    403: _problem_response("The caller's role may not use this operation"),
+    404: _problem_response("Unknown id, or outside the caller's branch subtree"),
+    422: _problem_response("The request does not match the API contract"),
+    503: _problem_response("Neo4j is unavailable; retry later"),
+}
 
 
 def problem(
@@ -57,6 +106,9 @@ def _jsonable(value: Any) -> Any:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     error = cast(CorpgraphError, exc)
+    availability = getattr(request.app.state, "availability", None)
+    if isinstance(error, DatabaseUnavailableError) and availability is not None:
+        availability.mark_down()  # the readiness flag: later requests answer 503 at once
     if error.http_status >= 500:
         logger.warning("%s on %s: %s", type(error).__name__, request.url.path, error.message)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, AuthenticationError) else None

@@ -1,4 +1,4 @@
-"""The one page model of list endpoints: ``total``, ``limit``, ``offset`` and ``items``.
+"""Query parameters of list endpoints, bound by the one page size of ``core.pagination``.
 
 Examples
 --------
@@ -8,17 +8,15 @@ Examples
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from fastapi import Query
 
-T = TypeVar("T")
+from core.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, Page
 
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_OFFSET", "MAX_PAGE_SIZE", "Limit", "Offset", "Page"]
 
-class Page(BaseModel, Generic[T]):
-    """One page of a list: ``items`` from ``offset``, and how many there are in all."""
-
-    total: int = Field(ge=0, description="Items matching the filters, on every page.")
-    limit: int = Field(ge=1, description="Most items on this page.")
-    offset: int = Field(ge=0, description="Items skipped before this page.")
-    items: list[T]
+#: ``limit``: most items on the page (1 to :data:`MAX_PAGE_SIZE`).
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Most items on this page")]
+#: ``offset``: items to skip (0 to :data:`MAX_OFFSET`).
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]

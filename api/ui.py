@@ -30,9 +30,10 @@ import jinja2
 from fastapi import APIRouter, FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
 from core.codes import Role
@@ -309,16 +310,29 @@ def reports_page(request: Request) -> HTMLResponse:
     return _render(request, "reports")
 
 
-@router.get("/ui/i18n/{language}.json")
-def catalogue_json(language: str) -> JSONResponse:
+class Catalogue(BaseModel):
+    """The browser's message catalogue: ``messages`` maps each source string to its text."""
+
+    language: Language
+    messages: dict[str, str]
+    code_lists: dict[str, list[str]] = Field(
+        description="Each code list's codes in their order (stages, segments...)"
+    )
+
+
+@router.get("/ui/i18n/{language}.json", response_model=Catalogue)
+def catalogue_json(
+    language: Annotated[str, PathParam(max_length=16)], response: Response
+) -> Catalogue:
     """The message catalogue of ``language`` for the browser (same .mo as the templates).
 
     ``code_lists`` gives each code list's codes in their order (stages, segments...).
     """
-    lang = negotiate(language)
-    return JSONResponse(
-        {"language": lang, "messages": catalogue(lang), "code_lists": CODE_LISTS},
-        headers={"Cache-Control": "no-cache"},
+    response.headers["Cache-Control"] = "no-cache"
+    return Catalogue(
+        language=negotiate(language),
+        messages=catalogue(negotiate(language)),
+        code_lists={k: list(v) for k, v in CODE_LISTS.items()},
     )
 
 

@@ -132,14 +132,30 @@ def _translated() -> Iterator[None]:
         raise translate_driver_error(error) from error
 
 
-def create_driver(connection: ConnectionInfo, settings: Settings) -> Driver:
-    """Create the process's one driver. It connects lazily, on first use."""
+def create_driver(
+    connection: ConnectionInfo, settings: Settings, *, fail_fast: bool = False
+) -> Driver:
+    """Create the process's one driver. It connects lazily, on first use.
+
+    ``fail_fast`` (the API's driver) bounds the wait for a connection by
+    ``api_neo4j_acquisition_timeout_s`` and retries by ``api_neo4j_max_retry_time_s``,
+    so requests answer 503 quickly while Neo4j is down; the CLI's long jobs keep the
+    patient defaults.
+    """
+    if fail_fast:
+        acquisition = settings.api_neo4j_acquisition_timeout_s
+        connect = min(settings.neo4j_connection_timeout_s, acquisition)
+        retry = settings.api_neo4j_max_retry_time_s
+    else:
+        acquisition = settings.neo4j_connection_timeout_s * 2
+        connect = settings.neo4j_connection_timeout_s
+        retry = settings.neo4j_max_retry_time_s
     return GraphDatabase.driver(
         connection.uri,
         auth=(connection.user, connection.password),
-        connection_timeout=settings.neo4j_connection_timeout_s,
-        connection_acquisition_timeout=settings.neo4j_connection_timeout_s * 2,
-        max_transaction_retry_time=settings.neo4j_max_retry_time_s,
+        connection_timeout=connect,
+        connection_acquisition_timeout=acquisition,
+        max_transaction_retry_time=retry,
         user_agent="corpgraph",
         # Keep deprecations and performance warnings; "property key does not exist"
         # (UNRECOGNIZED) is normal for optional properties and only noise.

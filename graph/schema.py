@@ -330,3 +330,19 @@ def apply_schema(db: Database) -> list[str]:
 def wipe(db: Database) -> WriteCounters:
     """Delete every node and relationship. Constraints and indexes stay."""
     return db.run_autocommit(WIPE_RELATIONSHIPS) + db.run_autocommit(WIPE_NODES)
+
+
+DATA_VERSION: Final[LiteralString] = (
+    "MATCH (m:CorpgraphMeta {key: 'instance'}) "
+    "RETURN m.instance_id AS instance_id, m.data_version AS data_version"
+)
+
+
+def read_data_version(db: Database) -> tuple[str, str]:
+    """``(instance id, data version)``: every load writes a new data version.
+
+    Caches of loaded data (the cross-sell index, the branch tree) key on it. Both are
+    ``"None"`` before the first load.
+    """
+    row = db.read_one(DATA_VERSION) or {}
+    return str(row.get("instance_id")), str(row.get("data_version"))

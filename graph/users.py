@@ -140,6 +140,42 @@ def _user_from_record(row: dict[str, Any]) -> ApiUser:
     )
 
 
+@dataclass(frozen=True)
+class StoredCredential:
+    """A user and the hash of its key, as stored: what authentication compares with."""
+
+    user: ApiUser
+    key_hash: str
+
+    def admits(self, key: str) -> ApiUser:
+        """The user when ``key`` matches and is not revoked.
+
+        Raises
+        ------
+        AuthenticationError
+            Wrong or revoked key (one message for both).
+        """
+        if not verify_key(key, self.key_hash) or not self.user.active:
+            raise AuthenticationError("invalid or revoked API key")
+        return self.user
+
+
+def key_prefix_of(key: str | None) -> str:
+    """The lookup prefix of a presented key.
+
+    Raises
+    ------
+    AuthenticationError
+        Missing or malformed key.
+    """
+    if not key:
+        raise AuthenticationError("an API key is required")
+    prefix = parse_api_key(key)
+    if prefix is None:
+        raise AuthenticationError("invalid or revoked API key")
+    return prefix
+
+
 class UserStore:
     """Create, list, revoke and authenticate API users."""
 
@@ -228,15 +264,15 @@ class UserStore:
             Missing, malformed, unknown or revoked key. The message does not say
             which, so it cannot be used to probe for valid prefixes.
         """
-        if not key:
-            raise AuthenticationError("an API key is required")
-        prefix = parse_api_key(key)
-        if prefix is None:
+        prefix = key_prefix_of(key)
+        credential = self.credential(prefix)
+        if credential is None or key is None:
             raise AuthenticationError("invalid or revoked API key")
-        row = self.db.read_one(FIND_USER_BY_PREFIX, {"key_prefix": prefix})
-        if row is None or not verify_key(key, str(row["key_hash"])):
-            raise AuthenticationError("invalid or revoked API key")
-        user = _user_from_record(row)
-        if not user.active:
-            raise AuthenticationError("invalid or revoked API key")
-        return user
+        return credential.admits(key)
+
+    def credential(self, key_prefix: str) -> StoredCredential | None:
+        """The stored user and key hash of ``key_prefix``, revoked or not; ``None`` if none."""
+        row = self.db.read_one(FIND_USER_BY_PREFIX, {"key_prefix": key_prefix})
+        if row is None:
+            return None
+        return StoredCredential(_user_from_record(row), str(row["key_hash"]))

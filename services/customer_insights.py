@@ -18,6 +18,7 @@ from core.money import from_minor_units
 from core.settings import Settings
 from graph.branches import BranchScope, scope_predicate
 from graph.database import Database
+from graph.schema import read_data_version
 
 OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
 
@@ -99,11 +100,6 @@ def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dic
     }
 
 
-DATA_VERSION: Final[LiteralString] = (
-    "MATCH (m:CorpgraphMeta {key: 'instance'}) "
-    "RETURN m.instance_id AS instance_id, m.data_version AS data_version"
-)
-
 _index_lock = threading.Lock()
 _index_cache: dict[tuple[str, str, str], CrossSellIndex] = {}
 
@@ -131,8 +127,7 @@ def cross_sell_index(db: Database, currency: str) -> CrossSellIndex:
     Reading every customer's holdings takes seconds on a large book; a request
     should not. Each load writes a new ``data_version``, which retires the index.
     """
-    row = db.read_one(DATA_VERSION) or {}
-    key = (str(row.get("instance_id")), str(row.get("data_version")), currency)
+    key = (*read_data_version(db), currency)
     with _index_lock:
         cached = _index_cache.get(key)
         if cached is None:

@@ -207,6 +207,10 @@ GUARANTEE_PROJECTION: Final = Projection(
 )
 #: Separator of the member ids of one cycle in a stored list of cycles.
 CYCLE_SEPARATOR: Final = "|"
+#: How a guarantee circle's elementary cycles and mutual pairs are stored: Neo4j
+#: properties hold lists of strings, not lists of lists. Only this module decodes them.
+CIRCLE_CYCLE_SEPARATOR: Final = ">"
+MUTUAL_PAIR_SEPARATOR: Final = "|"
 
 
 @dataclass(frozen=True)
@@ -338,9 +342,9 @@ def circle_rows(circles: list[Circle]) -> list[dict[str, Any]]:
         {
             "circle_id": c.circle_id,
             "size": len(c.members),
-            "cycles": [">".join(cycle) for cycle in c.cycles],
+            "cycles": [CIRCLE_CYCLE_SEPARATOR.join(cycle) for cycle in c.cycles],
             "cycles_complete": c.cycles_complete,
-            "mutual_pairs": [f"{a}|{b}" for a, b in c.mutual_pairs],
+            "mutual_pairs": [MUTUAL_PAIR_SEPARATOR.join(pair) for pair in c.mutual_pairs],
             "currencies": [cur for cur, _ in c.amounts],
             "amounts_minor": [amount for _, amount in c.amounts],
             "guarantee_ids": list(c.guarantee_ids),
@@ -836,25 +840,99 @@ ORDER BY guarantee_id
 """
 
 
+@dataclass(frozen=True)
+class CircleAmount:
+    """The sum of a circle's internal guarantees in one currency (minor units)."""
+
+    currency: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class StoredCircle:
+    """A guarantee circle as ``compute`` stored it, decoded."""
+
+    circle_id: str
+    size: int
+    members: tuple[str, ...]
+    cycles: tuple[tuple[str, ...], ...] = ()
+    cycles_complete: bool = False
+    mutual_pairs: tuple[tuple[str, str], ...] = ()
+    amounts: tuple[CircleAmount, ...] = ()
+    guarantee_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CircleMemberRow:
+    """A member of a circle; ``facilities`` per currency, ``None`` outside the scope."""
+
+    id: str
+    name: str | None
+    is_customer: bool
+    visible: bool
+    facilities: tuple[Exposure, ...] | None
+
+
+@dataclass(frozen=True)
+class CircleDetail:
+    """A visible circle with its members and the guarantees between them."""
+
+    circle: StoredCircle
+    members: tuple[CircleMemberRow, ...]
+    guarantees: tuple[GuaranteeEdge, ...]
+
+
+def _stored_circle(k: Mapping[str, Any], members: Iterable[Any] = ()) -> StoredCircle:
+    pairs = []
+    for raw in k.get("mutual_pairs") or ():
+        left, _, right = str(raw).partition(MUTUAL_PAIR_SEPARATOR)
+        pairs.append((left, right))
+    return StoredCircle(
+        circle_id=str(k["circle_id"]),
+        size=int(k.get("size") or 0),
+        members=tuple(sorted(str(m) for m in members)),
+        cycles=tuple(tuple(str(c).split(CIRCLE_CYCLE_SEPARATOR)) for c in k.get("cycles") or ()),
+        cycles_complete=bool(k.get("cycles_complete")),
+        mutual_pairs=tuple(pairs),
+        amounts=tuple(
+            CircleAmount(str(c), int(a))
+            for c, a in zip(k.get("currencies") or [], k.get("amounts_minor") or [], strict=True)
+        ),
+        guarantee_ids=tuple(str(g) for g in k.get("guarantee_ids") or ()),
+    )
+
+
 def list_circles(
     db: Database, scope: BranchScope, *, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[StoredCircle]]:
     """Visible guarantee circles, largest first: the total and one page."""
     params = {**scope.parameters(), "limit": limit, "offset": offset}
     total_row = db.read_one(COUNT_CIRCLES, scope.parameters())
-    return int(total_row["total"]) if total_row else 0, db.read(LIST_CIRCLES, params)
+    rows = db.read(LIST_CIRCLES, params)
+    return int(total_row["total"]) if total_row else 0, [
+        _stored_circle(r["k"], r["members"]) for r in rows
+    ]
 
 
-def get_circle(
-    db: Database, circle_id: str, scope: BranchScope
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[GuaranteeEdge]] | None:
+def get_circle(db: Database, circle_id: str, scope: BranchScope) -> CircleDetail | None:
     """A visible circle, its members and its internal guarantees, or ``None``."""
     params = {**scope.parameters(), "circle_id": circle_id}
     row = db.read_one(GET_CIRCLE, params)
     if row is None:
         return None
-    members = db.read(CIRCLE_MEMBERS, params)
-    edges = [
+    rows = db.read(CIRCLE_MEMBERS, params)
+    members = tuple(
+        CircleMemberRow(
+            id=str(m["id"]),
+            name=m["name"],
+            is_customer=bool(m["is_customer"]),
+            visible=bool(m["visible"]),
+            facilities=tuple(member_facilities(m["facilities"])) if m["visible"] else None,
+        )
+        for m in rows
+    )
+    circle = _stored_circle(row["k"], (m.id for m in members))
+    edges = tuple(
         GuaranteeEdge(
             str(r["guarantee_id"]),
             str(r["guarantor_id"]),
@@ -862,9 +940,9 @@ def get_circle(
             int(r["amount_minor"] or 0),
             str(r["currency"] or "CNY"),
         )
-        for r in db.read(CIRCLE_GUARANTEES, {"guarantee_ids": row["k"]["guarantee_ids"]})
-    ]
-    return row, members, edges
+        for r in db.read(CIRCLE_GUARANTEES, {"guarantee_ids": list(circle.guarantee_ids)})
+    )
+    return CircleDetail(circle, members, edges)
 
 
 READ_DECISIVE_CLAIMS: Final[LiteralString] = (

@@ -9,25 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from algorithms.control import SHARE_BASES
-from algorithms.guarantees import GuaranteeEdge
-from services.group_risk import StoredGroup
+from services.group_risk import CircleDetail, StoredGroup
 from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind
 from visualizations.network import _format_amount
-
-
-def _member_kind(member: dict[str, Any]) -> NodeKind:
-    return "customer" if member.get("is_customer") else "non_customer"
-
-
-def _member_details(member: dict[str, Any]) -> dict[str, Any]:
-    if not member.get("visible"):
-        return {"id": member["id"], "visible": False}
-    return {
-        "id": member["id"],
-        "role": member.get("role"),
-        "depth": member.get("depth"),
-        "basis": member.get("basis"),
-    }
 
 
 def _share_label(share_pct: float | None, basis: str | None) -> str:
@@ -119,13 +103,16 @@ def group_map(group: StoredGroup) -> MapSpec:
     )
 
 
-def circle_map(
-    circle: dict[str, Any], members: list[dict[str, Any]], guarantees: list[GuaranteeEdge]
-) -> MapSpec:
+def circle_map(found: CircleDetail) -> MapSpec:
     """A guarantee circle: its members and the guarantees between them, with amounts."""
     nodes = tuple(
-        MapNode(str(m["id"]), str(m["name"]), _member_kind(m), details=_member_details(m))
-        for m in members
+        MapNode(
+            m.id,
+            str(m.name),
+            "customer" if m.is_customer else "non_customer",
+            details={"id": m.id} if m.visible else {"id": m.id, "visible": False},
+        )
+        for m in found.members
     )
     edges = tuple(
         MapEdge(
@@ -135,10 +122,10 @@ def circle_map(
             _format_amount(g.amount_minor, g.currency),
             float(g.amount_minor),
         )
-        for g in guarantees
+        for g in found.guarantees
     )
     return MapSpec(
-        title=str(circle["circle_id"]),
+        title=found.circle.circle_id,
         nodes=nodes,
         edges=edges,
         expand_url="/api/v1/nodes/{id}/network?depth=1",

@@ -5,21 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.examples import CUSTOMER_360_EXAMPLE, CUSTOMERS_PAGE_EXAMPLE, NETWORK_EXAMPLE
+from api.pagination import Limit, Offset, Page
+from api.schemas import Customer360, CustomerSummary, NetworkOut
 from core.codes import Role
 from core.errors import NotFoundError
 from core.settings import Settings
 from core.spreadsheet import safe_row
-from graph.branches import read_branch_tree
 from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
+from graph.export_audit import record_export
 from graph.opportunities import list_opportunities
 from services.customer_insights import recommendations_view
 from visualizations.builder import render_map
@@ -32,6 +34,9 @@ router = APIRouter(prefix="/api/v1", tags=["customers"])
 CustomerReader = Annotated[
     Caller, Depends(require_roles(Role.RM, Role.RISK, Role.PROSPECTING, Role.MANAGER))
 ]
+#: Largest exposure filter (CNY): stored amounts are 64-bit minor units (fen), so
+#: anything above about 9.2e16 CNY cannot match; 1e15 CNY is beyond any bank's book.
+MAX_EXPOSURE_FILTER = Decimal(10) ** 15
 EXPORT_COLUMNS = (
     "id",
     "name",
@@ -57,10 +62,12 @@ def _filters(
     ] = None,
     rm: Annotated[str | None, Query(max_length=64)] = None,
     min_exposure: Annotated[
-        Decimal | None, Query(ge=0, description="CNY outstanding, at least")
+        Decimal | None,
+        Query(ge=0, le=MAX_EXPOSURE_FILTER, description="CNY outstanding, at least"),
     ] = None,
     max_exposure: Annotated[
-        Decimal | None, Query(ge=0, description="CNY outstanding, at most")
+        Decimal | None,
+        Query(ge=0, le=MAX_EXPOSURE_FILTER, description="CNY outstanding, at most"),
     ] = None,
     holds: Annotated[
         str | None, Query(max_length=64, description="Holds this product code")
@@ -98,23 +105,26 @@ FiltersDep = Annotated[ScreeningFilters, Depends(_filters)]
 def _branch_subtree(db: DatabaseDep, caller: Caller, branch: str | None) -> list[str]:
     if branch is None:
         return []
-    tree = read_branch_tree(db)
-    subtree = tree.subtree(branch)
+    subtree = caller.tree.subtree(branch)
     if not subtree or not any(caller.scope.allows(b) for b in subtree):
         raise NotFoundError(f"branch {branch} not found")
     return sorted(subtree)
 
 
-@router.get("/customers")
+@router.get(
+    "/customers",
+    response_model=Page[CustomerSummary],
+    responses={200: {"content": {"application/json": {"example": CUSTOMERS_PAGE_EXAMPLE}}}},
+)
 def list_customers(
     caller: CustomerReader,
     db: DatabaseDep,
     filters: FiltersDep,
     sort: Literal["name", "exposure", "segment", "id"] = "name",
     order: Literal["asc", "desc"] = "asc",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[CustomerSummary]:
     """Screen the customers in the caller's branch subtree."""
     total, items = screen_customers(
         db,
@@ -126,16 +136,19 @@ def list_customers(
         limit=limit,
         offset=offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return Page[CustomerSummary](
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[CustomerSummary.model_validate(i) for i in items],
+    )
 
 
-EXPORT_AUDIT = (
-    "CREATE (:ExportAudit {export_id: randomUUID(), kind: $kind, user_id: $user_id, "
-    "at: $at, filters: $filters, row_count: $rows})"
+@router.get(
+    "/customers/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-
-
-@router.get("/customers/export")
 def export_customers(
     caller: CustomerReader,
     db: DatabaseDep,
@@ -156,17 +169,14 @@ def export_customers(
     writer.writerow(EXPORT_COLUMNS)
     for item in items:
         exposure = item["exposure"]["amount"] if item["exposure"] else ""
-        row = [item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure]
-        writer.writerow(safe_row(row))
-    db.write(
-        EXPORT_AUDIT,
-        {
-            "kind": "customers",
-            "user_id": caller.user.user_id,
-            "at": datetime.now(UTC),
-            "filters": repr({k: str(v) for k, v in vars(filters).items() if v is not None}),
-            "rows": len(items),
-        },
+        writer.writerow(safe_row([item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure]))
+    record_export(
+        db,
+        kind="customers",
+        user_id=caller.user.user_id,
+        export_format="csv",
+        filters={**vars(filters), "sort": sort},
+        rows=len(items),
     )
     return Response(
         content="\ufeff" + buffer.getvalue(),
@@ -175,13 +185,17 @@ def export_customers(
     )
 
 
-@router.get("/customers/{customer_id}")
+@router.get(
+    "/customers/{customer_id}",
+    response_model=Customer360,
+    responses={200: {"content": {"application/json": {"example": CUSTOMER_360_EXAMPLE}}}},
+)
 def get_customer(
     customer_id: Annotated[str, Path(max_length=64)],
     caller: CustomerReader,
     db: DatabaseDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
-) -> dict[str, Any]:
+) -> Customer360:
     """The single-customer view: every section present, empty when there is no data."""
     view = customer_360(db, caller.scope, customer_id)
     _, view["events"] = list_events(db, caller.scope, customer=customer_id, limit=20)
@@ -189,13 +203,14 @@ def get_customer(
     insights = recommendations_view(db, caller.scope, customer_id, settings)
     view["recommendations"] = insights["recommendations"]
     view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}
-    if view.get("group"):
+    view["group"] = view.get("group") or None
+    if view["group"]:
         # The bank's concentration threshold, so that the group's use of it can be drawn.
         view["group"]["concentration_threshold"] = [
             money(minor, currency)
             for currency, minor in sorted(settings.group_concentration_minor.items())
         ]
-    return view
+    return Customer360.model_validate(view)
 
 
 def _network_request(
@@ -221,15 +236,21 @@ def _customer_network(
     return spec
 
 
-@router.get("/customers/{customer_id}/network")
+@router.get(
+    "/customers/{customer_id}/network",
+    response_model=NetworkOut,
+    responses={200: {"content": {"application/json": {"example": NETWORK_EXAMPLE}}}},
+)
 def get_customer_network(
     customer_id: Annotated[str, Path(max_length=64)],
     caller: CustomerReader,
     db: DatabaseDep,
     request: NetworkRequestDep,
-) -> dict[str, Any]:
+) -> NetworkOut:
     """Nodes and edges around a customer, supernodes capped with a "+k more" node."""
-    return spec_to_json(_customer_network(db, caller, customer_id, request))
+    return NetworkOut.model_validate(
+        spec_to_json(_customer_network(db, caller, customer_id, request))
+    )
 
 
 @router.get("/customers/{customer_id}/map", response_class=HTMLResponse)
@@ -245,12 +266,12 @@ def get_customer_map(
     return HTMLResponse(render_map(spec, language=lang))
 
 
-@router.get("/nodes/{node_id}/network")
+@router.get("/nodes/{node_id}/network", response_model=NetworkOut)
 def get_node_network(
     node_id: Annotated[str, Path(max_length=64)],
     caller: CustomerReader,
     db: DatabaseDep,
     request: NetworkRequestDep,
-) -> dict[str, Any]:
+) -> NetworkOut:
     """Neighbours of any node the caller may see (the maps' "expand")."""
-    return spec_to_json(network(db, caller.scope, node_id, request))
+    return NetworkOut.model_validate(spec_to_json(network(db, caller.scope, node_id, request)))

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,10 +15,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.examples import EVENTS_PAGE_EXAMPLE
+from api.pagination import Limit, Offset, Page
+from api.schemas import EventOut
 from core.codes import EventStatus, EventType, Role
 from core.errors import NotFoundError
 from core.settings import Settings
-from graph.branches import read_branch_tree
 from graph.events import events_since, get_event, list_events, set_status
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,9 @@ Status = EventStatus
 #: The stream re-reads this many milliseconds before its cursor, so an event whose
 #: transaction committed a little after a later one is still seen (ids de-duplicate).
 STREAM_OVERLAP_MS = 10_000
+#: The last millisecond of year 9999: the largest ``since`` (and ``Last-Event-ID``) a
+#: stream accepts. Larger values would overflow Neo4j's 64-bit integers and mean nothing.
+MAX_EPOCH_MS: Final = 253_402_300_799_999
 
 
 class StatusChange(BaseModel):
@@ -49,13 +54,17 @@ def branch_subtree(db: DatabaseDep, caller: Caller, branch: str | None) -> list[
     """The subtree of a ``branch`` filter; 404 when the caller may see none of it."""
     if branch is None:
         return None
-    subtree = read_branch_tree(db).subtree(branch)
+    subtree = caller.tree.subtree(branch)
     if not subtree or not any(caller.scope.allows(b) for b in subtree):
         raise NotFoundError(f"branch {branch} not found")
     return sorted(subtree)
 
 
-@router.get("/events")
+@router.get(
+    "/events",
+    response_model=Page[EventOut],
+    responses={200: {"content": {"application/json": {"example": EVENTS_PAGE_EXAMPLE}}}},
+)
 def get_events(
     caller: EventUser,
     db: DatabaseDep,
@@ -66,9 +75,9 @@ def get_events(
     customer: Annotated[str | None, Query(max_length=64)] = None,
     rm: Annotated[str | None, Query(max_length=64)] = None,
     branch: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[EventOut]:
     """Events about customers in the caller's branch subtree, newest month first."""
     total, items = list_events(
         db,
@@ -83,7 +92,9 @@ def get_events(
         limit=limit,
         offset=offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return Page[EventOut](
+        total=total, limit=limit, offset=offset, items=[EventOut.model_validate(i) for i in items]
+    )
 
 
 async def _stream(
@@ -125,14 +136,21 @@ async def _stream(
         await asyncio.sleep(settings.events_stream_poll_s)
 
 
-@router.get("/events/stream", response_class=StreamingResponse)
+@router.get(
+    "/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
 async def stream_events(
     request: Request,
     caller: EventUser,
     db: DatabaseDep,
     settings: SettingsDep,
     since: Annotated[
-        int | None, Query(ge=0, description="Epoch milliseconds; default: now (new events only)")
+        int | None,
+        Query(
+            ge=0, le=MAX_EPOCH_MS, description="Epoch milliseconds; default: now (new events only)"
+        ),
     ] = None,
     max_seconds: Annotated[
         float | None, Query(gt=0, le=86_400, description="End the stream after this long")
@@ -145,7 +163,12 @@ async def stream_events(
     its creation time) and resumes from there.
     """
     start = int(time.time() * 1000) if since is None else since
-    if last_event_id is not None and last_event_id.isdigit():
+    if (
+        last_event_id is not None
+        and last_event_id.isascii()
+        and last_event_id.isdigit()
+        and int(last_event_id) <= MAX_EPOCH_MS
+    ):
         start = int(last_event_id)
     return StreamingResponse(
         _stream(request, db, caller, settings, start, max_seconds),
@@ -154,23 +177,23 @@ async def stream_events(
     )
 
 
-@router.get("/events/{event_id}")
+@router.get("/events/{event_id}", response_model=EventOut)
 def get_one_event(
     event_id: Annotated[str, Path(max_length=64)], caller: EventUser, db: DatabaseDep
-) -> dict[str, Any]:
+) -> EventOut:
     """One event with its evidence and status history; 404 outside the caller's scope."""
-    return get_event(db, caller.scope, event_id)
+    return EventOut.model_validate(get_event(db, caller.scope, event_id))
 
 
-@router.post("/events/{event_id}/ack")
+@router.post("/events/{event_id}/ack", response_model=EventOut)
 def acknowledge_event(
     event_id: Annotated[str, Path(max_length=64)],
     caller: EventUser,
     db: DatabaseDep,
     body: Acknowledgement | None = None,
-) -> dict[str, Any]:
+) -> EventOut:
     """Acknowledge an event; who and when go into its history."""
-    return set_status(
+    changed = set_status(
         db,
         caller.scope,
         event_id,
@@ -178,16 +201,19 @@ def acknowledge_event(
         user_id=caller.user.user_id,
         note=body.note if body else None,
     )
+    return EventOut.model_validate(changed)
 
 
-@router.patch("/events/{event_id}")
+@router.patch("/events/{event_id}", response_model=EventOut)
 def change_event(
     event_id: Annotated[str, Path(max_length=64)],
     change: StatusChange,
     caller: EventUser,
     db: DatabaseDep,
-) -> dict[str, Any]:
+) -> EventOut:
     """Change an event's status (new, acknowledged, actioned, dismissed), recorded in history."""
-    return set_status(
-        db, caller.scope, event_id, change.status, user_id=caller.user.user_id, note=change.note
+    return EventOut.model_validate(
+        set_status(
+            db, caller.scope, event_id, change.status, user_id=caller.user.user_id, note=change.note
+        )
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
@@ -24,6 +24,8 @@ from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
 from api.deps import Caller, DatabaseDep, require_roles
+from api.examples import GROUPS_PAGE_EXAMPLE
+from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
 from core.codes import Role
 from core.errors import NotFoundError
@@ -37,8 +39,6 @@ router = APIRouter(prefix="/api/v1", tags=["group risk"])
 
 RiskReader = Annotated[Caller, Depends(require_roles(Role.RISK, Role.MANAGER))]
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 class Money(BaseModel):
@@ -104,13 +104,6 @@ class GroupSummary(BaseModel):
     exposure: list[Money]
 
 
-class GroupPage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[GroupSummary]
-
-
 class MemberOut(BaseModel):
     id: str
     name: str | None
@@ -138,18 +131,16 @@ class GroupDetail(GroupSummary):
     economic_interdependence: GroupInterdependenceOut | None = None
 
 
+class AmountOut(BaseModel):
+    currency: str
+    amount: str
+
+
 class CircleSummary(BaseModel):
     id: str
     size: int
     members: list[str]
-    amounts: list[dict[str, str]]
-
-
-class CirclePage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[CircleSummary]
+    amounts: list[AmountOut]
 
 
 class CircleMember(BaseModel):
@@ -175,7 +166,7 @@ class CircleDetail(BaseModel):
     cycles: list[list[str]]
     cycles_complete: bool
     mutual_pairs: list[list[str]]
-    amounts: list[dict[str, str]]
+    amounts: list[AmountOut]
     guarantees: list[GuaranteeOut]
 
 
@@ -190,31 +181,30 @@ def _money(exposures: Iterable[Exposure]) -> list[Money]:
     ]
 
 
-def _summary(g: group_risk.StoredGroup) -> dict[str, Any]:
-    return {
-        "id": g.group_id,
-        "controller": NodeRef(id=g.controller_id, name=g.controller_name, type=g.controller_type),
-        "size": g.size,
-        "rank": g.rank,
-        "over_concentration": g.over_concentration,
-        "control_cycle": bool(g.control_cycles),
-        "cross_holding": bool(g.ownership_cycles),
-        "joint_members": g.joint_members,
-        "exposure": _money(g.exposures),
-    }
+def _summary(g: group_risk.StoredGroup) -> GroupSummary:
+    return GroupSummary(
+        id=g.group_id,
+        controller=NodeRef(id=g.controller_id, name=g.controller_name, type=g.controller_type),
+        size=g.size,
+        rank=g.rank,
+        over_concentration=g.over_concentration,
+        control_cycle=bool(g.control_cycles),
+        cross_holding=bool(g.ownership_cycles),
+        joint_members=g.joint_members,
+        exposure=_money(g.exposures),
+    )
 
 
-def _amounts(k: dict[str, Any]) -> list[dict[str, str]]:
+def _amounts(circle: group_risk.StoredCircle) -> list[AmountOut]:
     return [
-        {"currency": c, "amount": str(from_minor_units(int(a), c))}
-        for c, a in zip(k.get("currencies") or [], k.get("amounts_minor") or [], strict=True)
+        AmountOut(currency=a.currency, amount=str(from_minor_units(a.amount_minor, a.currency)))
+        for a in circle.amounts
     ]
 
 
 @router.get(
     "/companies/{company_id}/controllers",
     response_model=ControllersOut,
-    responses={404: {"description": "Unknown company or outside the caller's branches"}},
 )
 def controllers(
     company_id: IdPath,
@@ -270,7 +260,11 @@ def controllers(
     )
 
 
-@router.get("/groups", response_model=GroupPage)
+@router.get(
+    "/groups",
+    response_model=Page[GroupSummary],
+    responses={200: {"content": {"application/json": {"example": GROUPS_PAGE_EXAMPLE}}}},
+)
 def groups(
     caller: RiskReader,
     db: DatabaseDep,
@@ -279,21 +273,17 @@ def groups(
     ),
     limit: Limit = 50,
     offset: Offset = 0,
-) -> GroupPage:
+) -> Page[GroupSummary]:
     """Visible groups ranked by exposure (CNY outstanding, largest first)."""
     total, rows = group_risk.list_groups(db, caller.scope, limit=limit, offset=offset)
-    return GroupPage(
-        total=total,
-        limit=limit,
-        offset=offset,
-        items=[GroupSummary(**_summary(g)) for g in rows],
+    return Page[GroupSummary](
+        total=total, limit=limit, offset=offset, items=[_summary(g) for g in rows]
     )
 
 
 @router.get(
     "/groups/{group_id}",
     response_model=GroupDetail,
-    responses={404: {"description": "Unknown group or no member in the caller's branches"}},
 )
 def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
     """A group: controller, members (role, depth, customer flag) and whole exposure totals."""
@@ -301,7 +291,7 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
     if found is None:
         raise NotFoundError(f"group {group_id} not found")
     return GroupDetail(
-        **_summary(found),
+        **dict(_summary(found)),
         max_depth=found.max_depth,
         explanation=found.explanation,
         controller_members=list(found.controller_members),
@@ -329,52 +319,45 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
     )
 
 
-@router.get("/guarantee-circles", response_model=CirclePage)
+@router.get("/guarantee-circles", response_model=Page[CircleSummary])
 def circles(
     caller: RiskReader, db: DatabaseDep, limit: Limit = 50, offset: Offset = 0
-) -> CirclePage:
+) -> Page[CircleSummary]:
     """Visible guarantee circles, largest first."""
     total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset)
-    items = []
-    for r in rows:
-        k = r["k"]
-        members = sorted(str(m) for m in r["members"])
-        items.append(
-            CircleSummary(id=k["circle_id"], size=k["size"], members=members, amounts=_amounts(k))
-        )
-    return CirclePage(total=total, limit=limit, offset=offset, items=items)
+    items = [
+        CircleSummary(id=k.circle_id, size=k.size, members=list(k.members), amounts=_amounts(k))
+        for k in rows
+    ]
+    return Page[CircleSummary](total=total, limit=limit, offset=offset, items=items)
 
 
 @router.get(
     "/guarantee-circles/{circle_id}",
     response_model=CircleDetail,
-    responses={404: {"description": "Unknown circle or no member in the caller's branches"}},
 )
 def circle(circle_id: IdPath, caller: RiskReader, db: DatabaseDep) -> CircleDetail:
     """A circle: members (with exposure when visible), elementary cycles, mutual pairs, amounts."""
     found = group_risk.get_circle(db, circle_id, caller.scope)
     if found is None:
         raise NotFoundError(f"guarantee circle {circle_id} not found")
-    row, members, edges = found
-    k = row["k"]
+    k = found.circle
     return CircleDetail(
-        id=k["circle_id"],
-        size=k["size"],
+        id=k.circle_id,
+        size=k.size,
         members=[
             CircleMember(
-                id=m["id"],
-                name=m["name"],
-                is_customer=m["is_customer"],
-                visible=m["visible"],
-                facilities=_money(group_risk.member_facilities(m["facilities"]))
-                if m["visible"]
-                else None,
+                id=m.id,
+                name=m.name,
+                is_customer=m.is_customer,
+                visible=m.visible,
+                facilities=_money(m.facilities) if m.facilities is not None else None,
             )
-            for m in members
+            for m in found.members
         ],
-        cycles=[c.split(">") for c in k.get("cycles") or []],
-        cycles_complete=bool(k.get("cycles_complete")),
-        mutual_pairs=[p.split("|") for p in k.get("mutual_pairs") or []],
+        cycles=[list(c) for c in k.cycles],
+        cycles_complete=k.cycles_complete,
+        mutual_pairs=[list(p) for p in k.mutual_pairs],
         amounts=_amounts(k),
         guarantees=[
             GuaranteeOut(
@@ -384,7 +367,7 @@ def circle(circle_id: IdPath, caller: RiskReader, db: DatabaseDep) -> CircleDeta
                 amount=str(from_minor_units(e.amount_minor, e.currency)),
                 currency=e.currency,
             )
-            for e in edges
+            for e in found.guarantees
         ],
     )
 
@@ -394,11 +377,6 @@ class ContagionIn(BaseModel):
     default_ratio: float = Field(default=0.5, gt=0, le=10)
     control: bool = True
     max_rounds: int = Field(default=10, ge=1, le=50)
-
-
-class AmountOut(BaseModel):
-    currency: str
-    amount: str
 
 
 class AffectedOut(BaseModel):
@@ -429,7 +407,6 @@ def _amount_list(pairs: tuple[tuple[str, int], ...]) -> list[AmountOut]:
 @router.post(
     "/contagion",
     response_model=ContagionOut,
-    responses={404: {"description": "Unknown company or outside the caller's branches"}},
 )
 def contagion(body: ContagionIn, caller: RiskReader, db: DatabaseDep) -> ContagionOut:
     """Propagate a default through guarantees and control (threshold model, see docs).
@@ -476,7 +453,6 @@ def contagion(body: ContagionIn, caller: RiskReader, db: DatabaseDep) -> Contagi
 @router.get(
     "/groups/{group_id}/map",
     response_class=HTMLResponse,
-    responses={404: {"description": "Unknown group or no member in the caller's branches"}},
 )
 def group_map(
     group_id: IdPath, caller: RiskReader, db: DatabaseDep, lang: Literal["zh", "en"] = "zh"
@@ -491,7 +467,6 @@ def group_map(
 @router.get(
     "/guarantee-circles/{circle_id}/map",
     response_class=HTMLResponse,
-    responses={404: {"description": "Unknown circle or no member in the caller's branches"}},
 )
 def circle_map(
     circle_id: IdPath, caller: RiskReader, db: DatabaseDep, lang: Literal["zh", "en"] = "zh"
@@ -500,5 +475,4 @@ def circle_map(
     found = group_risk.get_circle(db, circle_id, caller.scope)
     if found is None:
         raise NotFoundError(f"guarantee circle {circle_id} not found")
-    row, members, edges = found
-    return HTMLResponse(render_map(risk_maps.circle_map(row["k"], members, edges), language=lang))
+    return HTMLResponse(render_map(risk_maps.circle_map(found), language=lang))

@@ -216,7 +216,6 @@ def group_view(db: Database, group_id: str, scope: BranchScope) -> GroupInterdep
 @router.get(
     "/companies/{company_id}/interdependence",
     response_model=CompanyInterdependenceOut,
-    responses={404: {"description": "Unknown company or outside the caller's branches"}},
 )
 def company(
     company_id: IdPath, caller: CompanyReader, db: DatabaseDep
@@ -236,7 +235,6 @@ def company(
 @router.get(
     "/groups/{group_id}/interdependence",
     response_model=GroupInterdependenceOut,
-    responses={404: {"description": "Unknown group or no member in the caller's branches"}},
 )
 def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupInterdependenceOut:
     """The group's economic connections beyond control and the exposure they add, apart."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
+from api.examples import OPPORTUNITIES_PAGE_EXAMPLE
+from api.pagination import Limit, Offset, Page
+from api.schemas import OpportunityOut
 from core.codes import OpportunitySource, OpportunityStage, Role
 from core.errors import PreconditionFailedError, PreconditionRequiredError
 from graph.opportunities import (
@@ -115,7 +118,11 @@ class OpportunityPatch(BaseModel):
     activity: Activity | None = None
 
 
-@router.get("/opportunities")
+@router.get(
+    "/opportunities",
+    response_model=Page[OpportunityOut],
+    responses={200: {"content": {"application/json": {"example": OPPORTUNITIES_PAGE_EXAMPLE}}}},
+)
 def get_opportunities(
     caller: OpportunityUser,
     db: DatabaseDep,
@@ -123,9 +130,9 @@ def get_opportunities(
     rm: Annotated[str | None, Query(max_length=64)] = None,
     company: Annotated[str | None, Query(max_length=64)] = None,
     branch: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[OpportunityOut]:
     """Opportunities in the caller's branch subtree, newest first."""
     total, items = list_opportunities(
         db,
@@ -137,10 +144,15 @@ def get_opportunities(
         limit=limit,
         offset=offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return Page[OpportunityOut](
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[OpportunityOut.model_validate(i) for i in items],
+    )
 
 
-@router.post("/opportunities", status_code=201)
+@router.post("/opportunities", status_code=201, response_model=OpportunityOut)
 def post_opportunity(
     body: OpportunityCreate,
     caller: OpportunityUser,
@@ -153,7 +165,7 @@ def post_opportunity(
             description="Retry-safe create: the same key and body answer the first result.",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> OpportunityOut:
     """Create an opportunity (stage ``identified``) for a customer or prospect in scope.
 
     An event or a prospect becomes one opportunity: a second create answers the
@@ -181,23 +193,23 @@ def post_opportunity(
         response.status_code = 200
     response.headers["ETag"] = etag(result.opportunity["version"])
     response.headers["Location"] = f"/api/v1/opportunities/{result.opportunity['id']}"
-    return result.opportunity
+    return OpportunityOut.model_validate(result.opportunity)
 
 
-@router.get("/opportunities/{opportunity_id}")
+@router.get("/opportunities/{opportunity_id}", response_model=OpportunityOut)
 def get_one_opportunity(
     opportunity_id: Annotated[str, Path(max_length=64)],
     caller: OpportunityUser,
     db: DatabaseDep,
     response: Response,
-) -> dict[str, Any]:
+) -> OpportunityOut:
     """One opportunity with its stage history and activities; its ETag is its version."""
     item = get_opportunity(db, caller.scope, opportunity_id)
     response.headers["ETag"] = etag(item["version"])
-    return item
+    return OpportunityOut.model_validate(item)
 
 
-@router.patch("/opportunities/{opportunity_id}")
+@router.patch("/opportunities/{opportunity_id}", response_model=OpportunityOut)
 def patch_opportunity(
     opportunity_id: Annotated[str, Path(max_length=64)],
     body: OpportunityPatch,
@@ -208,7 +220,7 @@ def patch_opportunity(
         str | None,
         Header(max_length=200, description="The ETag of the version the change was made on."),
     ] = None,
-) -> dict[str, Any]:
+) -> OpportunityOut:
     """Move the stage (illegal moves: 422), edit fields, or add an activity.
 
     Only the owner RM, their managers or an admin may (403). ``If-Match`` must
@@ -225,4 +237,4 @@ def patch_opportunity(
         expected_version=expected,
     )
     response.headers["ETag"] = etag(item["version"])
-    return item
+    return OpportunityOut.model_validate(item)

@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Annotated, Any, Final, Literal, LiteralString
+from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.examples import PROSPECT_EXAMPLE, PROSPECTS_PAGE_EXAMPLE
+from api.pagination import Limit, Offset, Page
+from api.schemas import (
+    Bilingual,
+    CoreEnterpriseOut,
+    ProspectDetail,
+    ProspectSummary,
+    RecommendationsOut,
+    SupplyChainOut,
+)
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
 from core.i18n import gettext
 from core.settings import Settings
-from graph.branches import read_branch_tree, read_branches, scope_predicate
+from graph.branches import read_branches
+from graph.core_enterprises import list_core_enterprises
 from graph.database import Database
 from services.customer_insights import recommendations_view, supply_chain_view
 from services.exports import content_disposition, file_name, to_csv, to_xlsx
@@ -44,31 +55,7 @@ router = APIRouter(prefix="/api/v1", tags=["prospects"])
 
 ProspectReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.PROSPECTING, Role.MANAGER))]
 EXPORT_LIMIT: Final = 100_000
-
-READ_CORES: Final[LiteralString] = (
-    """
-MATCH (c:Company)
-WHERE c.core_enterprise = true AND (NOT c:Customer OR """
-    + scope_predicate("c")
-    + """)
-RETURN c.company_id AS id, c.name AS name, c:Customer AS is_customer,
-       c.branch_id AS branch_id, c.industry AS industry, c.region AS region,
-       c.supply_chain_id AS chain_id, c.supply_chain_size AS size,
-       c.influence_supply_pagerank AS influence, c.core_explanation_zh AS explanation_zh,
-       c.core_explanation_en AS explanation_en, c.prospect_score AS prospect_score
-ORDER BY size DESC, id
-SKIP $offset LIMIT $limit
-"""
-)
-COUNT_CORES: Final[LiteralString] = (
-    """
-MATCH (c:Company)
-WHERE c.core_enterprise = true AND (NOT c:Customer OR """
-    + scope_predicate("c")
-    + """)
-RETURN count(c) AS total
-"""
-)
+XLSX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(
@@ -82,7 +69,7 @@ def _filters(
 ) -> ProspectFilters:
     branch_ids: tuple[str, ...] | None = None
     if branch is not None:
-        subtree = read_branch_tree(db).subtree(branch)
+        subtree = caller.tree.subtree(branch)
         if not subtree or not any(caller.scope.allows(b) for b in subtree):
             raise NotFoundError(f"branch {branch} not found")
         branch_ids = tuple(sorted(subtree))
@@ -97,7 +84,11 @@ LinkedCustomer = Annotated[str | None, Query(max_length=64, description="Tied to
 Sort = Literal["score", "name", "id"]
 
 
-@router.get("/prospects")
+@router.get(
+    "/prospects",
+    response_model=Page[ProspectSummary],
+    responses={200: {"content": {"application/json": {"example": PROSPECTS_PAGE_EXAMPLE}}}},
+)
 def prospects(
     caller: ProspectReader,
     db: DatabaseDep,
@@ -108,18 +99,34 @@ def prospects(
     linked_customer: LinkedCustomer = None,
     sort: Sort = "score",
     order: Literal["asc", "desc"] = "desc",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ProspectSummary]:
     """Ranked prospects suggested to the caller's branch subtree, with reasons."""
     filters = _filters(caller, db, branch, industry, region, min_score, linked_customer)
     total, items = list_prospects(
         db, caller.scope, filters, sort=sort, descending=order == "desc", limit=limit, offset=offset
     )
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return Page[ProspectSummary](
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[ProspectSummary.model_validate(i) for i in items],
+    )
 
 
-@router.get("/prospects/export")
+@router.get(
+    "/prospects/export",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
 def export_prospects(
     caller: ProspectReader,
     db: DatabaseDep,
@@ -168,7 +175,7 @@ def export_prospects(
     if format == "xlsx":
         return Response(
             content=to_xlsx(PROSPECT_TABLE, rows, lang),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX_MEDIA_TYPE,
             headers=headers,
         )
     return Response(
@@ -184,53 +191,55 @@ def _scope_name(db: Database, branch_id: str) -> str:
     return names.get(branch_id) or branch_id
 
 
-@router.get("/prospects/{prospect_id}")
+@router.get(
+    "/prospects/{prospect_id}",
+    response_model=ProspectDetail,
+    responses={200: {"content": {"application/json": {"example": PROSPECT_EXAMPLE}}}},
+)
 def prospect(
     prospect_id: Annotated[str, Path(max_length=64)],
     caller: ProspectReader,
     db: DatabaseDep,
-) -> dict[str, Any]:
+) -> ProspectDetail:
     """One prospect: score, components, reasons and the money paths to each linked customer."""
-    return get_prospect(db, caller.scope, prospect_id)
+    return ProspectDetail.model_validate(get_prospect(db, caller.scope, prospect_id))
 
 
-@router.get("/core-enterprises")
+@router.get("/core-enterprises", response_model=Page[CoreEnterpriseOut])
 def core_enterprises(
     caller: ProspectReader,
     db: DatabaseDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[CoreEnterpriseOut]:
     """Core enterprises of the supply chains (customers in scope, and non-customers)."""
-    params = {**caller.scope.parameters(), "limit": limit, "offset": offset}
-    total_row = db.read_one(COUNT_CORES, params)
+    total, cores = list_core_enterprises(db, caller.scope, limit=limit, offset=offset)
     items = [
-        {
-            "id": r["id"],
-            "name": r["name"],
-            "is_customer": bool(r["is_customer"]),
-            "industry": r["industry"],
-            "region": r["region"],
-            "supply_chain_id": r["chain_id"],
-            "supply_chain_size": r["size"],
-            "influence": r["influence"],
-            "prospect_score": r["prospect_score"],
-            "explanation": {"zh": r["explanation_zh"], "en": r["explanation_en"]},
-        }
-        for r in db.read(READ_CORES, params)
+        CoreEnterpriseOut(
+            id=c.id,
+            name=c.name,
+            is_customer=c.is_customer,
+            industry=c.industry,
+            region=c.region,
+            supply_chain_id=c.supply_chain_id,
+            supply_chain_size=c.supply_chain_size,
+            influence=c.influence,
+            prospect_score=c.prospect_score,
+            explanation=Bilingual(zh=c.explanation_zh or "", en=c.explanation_en or ""),
+        )
+        for c in cores
     ]
-    total = int(total_row["total"]) if total_row else 0
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return Page[CoreEnterpriseOut](total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/customers/{customer_id}/supply-chain")
+@router.get("/customers/{customer_id}/supply-chain", response_model=SupplyChainOut)
 def supply_chain(
     customer_id: Annotated[str, Path(max_length=64)],
     caller: ProspectReader,
     db: DatabaseDep,
-) -> dict[str, Any]:
+) -> SupplyChainOut:
     """Upstream and downstream tiers (two each) around a customer, with annual amounts."""
-    return supply_chain_view(db, caller.scope, customer_id)
+    return SupplyChainOut.model_validate(supply_chain_view(db, caller.scope, customer_id))
 
 
 @router.get("/customers/{customer_id}/supply-chain/map", response_class=HTMLResponse)
@@ -244,15 +253,17 @@ def supply_chain_map_page(
     return HTMLResponse(render_map(supply_chain_map(db, caller.scope, customer_id), language=lang))
 
 
-@router.get("/customers/{customer_id}/recommendations")
+@router.get("/customers/{customer_id}/recommendations", response_model=RecommendationsOut)
 def recommendations(
     customer_id: Annotated[str, Path(max_length=64)],
     caller: ProspectReader,
     db: DatabaseDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
-) -> dict[str, Any]:
+) -> RecommendationsOut:
     """Products similar customers hold that this customer lacks, and its peer percentile.
 
     Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
     """
-    return recommendations_view(db, caller.scope, customer_id, settings)
+    return RecommendationsOut.model_validate(
+        recommendations_view(db, caller.scope, customer_id, settings)
+    )

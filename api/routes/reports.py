@@ -8,9 +8,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.deps import Caller, DatabaseDep, require_roles
+from api.schemas import EventsReport, Pipeline, SegmentMigration
 from core.codes import STAGES, Role
 from core.errors import InputValidationError
 from core.spreadsheet import safe_row
@@ -23,6 +24,10 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 ReportUser = Annotated[Caller, Depends(require_roles(Role.MANAGER))]
 Format = Literal["json", "csv"]
+#: ``format=csv`` answers a UTF-8 CSV file instead of the JSON model.
+CSV_ALTERNATIVE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 
 
 def _csv(rows: list[list[Any]], name: str) -> Response:
@@ -35,28 +40,28 @@ def _csv(rows: list[list[Any]], name: str) -> Response:
     )
 
 
-@router.get("/events", response_model=None)
+@router.get("/events", response_model=EventsReport, responses=CSV_ALTERNATIVE)
 def get_events_report(
     caller: ReportUser,
     db: DatabaseDep,
     branch: Annotated[str | None, Query(max_length=64)] = None,
     format: Format = "json",
-) -> dict[str, Any] | Response:
+) -> EventsReport | Response:
     """Event counts by type, severity and status per branch; ageing; actioned rate."""
     report = events_report(db, caller.scope, branch_subtree(db, caller, branch))
     if format == "csv":
         return _csv(events_report_csv_rows(report), "events-report")
-    return report
+    return EventsReport.model_validate(report)
 
 
-@router.get("/segment-migration", response_model=None)
+@router.get("/segment-migration", response_model=SegmentMigration, responses=CSV_ALTERNATIVE)
 def get_segment_migration(
     caller: ReportUser,
     db: DatabaseDep,
     from_date: Annotated[date, Query(alias="from")],
     to_date: Annotated[date, Query(alias="to")],
     format: Format = "json",
-) -> dict[str, Any] | Response:
+) -> SegmentMigration | Response:
     """Transition matrix of segments between two snapshot dates, with counts and exposure."""
     if to_date < from_date:
         raise InputValidationError("`to` must not be before `from`")
@@ -70,15 +75,15 @@ def get_segment_migration(
                 for e in exposures
             )
         return _csv(rows, "segment-migration")
-    return report
+    return SegmentMigration.model_validate(report)
 
 
-@router.get("/pipeline", response_model=None)
+@router.get("/pipeline", response_model=Pipeline, responses=CSV_ALTERNATIVE)
 def get_pipeline(
     caller: ReportUser,
     db: DatabaseDep,
     format: Format = "json",
-) -> dict[str, Any] | Response:
+) -> Pipeline | Response:
     """Opportunities per branch, RM and stage, with exact expected amounts."""
     report = pipeline_summary(db, caller.scope)
     if format == "csv":
@@ -88,4 +93,4 @@ def get_pipeline(
             for i in report["items"]
         )
         return _csv(rows, "pipeline")
-    return JSONResponse(report)
+    return Pipeline.model_validate(report)

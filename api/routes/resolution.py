@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
-from api.pagination import Page
+from api.pagination import Limit, Offset, Page
 from core.codes import Role
 from core.judgements import Judgement
 from graph.resolution_store import (
@@ -35,8 +35,6 @@ from graph.resolution_store import (
 router = APIRouter(prefix="/api/v1/resolution", tags=["entity resolution"])
 
 Reviewer = Annotated[Caller, Depends(require_roles(Role.RISK))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 CandidateStatus = Literal["pending", "merged", "accepted", "rejected", "unsure", "kept_apart"]
 
 
@@ -158,7 +156,6 @@ def candidates(
     "/candidates",
     response_model=DecisionOut,
     status_code=201,
-    responses={404: {"description": "Unknown candidate or outside the caller's branches"}},
 )
 def decide(body: DecisionIn, caller: Reviewer, db: DatabaseDep) -> DecisionOut:
     """Record a decision on a candidate pair; who and when come from the caller."""

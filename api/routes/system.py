@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import CallerDep, DatabaseDep
-from api.errors import problem
+from api.deps import CallerDep, DatabaseDep, get_availability
+from api.errors import ERROR_RESPONSES, PROBLEM_MEDIA_TYPE, Problem, problem
 from core.errors import DatabaseUnavailableError, SchemaNotReadyError
 from core.version import __version__
 from graph import schema
@@ -61,19 +61,28 @@ def health() -> Health:
 @router.get(
     "/ready",
     response_model=Readiness,
-    responses={503: {"description": "Neo4j unreachable or schema missing"}},
+    responses={
+        503: {
+            "description": "Neo4j unreachable or schema missing",
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
 )
-def ready(request: Request, db: DatabaseDep) -> Any:
+def ready(request: Request, db: DatabaseDep) -> Readiness | JSONResponse:
     """Readiness: Neo4j answers and corpgraph's schema is present and online.
 
     Each call probes afresh without retries, so the answer turns back to 200 by
     itself once Neo4j returns.
     """
+    availability = get_availability(request)
     try:
         info = db.server_info()
         status = schema.schema_status(db, probe=True)
     except DatabaseUnavailableError as error:
+        availability.mark_down()
         return problem(503, error.problem_type, error.title, error.message, request.url.path)
+    availability.mark_up()
     if not status.ready:
         return problem(
             503,
@@ -91,7 +100,7 @@ def ready(request: Request, db: DatabaseDep) -> Any:
     )
 
 
-@router.get("/me", response_model=Me, tags=["auth"])
+@router.get("/me", response_model=Me, tags=["auth"], responses=ERROR_RESPONSES)
 def me(caller: CallerDep) -> Me:
     """The authenticated user and the branches whose customers they may see."""
     ids = caller.scope.branch_ids
@@ -105,7 +114,7 @@ def me(caller: CallerDep) -> Me:
     )
 
 
-@router.get("/branches", response_model=list[BranchOut], tags=["auth"])
+@router.get("/branches", response_model=list[BranchOut], tags=["auth"], responses=ERROR_RESPONSES)
 def branches(caller: CallerDep, db: DatabaseDep) -> list[BranchOut]:
     """The branches in the caller's scope (the whole tree for head office)."""
     return [
@@ -115,7 +124,12 @@ def branches(caller: CallerDep, db: DatabaseDep) -> list[BranchOut]:
     ]
 
 
-@router.get("/relationship-managers", response_model=list[RelationshipManagerOut], tags=["auth"])
+@router.get(
+    "/relationship-managers",
+    response_model=list[RelationshipManagerOut],
+    tags=["auth"],
+    responses=ERROR_RESPONSES,
+)
 def relationship_managers(caller: CallerDep, db: DatabaseDep) -> list[RelationshipManagerOut]:
     """The relationship managers of the branches in the caller's scope (names for the UI)."""
     return [

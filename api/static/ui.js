@@ -998,7 +998,7 @@
     const stages = codesOf("stage");
     const render = async () => {
       try {
-        const data = await json("/api/v1/opportunities?limit=1000");
+        const data = await json("/api/v1/opportunities?limit=500");
         const byStage = new Map(stages.map((s) => [s, []]));
         (data.items || []).forEach((o) => (byStage.get(o.stage) || []).push(o));
         board.replaceChildren(...stages.map((stage, index) => {

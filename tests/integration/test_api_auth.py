@@ -29,7 +29,10 @@ def client(clean_db: Database, settings: Settings) -> Iterator[TestClient]:
             Branch("SH", "上海分行", "HO"),
         ],
     )
-    with TestClient(create_app(settings)) as test_client:
+    # No key cache: these tests revoke a key and expect the very next request to fail
+    # (with the cache, within ``api_auth_cache_ttl_s``; see tests/unit/test_auth_cache.py).
+    uncached = settings.model_copy(update={"api_auth_cache_ttl_s": 0.0})
+    with TestClient(create_app(uncached)) as test_client:
         yield test_client
 
 

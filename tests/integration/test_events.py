@@ -209,9 +209,9 @@ def test_events_api_scoping_ack_and_status(client: TestClient, small_bank: Small
     head = _key(db, "manager", "HO")
     local = _key(db, "rm", branch)
 
-    every = client.get("/api/v1/events", params={"limit": 1000}, headers=head).json()
+    every = client.get("/api/v1/events", params={"limit": 500}, headers=head).json()
     assert every["total"] == len(events)
-    mine = client.get("/api/v1/events", params={"limit": 1000}, headers=local).json()
+    mine = client.get("/api/v1/events", params={"limit": 500}, headers=local).json()
     in_scope = {e["id"] for e in events if e["branch"] == branch}
     assert {i["id"] for i in mine["items"]} == in_scope
     assert mine["total"] == len(in_scope)

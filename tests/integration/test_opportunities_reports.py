@@ -82,7 +82,7 @@ def test_events_report_totals_equal_the_events_list(
     local = _key(db, "manager", branch)
     rm = _key(db, "rm", branch)
     for headers in (head, local):
-        listed = client.get("/api/v1/events", params={"limit": 1000}, headers=headers).json()
+        listed = client.get("/api/v1/events", params={"limit": 500}, headers=headers).json()
         report = client.get("/api/v1/reports/events", headers=headers).json()
         overall = report["overall"]
         assert overall["total"] == listed["total"] > 0

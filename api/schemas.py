@@ -1,0 +1,527 @@
+"""Response models of the JSON endpoints whose repositories still answer mappings.
+
+Each model states the JSON an endpoint returns (``/openapi.json`` shows it, and
+FastAPI checks every answer against it). Field names are the ones the web
+workbench (``api/static/ui.js``) and API clients read. Money is always
+``{"amount": "<exact decimal>", "currency": "<ISO 4217>"}``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from core.pagination import Page
+
+#: Scalar attributes of a map node (``uscc``, ``segment``, ``branch_id``...).
+Scalar = str | int | float | bool | None
+
+
+class ApiModel(BaseModel):
+    """Base of the response models: ``from``/``to`` keys use aliases."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class MoneyOut(ApiModel):
+    """An exact amount: a decimal string in the currency's minor-unit precision."""
+
+    amount: str = Field(examples=["1500000.00"])
+    currency: str = Field(examples=["CNY"])
+
+
+class Bilingual(ApiModel):
+    """A sentence in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+class BilingualList(ApiModel):
+    """Sentences in Chinese and English."""
+
+    zh: list[str]
+    en: list[str]
+
+
+class Ref(ApiModel):
+    """An id and its display name (``id`` is null for a company hidden from the caller)."""
+
+    id: str | None
+    name: str | None
+
+
+# --- customers ------------------------------------------------------------------------------
+class CustomerSummary(ApiModel):
+    """One row of the screening list."""
+
+    id: str
+    name: str | None
+    uscc: str | None
+    segment: str | None
+    industry: str | None
+    region: str | None
+    branch_id: str | None
+    rm_id: str | None
+    exposure: MoneyOut | None = Field(description="CNY outstanding")
+
+
+class Profile(ApiModel):
+    id: str
+    name: str | None
+    uscc: str | None
+    segment: str | None
+    industry: str | None
+    region: str | None
+    status: str | None
+    founded: str | None
+    branch_id: str | None
+    branch_name: str | None
+    rm_id: str | None
+    rm_name: str | None
+    registered_capital: MoneyOut | None
+
+
+class SegmentPoint(ApiModel):
+    as_of: str
+    segment: str | None
+
+
+class ProductHolding(ApiModel):
+    product_code: str
+    name: str | None
+    category: str | None
+    currency: str | None
+    opened: str | None
+    balance: MoneyOut | None
+
+
+class FacilityOut(ApiModel):
+    facility_id: str
+    product: str | None
+    currency: str | None
+    maturity: str | None
+    limit: MoneyOut | None
+    outstanding: MoneyOut | None
+
+
+class Facilities(ApiModel):
+    items: list[FacilityOut]
+    limit_total: list[MoneyOut]
+    outstanding_total: list[MoneyOut]
+
+
+class ControllerRef(ApiModel):
+    id: str | None
+    name: str | None
+    type: str | None
+
+
+class GroupExposure(ApiModel):
+    limit_total: list[MoneyOut | None]
+    outstanding_total: list[MoneyOut | None]
+
+
+class GroupSection(ApiModel):
+    """The customer's primary group; null when it belongs to none."""
+
+    group_id: str
+    role: str | None
+    depth: int | None
+    size: int | None
+    over_concentration: bool | None
+    rank: int | None
+    controller: ControllerRef
+    exposure: GroupExposure
+    concentration_threshold: list[MoneyOut] = Field(
+        default_factory=list, description="The bank's group concentration threshold"
+    )
+
+
+class GuaranteeLine(ApiModel):
+    """A guarantee given or received; the other party is hidden outside the caller's scope."""
+
+    guarantee_id: str | None
+    company_id: str | None
+    name: str | None
+    currency: str | None
+    start_date: str | None
+    end_date: str | None
+    amount: MoneyOut | None
+
+
+class CircleMemberRef(ApiModel):
+    id: str | None
+    name: str | None
+
+
+class CircleSection(ApiModel):
+    circle_id: str
+    size: int
+    members: list[CircleMemberRef]
+    members_in_other_branches: int
+    amounts: list[MoneyOut | None]
+
+
+class Guarantees(ApiModel):
+    given: list[GuaranteeLine]
+    received: list[GuaranteeLine]
+    circles: list[CircleSection]
+
+
+class SupplyPartner(ApiModel):
+    company_id: str | None
+    name: str | None
+    is_customer: bool | None
+    currency: str | None
+    category: str | None
+    amount: MoneyOut | None
+
+
+class SupplySection(ApiModel):
+    suppliers: list[SupplyPartner]
+    buyers: list[SupplyPartner]
+
+
+class Window(ApiModel):
+    from_: str = Field(alias="from")
+    to: str
+
+
+class Counterparty(ApiModel):
+    company_id: str | None
+    name: str | None
+    is_customer: bool
+    total: MoneyOut | None
+    txn_count: int
+    months_active: int
+    trend: str
+    monthly: list[MoneyOut | None]
+
+
+class MonthlyTotals(ApiModel):
+    """The customer's receipts and payments per month of the window, in one currency."""
+
+    currency: str
+    inflow: list[MoneyOut]
+    outflow: list[MoneyOut]
+
+
+class Counterparties(ApiModel):
+    window: Window | None
+    top_in: list[Counterparty]
+    top_out: list[Counterparty]
+    monthly_totals: list[MonthlyTotals] = Field(
+        default_factory=list, description="Largest currency first"
+    )
+
+
+class IntroducedProspect(ApiModel):
+    id: str
+    name: str | None
+    score: float | None
+    rank: int | None
+
+
+class Recommendation(ApiModel):
+    product_code: str
+    peer_count: int
+    peers: int
+    share: float
+    lift: float
+    reasons: Bilingual
+
+
+class Contribution(ApiModel):
+    balance: str
+    currency: str
+    peer_group_size: int
+    percentile: float | None
+
+
+class ContributionWithPeers(Contribution):
+    peers: int
+
+
+class RecommendationsOut(ApiModel):
+    customer: Ref
+    peers: int
+    recommendations: list[Recommendation]
+    contribution: Contribution
+
+
+# --- events ---------------------------------------------------------------------------------
+class EventCustomer(ApiModel):
+    id: str | None
+    name: str | None
+    branch_id: str | None
+    rm_id: str | None
+
+
+class EventHistoryEntry(ApiModel):
+    from_: str | None = Field(alias="from")
+    to: str
+    by: str | None
+    at: str | None
+    note: str | None = None
+
+
+class EventOut(ApiModel):
+    """A major event with its evidence and status history."""
+
+    id: str
+    type: str
+    severity: str
+    month: str | None
+    status: str
+    customer: EventCustomer
+    owner_rm_id: str | None
+    counterparty_id: str | None
+    suggested_action: str | None
+    explanation: str | None
+    evidence: dict[str, JsonValue] = Field(description="The figures behind the event")
+    related_event_ids: list[str]
+    opportunity_id: str | None = Field(
+        default=None, description="The opportunity made from this event, once made"
+    )
+    created_at: str | None
+    history: list[EventHistoryEntry]
+
+
+# --- opportunities --------------------------------------------------------------------------
+class OpportunityCompany(ApiModel):
+    id: str | None
+    name: str | None
+    is_customer: bool | None
+
+
+class OpportunitySource(ApiModel):
+    kind: str
+    id: str | None
+
+
+class ActivityOut(ApiModel):
+    kind: str
+    date: str
+    text: str
+    by: str | None = None
+    recorded_at: str | None = None
+
+
+class StageChange(ApiModel):
+    from_: str | None = Field(alias="from")
+    to: str
+    by: str | None
+    at: str | None
+    reason: str | None = None
+    backwards: bool | None = Field(default=None, description="A move back to an earlier stage")
+
+
+class OpportunityOut(ApiModel):
+    """An opportunity with its stage history and activities."""
+
+    id: str
+    company: OpportunityCompany
+    source: OpportunitySource
+    product: str | None
+    expected_amount: MoneyOut | None
+    stage: str
+    owner_rm_id: str | None
+    branch_id: str | None
+    due_date: str | None
+    notes: str | None
+    activities: list[ActivityOut]
+    history: list[StageChange]
+    created_by: str | None
+    created_at: str | None
+    updated_at: str | None
+    version: int = Field(description="Changes with every write; send it back as If-Match")
+
+
+# --- the 360 --------------------------------------------------------------------------------
+class Customer360(ApiModel):
+    """Every section of the single-customer view: present, and empty without data."""
+
+    profile: Profile
+    segment_history: list[SegmentPoint]
+    products: list[ProductHolding]
+    facilities: Facilities
+    group: GroupSection | None
+    guarantees: Guarantees
+    supply_chain: SupplySection
+    counterparties: Counterparties
+    introduced_prospects: list[IntroducedProspect]
+    events: list[EventOut]
+    opportunities: list[OpportunityOut]
+    recommendations: list[Recommendation]
+    contribution: ContributionWithPeers
+
+
+# --- network --------------------------------------------------------------------------------
+class NetworkNode(ApiModel):
+    id: str
+    label: str
+    kind: str
+    level: int | None
+    details: dict[str, Scalar]
+
+
+class NetworkEdge(ApiModel):
+    source: str
+    target: str
+    relation: str
+    label: str | None
+    weight: float | None
+
+
+class NetworkOut(ApiModel):
+    """Nodes and edges of a relationship map (the first node is the centre)."""
+
+    title: str
+    nodes: list[NetworkNode]
+    edges: list[NetworkEdge]
+
+
+# --- prospects and supply chains ------------------------------------------------------------
+class LinkedCustomer(ApiModel):
+    id: str
+    name: str | None
+    paid_in: MoneyOut
+    paid_out: MoneyOut
+    months: int | None
+    txn_count: int | None
+    supply_roles: list[str] | None
+
+
+class ProspectSummary(ApiModel):
+    """A ranked prospect with its reasons and the customers it is tied to."""
+
+    id: str
+    name: str | None
+    uscc: str | None
+    score: float | None
+    rank: int | None
+    industry: str | None
+    region: str | None
+    core_enterprise: bool
+    components: dict[str, float] = Field(description="Score components, each 0 to 1")
+    reasons: BilingualList
+    linked_customers: list[LinkedCustomer]
+    linked_customers_outside_scope: int
+    suggested_branch: Ref
+    suggested_rm: Ref
+    introducer: Ref
+    facts: dict[str, JsonValue] = Field(description="The facts behind the score")
+
+
+class MonthlyFlow(ApiModel):
+    month: str
+    direction: str
+    amount: str
+    currency: str
+    txn_count: int | None
+
+
+class MoneyPath(ApiModel):
+    customer: Ref
+    path_en: str | None
+    paid_in: MoneyOut
+    paid_out: MoneyOut
+    supply_roles: list[str] | None
+    monthly: list[MonthlyFlow]
+
+
+class ProspectDetail(ProspectSummary):
+    money_paths: list[MoneyPath]
+    explanation: Bilingual
+
+
+class CoreEnterpriseOut(ApiModel):
+    """The hub of a supply chain, with why it is one."""
+
+    id: str
+    name: str | None
+    is_customer: bool
+    industry: str | None
+    region: str | None
+    supply_chain_id: str | None
+    supply_chain_size: int | None
+    influence: float | None
+    prospect_score: float | None
+    explanation: Bilingual
+
+
+class SupplyTierMember(ApiModel):
+    id: str | None
+    name: str
+    is_customer: bool
+    tier: int
+    via: str | None
+    annual_amount: str
+    currency: str
+
+
+class SupplyChainOut(ApiModel):
+    """Two tiers upstream and downstream, each a list of companies."""
+
+    customer: Ref
+    upstream: list[list[SupplyTierMember]]
+    downstream: list[list[SupplyTierMember]]
+
+
+# --- reports --------------------------------------------------------------------------------
+class EventCounts(ApiModel):
+    total: int
+    by_type: dict[str, int]
+    by_severity: dict[str, int]
+    by_status: dict[str, int]
+    unhandled_ageing: dict[str, int]
+    actioned_rate: float
+
+
+class BranchEventCounts(EventCounts):
+    branch_id: str
+
+
+class EventsReport(ApiModel):
+    overall: EventCounts
+    branches: list[BranchEventCounts]
+
+
+class MigrationCell(ApiModel):
+    from_: str = Field(alias="from")
+    to: str
+    count: int
+    exposure: list[MoneyOut]
+
+
+class SegmentMigration(ApiModel):
+    from_: str = Field(alias="from")
+    to: str
+    segments: list[str]
+    customers: int
+    upgraded: int
+    downgraded: int
+    matrix: list[MigrationCell]
+
+
+class StageAmount(ApiModel):
+    stage: str
+    amount: str
+    currency: str
+
+
+class PipelineRow(ApiModel):
+    branch_id: str
+    rm_id: str
+    stages: dict[str, int]
+    count: int
+    expected_amounts: list[StageAmount]
+
+
+class Pipeline(ApiModel):
+    stages: list[str]
+    totals: dict[str, int]
+    items: list[PipelineRow]
+
+
+__all__ = ["Page"]
