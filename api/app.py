@@ -30,6 +30,7 @@ from .errors import install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
+from .routes import maps as map_routes
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(group_risk.router)
     app.include_router(interdependence_routes.router)
     app.include_router(customers.router)
+    app.include_router(map_routes.router)
     app.include_router(event_routes.router)
     app.include_router(opportunities.router)
     app.include_router(reports.router)
