@@ -169,14 +169,19 @@ def _strongest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
 def outside_label(count: int, language: Language) -> str:
     """The text of a node standing for ``count`` ties outside the caller's branches."""
-    return gettext(language, "{count} ties outside your branch").format(count=count)
+    return gettext(language, N_("{count} ties outside your branch")).format(count=count)
 
 
 def more_label(count: int, language: Language) -> str:
     """The text of a "+N more" node."""
-    return gettext(language, "+{count} more").format(count=count)
+    return gettext(language, N_("+{count} more")).format(count=count)
 
 
 def network(

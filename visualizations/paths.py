@@ -11,6 +11,7 @@ from core.formatting import Language, format_money
 from core.i18n import gettext
 from graph.paths import PathsResponse
 
+from .builder import N_
 from .model import MapEdge, MapNode, MapSpec, NodeKind
 
 
@@ -39,7 +40,7 @@ def path_map(answer: PathsResponse, language: Language = "zh") -> MapSpec:
     for path in answer.paths:
         for index, key in enumerate(path.parties):
             levels[key] = min(levels.get(key, index), index)
-    outside_name = gettext(language, "A customer outside your branch")
+    outside_name = gettext(language, N_("A customer outside your branch"))
     nodes = []
     for party in answer.parties:
         kind: NodeKind = party.kind
@@ -69,7 +70,7 @@ def path_map(answer: PathsResponse, language: Language = "zh") -> MapSpec:
                 (tie.source, tie.target, tie.relation),
                 MapEdge(tie.source, tie.target, tie.relation, label, weight),
             )
-    title = gettext(language, "How {source} is connected to {target}").format(
+    title = gettext(language, N_("How {source} is connected to {target}")).format(
         source=answer.source.name, target=answer.target.name
     )
     return MapSpec(

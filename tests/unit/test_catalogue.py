@@ -28,9 +28,15 @@ Key = tuple[str | None, str]
 
 
 def _in_sources(path: str) -> bool:
-    """Walk only the folders babel.cfg names (the catalogue's sources live in api/)."""
+    """Walk only the folders babel.cfg names (api/, visualizations/ and graph/network.py)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
-    return parts[:1] == ("api",) and "vendor" not in parts and "__pycache__" not in parts
+    if parts[:1] == ("graph",):
+        return len(parts) == 1 or parts[1:] == ("network.py",)
+    return (
+        parts[:1] in (("api",), ("visualizations",))
+        and "vendor" not in parts
+        and "__pycache__" not in parts
+    )
 
 
 def extracted() -> set[Key]:

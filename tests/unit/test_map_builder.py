@@ -52,6 +52,7 @@ def small_spec(**overrides: Any) -> MapSpec:
         MapNode("N1", "上海供应链有限公司", "non_customer", level=2),
         MapNode("P1", "张三", "person", level=0),
         MapNode("M1", "+7 more", "more", level=2),
+        MapNode("O1", "3 ties outside your branch", "outside", level=2),
     )
     edges = (
         MapEdge("G1", "C1", "OWNS", "51.0%", 51.0),
@@ -60,6 +61,7 @@ def small_spec(**overrides: Any) -> MapSpec:
         MapEdge("G1", "N1", "GUARANTEES", "¥500万"),
         MapEdge("C1", "N1", "PAYS", "¥86万"),
         MapEdge("C1", "M1", "PAYS", ""),
+        MapEdge("C1", "O1", "GUARANTEES", ""),
     )
     values: dict[str, Any] = {
         "title": "华东控股集团 关系图",
