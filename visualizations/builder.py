@@ -64,6 +64,7 @@ LANGUAGES_ALL: Final[tuple[Language, ...]] = get_args(Language)
 LANGUAGES: Final[tuple[str, ...]] = LANGUAGES_ALL
 
 _HERE = Path(__file__).resolve().parent
+_FORMAT_JS = _HERE.parent / "api" / "static" / "format.js"
 _VIS_DIR = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
 
 #: vis-network node options per node kind (colour and shape).
@@ -533,6 +534,9 @@ def _assets() -> dict[str, str]:
         "vis_js": _read_inline(_VIS_DIR / "vis-network.min.js", "</script"),
         "vis_css": _read_inline(_VIS_DIR / "vis-network.css", "</style"),
         "map_js": _read_inline(_HERE / "static" / "map.js", "</script"),
+        # The app's one money formatter (api/static/format.js), so a map formats
+        # amounts exactly as every other page does.
+        "format_js": _read_inline(_FORMAT_JS, "</script"),
         "map_css": _read_inline(_HERE / "static" / "map.css", "</style"),
     }
 
