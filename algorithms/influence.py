@@ -240,7 +240,6 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
             "customer",
             level=up,
             size=30.0,
-            details={"role": "centre"},
         )
     ]
     edges: list[MapEdge] = []
@@ -257,7 +256,7 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
                         size=20.0 - 4 * m.tier,
                         details={
                             "tier": m.tier,
-                            "role": "supplier" if upstream else "buyer",
+                            "supply_role": "supplier" if upstream else "buyer",
                             "annual_amount": format_money_zh(m.annual_amount_minor, m.currency),
                         },
                     )
@@ -277,4 +276,5 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
         nodes=tuple(nodes),
         edges=tuple(edges),
         hierarchical=True,
+        subject=tiers.center_id,
     )

@@ -15,7 +15,7 @@ from algorithms.influence import SupplyTiers, supply_tiers, tiers_map_spec
 from algorithms.prospects import SupplyLink
 from corpgraph.errors import NotFoundError
 from loaders.parsing import from_minor_units
-from visualizations.model import MapSpec
+from visualizations.model import MapSpec, anonymise
 
 from .branches import BranchScope, scope_predicate
 from .database import Database
@@ -103,8 +103,10 @@ def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dic
 
 def supply_chain_map(db: Database, scope: BranchScope, customer_id: str) -> MapSpec:
     """The supply tiers as a hierarchical map (suppliers above, buyers below)."""
-    tiers, _, _ = _supply_tiers(db, scope, customer_id)
-    return tiers_map_spec(tiers)
+    tiers, names, _ = _supply_tiers(db, scope, customer_id)
+    # Customers of other branches show as the placeholder name, never keyed by their id.
+    hidden = {cid for cid, name in names.items() if name == OUTSIDE_SCOPE_NAME}
+    return anonymise(tiers_map_spec(tiers), hidden)
 
 
 DATA_VERSION: Final[LiteralString] = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from algorithms.control import SHARE_BASES
 from algorithms.guarantees import GuaranteeEdge
-from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind
+from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind, anonymise
 
 from .group_risk import StoredGroup
 from .network import _format_amount
@@ -21,14 +21,11 @@ def _member_kind(member: dict[str, Any]) -> NodeKind:
 
 
 def _member_details(member: dict[str, Any]) -> dict[str, Any]:
+    """Detail fields the map names from the catalogue; never an id."""
     if not member.get("visible"):
-        return {"id": member["id"], "visible": False}
-    return {
-        "id": member["id"],
-        "role": member.get("role"),
-        "depth": member.get("depth"),
-        "basis": member.get("basis"),
-    }
+        return {}
+    details = {"role": member.get("role"), "depth": member.get("depth")}
+    return {key: value for key, value in details.items() if value is not None}
 
 
 def _share_label(share_pct: float | None, basis: str | None) -> str:
@@ -54,23 +51,15 @@ def group_map(group: StoredGroup) -> MapSpec:
             group.controller_name or group.controller_id,
             kind,
             0,
-            details={"id": group.controller_id, "role": "controller"},
         )
     for member in group.members:
         if member.id in nodes:
             continue
-        details: dict[str, Any] = {"id": member.id, "visible": False}
+        details: dict[str, Any] = {}
         if member.visible:
-            details = {
-                "id": member.id,
-                "role": member.role,
-                "depth": member.depth,
-                "basis": member.basis,
-            }
+            details = {"role": member.role, "depth": member.depth}
             if member.status != "sole":
-                details["status"] = member.status
-                details["controllers"] = ", ".join(member.controllers)
-                details["primary"] = member.primary
+                details["control_status"] = member.status
         nodes[member.id] = MapNode(
             member.id,
             member.name,
@@ -110,7 +99,7 @@ def group_map(group: StoredGroup) -> MapSpec:
         badges.append("cross_holding")
     if group.joint_members:
         badges.append("joint_control")
-    return MapSpec(
+    spec = MapSpec(
         title=f"{group.controller_name or group.controller_id} · {group.group_id}",
         nodes=tuple(nodes.values()),
         edges=tuple(edges),
@@ -118,6 +107,8 @@ def group_map(group: StoredGroup) -> MapSpec:
         expand_url="/api/v1/nodes/{id}/network?depth=1",
         badges=tuple(badges),
     )
+    # Members booked elsewhere keep their names (a group is shown whole) but not their ids.
+    return anonymise(spec, {m.id for m in group.members if not m.visible})
 
 
 def circle_map(
@@ -138,9 +129,10 @@ def circle_map(
         )
         for g in guarantees
     )
-    return MapSpec(
+    spec = MapSpec(
         title=str(circle["circle_id"]),
         nodes=nodes,
         edges=edges,
         expand_url="/api/v1/nodes/{id}/network?depth=1",
     )
+    return anonymise(spec, {str(m["id"]) for m in members if not m.get("visible")})

@@ -185,6 +185,7 @@ DETAIL_FIELDS: Final[Mapping[str, tuple[str, str | None]]] = {
     "uscc": (N_("USCC"), None),
     "role": (N_("Role"), "member_role"),
     "depth": (N_("Depth"), None),
+    "control_status": (N_("Control"), "control_status"),
     "basis": (N_("Basis"), None),
     "tier": (N_("Tier"), None),
     "supply_role": (N_("Supply role"), "supply_role"),

@@ -8,7 +8,7 @@ supply-chain tiers) is a :class:`MapSpec` rendered by the one map builder
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 NodeKind = Literal["customer", "non_customer", "person", "group", "more", "outside"]
@@ -97,3 +97,44 @@ def exposure_size(exposure_cny_minor: int | None) -> float:
         return MIN_NODE_SIZE
     units = exposure_cny_minor / 100 / 10_000  # in 万
     return min(MAX_NODE_SIZE, MIN_NODE_SIZE + 3.0 * math.log10(max(1.0, units)))
+
+
+def anonymise(spec: MapSpec, hidden: set[str] | frozenset[str]) -> MapSpec:
+    """``spec`` with the nodes of ``hidden`` ids renamed ``outside-1``, ``outside-2``...
+
+    A map's node ids travel to the browser (vis-network's ids, the expand calls), so a
+    party outside the caller's branches must not be keyed by its real id. Its node
+    keeps its label (the caller decides what that shows), becomes an ``outside``
+    node (no expand) and loses its details; edges follow the new ids.
+
+    Examples
+    --------
+    >>> spec = MapSpec("x", (MapNode("A", "甲", "customer"), MapNode("H", "乙", "customer",
+    ...     details={"segment": "strategic"})), (MapEdge("A", "H", "GUARANTEES"),), subject="A")
+    >>> out = anonymise(spec, {"H"})
+    >>> [(n.id, n.kind, n.details) for n in out.nodes], out.edges[0].target
+    ([('A', 'customer', {}), ('outside-1', 'outside', {})], 'outside-1')
+    """
+    renamed: dict[str, str] = {}
+    for node in spec.nodes:
+        if node.id in hidden:
+            renamed[node.id] = f"outside-{len(renamed) + 1}"
+    if not renamed:
+        return spec
+    nodes = tuple(
+        MapNode(renamed[n.id], n.label, "outside", n.level, n.size) if n.id in renamed else n
+        for n in spec.nodes
+    )
+    edges = tuple(
+        MapEdge(
+            renamed.get(e.source, e.source),
+            renamed.get(e.target, e.target),
+            e.relation,
+            e.label,
+            e.weight,
+            e.highlight,
+        )
+        for e in spec.edges
+    )
+    subject = renamed.get(spec.subject, spec.subject) if spec.subject else None
+    return replace(spec, nodes=nodes, edges=edges, subject=subject)

@@ -199,3 +199,56 @@ def test_neighbour_pages_cover_the_visible_neighbours(
     assert page["outside_scope"] == len(outside)
     assert page["total"] == graph.degree(hub) - len(outside)
     assert not any(n in json.dumps(page) for n in outside)
+
+
+HIDDEN_TIES = (
+    "MATCH (s:Company {company_id: $id})-[r:OWNS|CONTROLS|SUPPLIES|GUARANTEES|PAYS]-(m:Company) "
+    "WHERE m.is_customer AND NOT m.branch_id IN $branches "
+    "RETURN type(r) AS relation, count(DISTINCT m) AS hidden ORDER BY relation"
+)
+
+
+def test_maps_mark_ties_outside_the_branch_without_their_ids(
+    client: TestClient, loaded: Database
+) -> None:
+    from graph.branches import BranchScope, read_branch_tree
+
+    customers = {r["id"]: r["branch"] for r in loaded.read(CUSTOMERS)}
+    tree = read_branch_tree(loaded)
+    marked = 0
+    for branch in sorted(set(customers.values())):
+        scope = BranchScope.for_home_branch(tree, branch)
+        mine = sorted(c for c, b in customers.items() if scope.allows(b))
+        hidden_ids = {c for c, b in customers.items() if not scope.allows(b)}
+        headers = {"X-API-Key": api_key("rm", branch)}
+        for customer in mine[:6]:
+            response = client.get(
+                f"/api/v1/customers/{customer}/network",
+                params={"depth": 1, "limit": 200},
+                headers=headers,
+            )
+            assert response.status_code == 200, response.text
+            assert not any(f'"{h}' in response.text or f":{h}" in response.text for h in hidden_ids)
+            body = response.json()
+            expected = {
+                r["relation"]: r["hidden"]
+                for r in loaded.read(
+                    HIDDEN_TIES, {"id": customer, "branches": sorted(scope.branch_ids or ())}
+                )
+            }
+            got = {
+                n["id"].split(":")[2]: n["details"]["outside"]
+                for n in body["nodes"]
+                if n["kind"] == "outside"
+            }
+            assert got == expected, (customer, got, expected)
+            marked += sum(got.values())
+            # the map page and the supply-chain map name no hidden id either
+            for path in (
+                f"/api/v1/customers/{customer}/map",
+                f"/api/v1/customers/{customer}/supply-chain/map",
+            ):
+                page = client.get(path, headers=headers)
+                assert page.status_code == 200, (path, page.text)
+                assert not any(h in page.text for h in hidden_ids), path
+    assert marked > 0, "the synthetic bank has ties across branches"
