@@ -369,8 +369,8 @@ def test_reading_tools(browser: Any, local_app: LocalApp, artifacts: Path) -> No
     details = browser.find_element(By.ID, "cg-details").text
     for shown in ("客户分层", "战略客户", "所属机构", "南京分行", "敞口", "图谱主体"):
         assert shown in details, details
-    for hidden in ("segment", "strategic", "branch", "exposure", "编号"):
-        assert hidden not in details, details
+    for raw in ("segment", "strategic", "branch", "exposure", "编号"):
+        assert raw not in details, details
     assert "S" not in details.replace("PNG", "")
 
     # a relation filter hides its edges and every node it cuts off from the subject

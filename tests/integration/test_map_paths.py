@@ -6,6 +6,7 @@ same relationships, read independently of graph/paths.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Iterator
@@ -18,7 +19,8 @@ from api.app import create_app
 from graph.database import Database
 from graph.settings import Settings
 
-from .conftest import api_key, cli_env, run_cli
+from .conftest import api_key as new_api_key
+from .conftest import cli_env, run_cli
 
 ALL_TIES = (
     "MATCH (a)-[r:OWNS|CONTROLS|SUPPLIES|GUARANTEES|PAYS]->(b) "
@@ -29,6 +31,12 @@ CUSTOMERS = (
     "MATCH (c:Company) WHERE c.is_customer RETURN c.company_id AS id, c.branch_id AS branch "
     "ORDER BY id"
 )
+
+
+@functools.cache
+def api_key(role: str, branch: str) -> str:
+    """One user per role and branch for the module (creating one runs the CLI)."""
+    return new_api_key(role, branch)
 
 
 @pytest.fixture(scope="module")
