@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
 from graph.network import MAX_LIMIT, neighbour_page, spec_to_json
+from graph.ownership_map import MAX_OWNERSHIP_LEVELS, ownership_map
 from graph.paths import MAX_PATH_DEPTH, MAX_PATHS, PathsResponse, connection_paths, parse_relations
 from graph.users import Role
 from visualizations.builder import render_map
@@ -53,6 +54,14 @@ class NeighbourEdge(BaseModel):
     relation: str
     label: str = ""
     weight: float | None = None
+
+
+class MapFragment(BaseModel):
+    """Nodes and edges as the map page draws them."""
+
+    title: str
+    nodes: list[NeighbourNode]
+    edges: list[NeighbourEdge]
 
 
 class NeighbourItem(BaseModel):
@@ -151,3 +160,40 @@ def get_neighbours(
         items=[NeighbourItem.model_validate(spec_to_json(item)) for item in page.items],
         outside_scope=page.outside_scope,
     )
+
+
+Levels = Annotated[int, Query(ge=0, le=MAX_OWNERSHIP_LEVELS)]
+
+
+@router.get("/customers/{customer_id}/ownership", response_model=MapFragment)
+def get_ownership(
+    customer_id: Annotated[str, Path(max_length=64)],
+    caller: MapReader,
+    db: DatabaseDep,
+    up: Levels = 2,
+    down: Levels = 2,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    lang: Lang = "zh",
+) -> MapFragment:
+    """股权穿透: shareholders above, holdings below, with direct shares on the edges."""
+    spec = ownership_map(
+        db, caller.scope, customer_id, up=up, down=down, limit=limit, language=lang
+    )
+    return MapFragment.model_validate(spec_to_json(spec))
+
+
+@router.get("/customers/{customer_id}/ownership/map", response_class=HTMLResponse)
+def get_ownership_map(
+    customer_id: Annotated[str, Path(max_length=64)],
+    caller: MapReader,
+    db: DatabaseDep,
+    up: Levels = 2,
+    down: Levels = 2,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """The look-through as an interactive top-down map (one self-contained HTML page)."""
+    spec = ownership_map(
+        db, caller.scope, customer_id, up=up, down=down, limit=limit, language=lang
+    )
+    return HTMLResponse(render_map(spec, language=lang))

@@ -260,3 +260,56 @@ def test_maps_mark_ties_outside_the_branch_without_their_ids(
                 assert page.status_code == 200, (path, page.text)
                 assert not any(h in page.text for h in hidden_ids), path
     assert marked > 0, "the synthetic bank has ties across branches"
+
+
+OWNERS = (
+    "MATCH (o)-[r:OWNS]->(c:Company {company_id: $id}) "
+    "RETURN coalesce(o.company_id, o.person_id) AS id, max(r.share_pct) AS share"
+)
+HOLDINGS = (
+    "MATCH (c:Company {company_id: $id})-[r:OWNS]->(o) "
+    "RETURN o.company_id AS id, max(r.share_pct) AS share"
+)
+OWNED_AND_OWNING = (
+    "MATCH (a)-[:OWNS]->(c:Company)-[:OWNS]->(b) WHERE c.is_customer "
+    "RETURN c.company_id AS id, c.branch_id AS branch ORDER BY id LIMIT 5"
+)
+
+
+def test_ownership_look_through_up_and_down(client: TestClient, loaded: Database) -> None:
+    from graph.branches import BranchScope, read_branch_tree
+
+    candidates = loaded.read(OWNED_AND_OWNING)
+    assert candidates, "the synthetic bank has customers both owned and owning"
+    headers = {"X-API-Key": api_key("manager", "HO")}
+    for row in candidates:
+        company = row["id"]
+        body = client.get(
+            f"/api/v1/customers/{company}/ownership",
+            params={"up": 1, "down": 1, "limit": 200},
+            headers=headers,
+        ).json()
+        levels = {n["id"]: n["level"] for n in body["nodes"]}
+        assert levels[company] == 1
+        owners = {r["id"]: r["share"] for r in loaded.read(OWNERS, {"id": company})}
+        holdings = {r["id"]: r["share"] for r in loaded.read(HOLDINGS, {"id": company})}
+        # a cross-holding partner is drawn once, above (shareholders are walked first)
+        assert {i for i, lv in levels.items() if lv == 0} == set(owners)
+        assert {i for i, lv in levels.items() if lv == 2} == set(holdings) - set(owners)
+        labels = {(e["source"], e["target"]): e["label"] for e in body["edges"]}
+        for owner, share in owners.items():
+            assert labels[(owner, company)] == f"{share:.2f}%"
+        for held, share in holdings.items():
+            assert labels[(company, held)] == f"{share:.2f}%"
+    # an RM sees the same structure with other branches' customers as placeholders
+    row = candidates[0]
+    tree = read_branch_tree(loaded)
+    scope = BranchScope.for_home_branch(tree, row["branch"])
+    hidden = {r["id"] for r in loaded.read(CUSTOMERS) if not scope.allows(r["branch"])}
+    rm = {"X-API-Key": api_key("rm", row["branch"])}
+    page = client.get(
+        f"/api/v1/customers/{row['id']}/ownership/map", params={"up": 2, "down": 2}, headers=rm
+    )
+    assert page.status_code == 200
+    assert "股权穿透" in page.text
+    assert not any(h in page.text for h in hidden)

@@ -28,10 +28,10 @@ Key = tuple[str | None, str]
 
 
 def _in_sources(path: str) -> bool:
-    """Walk only the folders babel.cfg names (api/, visualizations/ and graph/network.py)."""
+    """Walk only the folders babel.cfg names (api/, visualizations/, two graph/ modules)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
     if parts[:1] == ("graph",):
-        return len(parts) == 1 or parts[1:] == ("network.py",)
+        return len(parts) == 1 or parts[1:] in (("network.py",), ("ownership_map.py",))
     return (
         parts[:1] in (("api",), ("visualizations",))
         and "vendor" not in parts
