@@ -277,3 +277,33 @@ def test_filters_details_and_expand_are_wired() -> None:
     for element in ('id="cg-relations"', 'id="cg-kinds"', 'id="cg-node-details"', 'id="cg-expand"'):
         assert element in html
     assert "展开关联方" in html
+
+
+def test_a_circle_map_never_keys_a_node_by_a_hidden_members_id() -> None:
+    from algorithms.guarantees import GuaranteeEdge
+    from graph.risk_maps import circle_map
+
+    members = [
+        {"id": "C-MINE", "name": "甲公司", "is_customer": True, "visible": True, "role": "member"},
+        {"id": "C-SECRET-1", "name": "乙公司", "is_customer": True, "visible": False},
+        {"id": "C-SECRET-2", "name": "丙公司", "is_customer": True, "visible": False},
+    ]
+    ring = [("C-MINE", "C-SECRET-1"), ("C-SECRET-1", "C-SECRET-2"), ("C-SECRET-2", "C-MINE")]
+    guarantees = [GuaranteeEdge(f"G{i}", a, b, 10**10, "CNY") for i, (a, b) in enumerate(ring)]
+    spec = circle_map({"circle_id": "GC1"}, members, guarantees)
+    html = render_map(spec)
+    assert "C-SECRET" not in html
+    data = embedded_data(html)
+    assert {n["id"] for n in data["nodes"]} == {"C-MINE", "outside-1", "outside-2"}
+    assert len(data["edges"]) == 3  # the circle is still a circle
+    assert all(n["kind"] == "outside" for n in data["nodes"] if n["id"] != "C-MINE")
+
+
+def test_detail_fields_are_named_in_both_languages() -> None:
+    for language in ("zh", "en"):
+        fields = embedded_data(render_map(small_spec(), language=language))["detail_fields"]
+        assert set(fields) >= {"segment", "branch", "exposure", "outside"}
+        assert all(f["label"] and f["label"] != key for key, f in fields.items() if key != "uscc")
+    zh = embedded_data(render_map(small_spec()))["detail_fields"]
+    assert zh["segment"]["label"] == "客户分层"
+    assert zh["segment"]["codes"]["strategic"] == "战略客户"
