@@ -170,8 +170,7 @@ def test_paths_refuse_bad_input_and_hidden_ends(client: TestClient, loaded: Data
     elsewhere = next(c for c, br in customers.items() if br != branch)
     rm = {"X-API-Key": api_key("rm", branch)}
     response = client.get("/api/v1/paths", params={"source": a, "target": elsewhere}, headers=rm)
-    assert response.status_code == 404
-    assert elsewhere not in response.text or "not found" in response.text
+    assert response.status_code == 404  # exactly as for an id that does not exist
 
 
 def test_neighbour_pages_cover_the_visible_neighbours(
