@@ -33,6 +33,7 @@ from .errors import ERROR_RESPONSES, install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
+from .routes import maps as map_routes
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         group_risk.router,
         interdependence_routes.router,
         customers.router,
+        map_routes.router,
         event_routes.router,
         opportunities.router,
         reports.router,

@@ -322,6 +322,13 @@ class Settings(BaseSettings):
     prospect_min_customers: int = Field(
         default=1, ge=1, description="Customers a non-customer must be tied to to be scored."
     )
+    map_edge_label_min_cny: Decimal = Field(
+        # Ten million yuan: an RM reads a map for the ties that matter to credit; below
+        # 千万 the amounts on a 150-node map are clutter (they still show on hover).
+        default=Decimal(10_000_000),
+        ge=0,
+        description="Maps write an amount on an edge from this much (CNY); below, on hover.",
+    )
     prospect_currency: str = Field(
         default="CNY",
         pattern=r"^[A-Z]{3}$",

@@ -37,13 +37,15 @@ import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, Final, cast, get_args
 
 import jinja2
 import pyvis
 from pyvis.network import Network
 
 from core.errors import CorpgraphError, InputValidationError
+from core.formatting import Language
+from core.i18n import CONTEXT_SEPARATOR, catalogue, gettext, pgettext
 
 from .model import MapEdge, MapNode, MapSpec, NodeKind, Relation
 
@@ -58,10 +60,11 @@ __all__ = [
     "render_map",
 ]
 
-Language = Literal["zh", "en"]
-LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
+LANGUAGES_ALL: Final[tuple[Language, ...]] = get_args(Language)
+LANGUAGES: Final[tuple[str, ...]] = LANGUAGES_ALL
 
 _HERE = Path(__file__).resolve().parent
+_FORMAT_JS = _HERE.parent / "api" / "static" / "format.js"
 _VIS_DIR = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
 
 #: vis-network node options per node kind (colour and shape).
@@ -92,7 +95,24 @@ KIND_STYLES: Final[Mapping[NodeKind, Mapping[str, Any]]] = {
         "shapeProperties": {"borderDashes": [4, 4]},
         "font": {"color": "#555555"},
     },
+    # Ties hidden by branch scope: a grey dashed box with a count, never a name.
+    "outside": {
+        "shape": "ellipse",
+        "color": {"background": "#f4f4f4", "border": "#7a7a7a"},
+        "shapeProperties": {"borderDashes": [2, 3]},
+        "font": {"color": "#444444", "size": 12},
+    },
 }
+
+#: How the map's subject is drawn over its kind's style: larger, with a thick red ring.
+SUBJECT_STYLE: Final[Mapping[str, Any]] = {
+    "borderWidth": 5,
+    "color": {"border": "#d4380d", "highlight": {"border": "#d4380d"}},
+    "font": {"size": 16, "bold": True},
+    "shadow": {"enabled": True, "size": 12, "x": 0, "y": 0, "color": "rgba(212,56,13,0.45)"},
+}
+#: The path to the app's paged list of a node's neighbours (what "+N more" opens).
+NEIGHBOURS_URL: Final = "/api/v1/nodes/{id}/neighbours"
 
 #: vis-network edge options per relation (colour, dashes, arrows).
 RELATION_STYLES: Final[Mapping[Relation, Mapping[str, Any]]] = {
@@ -106,91 +126,128 @@ RELATION_STYLES: Final[Mapping[Relation, Mapping[str, Any]]] = {
 #: How a highlighted edge (``MapEdge.highlight``) is drawn, over its relation's style.
 HIGHLIGHT_STYLE: Final[Mapping[str, Any]] = {"color": "#d62728", "width": 5, "dashes": False}
 
-#: Every text the page shows, per language (Chinese first: the bank's staff read it).
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
+#: Every text the page shows (English msgids of the message catalogue, core/locale).
+_TEXT_IDS: Final[Mapping[str, str]] = {
+    "legend": N_("Legend"),
+    "node_kinds": N_("Node types"),
+    "relations": N_("Relations (tick to show)"),
+    "details": N_("Details"),
+    "no_selection": N_("Click a node to see its details"),
+    "kind": N_("Type"),
+    "expand": N_("Expand neighbours"),
+    "expanding": N_("Expanding…"),
+    "expanded": N_("Added {nodes} nodes and {edges} relations"),
+    "nothing_new": N_("No new neighbours"),
+    "expand_failed": N_("Expand failed ({status})"),
+    "stabilizing": N_("Laying out… {percent}%"),
+    "counts": N_("{nodes} nodes · {edges} relations"),
+    "highlighted": N_("Control cycle"),
+    "subject": N_("Subject of the map"),
+    "search": N_("Search in the map"),
+    "search_placeholder": N_("Name…"),
+    "search_none": N_("No node matches"),
+    "search_found": N_("{count} matching nodes (Enter: next)"),
+    "export_png": N_("Export PNG"),
+    "min_amount": N_("Smallest amount shown"),
+    "all_amounts": N_("All amounts"),
+    "from_amount": N_("From {amount}"),
+    "more_title": N_("More neighbours"),
+    "more_range": N_("{first}–{last} of {total}"),
+    "more_outside": N_("{count} ties outside your branch (not listed)"),
+    "more_add": N_("Add to the map"),
+    "more_added": N_("On the map"),
+    "more_previous": N_("Previous"),
+    "more_next": N_("Next"),
+    "more_loading": N_("Loading…"),
+    "more_failed": N_("Could not load the list ({status})"),
+    "outside_note": N_("Names of customers of other branches are not shown."),
+    "ties_outside": N_("Ties outside your branch"),
+}
+_BADGE_IDS: Final[Mapping[str, str]] = {
+    "control_cycle": N_("Control cycle (thick red lines)"),
+    "cross_holding": N_("Cross-shareholding"),
+    "joint_control": N_("Jointly controlled members"),
+}
+#: The details a node may carry: field → (label msgid, code list translating its values).
+DETAIL_FIELDS: Final[Mapping[str, tuple[str, str | None]]] = {
+    "segment": (N_("Segment"), "segment"),
+    "industry": (N_("Industry"), "industry"),
+    "region": (N_("Region"), "region"),
+    "status": (N_("Status"), "company_status"),
+    "branch": (N_("Branch"), None),
+    "exposure": (N_("Exposure"), None),
+    "uscc": (N_("USCC"), None),
+    "role": (N_("Role"), "member_role"),
+    "depth": (N_("Depth"), None),
+    "control_status": (N_("Control"), "control_status"),
+    "basis": (N_("Basis"), None),
+    "tier": (N_("Tier"), None),
+    "supply_role": (N_("Supply role"), "supply_role"),
+    "annual_amount": (N_("Annual amount"), None),
+    "controllers": (N_("Controllers"), None),
+    "outside": (N_("Ties outside your branch"), None),
+}
+
+
+#: The code lists naming node kinds and relations (api.vocabulary puts them in the catalogue).
+_CODE_LISTS: Final = ("node_kind", "relation")
+
+
+def _texts(language: Language) -> dict[str, Any]:
+    texts: dict[str, Any] = {key: gettext(language, msgid) for key, msgid in _TEXT_IDS.items()}
+    kinds, relations = _CODE_LISTS
+    texts["kinds"] = {kind: pgettext(language, kinds, kind) for kind in KIND_STYLES}
+    texts["relation_names"] = {
+        relation: pgettext(language, relations, relation) for relation in RELATION_STYLES
+    }
+    texts["badges"] = {key: gettext(language, msgid) for key, msgid in _BADGE_IDS.items()}
+    return texts
+
+
+def _detail_fields(language: Language) -> dict[str, Any]:
+    """Each detail field's label and, for a code field, its codes' names."""
+    fields: dict[str, Any] = {}
+    for field, (msgid, code_list) in DETAIL_FIELDS.items():
+        codes = {}
+        if code_list is not None:
+            prefix = f"{code_list}{CONTEXT_SEPARATOR}"
+            codes = {
+                key[len(prefix) :]: text
+                for key, text in catalogue(language).items()
+                if key.startswith(prefix)
+            }
+        fields[field] = {"label": gettext(language, msgid), "codes": codes}
+    return fields
+
+
+#: Every text the page shows, per language (from the message catalogue; Chinese first).
 TEXTS: Final[Mapping[Language, Mapping[str, Any]]] = {
-    "zh": {
-        "legend": "图例",
-        "node_kinds": "节点类型",
-        "relations": "关系类型（勾选显示）",
-        "kinds": {
-            "customer": "客户",
-            "non_customer": "非客户企业",
-            "person": "自然人",
-            "group": "集团",
-            "more": "更多（已折叠）",
-        },
-        "relation_names": {
-            "OWNS": "持股",
-            "CONTROLS": "控制",
-            "SUPPLIES": "供货",
-            "GUARANTEES": "担保",
-            "PAYS": "资金往来",
-        },
-        "details": "详情",
-        "no_selection": "点击节点查看详情",
-        "kind": "类型",
-        "id": "编号",
-        "expand": "展开关联方",
-        "expanding": "正在展开…",
-        "expanded": "新增 {nodes} 个节点、{edges} 条关系",
-        "nothing_new": "没有新的关联方",
-        "expand_failed": "展开失败（{status}）",
-        "stabilizing": "正在布局… {percent}%",
-        "counts": "{nodes} 个节点 · {edges} 条关系",
-        "badges": {
-            "control_cycle": "存在控制循环（红色粗线）",
-            "cross_holding": "存在交叉持股",
-            "joint_control": "含共同控制企业",
-        },
-        "highlighted": "控制循环",
-    },
-    "en": {
-        "legend": "Legend",
-        "node_kinds": "Node types",
-        "relations": "Relations (tick to show)",
-        "kinds": {
-            "customer": "Customer",
-            "non_customer": "Non-customer company",
-            "person": "Person",
-            "group": "Group",
-            "more": "More (collapsed)",
-        },
-        "relation_names": {
-            "OWNS": "Owns",
-            "CONTROLS": "Controls",
-            "SUPPLIES": "Supplies",
-            "GUARANTEES": "Guarantees",
-            "PAYS": "Pays",
-        },
-        "details": "Details",
-        "no_selection": "Click a node to see its details",
-        "kind": "Type",
-        "id": "ID",
-        "expand": "Expand neighbours",
-        "expanding": "Expanding…",
-        "expanded": "Added {nodes} nodes and {edges} relations",
-        "nothing_new": "No new neighbours",
-        "expand_failed": "Expand failed ({status})",
-        "stabilizing": "Laying out… {percent}%",
-        "counts": "{nodes} nodes · {edges} relations",
-        "badges": {
-            "control_cycle": "Control cycle (thick red lines)",
-            "cross_holding": "Cross-shareholding",
-            "joint_control": "Jointly controlled members",
-        },
-        "highlighted": "Control cycle",
-    },
+    language: _texts(language) for language in LANGUAGES_ALL
 }
 
 #: Above this many nodes vis's improved (Kamada-Kawai) initial layout is switched off
 #: and edges are drawn straight, which keeps 1,000-node maps responsive.
 BIG_GRAPH_NODES: Final = 100
+#: Node label size (px at zoom 1); the ring layout measures labels in this size.
+LABEL_FONT_SIZE: Final = 14
 #: Stabilisation iterations by graph size; physics is switched off once they are done.
 _ITERATIONS: Final = ((100, 400), (500, 250))
 _ITERATIONS_LARGEST: Final = 150
 
 
-def physics_options(node_count: int, *, hierarchical: bool = False) -> dict[str, Any]:
+def physics_options(
+    node_count: int,
+    *,
+    hierarchical: bool = False,
+    radial: bool = False,
+    direction: str = "UD",
+) -> dict[str, Any]:
     """The vis-network ``physics``, ``layout``, ``edges`` and ``interaction`` options.
 
     Stabilisation runs for a bounded number of iterations before the page is shown
@@ -202,7 +259,11 @@ def physics_options(node_count: int, *, hierarchical: bool = False) -> dict[str,
     node_count
         Number of nodes the map starts with.
     hierarchical
-        Top-down layout by ``level`` (ownership maps).
+        Layout by ``level`` (ownership maps), top-down or left to right (``direction``).
+    radial
+        Rings around the subject, placed by the page's script: no physics at all.
+    direction
+        ``UD`` or ``LR`` for a hierarchical layout.
 
     Returns
     -------
@@ -236,7 +297,7 @@ def physics_options(node_count: int, *, hierarchical: bool = False) -> dict[str,
         }
         layout["hierarchical"] = {
             "enabled": True,
-            "direction": "UD",
+            "direction": direction,
             "sortMethod": "directed",
             "shakeTowards": "roots",
             "levelSeparation": 130,
@@ -260,8 +321,11 @@ def physics_options(node_count: int, *, hierarchical: bool = False) -> dict[str,
         "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
         "scaling": {"min": 1, "max": 6},
     }
+    if radial:  # positions come from the page's ring layout: nothing to simulate
+        physics = {"enabled": False, "stabilization": {"enabled": False}}
+        layout = {"improvedLayout": False, "randomSeed": 7}
     interaction = {
-        "hover": not big,
+        "hover": True,  # edge amounts below the label threshold show on hover
         "tooltipDelay": 200,
         "hideEdgesOnDrag": big,
         "hideEdgesOnZoom": big,
@@ -269,7 +333,7 @@ def physics_options(node_count: int, *, hierarchical: bool = False) -> dict[str,
         "keyboard": False,
         "multiselect": False,
     }
-    nodes = {"font": {"size": 13, "face": "sans-serif"}, "borderWidth": 2}
+    nodes = {"font": {"size": LABEL_FONT_SIZE, "face": "sans-serif"}, "borderWidth": 2}
     return {
         "physics": physics,
         "layout": layout,
@@ -319,8 +383,13 @@ def _edge_id(edge: MapEdge) -> str:
     return f"{edge.source} -{edge.relation}-> {edge.target}"
 
 
-def _node_options(node: MapNode, texts: Mapping[str, Any], level: int | None) -> dict[str, Any]:
+def _node_options(
+    node: MapNode, texts: Mapping[str, Any], level: int | None, *, subject: bool = False
+) -> dict[str, Any]:
     options: dict[str, Any] = {key: value for key, value in KIND_STYLES[node.kind].items()}
+    if subject:
+        options.update({**SUBJECT_STYLE, "color": {**options["color"], **SUBJECT_STYLE["color"]}})
+        options["subject"] = True
     options["title"] = f"{node.label}\n{texts['kinds'][node.kind]}"  # drawn as text by vis 9
     options["kind"] = node.kind
     options["details"] = node.details
@@ -340,6 +409,7 @@ def _edge_options(edge: MapEdge, texts: Mapping[str, Any], edge_id: str) -> dict
     options["title"] = f"{name} {edge.label}".strip()
     if edge.weight is not None:
         options["value"] = edge.weight
+        options["amount"] = edge.weight
     if edge.highlight:
         options.update(HIGHLIGHT_STYLE)
         options["title"] = f"{texts['highlighted']}: {options['title']}"
@@ -374,8 +444,12 @@ def map_data(spec: MapSpec, *, language: str = "zh") -> dict[str, Any]:
         raise InputValidationError(
             f"unknown map language {language!r}", details={"allowed": list(LANGUAGES)}
         )
-    texts = TEXTS[cast(Language, language)]
+    lang = cast(Language, language)
+    texts = TEXTS[lang]
     _check_expand_url(spec.expand_url)
+    if spec.subject is not None and spec.subject not in {n.id for n in spec.nodes}:
+        raise CorpgraphError("map subject is not a node", details={"subject": spec.subject})
+    radial = spec.layout == "radial" and spec.subject is not None and not spec.hierarchical
     levels = _fill_levels(spec) if spec.hierarchical else {}
 
     net = Network(directed=True, cdn_resources="in_line")
@@ -386,7 +460,7 @@ def map_data(spec: MapSpec, *, language: str = "zh") -> dict[str, Any]:
         if node.kind not in KIND_STYLES:
             raise CorpgraphError("unknown node kind in map", details={"kind": node.kind})
         seen.add(node.id)
-        options = _node_options(node, texts, levels.get(node.id))
+        options = _node_options(node, texts, levels.get(node.id), subject=node.id == spec.subject)
         net.add_node(node.id, label=node.label, **options)
 
     edge_ids: dict[str, int] = {}
@@ -411,9 +485,21 @@ def map_data(spec: MapSpec, *, language: str = "zh") -> dict[str, Any]:
         "badges": [texts["badges"][badge] for badge in spec.badges],
         "hierarchical": spec.hierarchical,
         "expand_url": spec.expand_url,
+        "neighbours_url": NEIGHBOURS_URL if spec.expand_url else None,
+        "subject": spec.subject,
+        "layout": "radial" if radial else "hierarchical" if spec.hierarchical else "force",
+        "label_min_weight": spec.label_min_weight,
+        "relations": list(spec.relations or RELATION_STYLES),
+        "font_size": LABEL_FONT_SIZE,
         "nodes": net.nodes,
         "edges": net.edges,
-        "options": physics_options(len(spec.nodes), hierarchical=spec.hierarchical),
+        "options": physics_options(
+            len(spec.nodes),
+            hierarchical=spec.hierarchical,
+            radial=radial,
+            direction=spec.direction,
+        ),
+        "detail_fields": _detail_fields(lang),
         "kind_styles": KIND_STYLES,
         "relation_styles": RELATION_STYLES,
         "text": texts,
@@ -449,6 +535,9 @@ def _assets() -> dict[str, str]:
         "vis_js": _read_inline(_VIS_DIR / "vis-network.min.js", "</script"),
         "vis_css": _read_inline(_VIS_DIR / "vis-network.css", "</style"),
         "map_js": _read_inline(_HERE / "static" / "map.js", "</script"),
+        # The app's one money formatter (api/static/format.js), so a map formats
+        # amounts exactly as every other page does.
+        "format_js": _read_inline(_FORMAT_JS, "</script"),
         "map_css": _read_inline(_HERE / "static" / "map.css", "</style"),
     }
 

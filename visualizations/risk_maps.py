@@ -10,7 +10,7 @@ from typing import Any
 
 from algorithms.control import SHARE_BASES
 from services.group_risk import CircleDetail, StoredGroup
-from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind
+from visualizations.model import Badge, MapEdge, MapNode, MapSpec, NodeKind, anonymise
 from visualizations.network import _format_amount
 
 
@@ -37,23 +37,15 @@ def group_map(group: StoredGroup) -> MapSpec:
             group.controller_name or group.controller_id,
             kind,
             0,
-            details={"id": group.controller_id, "role": "controller"},
         )
     for member in group.members:
         if member.id in nodes:
             continue
-        details: dict[str, Any] = {"id": member.id, "visible": False}
+        details: dict[str, Any] = {}
         if member.visible:
-            details = {
-                "id": member.id,
-                "role": member.role,
-                "depth": member.depth,
-                "basis": member.basis,
-            }
+            details = {"role": member.role, "depth": member.depth}
             if member.status != "sole":
-                details["status"] = member.status
-                details["controllers"] = ", ".join(member.controllers)
-                details["primary"] = member.primary
+                details["control_status"] = member.status
         nodes[member.id] = MapNode(
             member.id,
             member.name,
@@ -93,7 +85,7 @@ def group_map(group: StoredGroup) -> MapSpec:
         badges.append("cross_holding")
     if group.joint_members:
         badges.append("joint_control")
-    return MapSpec(
+    spec = MapSpec(
         title=f"{group.controller_name or group.controller_id} · {group.group_id}",
         nodes=tuple(nodes.values()),
         edges=tuple(edges),
@@ -101,6 +93,8 @@ def group_map(group: StoredGroup) -> MapSpec:
         expand_url="/api/v1/nodes/{id}/network?depth=1",
         badges=tuple(badges),
     )
+    # Members booked elsewhere keep their names (a group is shown whole) but not their ids.
+    return anonymise(spec, {m.id for m in group.members if not m.visible})
 
 
 def circle_map(found: CircleDetail) -> MapSpec:
@@ -110,7 +104,7 @@ def circle_map(found: CircleDetail) -> MapSpec:
             m.id,
             str(m.name),
             "customer" if m.is_customer else "non_customer",
-            details={"id": m.id} if m.visible else {"id": m.id, "visible": False},
+            details={},
         )
         for m in found.members
     )
@@ -124,9 +118,11 @@ def circle_map(found: CircleDetail) -> MapSpec:
         )
         for g in found.guarantees
     )
-    return MapSpec(
+    spec = MapSpec(
         title=found.circle.circle_id,
         nodes=nodes,
         edges=edges,
         expand_url="/api/v1/nodes/{id}/network?depth=1",
     )
+    # Members booked elsewhere keep their names (a circle is shown whole) but not their ids.
+    return anonymise(spec, {m.id for m in found.members if not m.visible})

@@ -31,7 +31,6 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
             "customer",
             level=up,
             size=30.0,
-            details={"role": "centre"},
         )
     ]
     edges: list[MapEdge] = []
@@ -48,7 +47,7 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
                         size=20.0 - 4 * m.tier,
                         details={
                             "tier": m.tier,
-                            "role": "supplier" if upstream else "buyer",
+                            "supply_role": "supplier" if upstream else "buyer",
                             "annual_amount": Money(m.annual_amount_minor, m.currency).format("zh"),
                         },
                     )
@@ -68,4 +67,5 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
         nodes=tuple(nodes),
         edges=tuple(edges),
         hierarchical=True,
+        subject=tiers.center_id,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import replace
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -228,9 +229,13 @@ NetworkRequestDep = Annotated[NetworkRequest, Depends(_network_request)]
 
 
 def _customer_network(
-    db: DatabaseDep, caller: Caller, customer_id: str, request: NetworkRequest
+    db: DatabaseDep,
+    caller: Caller,
+    customer_id: str,
+    request: NetworkRequest,
+    language: Literal["zh", "en"] = "zh",
 ) -> MapSpec:
-    spec = network(db, caller.scope, customer_id, request)
+    spec = network(db, caller.scope, customer_id, request, language=language)
     if spec.nodes[0].kind != "customer":
         raise NotFoundError(f"customer {customer_id} not found")
     return spec
@@ -259,10 +264,12 @@ def get_customer_map(
     caller: CustomerReader,
     db: DatabaseDep,
     request: NetworkRequestDep,
+    settings: Annotated[Settings, Depends(get_app_settings)],
     lang: Literal["zh", "en"] = "zh",
 ) -> HTMLResponse:
     """The customer's interactive relationship map: one self-contained HTML page."""
-    spec = _customer_network(db, caller, customer_id, request)
+    spec = _customer_network(db, caller, customer_id, request, lang)
+    spec = replace(spec, label_min_weight=float(settings.map_edge_label_min_cny * 100))
     return HTMLResponse(render_map(spec, language=lang))
 
 
@@ -272,6 +279,9 @@ def get_node_network(
     caller: CustomerReader,
     db: DatabaseDep,
     request: NetworkRequestDep,
+    lang: Literal["zh", "en"] = "zh",
 ) -> NetworkOut:
     """Neighbours of any node the caller may see (the maps' "expand")."""
-    return NetworkOut.model_validate(spec_to_json(network(db, caller.scope, node_id, request)))
+    return NetworkOut.model_validate(
+        spec_to_json(network(db, caller.scope, node_id, request, language=lang))
+    )

@@ -659,17 +659,40 @@
   pages.map = function () {
     const form = document.getElementById("map-form");
     const frame = document.getElementById("map-frame");
+    const targetBox = document.getElementById("m-target-box");
     mapTypes(document.getElementById("m-types"));
+    const showTarget = () => { targetBox.hidden = form.view.value !== "path"; };
+    form.view.addEventListener("change", showTarget);
+    // A path's other end: a customer found by name, else the text taken as an id.
+    const resolveTarget = async (wanted) => {
+      const found = await json("/api/v1/customers?" + new URLSearchParams({ q: wanted, limit: "1" }));
+      return found.items && found.items.length ? found.items[0].id : wanted;
+    };
     const draw = async () => {
-      const params = new URLSearchParams({ depth: form.depth.value, limit: form.limit.value, lang });
       const types = Array.from(form.querySelectorAll("input[name=types]:checked")).map((i) => i.value);
-      if (types.length) params.set("types", types.join(","));
+      const base = "/api/v1/customers/" + encodeURIComponent(subject);
+      let url;
       try {
-        const response = await api("/api/v1/customers/" + encodeURIComponent(subject) + "/map?" + params);
+        if (form.view.value === "ownership") {
+          url = base + "/ownership/map?" + new URLSearchParams({ up: form.depth.value, down: form.depth.value, limit: form.limit.value, lang });
+        } else if (form.view.value === "path") {
+          if (!form.target.value.trim()) { notice(_("Enter the name or ID of the other party.")); return; }
+          notice("");
+          const target = await resolveTarget(form.target.value.trim());
+          const params = new URLSearchParams({ source: subject, target, depth: String(Number(form.depth.value) + 2), lang });
+          if (types.length) params.set("types", types.join(","));
+          url = "/api/v1/paths/map?" + params;
+        } else {
+          const params = new URLSearchParams({ depth: form.depth.value, limit: form.limit.value, lang });
+          if (types.length) params.set("types", types.join(","));
+          url = base + "/map?" + params;
+        }
+        const response = await api(url);
         frame.srcdoc = await response.text();
       } catch (error) { showProblem(error); }
     };
     form.addEventListener("submit", (event) => { event.preventDefault(); draw(); });
+    showTarget();
     draw();
   };
 

@@ -84,8 +84,11 @@ class LocalApp:
 def _handler_for(app: LocalApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            app.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
+            parts = urlsplit(self.path)
+            path = parts.path
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            headers[":query"] = parts.query  # a pseudo-header: handlers may read the query
+            app.requests.append((path, headers))
             if path in app.pages:
                 self._send(200, "text/html; charset=utf-8", app.pages[path])
                 return

@@ -22,7 +22,7 @@ STABILISED = "return document.body.getAttribute('data-stabilized') === 'true';"
 
 def network_spec(n: int = 60) -> MapSpec:
     """``n`` nodes of every kind joined by every relation, with an expand URL."""
-    nodes = [MapNode("C0", PWNED, "customer", details={"行业": "制造业", "备注": PWNED})]
+    nodes = [MapNode("C0", PWNED, "customer", details={"industry": "制造业", "region": PWNED})]
     for i in range(1, n):
         kind = KINDS[i % 4]  # customer, non_customer, person, group
         nodes.append(MapNode(f"C{i}", f"企业{i}有限公司", kind, details={"授信": f"{i * 100}万"}))

@@ -162,7 +162,8 @@ def test_rm_journey_search_360_map_expand_prospects_export(
 
     base, bank = served_bank
     with (bank / "companies.csv").open(encoding="utf-8") as handle:
-        target = next(r for r in csv.DictReader(handle) if r["is_customer"] == "true")
+        customers = [r for r in csv.DictReader(handle) if r["is_customer"] == "true"]
+    target, other = customers[0], customers[1]
     login(browser, base, "rm")
     seen, _ = network(browser)
 
@@ -192,10 +193,11 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     )
     before = browser.execute_script("return corpgraphMap.nodes.length;")
     expandable = browser.execute_script(
-        "return corpgraphMap.nodes.get({filter: n => n.kind !== 'more' && n.level === 2})"
-        ".map(n => n.id);"
+        "return corpgraphMap.nodes.get({filter: n => !['more', 'outside'].includes(n.kind)"
+        " && n.level === 2}).map(n => n.id);"
     ) or browser.execute_script(
-        "return corpgraphMap.nodes.get({filter: n => n.kind !== 'more'}).map(n => n.id);"
+        "return corpgraphMap.nodes.get({filter: n => !['more', 'outside'].includes(n.kind)})"
+        ".map(n => n.id);"
     )
     browser.execute_script("corpgraphMap.showDetails(arguments[0]);", expandable[-1])
     browser.find_element(By.ID, "cg-expand").click()
@@ -203,6 +205,19 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     after = browser.execute_script("return corpgraphMap.nodes.length;")
     assert after >= before
     browser.switch_to.default_content()
+
+    # the same page draws the 股权穿透 look-through and "how is A connected to B"
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "m-view")).select_by_value("ownership")
+    browser.find_element(By.CSS_SELECTOR, "#map-form button[type=submit]").click()
+    wait(browser, lambda d: "股权穿透" in (frame.get_attribute("srcdoc") or ""))
+    Select(browser.find_element(By.ID, "m-view")).select_by_value("path")
+    browser.find_element(By.ID, "m-target").send_keys(other["name"])
+    browser.find_element(By.CSS_SELECTOR, "#map-form button[type=submit]").click()
+    wait(browser, lambda d: "的关联路径" in (frame.get_attribute("srcdoc") or ""))
+    assert other["name"] in (frame.get_attribute("srcdoc") or "")
+    browser.save_screenshot(str(artifacts / "workbench-map-path.png"))
 
     open_page(browser, base + "/ui/prospects")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
@@ -229,6 +244,7 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     urls, _ = network(browser)
     urls = assert_offline(browser, LocalApp(origin=base), [*seen, *urls])
     assert any("/api/v1/nodes/" in u for u in urls)  # the expand really called the API
+    assert any("/api/v1/paths/map" in u for u in urls)
     assert any("/api/v1/prospects/export" in u for u in urls)
 
 

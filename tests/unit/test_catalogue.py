@@ -28,10 +28,10 @@ Key = tuple[str | None, str]
 
 
 def _in_sources(path: str) -> bool:
-    """Walk only the folders babel.cfg names (api/ and the exports of services/)."""
+    """Walk only the folders babel.cfg names (api/, services/, visualizations/, graph/)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
     return (
-        parts[:1] in {("api",), ("services",)}
+        parts[:1] in {("api",), ("services",), ("visualizations",), ("graph",)}
         and "vendor" not in parts
         and "__pycache__" not in parts
     )

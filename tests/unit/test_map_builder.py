@@ -52,6 +52,7 @@ def small_spec(**overrides: Any) -> MapSpec:
         MapNode("N1", "上海供应链有限公司", "non_customer", level=2),
         MapNode("P1", "张三", "person", level=0),
         MapNode("M1", "+7 more", "more", level=2),
+        MapNode("O1", "3 ties outside your branch", "outside", level=2),
     )
     edges = (
         MapEdge("G1", "C1", "OWNS", "51.0%", 51.0),
@@ -60,6 +61,7 @@ def small_spec(**overrides: Any) -> MapSpec:
         MapEdge("G1", "N1", "GUARANTEES", "¥500万"),
         MapEdge("C1", "N1", "PAYS", "¥86万"),
         MapEdge("C1", "M1", "PAYS", ""),
+        MapEdge("C1", "O1", "GUARANTEES", ""),
     )
     values: dict[str, Any] = {
         "title": "华东控股集团 关系图",
@@ -275,3 +277,35 @@ def test_filters_details_and_expand_are_wired() -> None:
     for element in ('id="cg-relations"', 'id="cg-kinds"', 'id="cg-node-details"', 'id="cg-expand"'):
         assert element in html
     assert "展开关联方" in html
+
+
+def test_a_circle_map_never_keys_a_node_by_a_hidden_members_id() -> None:
+    from algorithms.guarantees import GuaranteeEdge
+    from services.group_risk import CircleDetail, CircleMemberRow, StoredCircle
+    from visualizations.risk_maps import circle_map
+
+    members = (
+        CircleMemberRow("C-MINE", "甲公司", True, True, ()),
+        CircleMemberRow("C-SECRET-1", "乙公司", True, False, None),
+        CircleMemberRow("C-SECRET-2", "丙公司", True, False, None),
+    )
+    ring = [("C-MINE", "C-SECRET-1"), ("C-SECRET-1", "C-SECRET-2"), ("C-SECRET-2", "C-MINE")]
+    guarantees = tuple(GuaranteeEdge(f"G{i}", a, b, 10**10, "CNY") for i, (a, b) in enumerate(ring))
+    circle = StoredCircle("GC1", 3, tuple(m.id for m in members))
+    spec = circle_map(CircleDetail(circle, members, guarantees))
+    html = render_map(spec)
+    assert "C-SECRET" not in html
+    data = embedded_data(html)
+    assert {n["id"] for n in data["nodes"]} == {"C-MINE", "outside-1", "outside-2"}
+    assert len(data["edges"]) == 3  # the circle is still a circle
+    assert all(n["kind"] == "outside" for n in data["nodes"] if n["id"] != "C-MINE")
+
+
+def test_detail_fields_are_named_in_both_languages() -> None:
+    for language in ("zh", "en"):
+        fields = embedded_data(render_map(small_spec(), language=language))["detail_fields"]
+        assert set(fields) >= {"segment", "branch", "exposure", "outside"}
+        assert all(f["label"] and f["label"] != key for key, f in fields.items() if key != "uscc")
+    zh = embedded_data(render_map(small_spec()))["detail_fields"]
+    assert zh["segment"]["label"] == "客户分层"
+    assert zh["segment"]["codes"]["strategic"] == "战略客户"

@@ -1,0 +1,294 @@
+"""How two entities are connected: the shortest paths between them, branch-scoped.
+
+"How is A connected to B?" is answered with Neo4j's ``allShortestPaths`` over the
+relations of an allowlist, up to a bounded number of hops, ignoring direction (a
+guarantee, a payment and a shareholding all tie two parties together whichever way
+they point). The paths come back as node sequences; parallel relationships (a
+payment edge per month) are folded into one edge per pair, relation and direction,
+with the amount summed, so a pair paid twelve times is one hop, not twelve paths.
+
+Scoping: both ends must be visible to the caller (otherwise the path is "not found",
+exactly like an unknown id). A customer booked outside the caller's branch subtree
+may sit *inside* a path: it is then an anonymous placeholder (``outside-1``...), with
+neither its name nor its id, and the amounts of its ties are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Final, Literal, LiteralString
+
+from pydantic import BaseModel, Field
+
+from core.errors import InputValidationError, NotFoundError
+from graph.branches import BranchScope
+from graph.customers import money
+from graph.database import Database
+from visualizations.model import Relation
+
+from .network import NETWORK_TYPES, NODE
+
+#: Hops a path may have at most. A variable-length bound cannot be a Cypher
+#: parameter, so each depth has its own query text (below); past six hops a "tie"
+#: between two companies is no longer something an RM can act on.
+MAX_PATH_DEPTH: Final = 6
+#: Distinct shortest paths returned at most (a hub can make thousands).
+MAX_PATHS: Final = 50
+
+PathNodeKind = Literal["customer", "non_customer", "person", "outside"]
+
+
+def _paths_query(depth: int) -> LiteralString:
+    bounds: dict[int, LiteralString] = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5", 6: "6"}
+    return (
+        """
+CALL () {
+    MATCH (n:Company {company_id: $source}) RETURN n
+    UNION
+    MATCH (n:Person {person_id: $source}) RETURN n
+}
+WITH n AS a
+CALL () {
+    MATCH (n:Company {company_id: $target}) RETURN n
+    UNION
+    MATCH (n:Person {person_id: $target}) RETURN n
+}
+WITH a, n AS b
+MATCH p = allShortestPaths((a)-[*.."""
+        + bounds[depth]
+        + """]-(b))
+WHERE all(r IN relationships(p) WHERE type(r) IN $types)
+WITH DISTINCT [x IN nodes(p) | coalesce(x.company_id, x.person_id)] AS ids
+RETURN ids
+ORDER BY ids
+LIMIT $limit
+"""
+    )
+
+
+#: One query per depth, 1 to :data:`MAX_PATH_DEPTH` (bounds are not parameters in Cypher).
+PATH_QUERIES: Final[dict[int, LiteralString]] = {
+    depth: _paths_query(depth) for depth in range(1, MAX_PATH_DEPTH + 1)
+}
+
+# The parties on the paths, and the relationships between consecutive parties.
+PATH_PARTIES: Final[LiteralString] = """
+UNWIND $ids AS id
+CALL (id) {
+    MATCH (n:Company {company_id: id}) RETURN n
+    UNION
+    MATCH (n:Person {person_id: id}) RETURN n
+}
+RETURN id, n.name AS name, n:Person AS is_person, coalesce(n.is_customer, false) AS is_customer,
+       n.branch_id AS branch_id
+"""
+PATH_TIES: Final[LiteralString] = """
+UNWIND $pairs AS pair
+CALL (pair) {
+    MATCH (n:Company {company_id: pair[0]}) RETURN n
+    UNION
+    MATCH (n:Person {person_id: pair[0]}) RETURN n
+}
+WITH pair, n AS a
+CALL (pair) {
+    MATCH (n:Company {company_id: pair[1]}) RETURN n
+    UNION
+    MATCH (n:Person {person_id: pair[1]}) RETURN n
+}
+WITH pair, a, n AS b
+MATCH (a)-[r]-(b)
+WHERE type(r) IN $types
+WITH pair, type(r) AS relation, startNode(r) = a AS forward, r
+RETURN pair[0] AS a, pair[1] AS b, relation, forward, r.currency AS currency,
+       sum(CASE relation WHEN 'PAYS' THEN r.amount_minor WHEN 'GUARANTEES' THEN r.amount_minor
+                         WHEN 'SUPPLIES' THEN coalesce(r.annual_amount_minor, 0)
+                         ELSE 0 END) AS minor,
+       max(r.share_pct) AS share_pct
+ORDER BY a, b, relation, forward, currency
+"""
+
+
+class PathParty(BaseModel):
+    """A party on a path: a company or person, or an anonymous placeholder."""
+
+    key: str = Field(
+        description="The party's id; ``outside-N`` for a customer outside the caller's branches."
+    )
+    name: str | None = Field(description="The party's name; none for a placeholder.")
+    kind: PathNodeKind
+    visible: bool = Field(description="False for a customer outside the caller's branches.")
+
+
+class MoneyAmount(BaseModel):
+    """An exact amount (decimal string) in a currency."""
+
+    amount: str
+    currency: str
+
+
+class PathTie(BaseModel):
+    """One relation between two consecutive parties of a path (direction as stored)."""
+
+    source: str = Field(description="Key of the party the relation starts from.")
+    target: str = Field(description="Key of the party it points to.")
+    relation: Relation
+    amount: MoneyAmount | None = Field(
+        default=None, description="Summed amount (payments, guarantees, supply); none if hidden."
+    )
+    share_pct: float | None = Field(default=None, description="Shareholding, for OWNS.")
+
+
+class ConnectionPath(BaseModel):
+    """One shortest path: the parties in order, and every tie between neighbours on it."""
+
+    parties: list[str] = Field(description="Party keys from the source to the target.")
+    ties: list[PathTie]
+
+
+class PathsResponse(BaseModel):
+    """How two parties are connected: every shortest path up to ``max_depth`` hops."""
+
+    source: PathParty
+    target: PathParty
+    max_depth: int
+    relations: list[Relation]
+    hops: int | None = Field(description="Length of the shortest paths; none when unconnected.")
+    paths: list[ConnectionPath]
+    parties: list[PathParty] = Field(description="Every party on the paths, once.")
+    truncated: bool = Field(description="More shortest paths exist than were returned.")
+
+
+def parse_relations(types: str | None) -> tuple[Relation, ...]:
+    """The relations of a comma-separated list, checked against the allowlist."""
+    chosen: list[Relation] = []
+    for raw in (types or ",".join(NETWORK_TYPES)).split(","):
+        name = raw.strip().upper()
+        if name not in NETWORK_TYPES:
+            raise InputValidationError(
+                f"unknown relationship type {raw!r}; use {', '.join(NETWORK_TYPES)}",
+                details={"allowed": list(NETWORK_TYPES)},
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def _kind(row: dict[str, Any]) -> PathNodeKind:
+    if row.get("is_person"):
+        return "person"
+    return "customer" if row.get("is_customer") else "non_customer"
+
+
+def _visible(row: dict[str, Any], scope: BranchScope) -> bool:
+    return not row.get("is_customer") or scope.allows(row.get("branch_id"))
+
+
+def _endpoint(db: Database, scope: BranchScope, node_id: str) -> PathParty:
+    row = db.read_one(NODE, {"id": node_id})
+    if row is None or not _visible(row, scope):
+        raise NotFoundError(f"{node_id} not found")
+    kind: PathNodeKind = "person" if row["label"] == "Person" else _kind(row)
+    return PathParty(key=node_id, name=str(row["name"]), kind=kind, visible=True)
+
+
+def connection_paths(
+    db: Database,
+    scope: BranchScope,
+    source: str,
+    target: str,
+    *,
+    max_depth: int = 4,
+    relations: tuple[Relation, ...] = NETWORK_TYPES,
+    limit: int = 20,
+) -> PathsResponse:
+    """Every shortest path (up to ``limit``) between ``source`` and ``target``.
+
+    Parameters
+    ----------
+    db, scope
+        The database and the caller's branch scope.
+    source, target
+        Company or person ids; both must be visible to the caller.
+    max_depth
+        Hops at most, 1 to :data:`MAX_PATH_DEPTH`.
+    relations
+        Relations a path may use (from the allowlist :data:`visualizations.network.NETWORK_TYPES`).
+    limit
+        Distinct shortest paths returned at most, 1 to :data:`MAX_PATHS`.
+
+    Raises
+    ------
+    InputValidationError
+        A depth or limit out of range, the same party at both ends, or no relation.
+    NotFoundError
+        An unknown end, or a customer outside the caller's branches.
+    """
+    if not 1 <= max_depth <= MAX_PATH_DEPTH:
+        raise InputValidationError(f"depth must be between 1 and {MAX_PATH_DEPTH}")
+    if not 1 <= limit <= MAX_PATHS:
+        raise InputValidationError(f"limit must be between 1 and {MAX_PATHS}")
+    if not relations or any(r not in NETWORK_TYPES for r in relations):
+        raise InputValidationError("relations must come from " + ", ".join(NETWORK_TYPES))
+    if source == target:
+        raise InputValidationError("the two ends of a path must differ")
+    start = _endpoint(db, scope, source)
+    end = _endpoint(db, scope, target)
+    rows = db.read(
+        PATH_QUERIES[max_depth],
+        {"source": source, "target": target, "types": list(relations), "limit": limit + 1},
+    )
+    sequences = [[str(i) for i in row["ids"]] for row in rows]
+    truncated = len(sequences) > limit
+    sequences = sequences[:limit]
+    members = sorted({i for seq in sequences for i in seq})
+    info = {str(r["id"]): r for r in db.read(PATH_PARTIES, {"ids": members})}
+
+    keys: dict[str, str] = {}
+    parties: dict[str, PathParty] = {}
+    for seq in sequences:
+        for node_id in seq:
+            if node_id in keys:
+                continue
+            row = info.get(node_id, {})
+            if node_id in (source, target) or _visible(row, scope):
+                keys[node_id] = node_id
+                party = PathParty(key=node_id, name=row.get("name"), kind=_kind(row), visible=True)
+            else:
+                keys[node_id] = f"outside-{sum(1 for p in parties.values() if not p.visible) + 1}"
+                party = PathParty(key=keys[node_id], name=None, kind="outside", visible=False)
+            parties[node_id] = party
+
+    pairs = sorted({(seq[i], seq[i + 1]) for seq in sequences for i in range(len(seq) - 1)})
+    ties: dict[tuple[str, str], list[PathTie]] = defaultdict(list)
+    for row in db.read(PATH_TIES, {"pairs": [list(p) for p in pairs], "types": list(relations)}):
+        a, b = str(row["a"]), str(row["b"])
+        hidden = not (parties[a].visible and parties[b].visible)
+        tail, head = (a, b) if row["forward"] else (b, a)
+        amount = None if hidden else money(int(row["minor"] or 0) or None, row["currency"])
+        share = row["share_pct"] if row["relation"] == "OWNS" and not hidden else None
+        ties[(a, b)].append(
+            PathTie(
+                source=keys[tail],
+                target=keys[head],
+                relation=row["relation"],
+                amount=MoneyAmount(**amount) if amount else None,
+                share_pct=float(share) if share is not None else None,
+            )
+        )
+    paths = [
+        ConnectionPath(
+            parties=[keys[i] for i in seq],
+            ties=[t for i in range(len(seq) - 1) for t in ties[(seq[i], seq[i + 1])]],
+        )
+        for seq in sequences
+    ]
+    return PathsResponse(
+        source=start,
+        target=end,
+        max_depth=max_depth,
+        relations=list(relations),
+        hops=len(sequences[0]) - 1 if sequences else None,
+        paths=paths,
+        parties=list(parties.values()),
+        truncated=truncated,
+    )
