@@ -19,6 +19,7 @@ from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind, Relation
 
 from .branches import BranchScope
 from .database import Database
+from .scoping import is_visible
 
 NETWORK_TYPES: Final[tuple[Relation, ...]] = ("OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS")
 MAX_DEPTH: Final = 3
@@ -96,7 +97,10 @@ def _kind(row: dict[str, Any]) -> NodeKind:
 
 
 def _visible(row: dict[str, Any], scope: BranchScope) -> bool:
-    return not row.get("is_customer") or scope.allows(row.get("branch_id"))
+    """The one rule of :func:`graph.scoping.is_visible` (persons carry no branch)."""
+    return is_visible(
+        scope, is_customer=bool(row.get("is_customer")), branch_id=row.get("branch_id")
+    )
 
 
 def _details(row: dict[str, Any], kind: NodeKind) -> dict[str, Any]:

@@ -50,8 +50,6 @@ from core.i18n import DEFAULT_LANGUAGE, gettext
 from .branches import BranchScope
 from .database import Database
 
-#: The placeholder's name (a msgid of the message catalogue).
-HIDDEN_COMPANY: Final = "A customer of another branch"
 #: Prefix of a placeholder's response-local reference.
 HIDDEN_KEY_PREFIX: Final = "hidden-"
 
@@ -63,7 +61,8 @@ def _(message: str) -> str:
     return message
 
 
-_(HIDDEN_COMPANY)
+#: The placeholder's name (a msgid of the message catalogue, extracted from here).
+HIDDEN_COMPANY: Final = _("A customer of another branch")
 
 
 def hidden_company_name(language: Language = DEFAULT_LANGUAGE) -> str:
