@@ -60,6 +60,7 @@ from algorithms.groups import (
     Exposure,
     Group,
     build_groups,
+    group_id_for,
     rank_groups,
     with_exposure,
 )
@@ -366,6 +367,16 @@ def read_id_salt(db: Database) -> str:
     return str(row["salt"]) if row and row["salt"] else "corpgraph"
 
 
+def public_group_id(salt: str, controller_id: str) -> str:
+    """The stored id of the group ``controller_id`` heads: stable, and naming no member."""
+    return opaque_id("GRP", salt, group_id_for(controller_id))
+
+
+def public_circle_id(salt: str, members: Iterable[str]) -> str:
+    """The stored id of the guarantee circle of ``members``: stable, and naming no member."""
+    return opaque_id("GC", salt, "\x1f".join(sorted(members)))
+
+
 def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
     """The ``group_risk`` compute step: control, groups, exposure and circles."""
     from .compute import StepReport
@@ -388,7 +399,7 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     ownership_components = _components(db, engine, OWNERSHIP_PROJECTION)
     salt = read_id_salt(db)
     groups = [
-        replace(g, group_id=opaque_id("GRP", salt, g.group_id))
+        replace(g, group_id=public_group_id(salt, g.controller_id))
         for g in rank_groups(
             with_exposure(
                 build_groups(result, ownership_components=ownership_components),
@@ -431,7 +442,7 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
 
     scc = _components(db, engine, GUARANTEE_PROJECTION)
     circles = [
-        replace(c, circle_id=opaque_id("GC", salt, "\x1f".join(sorted(c.members))))
+        replace(c, circle_id=public_circle_id(salt, c.members))
         for c in build_circles(scc, inputs.guarantees)
     ]
     db.write_rows(WRITE_CIRCLES, circle_rows(circles), extra_parameters=extra)
