@@ -28,9 +28,10 @@ Key = tuple[str | None, str]
 
 
 def _in_sources(path: str) -> bool:
-    """Walk only the folders babel.cfg names (the catalogue's sources live in api/)."""
+    """Walk only the folders babel.cfg names (api/, and graph/ for graph.scoping's placeholder)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
-    return parts[:1] == ("api",) and "vendor" not in parts and "__pycache__" not in parts
+    top = parts[:1]
+    return top in (("api",), ("graph",)) and "vendor" not in parts and "__pycache__" not in parts
 
 
 def extracted() -> set[Key]:
