@@ -501,7 +501,10 @@ def without_group_ids(snapshot: dict[str, list[dict[str, Any]]]) -> dict[str, li
             {**r, "primary_group": controller_of.get(r["primary_group"])}
             for r in snapshot["companies"]
         ],
-        "memberships": [{k: v for k, v in r.items() if k != "g"} for r in snapshot["memberships"]],
+        "memberships": sorted(
+            ({k: v for k, v in r.items() if k != "g"} for r in snapshot["memberships"]),
+            key=lambda r: (str(r["controller"]), str(r["company"])),
+        ),
     }
 
 
