@@ -19,6 +19,7 @@ from core.money import from_minor_units
 
 from .branches import BranchScope, scope_predicate
 from .database import Database
+from .scoping import Anonymiser, is_visible
 
 Record = dict[str, Any]
 
@@ -228,12 +229,14 @@ FACILITIES: Final[LiteralString] = (
 GUARANTEES_GIVEN: Final[LiteralString] = (
     "MATCH (:Company {company_id: $id})-[g:GUARANTEES]->(o:Company) "
     "RETURN g.guarantee_id AS guarantee_id, o.company_id AS company_id, o.name AS name, "
+    "coalesce(o.is_customer, false) OR o:Customer AS is_customer, o.branch_id AS branch_id, "
     "g.amount_minor AS amount_minor, g.currency AS currency, "
     "g.start_date AS start_date, g.end_date AS end_date ORDER BY guarantee_id"
 )
 GUARANTEES_RECEIVED: Final[LiteralString] = (
     "MATCH (o:Company)-[g:GUARANTEES]->(:Company {company_id: $id}) "
     "RETURN g.guarantee_id AS guarantee_id, o.company_id AS company_id, o.name AS name, "
+    "coalesce(o.is_customer, false) OR o:Customer AS is_customer, o.branch_id AS branch_id, "
     "g.amount_minor AS amount_minor, g.currency AS currency, "
     "g.start_date AS start_date, g.end_date AS end_date ORDER BY guarantee_id"
 )
@@ -273,6 +276,8 @@ OPTIONAL MATCH (pp:Person {person_id: g.controller_id})
 OPTIONAL MATCH (pc:Company {company_id: g.controller_id})
 RETURN g.group_id AS group_id, g.controller_id AS controller_id,
        coalesce(pp.name, pc.name) AS controller_name,
+       coalesce(pc.is_customer, false) OR coalesce(pc:Customer, false) AS controller_is_customer,
+       pc.branch_id AS controller_branch_id,
        g.controller_type AS controller_type, m.role AS role, m.depth AS depth, g.size AS size,
        g.currencies AS currencies, g.limit_minor AS limit_minor,
        g.outstanding_minor AS outstanding_minor, g.over_concentration AS over_concentration,
@@ -296,15 +301,23 @@ ORDER BY score DESC, id LIMIT $top
 """
 
 
-def _group_section(row: Record | None) -> Record:
+def _group_section(row: Record | None, anon: Anonymiser) -> Record:
     if row is None:
         return {}
+    controller_id = row["controller_id"]
+    anon.learn(
+        str(controller_id),
+        name=row["controller_name"],
+        is_customer=bool(row.pop("controller_is_customer")),
+        branch_id=row.pop("controller_branch_id"),
+    )
     currencies = list(row.pop("currencies") or [])
     limits = list(row.pop("limit_minor") or [])
     outstanding = list(row.pop("outstanding_minor") or [])
+    row.pop("controller_id")
     row["controller"] = {
-        "id": row.pop("controller_id"),
-        "name": row.pop("controller_name"),
+        "id": anon.id(controller_id),
+        "name": anon.name(controller_id, row.pop("controller_name")),
         "type": row.pop("controller_type"),
     }
     row["exposure"] = {
@@ -379,8 +392,10 @@ def _months_between(first: str, last: str) -> list[str]:
 
 
 def _visible_company(row: Record, scope: BranchScope) -> bool:
-    """Customers of other branches never show; non-customers and persons do."""
-    return not row.get("is_customer") or scope.allows(row.get("branch_id"))
+    """Companies booked outside the caller's subtree never show; others and persons do."""
+    return is_visible(
+        scope, is_customer=bool(row.get("is_customer")), branch_id=row.get("branch_id")
+    )
 
 
 def _counterparties(
@@ -532,8 +547,9 @@ def _customer_360(
     buyers = [
         r for r in db.read(BUYERS, {"id": company_id, "top": top}) if _visible_company(r, scope)
     ]
-    given = db.read(GUARANTEES_GIVEN, {"id": company_id})
-    received = db.read(GUARANTEES_RECEIVED, {"id": company_id})
+    anon = Anonymiser(scope)
+    given = _guarantees(db.read(GUARANTEES_GIVEN, {"id": company_id}), anon)
+    received = _guarantees(db.read(GUARANTEES_RECEIVED, {"id": company_id}), anon)
     return {
         "profile": profile,
         "segment_history": [
@@ -546,7 +562,7 @@ def _customer_360(
             "limit_total": totals_by_currency(facilities, "limit_minor"),
             "outstanding_total": totals_by_currency(facilities, "outstanding_minor"),
         },
-        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id})),
+        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id}), anon),
         "guarantees": {
             "given": _amounts(given, "amount_minor"),
             "received": _amounts(received, "amount_minor"),
@@ -567,6 +583,24 @@ def _customer_360(
         "introduced_prospects": db.read(INTRODUCED_PROSPECTS, {"id": company_id, "top": top}),
         **(extra_sections or {}),
     }
+
+
+def _guarantees(rows: list[Record], anon: Anonymiser) -> list[Record]:
+    """Guarantees with a counterparty outside the caller's subtree show as a placeholder:
+    no id, no name, no amount (:mod:`graph.scoping`)."""
+    for row in rows:
+        other = str(row["company_id"])
+        anon.learn(
+            other,
+            name=row["name"],
+            is_customer=bool(row.pop("is_customer")),
+            branch_id=row.pop("branch_id"),
+        )
+        row["company_id"] = anon.id(other)
+        row["name"] = anon.name(other, row["name"])
+        row["amount_minor"] = anon.amount(other, row["amount_minor"])
+        row["visible"] = anon.visible(other)
+    return rows
 
 
 def _strip(row: Record) -> Record:

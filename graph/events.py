@@ -33,6 +33,7 @@ from core.errors import InputValidationError, NotFoundError
 from .branches import BranchScope, scope_predicate
 from .customers import money
 from .database import Database
+from .scoping import Anonymiser, anonymiser_for
 
 logger = logging.getLogger(__name__)
 
@@ -135,22 +136,45 @@ SET_STATUS: Final[LiteralString] = (
 
 
 # --- API reads and status changes -----------------------------------------------------------
-def _evidence(raw: str | None) -> dict[str, Any]:
-    """Evidence with ``*_minor`` integers turned into exact money objects."""
+def _evidence(raw: str | None, anon: Anonymiser | None = None) -> dict[str, Any]:
+    """Evidence with ``*_minor`` integers turned into exact money objects.
+
+    With ``anon``, a company id outside the caller's subtree (a counterparty, the
+    source customer of a spread event, a controller) is replaced by the placeholder.
+    """
     data: dict[str, Any] = json.loads(raw) if raw else {}
     currency = data.get("currency")
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key.endswith("_minor") and isinstance(value, int) and isinstance(currency, str):
             out[key[: -len("_minor")]] = money(value, currency)
+        elif anon is not None and isinstance(value, str) and not anon.visible(value):
+            out[key] = anon.placeholder
         else:
             out[key] = value
     return out
 
 
-def event_item(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON shape of one event."""
+def _mentioned_ids(rows: list[dict[str, Any]]) -> list[str]:
+    """Every string an event row's counterparty or evidence holds: the company ids among
+    them are what :class:`~graph.scoping.Anonymiser` must know."""
+    ids: list[str] = []
+    for row in rows:
+        if row.get("counterparty_id") is not None:
+            ids.append(str(row["counterparty_id"]))
+        evidence = json.loads(row["evidence_json"]) if row.get("evidence_json") else {}
+        ids.extend(v for v in evidence.values() if isinstance(v, str))
+    return ids
+
+
+def event_item(row: Mapping[str, Any], anon: Anonymiser | None = None) -> dict[str, Any]:
+    """The JSON shape of one event; with ``anon``, scoped (:mod:`graph.scoping`)."""
     created = row.get("created_ms")
+    counterparty = row["counterparty_id"]
+    explanation = row["explanation"]
+    if anon is not None:
+        counterparty = anon.id(counterparty)
+        explanation = anon.scrub(explanation)
     return {
         "id": row["id"],
         "type": row["type"],
@@ -164,10 +188,10 @@ def event_item(row: Mapping[str, Any]) -> dict[str, Any]:
             "rm_id": row["rm_id"],
         },
         "owner_rm_id": row["owner_rm_id"],
-        "counterparty_id": row["counterparty_id"],
+        "counterparty_id": counterparty,
         "suggested_action": row["suggested_action"],
-        "explanation": row["explanation"],
-        "evidence": _evidence(row.get("evidence_json")),
+        "explanation": explanation,
+        "evidence": _evidence(row.get("evidence_json"), anon),
         "related_event_ids": list(row.get("related") or []),
         "opportunity_id": row.get("opportunity_id"),
         "created_at": (
@@ -208,7 +232,8 @@ def list_events(
     }
     total_row = db.read_one(LIST_COUNT, params)
     rows = db.read(LIST_PAGE, params)
-    return int(total_row["total"] if total_row else 0), [event_item(r) for r in rows]
+    anon = anonymiser_for(db, scope, _mentioned_ids(rows))
+    return int(total_row["total"] if total_row else 0), [event_item(r, anon) for r in rows]
 
 
 def get_event(db: Database, scope: BranchScope, event_id: str) -> dict[str, Any]:
@@ -216,7 +241,7 @@ def get_event(db: Database, scope: BranchScope, event_id: str) -> dict[str, Any]
     row = db.read_one(GET_EVENT, {**scope.parameters(), "event_id": event_id})
     if row is None:
         raise NotFoundError(f"event {event_id} not found")
-    return event_item(row)
+    return event_item(row, anonymiser_for(db, scope, _mentioned_ids([row])))
 
 
 def events_since(
@@ -224,7 +249,8 @@ def events_since(
 ) -> list[dict[str, Any]]:
     """Events in ``scope`` created at or after ``since_ms`` (oldest first)."""
     rows = db.read(EVENTS_SINCE, {**scope.parameters(), "since_ms": since_ms, "limit": limit})
-    return [{**event_item(r), "created_ms": int(r["created_ms"] or 0)} for r in rows]
+    anon = anonymiser_for(db, scope, _mentioned_ids(rows))
+    return [{**event_item(r, anon), "created_ms": int(r["created_ms"] or 0)} for r in rows]
 
 
 def set_status(

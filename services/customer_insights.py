@@ -1,8 +1,8 @@
 """Per-customer insight views shared by the API and the 360: supply-chain tiers and
 cross-sell recommendations with the contribution percentile.
 
-Customers outside the caller's subtree are never named: in supply tiers they show
-as ``OUTSIDE_SCOPE_NAME`` without an id.
+Companies outside the caller's subtree are never named: in supply tiers and their
+map they are placeholders (:mod:`graph.scoping`), without an id or an amount.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from core.settings import Settings
 from graph.branches import BranchScope, scope_predicate
 from graph.database import Database
 from graph.schema import read_data_version
-
-OUTSIDE_SCOPE_NAME: Final = "（其他机构客户）"
+from graph.scoping import Anonymiser
 
 READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
     "MATCH (c:Company {company_id: $id}) WHERE c:Customer AND "
@@ -51,43 +50,70 @@ RETURN c.company_id AS id, c.industry AS industry, c.segment AS segment,
 
 def read_supply_tiers(
     db: Database, scope: BranchScope, customer_id: str
-) -> tuple[SupplyTiers, dict[str, str], str]:
+) -> tuple[SupplyTiers, dict[str, str], str, frozenset[str]]:
+    """The tiers around a customer, with companies outside the caller's subtree replaced by
+    placeholders (:mod:`graph.scoping`) *before* the tiers are built: their ids never
+    reach the tiers, the view or the map, only response-local keys do.
+
+    Returns the tiers, names by key, the centre's name and the placeholders' keys.
+    """
     center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
     if center is None:
         raise NotFoundError(f"customer {customer_id} not found")
+    rows = db.read(READ_SUPPLY_NEIGHBOURHOOD, {"id": customer_id})
+    anon = Anonymiser(scope)
+    for r in rows:
+        for side in ("supplier", "buyer"):
+            anon.learn(
+                str(r[f"{side}_id"]),
+                name=r[f"{side}_name"],
+                is_customer=bool(r[f"{side}_is_customer"]),
+                branch_id=r[f"{side}_branch"],
+            )
     links: list[SupplyLink] = []
     names: dict[str, str] = {customer_id: str(center["name"])}
     customers: set[str] = set()
-    for r in db.read(READ_SUPPLY_NEIGHBOURHOOD, {"id": customer_id}):
-        links.append(
-            SupplyLink(
-                str(r["supplier_id"]), str(r["buyer_id"]), int(r["amount_minor"]), r["currency"]
-            )
-        )
+    hidden: set[str] = set()
+    for r in rows:
+        keys = {}
         for side in ("supplier", "buyer"):
             cid = str(r[f"{side}_id"])
-            is_customer = bool(r[f"{side}_is_customer"])
-            if is_customer:
-                customers.add(cid)
-            hidden = is_customer and not scope.allows(r[f"{side}_branch"])
+            key = anon.key(cid)
+            keys[side] = key
+            if bool(r[f"{side}_is_customer"]):
+                customers.add(key)
+            if not anon.visible(cid):
+                hidden.add(key)
             if cid != customer_id:
-                names[cid] = OUTSIDE_SCOPE_NAME if hidden else str(r[f"{side}_name"] or cid)
-    return supply_tiers(customer_id, links, names, customers), names, str(center["name"])
+                names[key] = anon.name(cid, str(r[f"{side}_name"] or cid))
+        links.append(
+            SupplyLink(keys["supplier"], keys["buyer"], int(r["amount_minor"]), r["currency"])
+        )
+    tiers = supply_tiers(customer_id, links, names, customers)
+    return tiers, names, str(center["name"]), frozenset(hidden)
 
 
 def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dict[str, Any]:
-    """Upstream and downstream tiers (two each) around a customer, with annual amounts."""
-    tiers, names, center_name = read_supply_tiers(db, scope, customer_id)
+    """Upstream and downstream tiers (two each) around a customer, with annual amounts.
+
+    A company outside the caller's subtree is a placeholder: no id, the placeholder's
+    name, no amount.
+    """
+    tiers, _, center_name, hidden = read_supply_tiers(db, scope, customer_id)
 
     def tier_out(members: tuple[Any, ...]) -> list[dict[str, Any]]:
         return [
             {
-                "id": m.company_id if m.name != OUTSIDE_SCOPE_NAME else None,
+                "id": m.company_id if m.company_id not in hidden else None,
                 "name": m.name,
                 "is_customer": m.is_customer,
                 "tier": m.tier,
-                "via": m.via if names.get(m.via) != OUTSIDE_SCOPE_NAME else None,
-                "annual_amount": str(from_minor_units(m.annual_amount_minor, m.currency)),
+                "via": m.via if m.via not in hidden else None,
+                "annual_amount": (
+                    str(from_minor_units(m.annual_amount_minor, m.currency))
+                    if m.company_id not in hidden
+                    else None
+                ),
                 "currency": m.currency,
             }
             for m in members

@@ -60,14 +60,17 @@ from algorithms.groups import (
     Exposure,
     Group,
     build_groups,
+    group_id_for,
     rank_groups,
     with_exposure,
 )
 from algorithms.guarantees import Circle, GuaranteeEdge, build_circles, longest_chains
 from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, OwnershipGraph
+from core.ids import opaque_id
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.database import Database
+from graph.scoping import Anonymiser, anonymiser_for, visible_predicate
 
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .steps import StepReport
@@ -353,6 +356,29 @@ def circle_rows(circles: list[Circle]) -> list[dict[str, Any]]:
     ]
 
 
+READ_ID_SALT: Final[LiteralString] = (
+    "MATCH (m:CorpgraphMeta {key: 'instance'}) RETURN m.instance_id AS salt"
+)
+
+
+def read_id_salt(db: Database) -> str:
+    """The key of :func:`core.ids.opaque_id`: the store's random instance id (set by the
+    first load), so group and circle ids are stable across computes of one store and
+    cannot be derived from guessed company ids."""
+    row = db.read_one(READ_ID_SALT)
+    return str(row["salt"]) if row and row["salt"] else "corpgraph"
+
+
+def public_group_id(salt: str, controller_id: str) -> str:
+    """The stored id of the group ``controller_id`` heads: stable, and naming no member."""
+    return opaque_id("GRP", salt, group_id_for(controller_id))
+
+
+def public_circle_id(salt: str, members: Iterable[str]) -> str:
+    """The stored id of the guarantee circle of ``members``: stable, and naming no member."""
+    return opaque_id("GC", salt, "\x1f".join(sorted(members)))
+
+
 def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
     """The ``group_risk`` compute step: control, groups, exposure and circles."""
 
@@ -372,13 +398,17 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
         graph, company_ids, components=_components(db, engine, CONTROL_PROJECTION)
     )
     ownership_components = _components(db, engine, OWNERSHIP_PROJECTION)
-    groups = rank_groups(
-        with_exposure(
-            build_groups(result, ownership_components=ownership_components),
-            inputs.facilities,
-            settings.group_concentration_minor,
+    salt = read_id_salt(db)
+    groups = [
+        replace(g, group_id=public_group_id(salt, g.controller_id))
+        for g in rank_groups(
+            with_exposure(
+                build_groups(result, ownership_components=ownership_components),
+                inputs.facilities,
+                settings.group_concentration_minor,
+            )
         )
-    )
+    ]
     primary = {m.company_id: g.group_id for g in groups for m in g.members if m.primary}
     cycle_members = {c.cycle_id: list(c.members) for c in result.cycles}
     rings: dict[str, list[str]] = {}
@@ -412,7 +442,10 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     db.run_autocommit(DELETE_STALE_GROUPS, extra)
 
     scc = _components(db, engine, GUARANTEE_PROJECTION)
-    circles = build_circles(scc, inputs.guarantees)
+    circles = [
+        replace(c, circle_id=public_circle_id(salt, c.members))
+        for c in build_circles(scc, inputs.guarantees)
+    ]
     db.write_rows(WRITE_CIRCLES, circle_rows(circles), extra_parameters=extra)
     db.write_rows(
         WRITE_CIRCLE_MEMBERS,
@@ -461,18 +494,19 @@ RETURN coalesce(o.company_id, o.person_id) AS owner_id, o:Person AS is_person,
        r.effect AS effect, r.contributor_ids AS contributor_ids,
        r.contributor_pcts AS contributor_pcts
 """
-COMPANY_VISIBLE: Final[LiteralString] = """
+COMPANY_VISIBLE: Final[LiteralString] = (
+    """
 MATCH (c:Company {company_id: $company_id})
 RETURN c.name AS name, c.control_status AS status,
        coalesce(c.ultimate_controller_ids, []) AS controllers,
        c.control_cycle_id AS cycle_id, c.control_cycle_members AS cycle_members,
        c.ownership_cycle_members AS ownership_cycle,
        [(c)-[m:MEMBER_OF]->(g:Group) | [g.group_id, coalesce(m.primary, false)]] AS groups,
-       coalesce($scope_all OR c.branch_id IN $scope_branch_ids, false) OR EXISTS {
-           MATCH (c)-[:MEMBER_OF]->(:Group)<-[:MEMBER_OF]-(o:Company)
-           WHERE $scope_all OR o.branch_id IN $scope_branch_ids
-       } AS visible
+       coalesce("""
+    + visible_predicate("c")
+    + """, false) AS visible
 """
+)
 
 
 @dataclass(frozen=True)
@@ -590,11 +624,42 @@ def company_controllers(
         max_depth=max_depth,
         max_paths=max_paths,
     )
+    anon = anonymiser_for(
+        db,
+        scope,
+        [
+            *(n for n, node in nodes.items() if node.type == "company"),
+            *(row["cycle_members"] or ()),
+            *(row["ownership_cycle"] or ()),
+        ],
+    )
+    report = replace(
+        report,
+        controllers=tuple(
+            replace(
+                c,
+                controller_id=anon.key(c.controller_id),
+                paths=tuple(tuple(anon.keys(p)) for p in c.paths),
+                explanation=str(anon.scrub(c.explanation)),
+            )
+            for c in report.controllers
+        ),
+        owners=tuple((anon.key(o), pct) for o, pct in report.owners),
+    )
+    shown: dict[str, NamedNode] = {}
+    for node_id, node in nodes.items():
+        members = tuple(anon.keys(node.members))
+        name = (
+            "、".join(anon.name(m) for m in node.members)
+            if node.type == "cycle"
+            else anon.name(node_id, node.name)
+        )
+        shown[anon.key(node_id)] = NamedNode(anon.key(node_id), name, node.type, members)
     return CompanyControllers(
         report,
-        nodes,
-        control_cycle=tuple(row["cycle_members"] or ()),
-        ownership_cycle=tuple(row["ownership_cycle"] or ()),
+        shown,
+        control_cycle=tuple(anon.keys(row["cycle_members"] or ())),
+        ownership_cycle=tuple(anon.keys(row["ownership_cycle"] or ())),
         groups=tuple(
             GroupRef(str(g), bool(p)) for g, p in sorted(row["groups"], key=lambda x: str(x[0]))
         ),
@@ -725,16 +790,30 @@ def _cycles(raw: Sequence[str] | None) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(c.split(CYCLE_SEPARATOR)) for c in raw or ())
 
 
-def _stored_group(row: Mapping[str, Any]) -> StoredGroup:
+def _group_ids(row: Mapping[str, Any]) -> list[str]:
+    """Every company id a stored group row mentions (controller, cycles)."""
+    g = row["g"]
+    ids = [str(g["controller_id"]), *(str(m) for m in g.get("controller_members") or ())]
+    for cycle in (*_cycles(g.get("control_cycles")), *_cycles(g.get("ownership_cycles"))):
+        ids.extend(cycle)
+    return ids
+
+
+def _stored_group(row: Mapping[str, Any], anon: Anonymiser) -> StoredGroup:
     g = row["g"]
     members = tuple(str(m) for m in g.get("controller_members") or ())
-    names = [str(n) for n in row["controller_member_names"]]
+    raw_names = row["controller_member_names"]
+    names = [anon.name(m, str(n)) for m, n in zip(members, raw_names, strict=True)]
+    controller_id = str(g["controller_id"])
+    controller_name = row.get("controller_name")
     return StoredGroup(
         group_id=str(g["group_id"]),
-        controller_id=str(g["controller_id"]),
+        controller_id=anon.key(controller_id),
         controller_type=str(g["controller_type"]),
-        controller_name=str(row.get("controller_name") or "、".join(names)),
-        controller_members=members,
+        controller_name=(
+            anon.name(controller_id, str(controller_name)) if controller_name else "、".join(names)
+        ),
+        controller_members=tuple(anon.keys(members)),
         size=int(g["size"]),
         rank=int(g["rank"]),
         max_depth=int(g.get("max_depth") or 0),
@@ -746,28 +825,30 @@ def _stored_group(row: Mapping[str, Any]) -> StoredGroup:
                 list(g.get("outstanding_minor") or []),
             )
         ),
-        control_cycles=_cycles(g.get("control_cycles")),
-        ownership_cycles=_cycles(g.get("ownership_cycles")),
+        control_cycles=tuple(tuple(anon.keys(c)) for c in _cycles(g.get("control_cycles"))),
+        ownership_cycles=tuple(tuple(anon.keys(c)) for c in _cycles(g.get("ownership_cycles"))),
         joint_members=int(g.get("joint_members") or 0),
-        explanation=str(g.get("explanation") or ""),
+        explanation=str(anon.scrub(str(g.get("explanation") or ""))),
     )
 
 
-def _stored_member(m: Mapping[str, Any]) -> StoredMember:
+def _stored_member(m: Mapping[str, Any], anon: Anonymiser) -> StoredMember:
+    member_id = str(m["id"])
+    visible = anon.visible(member_id)
     return StoredMember(
-        id=str(m["id"]),
-        name=str(m["name"] or ""),
+        id=anon.key(member_id),
+        name=anon.name(member_id, str(m["name"] or "")),
         is_customer=bool(m["is_customer"]),
-        visible=bool(m["visible"]),
+        visible=visible,
         role=str(m["role"]),
         depth=int(m["depth"]),
-        parent_id=str(m["parent_id"]) if m["parent_id"] is not None else None,
+        parent_id=anon.key(str(m["parent_id"])) if m["parent_id"] is not None else None,
         basis=str(m["basis"]) if m["basis"] is not None else None,
         share_pct=float(m["share_pct"]) if m["share_pct"] is not None else None,
         status=str(m["status"]),
-        controllers=tuple(str(c) for c in m["controllers"]),
+        controllers=tuple(anon.keys(str(c) for c in m["controllers"])),
         primary=bool(m["primary"]),
-        facilities=tuple(member_facilities(m["facilities"])) if m["visible"] else None,
+        facilities=tuple(member_facilities(m["facilities"])) if visible else None,
     )
 
 
@@ -778,7 +859,8 @@ def list_groups(
     params = {**scope.parameters(), "limit": limit, "offset": offset}
     total_row = db.read_one(COUNT_GROUPS, scope.parameters())
     rows = db.read(LIST_GROUPS, params)
-    return int(total_row["total"]) if total_row else 0, [_stored_group(r) for r in rows]
+    anon = anonymiser_for(db, scope, (i for r in rows for i in _group_ids(r)))
+    return int(total_row["total"]) if total_row else 0, [_stored_group(r, anon) for r in rows]
 
 
 def get_group(db: Database, group_id: str, scope: BranchScope) -> StoredGroup | None:
@@ -787,16 +869,25 @@ def get_group(db: Database, group_id: str, scope: BranchScope) -> StoredGroup | 
     row = db.read_one(GET_GROUP, params)
     if row is None:
         return None
-    group = _stored_group(row)
-    members = tuple(_stored_member(m) for m in db.read(GROUP_MEMBERS, params))
+    member_rows = db.read(GROUP_MEMBERS, params)
+    anon = anonymiser_for(
+        db,
+        scope,
+        [*_group_ids(row), *(str(m["id"]) for m in member_rows)]
+        + [str(m["parent_id"]) for m in member_rows if m["parent_id"] is not None]
+        + [str(c) for m in member_rows for c in m["controllers"]],
+    )
+    group = _stored_group(row, anon)
+    members = tuple(_stored_member(m, anon) for m in member_rows)
+    raw_cycles = [list(c) for c in _cycles(row["g"].get("control_cycles"))]
     edges = tuple(
         CycleEdge(
-            str(r["source"]),
-            str(r["target"]),
+            anon.key(str(r["source"])),
+            anon.key(str(r["target"])),
             str(r["basis"]),
             float(r["share_pct"]) if r["share_pct"] is not None else None,
         )
-        for r in db.read(CYCLE_CLAIMS, {"cycles": [list(c) for c in group.control_cycles]})
+        for r in db.read(CYCLE_CLAIMS, {"cycles": raw_cycles})
     )
     return replace(group, members=members, cycle_edges=edges)
 
@@ -905,38 +996,66 @@ def _stored_circle(k: Mapping[str, Any], members: Iterable[Any] = ()) -> StoredC
 def list_circles(
     db: Database, scope: BranchScope, *, limit: int, offset: int
 ) -> tuple[int, list[StoredCircle]]:
-    """Visible guarantee circles, largest first: the total and one page."""
+    """Visible guarantee circles, largest first: the total and one page.
+
+    Members outside the caller's subtree are listed by their response-local
+    placeholder key (:mod:`graph.scoping`), in members, cycles and mutual pairs.
+    """
     params = {**scope.parameters(), "limit": limit, "offset": offset}
     total_row = db.read_one(COUNT_CIRCLES, scope.parameters())
     rows = db.read(LIST_CIRCLES, params)
+    anon = anonymiser_for(db, scope, (str(m) for r in rows for m in r["members"]))
     return int(total_row["total"]) if total_row else 0, [
-        _stored_circle(r["k"], r["members"]) for r in rows
+        _stored_circle(_anonymised(r["k"], anon), anon.keys(str(m) for m in r["members"]))
+        for r in rows
     ]
 
 
+def _anonymised(k: Mapping[str, Any], anon: Anonymiser) -> dict[str, Any]:
+    """A stored circle's cycles and mutual pairs with hidden members as their keys."""
+    return {
+        **k,
+        "cycles": [
+            CIRCLE_CYCLE_SEPARATOR.join(anon.keys(str(c).split(CIRCLE_CYCLE_SEPARATOR)))
+            for c in k.get("cycles") or []
+        ],
+        "mutual_pairs": [
+            MUTUAL_PAIR_SEPARATOR.join(anon.keys(str(p).split(MUTUAL_PAIR_SEPARATOR)))
+            for p in k.get("mutual_pairs") or []
+        ],
+    }
+
+
 def get_circle(db: Database, circle_id: str, scope: BranchScope) -> CircleDetail | None:
-    """A visible circle, its members and its internal guarantees, or ``None``."""
+    """A visible circle, its members and its internal guarantees, or ``None``.
+
+    Members outside the caller's subtree are placeholders (:mod:`graph.scoping`):
+    their key, never their id, in members, cycles, mutual pairs and guarantees.
+    """
     params = {**scope.parameters(), "circle_id": circle_id}
     row = db.read_one(GET_CIRCLE, params)
     if row is None:
         return None
     rows = db.read(CIRCLE_MEMBERS, params)
+    anon = anonymiser_for(db, scope, (str(m["id"]) for m in rows))
     members = tuple(
         CircleMemberRow(
-            id=str(m["id"]),
-            name=m["name"],
+            id=anon.key(str(m["id"])),
+            name=anon.name(str(m["id"]), m["name"]),
             is_customer=bool(m["is_customer"]),
-            visible=bool(m["visible"]),
-            facilities=tuple(member_facilities(m["facilities"])) if m["visible"] else None,
+            visible=anon.visible(str(m["id"])),
+            facilities=(
+                tuple(member_facilities(m["facilities"])) if anon.visible(str(m["id"])) else None
+            ),
         )
         for m in rows
     )
-    circle = _stored_circle(row["k"], (m.id for m in members))
+    circle = _stored_circle(_anonymised(row["k"], anon), (m.id for m in members))
     edges = tuple(
         GuaranteeEdge(
             str(r["guarantee_id"]),
-            str(r["guarantor_id"]),
-            str(r["borrower_id"]),
+            anon.key(str(r["guarantor_id"])),
+            anon.key(str(r["borrower_id"])),
             int(r["amount_minor"] or 0),
             str(r["currency"] or "CNY"),
         )
@@ -956,11 +1075,6 @@ READ_CAPITAL: Final[LiteralString] = (
     "MATCH (c:Company) WHERE c.registered_capital_minor IS NOT NULL "
     "RETURN c.company_id AS id, coalesce(c.registered_capital_currency, 'CNY') AS currency, "
     "c.registered_capital_minor AS minor"
-)
-READ_VISIBLE_AMONG: Final[LiteralString] = (
-    "UNWIND $ids AS id MATCH (c:Company {company_id: id}) "
-    "RETURN c.company_id AS id, c.name AS name, "
-    "coalesce($scope_all OR c.branch_id IN $scope_branch_ids, false) AS visible"
 )
 
 
@@ -995,9 +1109,17 @@ def company_contagion(
         control=control,
         max_rounds=max_rounds,
     )
-    ids = [a.company_id for a in result.affected]
-    seen = {
-        str(r["id"]): (str(r["name"] or ""), bool(r["visible"]))
-        for r in db.read(READ_VISIBLE_AMONG, {"ids": ids, **scope.parameters()})
+    ids = {a.company_id for a in result.affected} | {
+        step for a in result.affected for step in a.path
     }
+    anon = anonymiser_for(db, scope, ids)
+    result = replace(
+        result,
+        affected=tuple(
+            replace(a, company_id=anon.key(a.company_id), path=tuple(anon.keys(a.path)))
+            for a in result.affected
+        ),
+        explanation=str(anon.scrub(result.explanation)),
+    )
+    seen = {anon.key(cid): (anon.name(cid), anon.visible(cid)) for cid in ids}
     return result, seen

@@ -47,6 +47,7 @@ from algorithms.interdependence import (
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.database import Database
+from graph.scoping import Anonymiser, is_visible
 
 from .engines import GraphEngine
 from .group_risk import GROUP_SCOPE
@@ -415,8 +416,8 @@ class InterdependenceSummary:
 
 
 def _visible(is_customer: bool, branch_id: str | None, scope: BranchScope) -> bool:
-    """Customers of other branches are hidden; non-customers are visible to everyone."""
-    return not is_customer or scope.allows(branch_id)
+    """The one rule of :func:`graph.scoping.is_visible`."""
+    return is_visible(scope, is_customer=is_customer, branch_id=branch_id)
 
 
 def _ref(row: Mapping[str, Any], prefix: str, scope: BranchScope) -> CompanyRef:
@@ -429,6 +430,14 @@ def _ref(row: Mapping[str, Any], prefix: str, scope: BranchScope) -> CompanyRef:
 
 def _stored(row: Mapping[str, Any], scope: BranchScope) -> StoredDependency:
     r = row["r"]
+    anon = Anonymiser(scope)
+    for side in ("d", "k"):
+        anon.learn(
+            str(row[f"{side}_id"]),
+            name=row[f"{side}_name"],
+            is_customer=bool(row[f"{side}_customer"]),
+            branch_id=row[f"{side}_branch"],
+        )
     dependent = _ref(row, "d", scope)
     shown = dependent.visible
     months_above = r.get("months_above")
@@ -447,8 +456,8 @@ def _stored(row: Mapping[str, Any], scope: BranchScope) -> StoredDependency:
         window_start=str(r["window_start"]),
         window_end=str(r["window_end"]),
         other_currencies=tuple(str(c) for c in r.get("other_currencies") or ()),
-        explanation_en=str(r["explanation_en"]) if shown else None,
-        explanation_zh=str(r["explanation_zh"]) if shown else None,
+        explanation_en=anon.scrub(str(r["explanation_en"])) if shown else None,
+        explanation_zh=anon.scrub(str(r["explanation_zh"])) if shown else None,
     )
 
 

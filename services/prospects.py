@@ -53,13 +53,16 @@ from core.errors import ConfigurationError, InputValidationError, NotFoundError
 from core.formatting import Language
 from core.i18n import N_
 from core.i18n import pgettext as code_name
+from core.ids import opaque_id
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.customers import money_of
 from graph.database import Database
+from graph.scoping import Anonymiser, anonymiser_for, visible_predicate
 
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .exports import Cell, Column, Table
+from .group_risk import read_id_salt
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
@@ -293,10 +296,13 @@ def compute_influence(
         customers,
         min_size=settings.supply_chain_min_size,
     )
+    salt = read_id_salt(db)
     member_rows = [
         {
             "id": cid,
-            "chain_id": chain.chain_id,
+            # The algorithm names a chain by its smallest member id; stored, that would
+            # name a company to everyone who sees the chain (graph.scoping).
+            "chain_id": opaque_id("SC", salt, chain.chain_id),
             "rank": rank,
             "is_core": cid == chain.core_id,
             "size": chain.size,
@@ -436,7 +442,8 @@ PROSPECT_TABLE: Final = Table(
     ),
 )
 
-_PROSPECT_FILTER: Final[LiteralString] = """
+_PROSPECT_FILTER: Final[LiteralString] = (
+    """
 MATCH (p:Company)
 WHERE p.prospect_score IS NOT NULL
   AND ($scope_all OR p.suggested_branch_id IN $scope_branch_ids)
@@ -444,9 +451,14 @@ WHERE p.prospect_score IS NOT NULL
   AND ($industry IS NULL OR p.industry = $industry)
   AND ($region IS NULL OR p.region = $region)
   AND ($min_score IS NULL OR p.prospect_score >= $min_score)
-  AND ($linked_customer IS NULL OR $linked_customer IN p.prospect_linked_customers)
+  AND ($linked_customer IS NULL OR ($linked_customer IN p.prospect_linked_customers
+       AND EXISTS { MATCH (lc:Company {company_id: $linked_customer})
+                    WHERE """
+    + visible_predicate("lc")
+    + """ }))
   AND ($prospect_id IS NULL OR p.company_id = $prospect_id)
 """
+)
 
 COUNT_PROSPECTS: Final[LiteralString] = _PROSPECT_FILTER + "RETURN count(p) AS total"
 
@@ -515,8 +527,25 @@ class ProspectFilters:
         }
 
 
-def _item(row: Mapping[str, Any], scope: BranchScope) -> dict[str, Any]:
+READ_CORE_IDS: Final[LiteralString] = (
+    "MATCH (c:Company) WHERE c.core_enterprise = true RETURN c.company_id AS id"
+)
+
+
+def _anonymiser(db: Database, scope: BranchScope, rows: list[dict[str, Any]]) -> Anonymiser:
+    """Knows every company a page of prospects may mention: ties, introducers, and the core
+    enterprises their reasons may name."""
+    ids = [str(r["id"]) for r in db.read(READ_CORE_IDS)]
+    for row in rows:
+        ids.extend(str(t["customer_id"]) for t in json.loads(row["ties"] or "[]"))
+        if row["introducer_id"] is not None:
+            ids.append(str(row["introducer_id"]))
+    return anonymiser_for(db, scope, ids)
+
+
+def _item(row: Mapping[str, Any], scope: BranchScope, anon: Anonymiser) -> dict[str, Any]:
     visible = {str(c["id"]) for c in row["linked_branches"] if scope.allows(c["branch_id"])}
+    visible = {c for c in visible if anon.visible(c)}
     ties = json.loads(row["ties"] or "[]")
     facts = json.loads(row["facts"] or "{}")
     currency = str(facts.get("currency", "CNY"))
@@ -543,12 +572,22 @@ def _item(row: Mapping[str, Any], scope: BranchScope) -> dict[str, Any]:
         "region": row["region"],
         "core_enterprise": bool(row["core_enterprise"]),
         "components": json.loads(row["components"] or "{}"),
-        "reasons": {"zh": list(row["reasons_zh"] or []), "en": list(row["reasons_en"] or [])},
+        "reasons": {
+            "zh": [str(anon.scrub(r)) for r in row["reasons_zh"] or []],
+            "en": [str(anon.scrub(r)) for r in row["reasons_en"] or []],
+        },
         "linked_customers": linked,
         "linked_customers_outside_scope": len(ties) - len(linked),
         "suggested_branch": {"id": row["branch_id"], "name": row["branch_name"]},
         "suggested_rm": {"id": row["rm_id"], "name": row["rm_name"]},
-        "introducer": {"id": row["introducer_id"], "name": row["introducer_name"]},
+        "introducer": {
+            "id": anon.id(row["introducer_id"]),
+            "name": (
+                anon.name(row["introducer_id"], row["introducer_name"])
+                if row["introducer_id"] is not None
+                else None
+            ),
+        },
         "facts": facts,
     }
 
@@ -574,7 +613,8 @@ def list_prospects(
         _PROSPECT_FILTER + "WITH p " + order + "SKIP $offset LIMIT $limit " + _PROSPECT_PROJECTION
     )
     rows = db.read(query, {**params, "offset": offset, "limit": limit})
-    return total, [_item(r, scope) for r in rows]
+    anon = _anonymiser(db, scope, rows)
+    return total, [_item(r, scope, anon) for r in rows]
 
 
 def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str, Any]:
@@ -589,7 +629,7 @@ def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str
     rows = db.read(_PROSPECT_FILTER + "WITH p " + _PROSPECT_PROJECTION, params)
     if not rows:
         raise NotFoundError(f"prospect {prospect_id} not found")
-    item = _item(rows[0], scope)
+    item = _item(rows[0], scope, _anonymiser(db, scope, rows))
     visible = [c["id"] for c in item["linked_customers"]]
     monthly: dict[str, list[dict[str, Any]]] = {}
     for r in db.read(READ_PROSPECT_FLOWS, {"id": prospect_id, "customer_ids": visible}):

@@ -25,6 +25,7 @@ from core.i18n import gettext
 from core.money import from_minor_units
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
+from graph.scoping import is_visible
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind, Relation, exposure_size
 
 NETWORK_TYPES: Final[tuple[Relation, ...]] = ("OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS")
@@ -104,7 +105,10 @@ def _kind(row: dict[str, Any]) -> NodeKind:
 
 
 def _visible(row: dict[str, Any], scope: BranchScope) -> bool:
-    return not row.get("is_customer") or scope.allows(row.get("branch_id"))
+    """The one rule of :func:`graph.scoping.is_visible` (persons carry no branch)."""
+    return is_visible(
+        scope, is_customer=bool(row.get("is_customer")), branch_id=row.get("branch_id")
+    )
 
 
 #: Detail fields a map node may carry, in display order (the map names them from the

@@ -13,7 +13,7 @@ from .model import MapEdge, MapNode, MapSpec
 
 def supply_chain_map(db: Database, scope: BranchScope, customer_id: str) -> MapSpec:
     """The supply tiers as a hierarchical map (suppliers above, buyers below)."""
-    tiers, _, _ = read_supply_tiers(db, scope, customer_id)
+    tiers, _, _, _ = read_supply_tiers(db, scope, customer_id)
     return tiers_map_spec(tiers)
 
 

@@ -22,6 +22,7 @@ from api.app import create_app
 from core.settings import Settings
 from graph.database import Database
 from graph.schema import wipe
+from services.group_risk import public_group_id, read_id_salt
 
 from .conftest import cli_env, run_cli
 
@@ -90,7 +91,7 @@ def test_group_member_360_holds_the_planted_facts(
     assert response.status_code == 200, response.text
     view = response.json()
 
-    assert view["group"]["group_id"] == f"GRP-{group['controller']}"
+    assert view["group"]["group_id"] == public_group_id(read_id_salt(database), group["controller"])
     assert view["group"]["controller"]["id"] == group["controller"]
 
     outstanding: dict[str, Decimal] = defaultdict(Decimal)

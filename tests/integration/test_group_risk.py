@@ -8,10 +8,11 @@ import random
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -20,7 +21,13 @@ from graph import schema
 from graph.branches import BranchScope
 from graph.database import Database
 from services.engines import GdsEngine, PythonEngine
-from services.group_risk import company_controllers, compute_group_risk
+from services.group_risk import (
+    company_controllers,
+    compute_group_risk,
+    public_circle_id,
+    public_group_id,
+    read_id_salt,
+)
 
 from .conftest import api_key, cli_env, control_snapshot, run_cli
 
@@ -34,6 +41,18 @@ CIRCLES_WITH_MEMBERS = (
     "MATCH (k:GuaranteeCircle)<-[:IN_CIRCLE]-(c:Company) "
     "RETURN k.circle_id AS circle_id, collect(c.company_id) AS members"
 )
+
+
+def gid(db: Database | TestClient, controller_id: str) -> str:
+    """The stored id of ``controller_id``'s group (opaque: see graph.scoping)."""
+    return public_group_id(read_id_salt(database_of(db)), controller_id)
+
+
+def database_of(db: Database | TestClient) -> Database:
+    """The database itself, or the one the test client's app uses."""
+    if isinstance(db, TestClient):
+        return cast(Database, cast(FastAPI, db.app).state.database)
+    return db
 
 
 def stored_groups(db: Database) -> list[dict[str, Any]]:
@@ -122,21 +141,22 @@ def assert_planted_control_cases(db: Database, truth: dict[str, Any]) -> None:
     assert truth["joint_control"]
     for joint in truth["joint_control"]:
         groups = memberships[joint["company"]]
-        assert sorted(groups) == [f"GRP-{c}" for c in joint["controllers"]], joint
-        assert [g for g, primary in groups.items() if primary] == [joint["primary_group"]]
+        assert sorted(groups) == sorted(gid(db, c) for c in joint["controllers"]), joint
+        primary_group = gid(db, joint["primary_group"].removeprefix("GRP-"))
+        assert [g for g, primary in groups.items() if primary] == [primary_group]
         found = company_controllers(db, joint["company"], ALL)
         assert found is not None
         assert found.report.status == "joint"
         assert [(g.group_id, g.primary) for g in found.groups] == sorted(groups.items())
     for sister in truth["sister_subsidiaries"]:
-        assert memberships[sister["company"]] == {f"GRP-{sister['controller']}": True}
+        assert memberships[sister["company"]] == {gid(db, sister["controller"]): True}
         found = company_controllers(db, sister["company"], ALL)
         assert found is not None
         (chain,) = [c for c in found.report.controllers if "control_chain" in c.by]
         assert chain.controller_id == sister["controller"]
         assert chain.control_pct == pytest.approx(100.0)  # the sisters' 50% + 50%
     (cycle,) = truth["control_cycles"]
-    group = f"GRP-{cycle['controller']}"
+    group = gid(db, cycle["controller"])
     stored = db.read_one(
         "MATCH (g:Group {group_id: $g}) RETURN g.control_cycles AS cycles", {"g": group}
     )
@@ -206,8 +226,9 @@ def test_large_group_with_multi_parents_and_a_cycle(clean_db: Database, settings
         assert report.counts["groups"] == 1
         assert report.counts["group members"] == 2000
         rows = clean_db.read(
-            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: 'GRP-BP0001'}) "
-            "RETURN c.company_id AS id, m.depth AS depth"
+            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: $g}) "
+            "RETURN c.company_id AS id, m.depth AS depth",
+            {"g": gid(clean_db, "BP0001")},
         )
         depth = {r["id"]: r["depth"] for r in rows}
         assert len(depth) == 2000
@@ -278,18 +299,21 @@ def test_api_group_risk_scoping(api: tuple[TestClient, dict[str, Any]], clean_db
     outside_candidates = [
         b for b in all_branches if b != "HO" and not any(m.startswith(b) for m in member_branches)
     ]
-    gid = f"GRP-{group['controller']}"
-    whole = client.get(f"/api/v1/groups/{gid}", headers=admin).json()
+    group_id = gid(client, group["controller"])
+    whole = client.get(f"/api/v1/groups/{group_id}", headers=admin).json()
     assert sorted(m["id"] for m in whole["members"]) == group["members"]
 
     risk_in = {"X-API-Key": add_user("risk", inside)}
-    seen = client.get(f"/api/v1/groups/{gid}", headers=risk_in)
+    seen = client.get(f"/api/v1/groups/{group_id}", headers=risk_in)
     assert seen.status_code == 200, seen.text
     detail = seen.json()
     assert detail["exposure"] == whole["exposure"]  # totals are always whole
     hidden = [m for m in detail["members"] if not m["visible"]]
-    for member in hidden:
+    for member in hidden:  # a placeholder: no id, no name, no amount (graph.scoping)
         assert member["facilities"] is None
+        assert member["id"].startswith("hidden-")
+        assert member["id"] not in group["members"]
+        assert member["name"] == "另一分支机构的客户"
     assert any(m["visible"] for m in detail["members"])
 
     controllers = client.get(f"/api/v1/companies/{group['members'][0]}/controllers", headers=admin)
@@ -318,9 +342,9 @@ def test_api_group_risk_scoping(api: tuple[TestClient, dict[str, Any]], clean_db
 
     if outside_candidates:
         risk_out = {"X-API-Key": add_user("risk", outside_candidates[0])}
-        assert client.get(f"/api/v1/groups/{gid}", headers=risk_out).status_code == 404
+        assert client.get(f"/api/v1/groups/{group_id}", headers=risk_out).status_code == 404
         ids = [g["id"] for g in client.get("/api/v1/groups", headers=risk_out).json()["items"]]
-        assert gid not in ids
+        assert group_id not in ids
 
 
 def test_api_contagion(api: tuple[TestClient, dict[str, Any]]) -> None:
@@ -345,7 +369,7 @@ def test_group_and_circle_maps(api: tuple[TestClient, dict[str, Any]]) -> None:
     client, truth = api
     risk = {"X-API-Key": add_user("risk", "HO")}
     group = truth["groups"][0]
-    page = client.get(f"/api/v1/groups/GRP-{group['controller']}/map", headers=risk)
+    page = client.get(f"/api/v1/groups/{gid(client, group['controller'])}/map", headers=risk)
     assert page.status_code == 200, page.text
     html = page.text
     assert "图例" in html
@@ -353,7 +377,7 @@ def test_group_and_circle_maps(api: tuple[TestClient, dict[str, Any]]) -> None:
         assert f'"{member}"' in html  # every member is a node of the embedded data
     assert "hierarchical" in html
     circle = truth["guarantee_circles"][0]
-    circle_id = f"GC-{min(circle)}"
+    circle_id = public_circle_id(read_id_salt(database_of(client)), circle)
     circle_page = client.get(
         f"/api/v1/guarantee-circles/{circle_id}/map", params={"lang": "en"}, headers=risk
     )
@@ -362,7 +386,7 @@ def test_group_and_circle_maps(api: tuple[TestClient, dict[str, Any]]) -> None:
     assert client.get("/api/v1/groups/GRP-NOPE/map", headers=risk).status_code == 404
     assert (
         client.get(
-            f"/api/v1/groups/GRP-{group['controller']}/map",
+            f"/api/v1/groups/{gid(client, group['controller'])}/map",
             headers={"X-API-Key": add_user("rm", "HO")},
         ).status_code
         == 403
@@ -404,10 +428,10 @@ def test_api_controllers_agree_with_stored_groups_for_every_company(
         body = response.json()
         statuses.add(body["status"])
         chain = [c for c in body["controllers"] if "control_chain" in c["by"]]
-        expected = {f"GRP-{c['id']}" for c in chain}
+        expected = {gid(client, c["id"]) for c in chain}
         if body["status"] == "none":
             assert not chain
-            expected = {f"GRP-{company}"}  # a company no one controls heads its own group
+            expected = {gid(client, company)}  # a company no one controls heads its own group
         elif body["status"] == "joint":
             assert len(chain) >= 2
         else:
@@ -462,9 +486,26 @@ def test_shuffled_load_order_gives_the_same_control(
         run_cli("compute", "--engine", "python", "--only", "group_risk", env=cli_env())
         assert stored_groups(clean_db) == truth["groups"]
         assert_planted_control_cases(clean_db, truth)
-        snapshots.append(control_snapshot(clean_db))
+        snapshots.append(without_group_ids(control_snapshot(clean_db)))
     assert snapshots[1] == snapshots[0]
     assert snapshots[2] == snapshots[0]
+
+
+def without_group_ids(snapshot: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """A control snapshot with each group named by its controller: group ids are keyed with
+    the store's instance id, and every wipe makes a new store."""
+    controller_of = {r["g"]: r["controller"] for r in snapshot["memberships"]}
+    return {
+        "claims": snapshot["claims"],
+        "companies": [
+            {**r, "primary_group": controller_of.get(r["primary_group"])}
+            for r in snapshot["companies"]
+        ],
+        "memberships": sorted(
+            ({k: v for k, v in r.items() if k != "g"} for r in snapshot["memberships"]),
+            key=lambda r: (str(r["controller"]), str(r["company"])),
+        ),
+    }
 
 
 def test_cycle_and_joint_control_on_the_map_and_in_the_cli(
@@ -473,27 +514,28 @@ def test_cycle_and_joint_control_on_the_map_and_in_the_cli(
     client, truth = api
     risk = {"X-API-Key": add_user("risk", "HO")}
     (cycle,) = truth["control_cycles"]
-    gid = f"GRP-{cycle['controller']}"
-    detail = client.get(f"/api/v1/groups/{gid}", headers=risk).json()
+    group_id = gid(client, cycle["controller"])
+    detail = client.get(f"/api/v1/groups/{group_id}", headers=risk).json()
     assert detail["control_cycle"] is True
     assert cycle["members"] in detail["control_cycles"]
-    page = client.get(f"/api/v1/groups/{gid}/map", params={"lang": "en"}, headers=risk)
+    page = client.get(f"/api/v1/groups/{group_id}/map", params={"lang": "en"}, headers=risk)
     assert page.status_code == 200, page.text
     assert "Control cycle (thick red lines)" in page.text
     assert page.text.count("#d62728") >= 2  # both claims of the cycle are highlighted
-    shown = run_cli("groups", "show", gid, env=cli_env(COLUMNS="200")).stdout
+    shown = run_cli("groups", "show", group_id, env=cli_env(COLUMNS="200")).stdout
     assert "control cycle" in shown
     assert all(m in shown for m in cycle["members"])
 
     joint = truth["joint_control"][0]
+    primary_group = gid(client, joint["primary_group"].removeprefix("GRP-"))
     for controller in joint["controllers"]:
-        group = client.get(f"/api/v1/groups/GRP-{controller}", headers=risk).json()
+        group = client.get(f"/api/v1/groups/{gid(client, controller)}", headers=risk).json()
         assert group["joint_members"] >= 1
         (member,) = [m for m in group["members"] if m["id"] == joint["company"]]
         assert member["status"] == "joint"
         assert member["controllers"] == joint["controllers"]
-        assert member["primary"] == (joint["primary_group"] == f"GRP-{controller}")
-    other = next(f"GRP-{c}" for c in joint["controllers"] if f"GRP-{c}" != joint["primary_group"])
+        assert member["primary"] == (primary_group == gid(client, controller))
+    other = next(gid(client, c) for c in joint["controllers"] if gid(client, c) != primary_group)
     shown = run_cli("groups", "show", other, env=cli_env(COLUMNS="200")).stdout
     assert f"jointly controlled by {', '.join(joint['controllers'])}" in shown
     assert "(not its primary group)" in shown

@@ -27,13 +27,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from core.settings import Settings
 from graph.database import Database
+from services.group_risk import public_group_id, read_id_salt
 
 from .conftest import api_key, cli_env, control_snapshot, run_cli
 
@@ -164,7 +167,7 @@ def test_each_file_is_one_complete_group_under_its_tier_1(
         snapshots.append(control_snapshot(clean_db))
         listed = client.get("/api/v1/groups", headers=headers).json()
         assert sorted(g["id"] for g in listed["items"]) == sorted(
-            f"GRP-{s.top}" for s in structures
+            public_group_id(read_id_salt(clean_db), s.top) for s in structures
         ), (engine, listed)
         assert listed["total"] == len(structures)
         cli_list = run_cli("groups", "list", env=cli_env()).stdout
@@ -179,7 +182,9 @@ def check_one_structure(
 ) -> None:
     """One complete group under the Tier-1, through the API and ``corpgraph groups show``."""
     entities = sorted(structure.names)
-    group_id = f"GRP-{structure.top}"
+    group_id = public_group_id(
+        read_id_salt(cast(Database, cast(FastAPI, client.app).state.database)), structure.top
+    )
     detail = client.get(f"/api/v1/groups/{group_id}", headers=headers).json()
     assert detail["controller"]["id"] == structure.top
     assert detail["size"] == len(entities)
