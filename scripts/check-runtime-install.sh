@@ -51,7 +51,10 @@ PY
 echo "corpgraph --help: ok"
 
 port="$("$RUNTIME/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-(cd "$WORK" && exec "$RUNTIME/corpgraph" serve --host 127.0.0.1 --port "$port") >"$WORK/serve.log" 2>&1 &
+# Liveness does not touch Neo4j: point the server at a port where none listens, so the
+# check starts no embedded Neo4j and leaves nothing behind.
+(cd "$WORK" && NEO4J_URI="bolt://127.0.0.1:9" NEO4J_PASSWORD="unused" \
+    exec "$RUNTIME/corpgraph" serve --host 127.0.0.1 --port "$port") >"$WORK/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
     if "$RUNTIME/python" -c "import urllib.request,sys; r=urllib.request.urlopen('http://127.0.0.1:$port/api/v1/health', timeout=2); sys.exit(r.status != 200)" 2>/dev/null; then
