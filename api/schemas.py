@@ -141,8 +141,11 @@ class GuaranteeLine(ApiModel):
     """A guarantee given or received; the other party is hidden outside the caller's scope."""
 
     guarantee_id: str | None
-    company_id: str | None
+    company_id: str | None = Field(
+        description="null when the party is outside the caller's branches"
+    )
     name: str | None
+    visible: bool = Field(default=True, description="false: a placeholder, no id or amount")
     currency: str | None
     start_date: str | None
     end_date: str | None
@@ -362,6 +365,7 @@ class NetworkNode(ApiModel):
     label: str
     kind: str
     level: int | None
+    size: float | None = Field(default=None, description="Drawn size; follows exposure")
     details: dict[str, Scalar]
 
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from core.settings import Settings
 from graph.database import Database
+from visualizations.network import more_label
 
 from .conftest import api_key, cli_env, run_cli
 
@@ -193,7 +194,8 @@ def test_network_caps_supernodes_and_validates(client: TestClient, bank: Path) -
     body = capped.json()
     more = [n for n in body["nodes"] if n["kind"] == "more"]
     assert len(more) == 1
-    assert more[0]["label"] == f"+{len(neighbours) - 3}"
+    assert more[0]["label"] == more_label(len(neighbours) - 3, "zh")
+    assert more[0]["details"]["hidden"] == len(neighbours) - 3
     assert len(body["nodes"]) == 1 + 3 + 1
     deep = client.get(
         f"/api/v1/customers/{hub}/network", params={"depth": 2, "limit": 5}, headers=headers
