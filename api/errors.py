@@ -70,6 +70,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem_response("The request does not match the API contract"),
     503: _problem_response("Neo4j is unavailable; retry later"),
 }
+#: The answers of a write that must name the version it read (If-Match).
+VERSIONED_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: _problem_response("Changed by someone else since the version named in If-Match"),
+    428: _problem_response("No If-Match: send the ETag you read"),
+}
 
 
 def problem(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, DatabaseDep, require_roles
+from api.errors import VERSIONED_WRITE_RESPONSES
 from api.examples import OPPORTUNITIES_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import OpportunityOut
@@ -209,7 +210,11 @@ def get_one_opportunity(
     return OpportunityOut.model_validate(item)
 
 
-@router.patch("/opportunities/{opportunity_id}", response_model=OpportunityOut)
+@router.patch(
+    "/opportunities/{opportunity_id}",
+    response_model=OpportunityOut,
+    responses=VERSIONED_WRITE_RESPONSES,
+)
 def patch_opportunity(
     opportunity_id: Annotated[str, Path(max_length=64)],
     body: OpportunityPatch,
