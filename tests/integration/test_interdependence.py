@@ -244,27 +244,26 @@ def test_group_detail_shows_the_connections_apart_from_its_exposure(
 ) -> None:
     client, truth = api
     admin = {"X-API-Key": api_key("admin", "HO")}
-    planted = {
-        c["counterparty"]
-        for c in truth["economic_dependence"]
-        if c["relationship"] in DEPENDENT_KINDS
-    }
+    # A group member that a company outside its group depends on: a planted case when the
+    # generator could give one a group member as counterparty, else any such dependency.
+    planted = {(c["dependent"], c["counterparty"]) for c in truth["economic_dependence"]}
     rows = database.read(
-        "MATCH (c:Company)-[:MEMBER_OF]->(g:Group) WHERE c.company_id IN $ids "
-        "RETURN g.group_id AS gid, c.company_id AS member",
-        {"ids": sorted(planted)},
+        "MATCH (d:Company)-[:DEPENDS_ON]->(c:Company)-[:MEMBER_OF]->(g:Group) "
+        "WHERE NOT (d)-[:MEMBER_OF]->(g) "
+        "RETURN g.group_id AS gid, c.company_id AS member, d.company_id AS dependent "
+        "ORDER BY gid, member, dependent"
     )
-    assert rows, "a planted counterparty should be a group member"
-    gid, member = rows[0]["gid"], rows[0]["member"]
+    assert rows, "some group member should be depended on from outside its group"
+    rows.sort(key=lambda r: (r["dependent"], r["member"]) not in planted)
+    gid, member, dependent = rows[0]["gid"], rows[0]["member"], rows[0]["dependent"]
     detail = client.get(f"/api/v1/groups/{gid}", headers=admin)
     assert detail.status_code == 200, detail.text
     body = detail.json()
     view = body["economic_interdependence"]
     assert view == client.get(f"/api/v1/groups/{gid}/interdependence", headers=admin).json()
     members = {m["id"] for m in body["members"]}
-    case = next(c for c in truth["economic_dependence"] if c["counterparty"] == member)
     connection = next(
-        c for c in view["connections"] if c["dependency"]["dependent"]["id"] == case["dependent"]
+        c for c in view["connections"] if c["dependency"]["dependent"]["id"] == dependent
     )
     assert connection["member_side"] == "counterparty"
     assert connection["dependency"]["counterparty"]["id"] == member
