@@ -266,6 +266,9 @@ class EventHistoryEntry(ApiModel):
     by: str | None
     at: str | None
     note: str | None = None
+    opportunity_id: str | None = Field(
+        default=None, description="The opportunity this change made the event into"
+    )
 
 
 class EventOut(ApiModel):

@@ -48,6 +48,8 @@
     if (!value || value.amount === undefined || value.amount === null) return "";
     return el("span", { title: F.formatMoney(value.amount, value.currency, "en"), text: F.formatMoney(value.amount, value.currency, lang, compact) });
   }
+  /** The amount as plain text, for sentences and chart labels. */
+  const moneyText = (value, compact) => (value && value.amount !== undefined && value.amount !== null ? F.formatMoney(value.amount, value.currency, lang, compact) : "");
   function moneyList(values, compact) {
     if (!values || !values.length) return "";
     return el("span", {
@@ -511,7 +513,7 @@
     const share = Number(used.amount) / Math.max(Number(limit.amount), 1);
     const value = Math.min(100, Math.round(100 * share));
     return el("div", { class: "cg-threshold" }, [
-      el("div", { class: "small", text: fill(_("{verdict}: {used} of {limit} ({share})"), { verdict, used: money(used, true), limit: money(limit, true), share: percent(share) }) }),
+      el("div", { class: "small", text: fill(_("{verdict}: {used} of {limit} ({share})"), { verdict, used: moneyText(used, true), limit: moneyText(limit, true), share: percent(share) }) }),
       el("div", { class: "progress progress-sm", role: "progressbar", "aria-valuenow": String(value), "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": _("Use of the concentration threshold") }, [
         el("div", { class: "progress-bar " + (share >= 1 ? "bg-danger" : share >= 0.8 ? "bg-warning" : "bg-success"), style: "width: " + value + "%" }),
       ]),
@@ -822,7 +824,7 @@
         links: ties.map((c, i) => ({
           source: "c" + i, target: "subject",
           lineStyle: { width: 1 + 7 * (amount(c) / largest) },
-          tip: fill(_("{customer}: paid {paid_in}, received {paid_out}"), { customer: c.name || "", paid_in: money(c.paid_in), paid_out: money(c.paid_out) }),
+          tip: fill(_("{customer}: paid {paid_in}, received {paid_out}"), { customer: c.name || "", paid_in: moneyText(c.paid_in), paid_out: moneyText(c.paid_out) }),
         })),
       }],
       animation: false,
@@ -835,9 +837,10 @@
 
   /** 转为商机: one opportunity per lead; once made, the page shows it instead of the button. */
   async function convertButton(container, p, user) {
-    const done = (opportunity) => container.replaceChildren(el("div", { class: "alert alert-success mb-0" }, [
-      _("This lead is an opportunity in the pipeline."), " ", link(_("Open the pipeline"), "/ui/pipeline"),
-      opportunity && opportunity.owner_rm_id ? el("span", { text: " · " + rmName(opportunity.owner_rm_id) }) : "",
+    const done = (opportunity) => container.replaceChildren(el("div", { class: "card card-body d-flex flex-row align-items-center gap-3 cg-converted" }, [
+      el("span", { class: "badge cg-tone-success", text: _("This lead is an opportunity in the pipeline.") }),
+      opportunity && opportunity.owner_rm_id ? el("span", { text: rmName(opportunity.owner_rm_id) }) : "",
+      el("a", { class: "btn btn-sm", href: "/ui/pipeline", text: _("Open the pipeline") }),
     ]));
     if (!OPPORTUNITY_ROLES.includes(user.role)) return;  // reading a lead needs no pipeline
     try {

@@ -236,9 +236,9 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     convert = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#convert button"))
     assert convert.text == "转为商机"
     convert.click()
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#convert .alert-success"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#convert .cg-converted"))
     browser.refresh()
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#convert .alert-success"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#convert .cg-converted"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#convert button")
 
     urls, _ = network(browser)
