@@ -463,7 +463,7 @@ class SupplyTierMember(ApiModel):
     is_customer: bool
     tier: int
     via: str | None
-    annual_amount: str
+    annual_amount: str | None  # None for a company outside the caller's branches
     currency: str
 
 

@@ -150,10 +150,20 @@ class Reference:
 def reference(
     server: Server, db: Database, bank: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Reference:
-    rejects = tmp_path_factory.mktemp("fault-rejects") / "clean.csv"
+    folder = tmp_path_factory.mktemp("fault-rejects")
     _wipe(server)
-    started = time.monotonic()
-    run_cli("load", str(bank), "--rejects", str(rejects), env=server.env)
+    # Timed from the loader's connection, as the kills are.
+    with (folder / "clean.err").open("w") as stderr:
+        loader = subprocess.Popen(
+            _load_command(bank, folder / "clean.csv"),
+            env=server.env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        assert _connected(loader, folder / "clean.err"), "the clean load never connected"
+        started = time.monotonic()
+        assert loader.wait(timeout=1500) == 0, (folder / "clean.err").read_text("utf-8")
     seconds = time.monotonic() - started
     reference = Reference(snapshot(db), seconds)
     assert reference.snapshot["types"]["PAYS"] > 100
@@ -199,6 +209,17 @@ def test_a_killed_load_completes_on_the_next_run(
     again = run_cli("load", str(bank), "--rejects", str(tmp_path / "again.csv"), env=server.env)
     assert "Traceback" not in again.stderr
     assert snapshot(db) == reference.snapshot
+
+
+def _connected(process: subprocess.Popen[bytes], err: Path, timeout: float = 300) -> bool:
+    """Wait until the loader says which server it uses; False if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "using local Neo4j" in err.read_text(encoding="utf-8"):
+            return True
+        if _wait(process, 0.05):
+            return False
+    return False
 
 
 def _wait(process: subprocess.Popen[bytes], seconds: float) -> bool:
