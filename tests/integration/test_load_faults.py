@@ -191,6 +191,9 @@ def test_a_killed_load_completes_on_the_next_run(
             stderr=stderr,
         )
         try:
+            # The delay counts from the loader's connection: killed earlier, the loader
+            # would find no server and start its own (the CLI's documented behaviour).
+            assert _connected(loader, err), "the loader never connected"
             assert not _wait(loader, delay), "the load ended before its kill time"
             if target == "loader":
                 loader.send_signal(signal.SIGKILL)
