@@ -61,7 +61,9 @@ class CustomerSummary(ApiModel):
     industry: str | None
     region: str | None
     branch_id: str | None
+    branch_name: str | None = None
     rm_id: str | None
+    rm_name: str | None = None
     exposure: MoneyOut | None = Field(description="CNY outstanding")
 
 

@@ -92,6 +92,8 @@ SCREEN_COUNT_TAIL: Final[LiteralString] = "RETURN count(c) AS total"
 SCREEN_PAGE_TAIL: Final[LiteralString] = (
     "RETURN c.company_id AS id, c.name AS name, c.uscc AS uscc, c.segment AS segment, "
     "c.industry AS industry, c.region AS region, c.branch_id AS branch_id, c.rm_id AS rm_id, "
+    "head([(c)-[:BOOKED_AT]->(b:Branch) | b.name]) AS branch_name, "
+    "head([(c)-[:MANAGED_BY]->(m:RelationshipManager) | m.name]) AS rm_name, "
     "exposure_cny "
 )
 _LUCENE_SPECIAL: Final = frozenset('+-&|!(){}[]^"~*?:\\/')

@@ -39,6 +39,8 @@ from core.spreadsheet import safe_cell
 ColumnKind = Literal["text", "integer", "score", "amount"]
 Cell = str | int | Decimal | None
 
+#: The media type of an xlsx workbook.
+XLSX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The header row stands out from the data.
 HEADER_FONT: Final = Font(bold=True)
 #: Excel number formats by column kind.

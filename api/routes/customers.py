@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -18,13 +17,17 @@ from api.pagination import Limit, Offset, Page
 from api.schemas import Customer360, CustomerSummary, NetworkOut
 from core.codes import Role
 from core.errors import NotFoundError
+from core.formatting import Language
+from core.i18n import gettext
 from core.settings import Settings
-from core.spreadsheet import safe_row
+from graph.branches import read_branches
 from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
 from graph.export_audit import record_export
 from graph.opportunities import list_opportunities
+from services.customer_exports import CUSTOMER_TABLE, customer_rows
 from services.customer_insights import recommendations_view
+from services.exports import XLSX_MEDIA_TYPE, content_disposition, file_name, to_csv, to_xlsx
 from visualizations.builder import render_map
 from visualizations.model import MapSpec
 from visualizations.network import NetworkRequest, network, spec_to_json
@@ -38,17 +41,6 @@ CustomerReader = Annotated[
 #: Largest exposure filter (CNY): stored amounts are 64-bit minor units (fen), so
 #: anything above about 9.2e16 CNY cannot match; 1e15 CNY is beyond any bank's book.
 MAX_EXPOSURE_FILTER = Decimal(10) ** 15
-EXPORT_COLUMNS = (
-    "id",
-    "name",
-    "uscc",
-    "segment",
-    "industry",
-    "region",
-    "branch_id",
-    "rm_id",
-    "exposure_cny",
-)
 
 
 def _filters(
@@ -148,15 +140,28 @@ def list_customers(
 @router.get(
     "/customers/export",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
 )
 def export_customers(
     caller: CustomerReader,
     db: DatabaseDep,
     filters: FiltersDep,
     sort: Literal["name", "exposure", "segment", "id"] = "name",
+    format: Literal["csv", "xlsx"] = "csv",
+    lang: Annotated[Language, Query(description="Language of headers and code names.")] = "zh",
 ) -> Response:
-    """The screening result as CSV (UTF-8 with BOM); every export is audited."""
+    """The screening result as a CSV (UTF-8 with BOM) or xlsx file; every export is audited.
+
+    Headers, segments and industries are in ``lang`` (Chinese by default), branches and
+    RMs by name, exposure as a CNY number; the file is named after the scope and the date.
+    """
     _, items = screen_customers(
         db,
         caller.scope,
@@ -165,24 +170,29 @@ def export_customers(
         sort=sort,
         limit=100_000,
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    for item in items:
-        exposure = item["exposure"]["amount"] if item["exposure"] else ""
-        writer.writerow(safe_row([item.get(c, "") or "" for c in EXPORT_COLUMNS[:-1]] + [exposure]))
+    rows = customer_rows(items, lang)
     record_export(
         db,
         kind="customers",
         user_id=caller.user.user_id,
-        export_format="csv",
-        filters={**vars(filters), "sort": sort},
-        rows=len(items),
+        export_format=format,
+        filters={**vars(filters), "sort": sort, "lang": lang},
+        rows=len(rows),
     )
+    scope_id = filters.branch or caller.scope.home_branch_id
+    scope_name = {b.branch_id: b.name for b in read_branches(db)}.get(scope_id) or scope_id
+    name = file_name(gettext(lang, "Customers"), scope_name, date.today(), format)
+    headers = {"Content-Disposition": content_disposition(name)}
+    if format == "xlsx":
+        return Response(
+            content=to_xlsx(CUSTOMER_TABLE, rows, lang),
+            media_type=XLSX_MEDIA_TYPE,
+            headers=headers,
+        )
     return Response(
-        content="\ufeff" + buffer.getvalue(),
+        content=to_csv(CUSTOMER_TABLE, rows, lang),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+        headers=headers,
     )
 
 

@@ -38,7 +38,7 @@ from graph.branches import read_branches
 from graph.core_enterprises import list_core_enterprises
 from graph.database import Database
 from services.customer_insights import recommendations_view, supply_chain_view
-from services.exports import content_disposition, file_name, to_csv, to_xlsx
+from services.exports import XLSX_MEDIA_TYPE, content_disposition, file_name, to_csv, to_xlsx
 from services.prospects import (
     PROSPECT_TABLE,
     ProspectFilters,
@@ -55,7 +55,6 @@ router = APIRouter(prefix="/api/v1", tags=["prospects"])
 
 ProspectReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.PROSPECTING, Role.MANAGER))]
 EXPORT_LIMIT: Final = 100_000
-XLSX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(

@@ -460,7 +460,9 @@
       empty: _("No customer matches these filters."),
     });
     form.addEventListener("submit", (event) => { event.preventDefault(); notice(""); table.reload(); });
-    document.getElementById("export-button").addEventListener("click", () => download("/api/v1/customers/export?" + formQuery(form), "customers.csv").catch(showProblem));
+    for (const [id, format] of [["export-csv", "csv"], ["export-xlsx", "xlsx"]]) {
+      document.getElementById(id).addEventListener("click", () => download("/api/v1/customers/export?" + formQuery(form, { format, lang }), "customers." + format).catch(showProblem));
+    }
   };
 
   function kpi(title, value) {

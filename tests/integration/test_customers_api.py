@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from api.app import create_app
+from core.i18n import gettext, pgettext
 from core.settings import Settings
 from graph.database import Database
 from visualizations.network import more_label
@@ -135,7 +137,9 @@ def test_other_branch_customer_is_404_everywhere(client: TestClient, bank: Path)
     search = client.get("/api/v1/customers", params={"q": other["name"]}, headers=sub_branch)
     assert search.json()["items"] == []
     export = client.get("/api/v1/customers/export", headers=sub_branch)
-    assert other["company_id"] not in export.text
+    names = {row[0] for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert len(names) > 1, "the sub-branch's own customers are exported"
+    assert other["name"] not in names
     assert client.get("/api/v1/customers/NOPE", headers=sub_branch).status_code == 404
 
 
@@ -148,7 +152,10 @@ def test_export_is_csv_with_bom_and_audited(client: TestClient, loaded: Database
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows
-    assert all(r["segment"] == "core" for r in rows)
+    # Chinese by default: headers and the segment's name from the catalogue, never the code.
+    segment = gettext("zh", "Segment")
+    assert all(r[segment] == pgettext("zh", "segment", "core") != "core" for r in rows)
+    assert response.headers["content-disposition"].endswith(".csv")
     audit = loaded.read(audits)
     assert len(audit) == before + 1
     assert audit[-1] == {"rows": len(rows)}
@@ -243,3 +250,31 @@ def test_map_is_a_self_contained_page(client: TestClient, bank: Path) -> None:
     assert "/api/v1/nodes/{id}/network" in html
     for external in ('src="http', 'href="http', "src='http", "cdn."):
         assert external not in html
+
+
+def test_export_xlsx_is_a_workbook_a_banker_can_filter(
+    client: TestClient, loaded: Database
+) -> None:
+    headers = {"X-API-Key": key_for("manager", "BR-GZ")}
+    listed = client.get("/api/v1/customers", params={"limit": 500}, headers=headers).json()
+    response = client.get(
+        "/api/v1/customers/export", params={"format": "xlsx", "lang": "en"}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"].endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Company name"
+    assert rows[0][-1] == "Exposure (CNY)"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref
+    assert len(rows) - 1 == listed["total"]
+    by_name = {r[0]: r for r in rows[1:]}
+    for item in listed["items"]:
+        row = by_name[item["name"]]
+        # Branches and RMs by name; exposure a number equal to the API's exact amount.
+        assert row[5] == item["branch_name"]
+        assert row[6] == item["rm_name"]
+        if item["exposure"]:
+            assert Decimal(str(row[7])) == Decimal(item["exposure"]["amount"])
