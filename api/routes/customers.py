@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -12,22 +11,21 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import CUSTOMER_360_EXAMPLE, CUSTOMERS_PAGE_EXAMPLE, NETWORK_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import Customer360, CustomerSummary, NetworkOut
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
-from core.i18n import gettext
+from core.i18n import N_
 from core.settings import Settings
-from graph.branches import read_branches
 from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
 from graph.export_audit import record_export
 from graph.opportunities import list_opportunities
 from services.customer_exports import CUSTOMER_TABLE, customer_rows
 from services.customer_insights import recommendations_view
-from services.exports import XLSX_MEDIA_TYPE, content_disposition, file_name, to_csv, to_xlsx
 from visualizations.builder import render_map
 from visualizations.model import MapSpec
 from visualizations.network import NetworkRequest, network, spec_to_json
@@ -140,21 +138,14 @@ def list_customers(
 @router.get(
     "/customers/export",
     response_class=Response,
-    responses={
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            }
-        }
-    },
+    responses=FILE_RESPONSES,
 )
 def export_customers(
     caller: CustomerReader,
     db: DatabaseDep,
     filters: FiltersDep,
     sort: Literal["name", "exposure", "segment", "id"] = "name",
-    format: Literal["csv", "xlsx"] = "csv",
+    format: ExportFormat = "csv",
     lang: Annotated[Language, Query(description="Language of headers and code names.")] = "zh",
 ) -> Response:
     """The screening result as a CSV (UTF-8 with BOM) or xlsx file; every export is audited.
@@ -180,19 +171,13 @@ def export_customers(
         rows=len(rows),
     )
     scope_id = filters.branch or caller.scope.home_branch_id
-    scope_name = {b.branch_id: b.name for b in read_branches(db)}.get(scope_id) or scope_id
-    name = file_name(gettext(lang, "Customers"), scope_name, date.today(), format)
-    headers = {"Content-Disposition": content_disposition(name)}
-    if format == "xlsx":
-        return Response(
-            content=to_xlsx(CUSTOMER_TABLE, rows, lang),
-            media_type=XLSX_MEDIA_TYPE,
-            headers=headers,
-        )
-    return Response(
-        content=to_csv(CUSTOMER_TABLE, rows, lang),
-        media_type="text/csv; charset=utf-8",
-        headers=headers,
+    return table_file(
+        CUSTOMER_TABLE,
+        rows,
+        what=N_("Customers"),
+        scope=scope_name(db, scope_id),
+        export_format=format,
+        language=lang,
     )
 
 

@@ -12,13 +12,13 @@ Every export writes an ``(:ExportAudit {kind: 'prospects'})`` node: ``user_id``,
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import PROSPECT_EXAMPLE, PROSPECTS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import (
@@ -32,13 +32,11 @@ from api.schemas import (
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
-from core.i18n import gettext
+from core.i18n import N_
 from core.settings import Settings
-from graph.branches import read_branches
 from graph.core_enterprises import list_core_enterprises
 from graph.database import Database
 from services.customer_insights import recommendations_view, supply_chain_view
-from services.exports import XLSX_MEDIA_TYPE, content_disposition, file_name, to_csv, to_xlsx
 from services.prospects import (
     PROSPECT_TABLE,
     ProspectFilters,
@@ -117,19 +115,12 @@ def prospects(
 @router.get(
     "/prospects/export",
     response_class=Response,
-    responses={
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            }
-        }
-    },
+    responses=FILE_RESPONSES,
 )
 def export_prospects(
     caller: ProspectReader,
     db: DatabaseDep,
-    format: Literal["csv", "xlsx"] = "csv",
+    format: ExportFormat = "csv",
     branch: Branch = None,
     industry: Industry = None,
     region: Region = None,
@@ -168,26 +159,14 @@ def export_prospects(
         },
         rows=len(rows),
     )
-    scope_name = _scope_name(db, branch or caller.scope.home_branch_id)
-    name = file_name(gettext(lang, "Prospects"), scope_name, date.today(), format)
-    headers = {"Content-Disposition": content_disposition(name)}
-    if format == "xlsx":
-        return Response(
-            content=to_xlsx(PROSPECT_TABLE, rows, lang),
-            media_type=XLSX_MEDIA_TYPE,
-            headers=headers,
-        )
-    return Response(
-        content=to_csv(PROSPECT_TABLE, rows, lang),
-        media_type="text/csv; charset=utf-8",
-        headers=headers,
+    return table_file(
+        PROSPECT_TABLE,
+        rows,
+        what=N_("Prospects"),
+        scope=scope_name(db, branch or caller.scope.home_branch_id),
+        export_format=format,
+        language=lang,
     )
-
-
-def _scope_name(db: Database, branch_id: str) -> str:
-    """The branch's name for a file name (its id if the branch has no name)."""
-    names = {b.branch_id: b.name for b in read_branches(db)}
-    return names.get(branch_id) or branch_id
 
 
 @router.get(
