@@ -56,7 +56,10 @@ SUMS = {
     "payments": "MATCH ()-[p:PAYS]->() RETURN sum(p.amount_minor) AS s",
     "payment_count": "MATCH ()-[p:PAYS]->() RETURN sum(p.txn_count) AS s",
 }
-COUNT_ENTITIES = "MATCH (n) WITH count(n) AS nodes MATCH ()-[r]->() RETURN nodes + count(r) AS n"
+COUNT_ENTITIES = (
+    "MATCH (n) WITH count(n) AS nodes MATCH ()-[r]->() WITH nodes, count(r) AS rels "
+    "RETURN nodes + rels AS n"
+)
 FLOWS = (
     "MATCH (a:Company)-[r:PAYS]->(b:Company) "
     "RETURN a.company_id + '>' + b.company_id + '@' + r.month + r.currency AS key, "
