@@ -50,12 +50,23 @@
   }
   /** The amount as plain text, for sentences and chart labels. */
   const moneyText = (value, compact) => (value && value.amount !== undefined && value.amount !== null ? F.formatMoney(value.amount, value.currency, lang, compact) : "");
-  function moneyList(values, compact) {
-    if (!values || !values.length) return "";
-    return el("span", {
+  /** Amounts in several currencies; with ``cny`` (a CnyEquivalentOut) their CNY equivalent
+   *  follows when a currency other than CNY is among them, and an amount without a rate
+   *  is marked rather than left out. */
+  function moneyList(values, compact, cny) {
+    values = (values || []).filter((m) => m && m.amount !== undefined && m.amount !== null);
+    if (!values.length) return "";
+    const amounts = el("span", {
       title: values.map((m) => F.formatMoney(m.amount, m.currency, "en")).join(" + "),
       text: values.map((m) => F.formatMoney(m.amount, m.currency, lang, compact)).join(" + "),
     });
+    if (!cny || values.every((m) => m.currency === "CNY")) return amounts;
+    const rates = (cny.rates || []).map((r) => fill(_("1 {currency} = {rate} CNY on {date}"), { currency: r.currency, rate: r.cny_per_unit, date: date(r.rate_date) }));
+    const parts = [amounts, el("span", { class: "cg-cny-equivalent text-secondary", title: rates.join("; "), text: " " + fill(_("≈ {amount} in CNY"), { amount: moneyText(cny.amount, compact) }) })];
+    if (!cny.complete) {
+      parts.push(el("span", { class: "badge cg-tone-warning cg-no-rate", text: fill(_("{amounts}: no rate"), { amounts: cny.no_rate.map((m) => moneyText(m, compact)).join(" + ") }) }));
+    }
+    return el("span", { class: "cg-money-total" }, parts);
   }
   const date = (value) => (value ? F.formatDate(value, lang) : "");
   const month = (value) => (value ? F.formatMonth(value, lang) : "");
@@ -280,14 +291,14 @@
       { title: _("Group"), cell: (g) => link(fill(_("{name} group"), { name: (g.controller && g.controller.name) || _("Unnamed") }), "/ui/groups/" + encodeURIComponent(g.id)) },
       { title: _("Rank"), cell: (g) => String(g.rank), numeric: true },
       { title: _("Members"), cell: (g) => String(g.size), numeric: true },
-      { title: _("Outstanding"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency }))), numeric: true },
-      { title: _("Limit"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency }))), numeric: true },
+      { title: _("Outstanding"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), false, g.outstanding_cny), numeric: true },
+      { title: _("Limit"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), false, g.limit_cny), numeric: true },
       { title: _("Concentration"), cell: (g) => (g.over_concentration ? el("span", { class: "badge cg-tone-danger", text: _("Over the threshold") }) : el("span", { class: "badge cg-tone-success", text: _("Within the threshold") })) },
     ],
     circles: () => [
       { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.id)) },
       { title: _("Members"), cell: (c) => String(c.size), numeric: true },
-      { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts), numeric: true },
+      { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
     ],
     prospects: () => [
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
@@ -567,8 +578,8 @@
       const openEvents = (view.events || []).filter((e) => e.status === "new" || e.status === "acknowledged").length;
       const f = view.facilities || {};
       document.getElementById("kpis").replaceChildren(
-        kpi(_("Outstanding"), moneyList(f.outstanding_total, true)),
-        kpi(_("Limit"), moneyList(f.limit_total, true)),
+        kpi(_("Outstanding"), moneyList(f.outstanding_total, true, f.outstanding_total_cny)),
+        kpi(_("Limit"), moneyList(f.limit_total, true, f.limit_total_cny)),
         kpi(_("Deposits"), view.contribution && view.contribution.balance ? money({ amount: view.contribution.balance, currency: view.contribution.currency }, true) : ""),
         kpi(_("Segment"), codeName("segment", p.segment)),
         kpi(_("Relationship manager"), p.rm_name || rmName(p.rm_id)),
@@ -600,7 +611,7 @@
           [_("Group"), link(fill(_("{name} group"), { name: (group.controller && group.controller.name) || _("Unnamed") }), "/ui/groups/" + encodeURIComponent(group.group_id))],
           [_("Role in the group"), codeName("member_role", group.role)],
           [_("Members"), group.size !== undefined ? String(group.size) : ""],
-          [_("Group outstanding"), moneyList(group.exposure && group.exposure.outstanding_total)],
+          [_("Group outstanding"), moneyList(group.exposure && group.exposure.outstanding_total, false, group.exposure && group.exposure.outstanding_total_cny)],
           [_("Concentration"), thresholdBar(group)],
         ])
         : emptyState(_("Not a member of a group."))], "section-group"));
@@ -610,7 +621,7 @@
       listCard(container, "section-circles", _("Guarantee circles"), [
         { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.circle_id)) },
         { title: _("Members"), cell: (c) => (c.members || []).map((m) => m.name).join("、") },
-        { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts), numeric: true },
+        { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
       ], g.circles, _("Not in a guarantee circle."));
       const cp = view.counterparties || {};
       const windowText = cp.window ? fill(_("{from} to {to}"), { from: month(cp.window.from), to: month(cp.window.to) }) : "";
@@ -933,8 +944,8 @@
       document.getElementById("summary").replaceChildren(
         kpi(_("Ultimate controller"), (g.controller && g.controller.name) || ""),
         kpi(_("Members"), String(g.size)),
-        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), true)),
-        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), true)),
+        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), true, g.outstanding_cny)),
+        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), true, g.limit_cny)),
         kpi(_("Concentration"), g.over_concentration ? _("Over the threshold") : _("Within the threshold")),
         kpi(_("Levels"), String(g.max_depth)),
       );
@@ -975,7 +986,7 @@
       document.getElementById("page-title").textContent = title;
       document.getElementById("summary").replaceChildren(
         kpi(_("Members"), String(c.size)),
-        kpi(_("Guaranteed amount"), moneyList(c.amounts, true)),
+        kpi(_("Guaranteed amount"), moneyList(c.amounts, true, c.amounts_cny)),
         kpi(_("Cycles"), String((c.cycles || []).length)),
         kpi(_("Mutual guarantees"), String((c.mutual_pairs || []).length)),
       );
@@ -1123,7 +1134,7 @@
         const rows = data.segments.map((from) => el("tr", {}, [el("th", { scope: "row", text: codeName("segment", from) })].concat(data.segments.map((to) => {
           const m = cell[from + ">" + to];
           const td = el("td", { class: "cg-num" + (from === to ? " diagonal" : "") }, [m ? String(m.count) : "0"]);
-          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "cg-amount" }, [moneyList(m.exposure)]));
+          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "cg-amount" }, [moneyList(m.exposure, false, m.exposure_cny)]));
           return td;
         }))));
         target.replaceChildren(
