@@ -103,6 +103,14 @@ def _money_out(money: Money) -> MoneyOut:
     )
 
 
+class MessageOut(ApiModel):
+    """A language-neutral sentence: its catalogue key and typed parameters (a name or
+    text, a count, or an amount ``{"amount", "currency"}``)."""
+
+    key: str = Field(examples=["linked to {groups} customer groups"])
+    params: dict[str, str | int | MoneyOut] = Field(examples=[{"groups": 2}])
+
+
 class Bilingual(ApiModel):
     """A sentence in Chinese and English."""
 
@@ -490,7 +498,12 @@ class ProspectSummary(ApiModel):
     region: str | None
     core_enterprise: bool
     components: dict[str, float] = Field(description="Score components, each 0 to 1")
-    reasons: BilingualList
+    reasons: list[str] = Field(
+        description="Why, in the caller's language (`lang`, else Accept-Language; zh-CN default)"
+    )
+    reason_messages: list[MessageOut] = Field(
+        description="The same reasons as catalogue keys and parameters, language-neutral"
+    )
     linked_customers: list[LinkedCustomer]
     linked_customers_outside_scope: int
     suggested_branch: Ref
@@ -518,7 +531,7 @@ class MoneyPath(ApiModel):
 
 class ProspectDetail(ProspectSummary):
     money_paths: list[MoneyPath]
-    explanation: Bilingual
+    explanation: str = Field(description="The reasons as one sentence, in the caller's language")
 
 
 class CoreEnterpriseOut(ApiModel):

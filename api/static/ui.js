@@ -304,7 +304,7 @@
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
       { title: _("Prospect"), cell: (p) => link(p.name || _("Unnamed"), "/ui/prospects/" + encodeURIComponent(p.id)) },
       { title: _("Score"), cell: (p) => scoreBar(p.score) },
-      { title: _("Reasons"), cell: (p) => reasons((p.reasons && p.reasons[lang]) || []) },
+      { title: _("Reasons"), cell: (p) => reasons(p.reasons || []) },
       { title: _("Linked customers"), cell: (p) => String((p.linked_customers || []).length + (p.linked_customers_outside_scope || 0)), numeric: true },
       { title: _("Suggested branch"), cell: (p) => (p.suggested_branch ? p.suggested_branch.name || branchName(p.suggested_branch.id) : "") },
       { title: _("Suggested RM"), cell: (p) => (p.suggested_rm ? p.suggested_rm.name || rmName(p.suggested_rm.id) : "") },
@@ -798,7 +798,7 @@
       kpi(_("Introducer"), (p.introducer && p.introducer.name) || ""),
     );
     document.getElementById("reasons").replaceChildren(card(_("Why this company"), [
-      el("ol", { class: "mb-0" }, ((p.reasons && p.reasons[lang]) || []).map((r) => el("li", { class: "cg-reason", text: r }))),
+      el("ol", { class: "mb-0" }, (p.reasons || []).map((r) => el("li", { class: "cg-reason", text: r }))),
     ]));
     const components = Object.entries(p.components || {});
     document.getElementById("components").replaceChildren(card(_("Score components"), [
