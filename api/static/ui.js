@@ -68,6 +68,12 @@
     }
     return el("span", { class: "cg-money-total" }, parts);
   }
+  /** A CNY equivalent on its own (a CnyEquivalentOut), marking the amounts without a rate. */
+  function cnyTotal(cny) {
+    if (!cny) return "";
+    if (cny.complete) return money(cny.amount);
+    return el("span", {}, [money(cny.amount), " ", el("span", { class: "badge cg-tone-warning cg-no-rate", text: fill(_("{amounts}: no rate"), { amounts: cny.no_rate.map((m) => moneyText(m)).join(" + ") }) })]);
+  }
   const date = (value) => (value ? F.formatDate(value, lang) : "");
   const month = (value) => (value ? F.formatMonth(value, lang) : "");
   const dateTime = (value) => (value ? F.formatDateTime(value, lang) : "");
@@ -1049,7 +1055,8 @@
             const actions = [];
             if (stage !== "won" && stage !== "lost") {
               if (next && next !== "lost") actions.push(el("button", { type: "button", class: "btn btn-sm btn-primary", text: "→ " + codeName("stage", next), onclick: () => move(o, next) }));
-              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o) }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm cg-edit", text: _("Edit"), onclick: (event) => editForm(event.target.parentNode, o) }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm cg-lose", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o) }));
             }
             column.appendChild(el("div", { class: "card card-sm cg-opportunity", "data-id": o.id }, [el("div", { class: "card-body" }, [
               el("strong", { text: (o.company && o.company.name) || _("Unnamed") }),
@@ -1076,16 +1083,50 @@
       actions.replaceChildren(form);
       input.focus();
     };
+    // Product, expected amount and due date are edited on the card; the change names the
+    // version the card was drawn from (If-Match), like a move.
+    const editForm = (actions, o) => {
+      const id = (name) => name + "-" + o.id;
+      const input = (name, props) => el("input", Object.assign({ id: id(name), name, class: "form-control form-control-sm" }, props));
+      const amount = o.expected_amount || {};
+      const fields = [
+        [_("Product"), input("product", { value: o.product || "", maxlength: "64" })],
+        [_("Expected amount"), input("amount", { value: amount.amount || "", inputmode: "decimal", pattern: "[0-9]+([.][0-9]+)?" })],
+        [_("Currency"), input("currency", { value: amount.currency || "CNY", maxlength: "3", pattern: "[A-Za-z]{3}" })],
+        [_("Due"), input("due_date", { type: "date", value: o.due_date || "" })],
+      ];
+      const form = el("form", { class: "mt-2 cg-edit-form" }, fields.map(([label, field]) => el("div", { class: "mb-1" }, [el("label", { class: "form-label small", for: field.id, text: label }), field])).concat([
+        el("div", { class: "btn-list mt-2" }, [
+          el("button", { type: "submit", class: "btn btn-sm btn-primary", text: _("Save") }),
+          el("button", { type: "button", class: "btn btn-sm", text: _("Cancel"), onclick: () => render() }),
+        ]),
+      ]));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const value = (name) => form.elements[name].value.trim();
+        const changes = {};
+        if (value("product") !== (o.product || "")) changes.product = value("product");
+        if (value("amount") && (value("amount") !== (amount.amount || "") || value("currency").toUpperCase() !== (amount.currency || "CNY"))) {
+          changes.expected_amount = { amount: value("amount"), currency: value("currency").toUpperCase() };
+        }
+        if (value("due_date") && value("due_date") !== (o.due_date || "")) changes.due_date = value("due_date");
+        if (!Object.keys(changes).length) { render(); return; }
+        patch(o, changes, _("Saved."));
+      });
+      actions.replaceChildren(form);
+      form.elements.product.focus();
+    };
     // A move names the version the card was drawn from (If-Match). When someone changed the
     // opportunity meanwhile the server answers 412: say so, and redraw the board from fresh data.
-    const move = async (o, stage, reason) => {
+    const move = (o, stage, reason) => patch(o, reason ? { stage, reason } : { stage }, fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
+    const patch = async (o, changes, done) => {
       try {
         await json("/api/v1/opportunities/" + encodeURIComponent(o.id), {
           method: "PATCH",
           headers: { "Content-Type": "application/json", "If-Match": '"' + o.version + '"' },
-          body: JSON.stringify(reason ? { stage, reason } : { stage }),
+          body: JSON.stringify(changes),
         });
-        notice(fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
+        notice(done);
         render();
       } catch (error) {
         showProblem(error);
@@ -1160,6 +1201,7 @@
           { title: _("Relationship manager"), cell: (i) => rmName(i.rm_id) },
           ...pipeline.stages.map((s) => ({ title: codeName("stage", s), cell: (i) => String(i.stages[s] || 0), numeric: true })),
           { title: _("Total"), cell: (i) => String(i.count), numeric: true },
+          { title: _("Expected amount in CNY"), cell: (i) => cnyTotal(i.expected_amount_cny), numeric: true },
         ],
       });
     } catch (error) { showProblem(error); }
