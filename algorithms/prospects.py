@@ -21,7 +21,8 @@ revoked), and *hubs* (:func:`hub_counterparties`): counterparties tied to a fixe
 share of all customers, such as the tax bureau or a payroll agent.
 
 The score is the weighted mean of the components. Each prospect carries the figures
-behind it, reasons in English and Chinese that quote those figures, and the customer
+behind it, reasons that quote those figures (message keys and parameters, read in
+either language through the catalogue: :mod:`core.messages`), and the customer
 with the strongest tie (largest amount, then most months) as introducer, whose
 branch and RM are suggested as owners.
 
@@ -46,7 +47,9 @@ import numpy as np
 import pandas as pd
 
 from core.formatting import format_money
-from core.money import from_minor_units
+from core.i18n import N_
+from core.messages import Message
+from core.money import Money, from_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +174,8 @@ class ProspectScore:
     region: str | None
     score: float
     components: dict[str, float]
-    reasons_en: tuple[str, ...]
-    reasons_zh: tuple[str, ...]
+    #: Language-neutral: a catalogue key and parameters each (:mod:`core.messages`).
+    reasons: tuple[Message, ...]
     ties: tuple[CustomerTie, ...]
     facts: dict[str, int | str]
     suggested_branch_id: str | None
@@ -514,10 +517,9 @@ def score_prospects(
             facts["growth_pct"] = round(growth * 100)
         top = ties[0] if ties else None
         owner = customers[top.customer_id] if top else None
-        en, zh = _reasons(facts, ties, links, cores, customers, cfg.currency)
+        reasons = _reasons(facts, ties, links, cores, customers, cfg.currency)
         if pid in cores:
-            en = ("core enterprise of a supply chain", *en)
-            zh = ("供应链核心企业", *zh)
+            reasons = (Message(N_("core enterprise of a supply chain")), *reasons)
         results.append(
             ProspectScore(
                 company_id=pid,
@@ -527,8 +529,7 @@ def score_prospects(
                 region=cand.region,
                 score=score,
                 components=components,
-                reasons_en=en,
-                reasons_zh=zh,
+                reasons=reasons,
                 ties=tuple(ties),
                 facts=facts,
                 suggested_branch_id=owner.branch_id if owner else None,
@@ -549,58 +550,77 @@ def _reasons(
     cores: Mapping[str, str],
     customers: Mapping[str, CustomerInfo],
     currency: str,
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Plain-language reasons (English, Chinese) quoting the figures in ``facts``."""
-    en: list[str] = []
-    zh: list[str] = []
+) -> tuple[Message, ...]:
+    """Reasons quoting the figures in ``facts``: catalogue keys and their parameters,
+    rendered in the reader's language when shown (:mod:`core.messages`)."""
+    out: list[Message] = []
     paid_in, paid_out = int(facts["paid_in_minor"]), int(facts["paid_out_minor"])
     if paid_in > 0:
-        n, m = int(facts["customers_in"]), int(facts["months_in"])
-        en.append(f"paid {format_money_en(paid_in, currency)} by {n} customers over {m} months")
-        zh.append(f"{n}家客户{m}个月内向其付款{format_money_zh(paid_in, currency)}")
+        out.append(
+            Message(
+                N_("paid {amount} by {customers} customers over {months} months"),
+                {
+                    "amount": Money(paid_in, currency),
+                    "customers": int(facts["customers_in"]),
+                    "months": int(facts["months_in"]),
+                },
+            )
+        )
     if paid_out > 0:
-        n, m = int(facts["customers_out"]), int(facts["months_out"])
-        en.append(f"paid {format_money_en(paid_out, currency)} to {n} customers over {m} months")
-        zh.append(f"{m}个月内向{n}家客户付款{format_money_zh(paid_out, currency)}")
+        out.append(
+            Message(
+                N_("paid {amount} to {customers} customers over {months} months"),
+                {
+                    "amount": Money(paid_out, currency),
+                    "customers": int(facts["customers_out"]),
+                    "months": int(facts["months_out"]),
+                },
+            )
+        )
     least, window = int(facts["min_monthly_customers"]), int(facts["months_in_window"])
     if least >= 2 and window:
-        en.append(f"trades with at least {least} customers in every one of {window} months")
-        zh.append(f"连续{window}个月每月与至少{least}家客户往来")
+        out.append(
+            Message(
+                N_("trades with at least {customers} customers in every one of {months} months"),
+                {"customers": least, "months": window},
+            )
+        )
     for cid, role, _, _ in links:
         if cid in cores:
-            name = cores[cid]
-            if role == "supplier":
-                en.append(f"supplier of core enterprise {name}")
-                zh.append(f"核心企业{name}的供应商")
-            else:
-                en.append(f"buyer of core enterprise {name}")
-                zh.append(f"核心企业{name}的下游客户")
+            key = (
+                N_("supplier of core enterprise {name}")
+                if role == "supplier"
+                else N_("buyer of core enterprise {name}")
+            )
+            out.append(Message(key, {"name": cores[cid]}))
     plain = [(c, r, a, cur) for c, r, a, cur in links if c not in cores]
-    for role, en_verb, zh_verb in (("supplier", "supplies", "向"), ("buyer", "buys from", "从")):
+    for role, key in (
+        ("supplier", N_("supplies {customers} customers ({amount} a year)")),
+        ("buyer", N_("buys from {customers} customers ({amount} a year)")),
+    ):
         chosen = [(c, a, cur) for c, r, a, cur in plain if r == role]
         if not chosen:
             continue
-        n = len({c for c, _, _ in chosen})
         annual = sum(a for _, a, cur in chosen if cur == currency)
-        en.append(f"{en_verb} {n} customers ({format_money_en(annual, currency)} a year)")
-        action = "供货" if role == "supplier" else "采购"
-        zh.append(f"{zh_verb}{n}家客户{action}（年{action}额{format_money_zh(annual, currency)}）")
+        out.append(
+            Message(
+                key,
+                {"customers": len({c for c, _, _ in chosen}), "amount": Money(annual, currency)},
+            )
+        )
     growth = facts.get("growth_pct")
     if isinstance(growth, int) and growth >= 10:
-        en.append(f"payments up {growth}% from the first to the last quarter")
-        zh.append(f"末季度交易额较首季度增长{growth}%")
+        out.append(Message(N_("payments up {pct}% (first to last quarter)"), {"pct": growth}))
     if int(facts["groups"]) > 0:
-        g = int(facts["groups"])
-        en.append(f"linked to {g} customer groups")
-        zh.append(f"关联{g}个客户集团")
+        out.append(
+            Message(N_("linked to {groups} customer groups"), {"groups": int(facts["groups"])})
+        )
     if ties:
-        en_tie, zh_tie = _strongest_tie(ties[0], customers[ties[0].customer_id].name, currency)
-        en.append(en_tie)
-        zh.append(zh_tie)
-    return tuple(en), tuple(zh)
+        out.append(_strongest_tie(ties[0], customers[ties[0].customer_id].name, currency))
+    return tuple(out)
 
 
-def _strongest_tie(top: CustomerTie, name: str, currency: str) -> tuple[str, str]:
+def _strongest_tie(top: CustomerTie, name: str, currency: str) -> Message:
     """The strongest tie, naming only the relation it really has.
 
     Its amount in ``currency`` when there is one; else its payments in other
@@ -608,30 +628,24 @@ def _strongest_tie(top: CustomerTie, name: str, currency: str) -> tuple[str, str
 
     Examples
     --------
-    >>> _strongest_tie(CustomerTie("C1", "甲", 0, 0, 4, 3), "甲", "CNY")[0]
-    'strongest tie: 甲 (4 payments in other currencies over 3 months)'
-    >>> _strongest_tie(CustomerTie("C1", "甲", 0, 0, 0, 0, ("buyer",)), "甲", "CNY")[0]
-    'strongest tie: 甲 (a customer it buys from)'
+    >>> _strongest_tie(CustomerTie("C1", "甲", 0, 0, 4, 3), "甲", "CNY").params["payments"]
+    4
+    >>> _strongest_tie(CustomerTie("C1", "甲", 0, 0, 0, 0, ("buyer",)), "甲", "CNY").key
+    'strongest tie: {name} (a customer it buys from)'
     """
     if top.amount_minor > 0:
-        money_en = format_money_en(top.amount_minor, currency)
-        money_zh = format_money_zh(top.amount_minor, currency)
-        return (
-            f"strongest tie: {name} ({money_en} over {top.months} months)",
-            f"最强关联客户：{name}（{top.months}个月，{money_zh}）",
+        return Message(
+            N_("strongest tie: {name} ({amount} over {months} months)"),
+            {"name": name, "amount": Money(top.amount_minor, currency), "months": top.months},
         )
     if top.months > 0:
-        return (
-            f"strongest tie: {name} ({top.txn_count} payments in other currencies over "
-            f"{top.months} months)",
-            f"最强关联客户：{name}（{top.months}个月内{top.txn_count}笔其他币种往来）",
+        return Message(
+            N_(
+                "strongest tie: {name} ({payments} payments in other currencies "
+                "over {months} months)"
+            ),
+            {"name": name, "payments": top.txn_count, "months": top.months},
         )
     if "supplier" in top.supply_roles:
-        return (
-            f"strongest tie: {name} (a customer it supplies)",
-            f"最强关联客户：{name}（该企业向其供货）",
-        )
-    return (
-        f"strongest tie: {name} (a customer it buys from)",
-        f"最强关联客户：{name}（该企业从其采购）",
-    )
+        return Message(N_("strongest tie: {name} (a customer it supplies)"), {"name": name})
+    return Message(N_("strongest tie: {name} (a customer it buys from)"), {"name": name})

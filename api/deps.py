@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from core.codes import Role
 from core.errors import DatabaseUnavailableError, PermissionDeniedError
+from core.formatting import Language
+from core.i18n import negotiate
 from core.settings import Settings
 from graph.auth_cache import AuthCache
 from graph.availability import Availability
@@ -113,3 +115,21 @@ def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
     ``def endpoint(caller: Annotated[Caller, Depends(require_roles(Role.RISK))]): ...``
     """
     return RoleGate(frozenset(roles) | {Role.ADMIN})
+
+
+def caller_language(
+    request: Request,
+    lang: Annotated[
+        str | None,
+        Query(
+            max_length=35,
+            description="Language of sentences: zh (default) or en; else Accept-Language",
+        ),
+    ] = None,
+) -> Language:
+    """The language a caller reads: ``lang``, else the Accept-Language header, else Chinese."""
+    return negotiate(lang or request.headers.get("accept-language"))
+
+
+#: The caller's language, for sentences rendered from the message catalogue.
+CallerLanguage = Annotated[Language, Depends(caller_language)]

@@ -255,7 +255,8 @@ PROSPECTS_PAGE_EXAMPLE: Final[dict[str, Any]] = {
                 "supply": 1.0,
                 "trend": 0.5563,
             },
-            "reasons": {"zh": ["供应链核心企业"], "en": ["core enterprise of a supply chain"]},
+            "reasons": ["供应链核心企业"],
+            "reason_messages": [{"key": "core enterprise of a supply chain", "params": {}}],
             "linked_customers": [
                 {
                     "id": "C0000123",
@@ -312,7 +313,8 @@ PROSPECT_EXAMPLE: Final[dict[str, Any]] = {
         "supply": 1.0,
         "trend": 0.5563,
     },
-    "reasons": {"zh": ["供应链核心企业"], "en": ["core enterprise of a supply chain"]},
+    "reasons": ["供应链核心企业"],
+    "reason_messages": [{"key": "core enterprise of a supply chain", "params": {}}],
     "linked_customers": [
         {
             "id": "C0000123",
@@ -364,24 +366,16 @@ PROSPECT_EXAMPLE: Final[dict[str, Any]] = {
             ],
         }
     ],
-    "explanation": {
-        "zh": (
-            "供应链核心企业；"
-            "2家客户12个月内向其付款¥1.55亿；"
-            "12个月内向2家客户付款¥4.27亿；"
-            "连续12个月每月与至少4家客户往来；"
-            "向2家客户供货（年供货额¥1.55亿）；"
-            "从2家客户采购（年采购额¥4.28亿）；"
-            "末季度交易额较首季度增长14%；"
-            "最强关联客户：上海睿达光电有限公司（12个月，¥3.14亿）"
-        ),
-        "en": "core enterprise of a supply chain; paid CNY 155.18M by 2 customers "
-        "over 12 months; paid CNY 426.62M to 2 customers over 12 months; "
-        "trades with at least 4 customers in every one of 12 months; supplies "
-        "2 customers (CNY 154.94M a year); buys from 2 customers (CNY 427.93M "
-        "a year); payments up 14% from the first to the last quarter; "
-        "strongest tie: 上海睿达光电有限公司 (CNY 314.36M over 12 months)",
-    },
+    "explanation": (
+        "供应链核心企业；"
+        "2家客户12个月内向其付款¥1.55亿；"
+        "12个月内向2家客户付款¥4.27亿；"
+        "连续12个月每月与至少4家客户往来；"
+        "向2家客户供货（年供货额¥1.55亿）；"
+        "从2家客户采购（年采购额¥4.28亿）；"
+        "末季度交易额较首季度增长14%；"
+        "最强关联客户：上海睿达光电有限公司（12个月，¥3.14亿）"
+    ),
 }
 
 EVENTS_PAGE_EXAMPLE: Final[dict[str, Any]] = {

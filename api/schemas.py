@@ -8,8 +8,12 @@ workbench (``api/static/ui.js``) and API clients read. Money is always
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from core.money import FxRate, Money, cny_equivalent, exact_minor_units, from_minor_units
 from core.pagination import Page
 
 #: Scalar attributes of a map node (``uscc``, ``segment``, ``branch_id``...).
@@ -27,6 +31,84 @@ class MoneyOut(ApiModel):
 
     amount: str = Field(examples=["1500000.00"])
     currency: str = Field(examples=["CNY"])
+
+
+class FxRateOut(ApiModel):
+    """The rate a CNY equivalent used."""
+
+    currency: str
+    rate_date: str = Field(examples=["2025-12-31"])
+    cny_per_unit: str = Field(examples=["7.0288"], description="CNY per unit, exact")
+
+
+class CnyEquivalentOut(ApiModel):
+    """A multi-currency total in CNY (``core.money.cny_equivalent``: exact, rounded once).
+
+    ``amount`` converts the amounts that have a rate; ``no_rate`` lists the others
+    unconverted ("无汇率"), so ``complete`` is false when the CNY figure leaves some out.
+    """
+
+    amount: MoneyOut
+    complete: bool
+    no_rate: list[MoneyOut]
+    rates: list[FxRateOut]
+
+    @classmethod
+    def of(
+        cls, amounts: Iterable[Mapping[str, str] | MoneyOut | None], rates: Mapping[str, FxRate]
+    ) -> CnyEquivalentOut | None:
+        """The equivalent of exact ``{"amount", "currency"}`` amounts; ``None`` for none."""
+        exact: list[Money] = []
+        for item in amounts:
+            if item is None:
+                continue
+            amount, currency = (
+                (item.amount, item.currency)
+                if isinstance(item, MoneyOut)
+                else (item["amount"], item["currency"])
+            )
+            minor = exact_minor_units(Decimal(amount), currency)
+            if minor is None:  # pragma: no cover - every amount out is in minor units
+                raise ValueError(f"{amount} is finer than a minor unit of {currency}")
+            exact.append(Money(minor, currency))
+        return cls.of_money(exact, rates)
+
+    @classmethod
+    def of_money(
+        cls, amounts: Iterable[Money], rates: Mapping[str, FxRate]
+    ) -> CnyEquivalentOut | None:
+        """The equivalent of exact amounts; ``None`` for none."""
+        exact = list(amounts)
+        if not exact:
+            return None
+        equivalent = cny_equivalent(exact, rates)
+        return cls(
+            amount=_money_out(equivalent.total),
+            complete=equivalent.complete,
+            no_rate=[_money_out(m) for m in equivalent.no_rate],
+            rates=[
+                FxRateOut(
+                    currency=r.currency,
+                    rate_date=r.rate_date.isoformat(),
+                    cny_per_unit=format(r.cny_per_unit, "f"),
+                )
+                for r in equivalent.rates
+            ],
+        )
+
+
+def _money_out(money: Money) -> MoneyOut:
+    return MoneyOut(
+        amount=str(from_minor_units(money.minor, money.currency)), currency=money.currency
+    )
+
+
+class MessageOut(ApiModel):
+    """A language-neutral sentence: its catalogue key and typed parameters (a name or
+    text, a count, or an amount ``{"amount", "currency"}``)."""
+
+    key: str = Field(examples=["linked to {groups} customer groups"])
+    params: dict[str, str | int | MoneyOut] = Field(examples=[{"groups": 2}])
 
 
 class Bilingual(ApiModel):
@@ -110,6 +192,8 @@ class Facilities(ApiModel):
     items: list[FacilityOut]
     limit_total: list[MoneyOut]
     outstanding_total: list[MoneyOut]
+    limit_total_cny: CnyEquivalentOut | None = None
+    outstanding_total_cny: CnyEquivalentOut | None = None
 
 
 class ControllerRef(ApiModel):
@@ -121,6 +205,8 @@ class ControllerRef(ApiModel):
 class GroupExposure(ApiModel):
     limit_total: list[MoneyOut | None]
     outstanding_total: list[MoneyOut | None]
+    limit_total_cny: CnyEquivalentOut | None = None
+    outstanding_total_cny: CnyEquivalentOut | None = None
 
 
 class GroupSection(ApiModel):
@@ -165,6 +251,7 @@ class CircleSection(ApiModel):
     members: list[CircleMemberRef]
     members_in_other_branches: int
     amounts: list[MoneyOut | None]
+    amounts_cny: CnyEquivalentOut | None = None
 
 
 class Guarantees(ApiModel):
@@ -413,7 +500,12 @@ class ProspectSummary(ApiModel):
     region: str | None
     core_enterprise: bool
     components: dict[str, float] = Field(description="Score components, each 0 to 1")
-    reasons: BilingualList
+    reasons: list[str] = Field(
+        description="Why, in the caller's language (`lang`, else Accept-Language; zh-CN default)"
+    )
+    reason_messages: list[MessageOut] = Field(
+        description="The same reasons as catalogue keys and parameters, language-neutral"
+    )
     linked_customers: list[LinkedCustomer]
     linked_customers_outside_scope: int
     suggested_branch: Ref
@@ -441,7 +533,7 @@ class MoneyPath(ApiModel):
 
 class ProspectDetail(ProspectSummary):
     money_paths: list[MoneyPath]
-    explanation: Bilingual
+    explanation: str = Field(description="The reasons as one sentence, in the caller's language")
 
 
 class CoreEnterpriseOut(ApiModel):
@@ -501,6 +593,7 @@ class MigrationCell(ApiModel):
     to: str
     count: int
     exposure: list[MoneyOut]
+    exposure_cny: CnyEquivalentOut | None = None
 
 
 class SegmentMigration(ApiModel):
@@ -525,6 +618,9 @@ class PipelineRow(ApiModel):
     stages: dict[str, int]
     count: int
     expected_amounts: list[StageAmount]
+    expected_amount_cny: CnyEquivalentOut | None = Field(
+        default=None, description="The row's expected amounts over every stage, in CNY"
+    )
 
 
 class Pipeline(ApiModel):

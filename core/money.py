@@ -17,8 +17,10 @@ Decimal('1234.50')
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, Inexact, localcontext
 from typing import Final
 
 from .formatting import Language, format_money
@@ -296,3 +298,113 @@ class Money:
     def format(self, language: Language = "zh", *, compact: bool = False) -> str:
         """The amount as people read it (the one money rule of :mod:`core.formatting`)."""
         return format_money(self.amount, self.currency, language, compact=compact)
+
+
+#: The currency every multi-currency total is also shown in.
+EQUIVALENT_CURRENCY: Final = "CNY"
+#: Decimals a rate may have (a bank's published rates have 4 to 6; more is noise or an error).
+MAX_RATE_DECIMALS: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class FxRate:
+    """How many CNY one unit of ``currency`` was worth on ``rate_date`` (exact)."""
+
+    currency: str
+    rate_date: date
+    cny_per_unit: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CnyEquivalent:
+    """The CNY equivalent of amounts in several currencies.
+
+    ``total`` converts every amount that has a rate; ``no_rate`` lists, unconverted,
+    those whose currency has none, so a total is never silently short.
+    """
+
+    total: Money
+    no_rate: tuple[Money, ...]
+    rates: tuple[FxRate, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Every amount had a rate."""
+        return not self.no_rate
+
+
+def latest_rates(rates: Iterable[FxRate]) -> dict[str, FxRate]:
+    """The most recent rate of each currency: totals are current positions.
+
+    Examples
+    --------
+    >>> rows = [FxRate("USD", date(2025, 6, 30), Decimal("7.1")),
+    ...         FxRate("USD", date(2025, 12, 31), Decimal("7.0288"))]
+    >>> latest_rates(rows)["USD"].cny_per_unit
+    Decimal('7.0288')
+    """
+    latest: dict[str, FxRate] = {}
+    for rate in rates:
+        known = latest.get(rate.currency)
+        if known is None or rate.rate_date > known.rate_date:
+            latest[rate.currency] = rate
+    return latest
+
+
+def cny_equivalent(amounts: Iterable[Money], rates: Mapping[str, FxRate]) -> CnyEquivalent:
+    """The exact CNY equivalent of ``amounts``, rounded once.
+
+    Each amount is multiplied by its currency's rate exactly (decimal arithmetic wide
+    enough for any 64-bit amount times any rate, checked: an inexact step raises);
+    the products are added exactly, and only the sum is rounded to the fen, half up
+    (the rounding rule of :mod:`core.formatting`). CNY converts at 1 without a rate.
+    An amount whose currency has no rate is kept apart in ``no_rate``.
+
+    Examples
+    --------
+    >>> usd = FxRate("USD", date(2025, 12, 31), Decimal("7.0288"))
+    >>> eq = cny_equivalent([Money(100_000, "CNY"), Money(1, "USD"), Money(1, "USD")],
+    ...                     {"USD": usd})
+    >>> eq.total.amount, eq.complete
+    (Decimal('1000.14'), True)
+    >>> cny_equivalent([Money(5, "JPY")], {}).no_rate
+    (Money(minor=5, currency='JPY'),)
+    """
+    exact = Decimal(0)
+    no_rate: list[Money] = []
+    used: dict[str, FxRate] = {}
+    with localcontext() as context:
+        context.prec = _EXACT_PRECISION
+        context.traps[Inexact] = True
+        for money in amounts:
+            if money.currency == EQUIVALENT_CURRENCY:
+                exact += money.amount
+                continue
+            rate = rates.get(money.currency)
+            if rate is None:
+                no_rate.append(money)
+                continue
+            used[rate.currency] = rate
+            exact += money.amount * rate.cny_per_unit
+    places = minor_exponent(EQUIVALENT_CURRENCY)
+    with localcontext() as context:
+        context.prec = _EXACT_PRECISION  # the one rounding: to the fen, half up
+        minor = int(exact.scaleb(places).quantize(Decimal(1), ROUND_HALF_UP))
+    return CnyEquivalent(
+        Money(minor, EQUIVALENT_CURRENCY),
+        _merged(no_rate),
+        tuple(used[code] for code in sorted(used)),
+    )
+
+
+def _merged(amounts: Iterable[Money]) -> tuple[Money, ...]:
+    """One amount per currency, sorted by currency."""
+    sums: dict[str, int] = {}
+    for money in amounts:
+        sums[money.currency] = sums.get(money.currency, 0) + money.minor
+    return tuple(Money(minor, code) for code, minor in sorted(sums.items()))
+
+
+#: Digits for exact conversion: a 64-bit amount (19 digits) times a rate of up to 28
+#: digits, summed over many amounts, stays well inside this.
+_EXACT_PRECISION: Final = 100

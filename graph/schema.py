@@ -32,6 +32,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "Opportunity": "opportunity_id",
     "ApiUser": "user_id",
     "SegmentSnapshot": "snapshot_id",
+    "FxRate": "rate_id",
     "CorpgraphMeta": "key",
     "GuaranteeCircle": "circle_id",
     "WebhookDelivery": "delivery_id",
@@ -161,6 +162,12 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "constraint",
         "CREATE CONSTRAINT segment_snapshot_id_unique IF NOT EXISTS "
         "FOR (n:SegmentSnapshot) REQUIRE n.snapshot_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "fx_rate_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT fx_rate_id_unique IF NOT EXISTS "
+        "FOR (n:FxRate) REQUIRE n.rate_id IS UNIQUE",
     ),
     SchemaItem(
         "corpgraph_meta_key_unique",

@@ -31,6 +31,7 @@ class Kind(StrEnum):
     CURRENCY = "currency"  # ISO 4217 code, e.g. CNY, USD
     USCC = "uscc"  # 18-character code with a valid GB 32100 check character
     ENUM = "enum"  # one of ``choices``
+    RATE = "rate"  # exact positive decimal, at most core.money.MAX_RATE_DECIMALS decimals
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,22 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             "non-customer company is created with a stable id derived from the name.",
         ),
     ),
+    "fx_rates": FileSpec(
+        "fx_rates",
+        "Exchange rates: what one unit of a currency was worth in CNY on a date.",
+        (
+            _c("currency", Kind.CURRENCY),
+            _c("rate_date", Kind.DATE),
+            _c("cny_per_unit", Kind.RATE, description="CNY per one unit, exact, e.g. 7.1884"),
+        ),
+        key=("currency", "rate_date"),
+        notes=(
+            "Totals in several currencies also show their CNY equivalent at each "
+            "currency's latest rate; an amount in a currency without a rate is shown "
+            "as having none, never dropped or added at a guess.",
+            "A CNY row must have cny_per_unit 1.",
+        ),
+    ),
 }
 
 #: Files in the order they load: referenced files first.
@@ -270,6 +287,7 @@ LOAD_ORDER: Final = (
     "facilities",
     "holdings",
     "segment_snapshots",
+    "fx_rates",
     "transactions",
 )
 

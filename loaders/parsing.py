@@ -28,6 +28,7 @@ from typing import Final
 from core.money import (
     ISO_CURRENCIES,
     MAX_MINOR_UNITS,
+    MAX_RATE_DECIMALS,
     currency_code,
     exact_minor_units,
     from_minor_units,
@@ -199,4 +200,39 @@ def parse_percent(raw: str) -> Decimal:
                 RejectReason.INVALID_DECIMAL,
                 f"share_pct has more than {MAX_PERCENT_DECIMALS} decimals: {value}",
             )
+    return value
+
+
+#: Significant digits a rate may have: its product with any 64-bit amount stays exact
+#: in the conversion's precision (:func:`core.money.cny_equivalent`).
+MAX_RATE_DIGITS: Final = 28
+
+
+def parse_rate(raw: str) -> Decimal:
+    """An exchange rate: a positive exact decimal, at most ``MAX_RATE_DECIMALS`` decimals.
+
+    Examples
+    --------
+    >>> parse_rate("7.1884"), parse_rate("0.0469")
+    (Decimal('7.1884'), Decimal('0.0469'))
+    >>> parse_rate("0")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: cny_per_unit must be positive, is 0
+    >>> parse_rate("1E-11")
+    Traceback (most recent call last):
+    ...
+    loaders.parsing.FieldError: cny_per_unit has more than 10 decimals: 1E-11
+    """
+    value = parse_decimal(raw).normalize()
+    if value <= 0:
+        raise FieldError(RejectReason.OUT_OF_RANGE, f"cny_per_unit must be positive, is {value}")
+    _, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int) and -exponent > MAX_RATE_DECIMALS:
+        raise FieldError(
+            RejectReason.INVALID_DECIMAL,
+            f"cny_per_unit has more than {MAX_RATE_DECIMALS} decimals: {value}",
+        )
+    if len(digits) + max(0, exponent if isinstance(exponent, int) else 0) > MAX_RATE_DIGITS:
+        raise FieldError(RejectReason.OUT_OF_RANGE, f"cny_per_unit is too large: {value}")
     return value

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from core.money import EQUIVALENT_CURRENCY
 from core.uscc import validate_uscc
 
 from .contract import SHARE_SUM_TOLERANCE_PCT, Column, FileSpec, Kind, RejectReason
@@ -35,6 +36,7 @@ from .parsing import (
     parse_decimal,
     parse_id,
     parse_percent,
+    parse_rate,
     to_minor_units,
 )
 from .reading import DEFAULT_MAX_FIELD_CHARS, MalformedRow
@@ -94,6 +96,8 @@ def parse_field(column: Column, raw: str | None, max_chars: int) -> Any:
             return value
         case Kind.PERCENT:
             return parse_percent(text)
+        case Kind.RATE:
+            return parse_rate(text)
         case Kind.DATE:
             return parse_date(text)
         case Kind.CURRENCY:
@@ -202,6 +206,12 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
         return pair[0], RejectReason.SELF_REFERENCE, f"{pair[0]} equals {pair[1]}"
     if file == "supply_links" and record["annual_amount"] is not None and not record["currency"]:
         return "currency", RejectReason.MISSING_REQUIRED, "currency is required with an amount"
+    if (
+        file == "fx_rates"
+        and record["currency"] == EQUIVALENT_CURRENCY
+        and record["cny_per_unit"] != 1
+    ):
+        return "cny_per_unit", RejectReason.OUT_OF_RANGE, "a CNY rate must be 1"
     money = _money_problem(spec, record)
     if money is not None:
         return money

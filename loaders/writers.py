@@ -178,6 +178,14 @@ SET s.customer_id = row.customer_id, s.as_of = row.as_of, s.segment = row.segmen
 MERGE (c)-[:HAS_SEGMENT]->(s)
 """
 
+# Rates are kept as exact decimal text: Neo4j has no decimal type, and a float would
+# change the CNY equivalents. One node per currency and date.
+UPSERT_FX_RATES: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (r:FxRate {rate_id: row.rate_id})
+SET r.currency = row.currency, r.rate_date = row.rate_date, r.cny_per_unit = row.cny_per_unit
+"""
+
 UPSERT_FLOWS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (a:Company {company_id: row.payer})
@@ -255,6 +263,13 @@ def _snapshot_row(r: Record) -> dict[str, Any]:
     return row
 
 
+def _fx_rate_row(r: Record) -> dict[str, Any]:
+    row = _plain(r)
+    row["rate_id"] = f"{r['currency']}|{r['rate_date'].isoformat()}"
+    row["cny_per_unit"] = format(r["cny_per_unit"], "f")
+    return row
+
+
 @dataclass(frozen=True)
 class Statement:
     """A write statement and how to turn a validated record into its row."""
@@ -285,6 +300,7 @@ STATEMENTS: Final[dict[str, tuple[Statement, ...]]] = {
     "facilities": (Statement(UPSERT_FACILITIES, _facility_row),),
     "holdings": (Statement(UPSERT_HOLDINGS, _holding_row),),
     "segment_snapshots": (Statement(UPSERT_SEGMENT_SNAPSHOTS, _snapshot_row),),
+    "fx_rates": (Statement(UPSERT_FX_RATES, _fx_rate_row),),
 }
 
 

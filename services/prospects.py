@@ -15,8 +15,8 @@ holds; supply links; customers and their groups), runs the pure functions of
   also ``core_enterprise = true``, ``supply_chain_size`` and
   ``core_explanation_en``/``_zh``;
 - on prospects: ``prospect_score``, ``prospect_rank``, ``prospect_components``,
-  ``prospect_facts`` and ``prospect_ties`` (JSON strings), ``prospect_reasons_en``,
-  ``prospect_reasons_zh`` and ``prospect_linked_customers`` (lists),
+  ``prospect_facts``, ``prospect_ties`` and ``prospect_reasons`` (JSON strings; the
+  reasons language-neutral, :mod:`core.messages`), ``prospect_linked_customers`` (a list),
   ``suggested_branch_id``, ``suggested_rm_id`` and ``introducer_id``.
 
 Properties of companies that no longer qualify are removed, so re-running is
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -54,6 +54,7 @@ from core.formatting import Language
 from core.i18n import N_
 from core.i18n import pgettext as code_name
 from core.ids import opaque_id
+from core.messages import from_json, params_json, render, rewrite_text, to_json
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.customers import money_of
@@ -162,8 +163,8 @@ UNWIND $rows AS row
 MATCH (c:Company {company_id: row.id})
 SET c.prospect_score = row.score, c.prospect_rank = row.rank,
     c.prospect_components = row.components, c.prospect_facts = row.facts,
-    c.prospect_ties = row.ties, c.prospect_reasons_en = row.reasons_en,
-    c.prospect_reasons_zh = row.reasons_zh, c.prospect_linked_customers = row.linked_customers,
+    c.prospect_ties = row.ties, c.prospect_reasons = row.reasons,
+    c.prospect_linked_customers = row.linked_customers,
     c.suggested_branch_id = row.suggested_branch_id, c.suggested_rm_id = row.suggested_rm_id,
     c.introducer_id = row.introducer_id, c.prospect_computed_at = $computed_at
 """
@@ -172,7 +173,7 @@ CLEAR_STALE_PROSPECTS: Final[LiteralString] = """
 MATCH (c:Company)
 WHERE c.prospect_score IS NOT NULL AND NOT c.company_id IN $ids
 REMOVE c.prospect_score, c.prospect_rank, c.prospect_components, c.prospect_facts,
-       c.prospect_ties, c.prospect_reasons_en, c.prospect_reasons_zh,
+       c.prospect_ties, c.prospect_reasons, c.prospect_reasons_en, c.prospect_reasons_zh,
        c.prospect_linked_customers, c.suggested_branch_id, c.suggested_rm_id,
        c.introducer_id, c.prospect_computed_at
 """
@@ -340,8 +341,7 @@ def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
                 ],
                 ensure_ascii=False,
             ),
-            "reasons_en": list(p.reasons_en),
-            "reasons_zh": list(p.reasons_zh),
+            "reasons": to_json(p.reasons),
             "linked_customers": list(p.linked_customer_ids),
             "suggested_branch_id": p.suggested_branch_id,
             "suggested_rm_id": p.suggested_rm_id,
@@ -469,8 +469,7 @@ OPTIONAL MATCH (i:Company {company_id: p.introducer_id})
 RETURN p.company_id AS id, p.name AS name, p.uscc AS uscc, p.prospect_score AS score,
        p.prospect_rank AS rank, p.industry AS industry, p.region AS region,
        p.prospect_components AS components, p.prospect_facts AS facts,
-       p.prospect_ties AS ties, p.prospect_reasons_en AS reasons_en,
-       p.prospect_reasons_zh AS reasons_zh,
+       p.prospect_ties AS ties, p.prospect_reasons AS reasons,
        COLLECT {
            MATCH (c:Company) WHERE c.company_id IN p.prospect_linked_customers AND c:Customer
            RETURN {id: c.company_id, branch_id: c.branch_id}
@@ -532,7 +531,9 @@ READ_CORE_IDS: Final[LiteralString] = (
 )
 
 
-def _anonymiser(db: Database, scope: BranchScope, rows: list[dict[str, Any]]) -> Anonymiser:
+def _anonymiser(
+    db: Database, scope: BranchScope, rows: list[dict[str, Any]], language: Language
+) -> Anonymiser:
     """Knows every company a page of prospects may mention: ties, introducers, and the core
     enterprises their reasons may name."""
     ids = [str(r["id"]) for r in db.read(READ_CORE_IDS)]
@@ -540,14 +541,18 @@ def _anonymiser(db: Database, scope: BranchScope, rows: list[dict[str, Any]]) ->
         ids.extend(str(t["customer_id"]) for t in json.loads(row["ties"] or "[]"))
         if row["introducer_id"] is not None:
             ids.append(str(row["introducer_id"]))
-    return anonymiser_for(db, scope, ids)
+    return anonymiser_for(db, scope, ids, language=language)
 
 
-def _item(row: Mapping[str, Any], scope: BranchScope, anon: Anonymiser) -> dict[str, Any]:
+def _item(
+    row: Mapping[str, Any], scope: BranchScope, anon: Anonymiser, language: Language
+) -> dict[str, Any]:
     visible = {str(c["id"]) for c in row["linked_branches"] if scope.allows(c["branch_id"])}
     visible = {c for c in visible if anon.visible(c)}
     ties = json.loads(row["ties"] or "[]")
     facts = json.loads(row["facts"] or "{}")
+    # A name in a reason of a company outside the caller's branches is the placeholder.
+    reasons = [rewrite_text(m, _scrubber(anon)) for m in from_json(row["reasons"])]
     currency = str(facts.get("currency", "CNY"))
     linked = [
         {
@@ -572,10 +577,8 @@ def _item(row: Mapping[str, Any], scope: BranchScope, anon: Anonymiser) -> dict[
         "region": row["region"],
         "core_enterprise": bool(row["core_enterprise"]),
         "components": json.loads(row["components"] or "{}"),
-        "reasons": {
-            "zh": [str(anon.scrub(r)) for r in row["reasons_zh"] or []],
-            "en": [str(anon.scrub(r)) for r in row["reasons_en"] or []],
-        },
+        "reasons": [render(m, language) for m in reasons],
+        "reason_messages": [{"key": m.key, "params": params_json(m)} for m in reasons],
         "linked_customers": linked,
         "linked_customers_outside_scope": len(ties) - len(linked),
         "suggested_branch": {"id": row["branch_id"], "name": row["branch_name"]},
@@ -592,11 +595,16 @@ def _item(row: Mapping[str, Any], scope: BranchScope, anon: Anonymiser) -> dict[
     }
 
 
+def _scrubber(anon: Anonymiser) -> Callable[[str], str]:
+    return lambda text: str(anon.scrub(text))
+
+
 def list_prospects(
     db: Database,
     scope: BranchScope,
     filters: ProspectFilters,
     *,
+    language: Language = "zh",
     sort: str = "score",
     descending: bool = True,
     limit: int = 50,
@@ -613,11 +621,13 @@ def list_prospects(
         _PROSPECT_FILTER + "WITH p " + order + "SKIP $offset LIMIT $limit " + _PROSPECT_PROJECTION
     )
     rows = db.read(query, {**params, "offset": offset, "limit": limit})
-    anon = _anonymiser(db, scope, rows)
-    return total, [_item(r, scope, anon) for r in rows]
+    anon = _anonymiser(db, scope, rows, language)
+    return total, [_item(r, scope, anon, language) for r in rows]
 
 
-def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str, Any]:
+def get_prospect(
+    db: Database, scope: BranchScope, prospect_id: str, language: Language = "zh"
+) -> dict[str, Any]:
     """One prospect with the money paths to each linked customer in scope.
 
     Raises
@@ -629,7 +639,7 @@ def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str
     rows = db.read(_PROSPECT_FILTER + "WITH p " + _PROSPECT_PROJECTION, params)
     if not rows:
         raise NotFoundError(f"prospect {prospect_id} not found")
-    item = _item(rows[0], scope, _anonymiser(db, scope, rows))
+    item = _item(rows[0], scope, _anonymiser(db, scope, rows, language), language)
     visible = [c["id"] for c in item["linked_customers"]]
     monthly: dict[str, list[dict[str, Any]]] = {}
     for r in db.read(READ_PROSPECT_FLOWS, {"id": prospect_id, "customer_ids": visible}):
@@ -654,10 +664,7 @@ def get_prospect(db: Database, scope: BranchScope, prospect_id: str) -> dict[str
         }
         for c in item["linked_customers"]
     ]
-    item["explanation"] = {
-        "zh": "；".join(item["reasons"]["zh"]),
-        "en": "; ".join(item["reasons"]["en"]),
-    }
+    item["explanation"] = ("；" if language == "zh" else "; ").join(item["reasons"])
     return item
 
 
@@ -681,7 +688,7 @@ def export_rows(items: Iterable[Mapping[str, Any]], language: Language) -> list[
                 it["region"],
                 len(it["linked_customers"]),
                 separator.join(c["name"] for c in it["linked_customers"]),
-                separator.join(it["reasons"][language]),
+                separator.join(it["reasons"]),
                 it["suggested_branch"]["name"],
                 it["suggested_rm"]["name"],
                 it["introducer"]["name"],

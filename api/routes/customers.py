@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
@@ -14,15 +14,17 @@ from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
 from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import CUSTOMER_360_EXAMPLE, CUSTOMERS_PAGE_EXAMPLE, NETWORK_EXAMPLE
 from api.pagination import Limit, Offset, Page
-from api.schemas import Customer360, CustomerSummary, NetworkOut
+from api.schemas import CnyEquivalentOut, Customer360, CustomerSummary, NetworkOut
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
 from core.i18n import N_
+from core.money import FxRate
 from core.settings import Settings
 from graph.customers import ScreeningFilters, customer_360, money, screen_customers
 from graph.events import list_events
 from graph.export_audit import record_export
+from graph.fx import read_latest_rates
 from graph.opportunities import list_opportunities
 from services.customer_exports import CUSTOMER_TABLE, customer_rows
 from services.customer_insights import recommendations_view
@@ -181,6 +183,19 @@ def export_customers(
     )
 
 
+def _add_cny_equivalents(view: dict[str, Any], rates: dict[str, FxRate]) -> None:
+    """Every multi-currency total of the 360 also in CNY (``*_cny``), marking amounts
+    whose currency has no rate."""
+    totals = [view["facilities"]]
+    if view["group"]:
+        totals.append(view["group"]["exposure"])
+    for section in totals:
+        for key in ("limit_total", "outstanding_total"):
+            section[f"{key}_cny"] = CnyEquivalentOut.of(section[key], rates)
+    for circle in view["guarantees"]["circles"]:
+        circle["amounts_cny"] = CnyEquivalentOut.of(circle["amounts"], rates)
+
+
 @router.get(
     "/customers/{customer_id}",
     response_model=Customer360,
@@ -200,6 +215,7 @@ def get_customer(
     view["recommendations"] = insights["recommendations"]
     view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}
     view["group"] = view.get("group") or None
+    _add_cny_equivalents(view, read_latest_rates(db))
     if view["group"]:
         # The bank's concentration threshold, so that the group's use of it can be drawn.
         view["group"]["concentration_threshold"] = [

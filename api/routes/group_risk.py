@@ -27,9 +27,12 @@ from api.deps import Caller, DatabaseDep, require_roles
 from api.examples import GROUPS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
+from api.schemas import CnyEquivalentOut
 from core.codes import Role
 from core.errors import NotFoundError
-from core.money import from_minor_units
+from core.money import FxRate, from_minor_units
+from core.money import Money as MoneyAmount
+from graph.fx import read_latest_rates
 from services import group_risk
 from visualizations import risk_maps
 from visualizations.builder import render_map
@@ -102,6 +105,8 @@ class GroupSummary(BaseModel):
     cross_holding: bool = Field(description="Members hold shares of each other in a cycle")
     joint_members: int = Field(description="Members jointly controlled with other groups")
     exposure: list[Money]
+    limit_cny: CnyEquivalentOut | None = Field(None, description="The limits in CNY")
+    outstanding_cny: CnyEquivalentOut | None = Field(None, description="The outstanding in CNY")
 
 
 class MemberOut(BaseModel):
@@ -141,6 +146,7 @@ class CircleSummary(BaseModel):
     size: int
     members: list[str]
     amounts: list[AmountOut]
+    amounts_cny: CnyEquivalentOut | None = Field(None, description="The amounts in CNY")
 
 
 class CircleMember(BaseModel):
@@ -167,6 +173,7 @@ class CircleDetail(BaseModel):
     cycles_complete: bool
     mutual_pairs: list[list[str]]
     amounts: list[AmountOut]
+    amounts_cny: CnyEquivalentOut | None = Field(None, description="The amounts in CNY")
     guarantees: list[GuaranteeOut]
 
 
@@ -181,7 +188,7 @@ def _money(exposures: Iterable[Exposure]) -> list[Money]:
     ]
 
 
-def _summary(g: group_risk.StoredGroup) -> GroupSummary:
+def _summary(g: group_risk.StoredGroup, rates: dict[str, FxRate]) -> GroupSummary:
     return GroupSummary(
         id=g.group_id,
         controller=NodeRef(id=g.controller_id, name=g.controller_name, type=g.controller_type),
@@ -192,6 +199,20 @@ def _summary(g: group_risk.StoredGroup) -> GroupSummary:
         cross_holding=bool(g.ownership_cycles),
         joint_members=g.joint_members,
         exposure=_money(g.exposures),
+        limit_cny=CnyEquivalentOut.of_money(
+            (MoneyAmount(e.limit_minor, e.currency) for e in g.exposures), rates
+        ),
+        outstanding_cny=CnyEquivalentOut.of_money(
+            (MoneyAmount(e.outstanding_minor, e.currency) for e in g.exposures), rates
+        ),
+    )
+
+
+def _amounts_cny(
+    circle: group_risk.StoredCircle, rates: dict[str, FxRate]
+) -> CnyEquivalentOut | None:
+    return CnyEquivalentOut.of_money(
+        (MoneyAmount(a.amount_minor, a.currency) for a in circle.amounts), rates
     )
 
 
@@ -276,8 +297,9 @@ def groups(
 ) -> Page[GroupSummary]:
     """Visible groups ranked by exposure (CNY outstanding, largest first)."""
     total, rows = group_risk.list_groups(db, caller.scope, limit=limit, offset=offset)
+    rates = read_latest_rates(db)
     return Page[GroupSummary](
-        total=total, limit=limit, offset=offset, items=[_summary(g) for g in rows]
+        total=total, limit=limit, offset=offset, items=[_summary(g, rates) for g in rows]
     )
 
 
@@ -291,7 +313,7 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
     if found is None:
         raise NotFoundError(f"group {group_id} not found")
     return GroupDetail(
-        **dict(_summary(found)),
+        **dict(_summary(found, read_latest_rates(db))),
         max_depth=found.max_depth,
         explanation=found.explanation,
         controller_members=list(found.controller_members),
@@ -325,8 +347,15 @@ def circles(
 ) -> Page[CircleSummary]:
     """Visible guarantee circles, largest first."""
     total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset)
+    rates = read_latest_rates(db)
     items = [
-        CircleSummary(id=k.circle_id, size=k.size, members=list(k.members), amounts=_amounts(k))
+        CircleSummary(
+            id=k.circle_id,
+            size=k.size,
+            members=list(k.members),
+            amounts=_amounts(k),
+            amounts_cny=_amounts_cny(k, rates),
+        )
         for k in rows
     ]
     return Page[CircleSummary](total=total, limit=limit, offset=offset, items=items)
@@ -359,6 +388,7 @@ def circle(circle_id: IdPath, caller: RiskReader, db: DatabaseDep) -> CircleDeta
         cycles_complete=k.cycles_complete,
         mutual_pairs=[list(p) for p in k.mutual_pairs],
         amounts=_amounts(k),
+        amounts_cny=_amounts_cny(k, read_latest_rates(db)),
         guarantees=[
             GuaranteeOut(
                 guarantee_id=e.guarantee_id,

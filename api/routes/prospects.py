@@ -17,7 +17,7 @@ from typing import Annotated, Final, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.deps import Caller, CallerLanguage, DatabaseDep, get_app_settings, require_roles
 from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import PROSPECT_EXAMPLE, PROSPECTS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
@@ -89,6 +89,7 @@ Sort = Literal["score", "name", "id"]
 def prospects(
     caller: ProspectReader,
     db: DatabaseDep,
+    language: CallerLanguage,
     branch: Branch = None,
     industry: Industry = None,
     region: Region = None,
@@ -102,7 +103,14 @@ def prospects(
     """Ranked prospects suggested to the caller's branch subtree, with reasons."""
     filters = _filters(caller, db, branch, industry, region, min_score, linked_customer)
     total, items = list_prospects(
-        db, caller.scope, filters, sort=sort, descending=order == "desc", limit=limit, offset=offset
+        db,
+        caller.scope,
+        filters,
+        language=language,
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        offset=offset,
     )
     return Page[ProspectSummary](
         total=total,
@@ -139,7 +147,7 @@ def export_prospects(
     """
     filters = _filters(caller, db, branch, industry, region, min_score, linked_customer)
     _, items = list_prospects(
-        db, caller.scope, filters, sort=sort, descending=order == "desc", limit=top
+        db, caller.scope, filters, language=lang, sort=sort, descending=order == "desc", limit=top
     )
     rows = export_rows(items, lang)
     audit_export(
@@ -178,9 +186,11 @@ def prospect(
     prospect_id: Annotated[str, Path(max_length=64)],
     caller: ProspectReader,
     db: DatabaseDep,
+    language: CallerLanguage,
 ) -> ProspectDetail:
-    """One prospect: score, components, reasons and the money paths to each linked customer."""
-    return ProspectDetail.model_validate(get_prospect(db, caller.scope, prospect_id))
+    """One prospect: score, components, reasons (in the caller's language) and the money
+    paths to each linked customer."""
+    return ProspectDetail.model_validate(get_prospect(db, caller.scope, prospect_id, language))
 
 
 @router.get("/core-enterprises", response_model=Page[CoreEnterpriseOut])

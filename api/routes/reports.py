@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import Caller, DatabaseDep, require_roles
-from api.schemas import EventsReport, Pipeline, SegmentMigration
+from api.schemas import CnyEquivalentOut, EventsReport, Pipeline, SegmentMigration
 from core.codes import STAGES, Role
 from core.errors import InputValidationError
 from core.spreadsheet import safe_row
+from graph.fx import read_latest_rates
 from graph.opportunities import pipeline_summary
 from graph.reports import events_report, events_report_csv_rows, segment_migration
 
@@ -75,6 +76,9 @@ def get_segment_migration(
                 for e in exposures
             )
         return _csv(rows, "segment-migration")
+    rates = read_latest_rates(db)
+    for cell in report["matrix"]:
+        cell["exposure_cny"] = CnyEquivalentOut.of(cell["exposure"], rates)
     return SegmentMigration.model_validate(report)
 
 
@@ -93,4 +97,7 @@ def get_pipeline(
             for i in report["items"]
         )
         return _csv(rows, "pipeline")
+    rates = read_latest_rates(db)
+    for item in report["items"]:
+        item["expected_amount_cny"] = CnyEquivalentOut.of(item["expected_amounts"], rates)
     return Pipeline.model_validate(report)

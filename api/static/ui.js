@@ -50,12 +50,29 @@
   }
   /** The amount as plain text, for sentences and chart labels. */
   const moneyText = (value, compact) => (value && value.amount !== undefined && value.amount !== null ? F.formatMoney(value.amount, value.currency, lang, compact) : "");
-  function moneyList(values, compact) {
-    if (!values || !values.length) return "";
-    return el("span", {
+  /** Amounts in several currencies; with ``cny`` (a CnyEquivalentOut) their CNY equivalent
+   *  follows when a currency other than CNY is among them, and an amount without a rate
+   *  is marked rather than left out. */
+  function moneyList(values, compact, cny) {
+    values = (values || []).filter((m) => m && m.amount !== undefined && m.amount !== null);
+    if (!values.length) return "";
+    const amounts = el("span", {
       title: values.map((m) => F.formatMoney(m.amount, m.currency, "en")).join(" + "),
       text: values.map((m) => F.formatMoney(m.amount, m.currency, lang, compact)).join(" + "),
     });
+    if (!cny || values.every((m) => m.currency === "CNY")) return amounts;
+    const rates = (cny.rates || []).map((r) => fill(_("1 {currency} = {rate} CNY on {date}"), { currency: r.currency, rate: r.cny_per_unit, date: date(r.rate_date) }));
+    const parts = [amounts, el("span", { class: "cg-cny-equivalent text-secondary", title: rates.join("; "), text: " " + fill(_("≈ {amount} in CNY"), { amount: moneyText(cny.amount, compact) }) })];
+    if (!cny.complete) {
+      parts.push(el("span", { class: "badge cg-tone-warning cg-no-rate", text: fill(_("{amounts}: no rate"), { amounts: cny.no_rate.map((m) => moneyText(m, compact)).join(" + ") }) }));
+    }
+    return el("span", { class: "cg-money-total" }, parts);
+  }
+  /** A CNY equivalent on its own (a CnyEquivalentOut), marking the amounts without a rate. */
+  function cnyTotal(cny) {
+    if (!cny) return "";
+    if (cny.complete) return money(cny.amount);
+    return el("span", {}, [money(cny.amount), " ", el("span", { class: "badge cg-tone-warning cg-no-rate", text: fill(_("{amounts}: no rate"), { amounts: cny.no_rate.map((m) => moneyText(m)).join(" + ") }) })]);
   }
   const date = (value) => (value ? F.formatDate(value, lang) : "");
   const month = (value) => (value ? F.formatMonth(value, lang) : "");
@@ -280,20 +297,20 @@
       { title: _("Group"), cell: (g) => link(fill(_("{name} group"), { name: (g.controller && g.controller.name) || _("Unnamed") }), "/ui/groups/" + encodeURIComponent(g.id)) },
       { title: _("Rank"), cell: (g) => String(g.rank), numeric: true },
       { title: _("Members"), cell: (g) => String(g.size), numeric: true },
-      { title: _("Outstanding"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency }))), numeric: true },
-      { title: _("Limit"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency }))), numeric: true },
+      { title: _("Outstanding"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), false, g.outstanding_cny), numeric: true },
+      { title: _("Limit"), cell: (g) => moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), false, g.limit_cny), numeric: true },
       { title: _("Concentration"), cell: (g) => (g.over_concentration ? el("span", { class: "badge cg-tone-danger", text: _("Over the threshold") }) : el("span", { class: "badge cg-tone-success", text: _("Within the threshold") })) },
     ],
     circles: () => [
       { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.id)) },
       { title: _("Members"), cell: (c) => String(c.size), numeric: true },
-      { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts), numeric: true },
+      { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
     ],
     prospects: () => [
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
       { title: _("Prospect"), cell: (p) => link(p.name || _("Unnamed"), "/ui/prospects/" + encodeURIComponent(p.id)) },
       { title: _("Score"), cell: (p) => scoreBar(p.score) },
-      { title: _("Reasons"), cell: (p) => reasons((p.reasons && p.reasons[lang]) || []) },
+      { title: _("Reasons"), cell: (p) => reasons(p.reasons || []) },
       { title: _("Linked customers"), cell: (p) => String((p.linked_customers || []).length + (p.linked_customers_outside_scope || 0)), numeric: true },
       { title: _("Suggested branch"), cell: (p) => (p.suggested_branch ? p.suggested_branch.name || branchName(p.suggested_branch.id) : "") },
       { title: _("Suggested RM"), cell: (p) => (p.suggested_rm ? p.suggested_rm.name || rmName(p.suggested_rm.id) : "") },
@@ -569,8 +586,8 @@
       const openEvents = (view.events || []).filter((e) => e.status === "new" || e.status === "acknowledged").length;
       const f = view.facilities || {};
       document.getElementById("kpis").replaceChildren(
-        kpi(_("Outstanding"), moneyList(f.outstanding_total, true)),
-        kpi(_("Limit"), moneyList(f.limit_total, true)),
+        kpi(_("Outstanding"), moneyList(f.outstanding_total, true, f.outstanding_total_cny)),
+        kpi(_("Limit"), moneyList(f.limit_total, true, f.limit_total_cny)),
         kpi(_("Deposits"), view.contribution && view.contribution.balance ? money({ amount: view.contribution.balance, currency: view.contribution.currency }, true) : ""),
         kpi(_("Segment"), codeName("segment", p.segment)),
         kpi(_("Relationship manager"), p.rm_name || rmName(p.rm_id)),
@@ -602,7 +619,7 @@
           [_("Group"), link(fill(_("{name} group"), { name: (group.controller && group.controller.name) || _("Unnamed") }), "/ui/groups/" + encodeURIComponent(group.group_id))],
           [_("Role in the group"), codeName("member_role", group.role)],
           [_("Members"), group.size !== undefined ? String(group.size) : ""],
-          [_("Group outstanding"), moneyList(group.exposure && group.exposure.outstanding_total)],
+          [_("Group outstanding"), moneyList(group.exposure && group.exposure.outstanding_total, false, group.exposure && group.exposure.outstanding_total_cny)],
           [_("Concentration"), thresholdBar(group)],
         ])
         : emptyState(_("Not a member of a group."))], "section-group"));
@@ -612,7 +629,7 @@
       listCard(container, "section-circles", _("Guarantee circles"), [
         { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.circle_id)) },
         { title: _("Members"), cell: (c) => (c.members || []).map((m) => m.name).join("、") },
-        { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts), numeric: true },
+        { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
       ], g.circles, _("Not in a guarantee circle."));
       const cp = view.counterparties || {};
       const windowText = cp.window ? fill(_("{from} to {to}"), { from: month(cp.window.from), to: month(cp.window.to) }) : "";
@@ -789,7 +806,7 @@
       kpi(_("Introducer"), (p.introducer && p.introducer.name) || ""),
     );
     document.getElementById("reasons").replaceChildren(card(_("Why this company"), [
-      el("ol", { class: "mb-0" }, ((p.reasons && p.reasons[lang]) || []).map((r) => el("li", { class: "cg-reason", text: r }))),
+      el("ol", { class: "mb-0" }, (p.reasons || []).map((r) => el("li", { class: "cg-reason", text: r }))),
     ]));
     const components = Object.entries(p.components || {});
     document.getElementById("components").replaceChildren(card(_("Score components"), [
@@ -935,8 +952,8 @@
       document.getElementById("summary").replaceChildren(
         kpi(_("Ultimate controller"), (g.controller && g.controller.name) || ""),
         kpi(_("Members"), String(g.size)),
-        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), true)),
-        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), true)),
+        kpi(_("Outstanding"), moneyList((g.exposure || []).map((e) => ({ amount: e.outstanding, currency: e.currency })), true, g.outstanding_cny)),
+        kpi(_("Limit"), moneyList((g.exposure || []).map((e) => ({ amount: e.limit, currency: e.currency })), true, g.limit_cny)),
         kpi(_("Concentration"), g.over_concentration ? _("Over the threshold") : _("Within the threshold")),
         kpi(_("Levels"), String(g.max_depth)),
       );
@@ -977,7 +994,7 @@
       document.getElementById("page-title").textContent = title;
       document.getElementById("summary").replaceChildren(
         kpi(_("Members"), String(c.size)),
-        kpi(_("Guaranteed amount"), moneyList(c.amounts, true)),
+        kpi(_("Guaranteed amount"), moneyList(c.amounts, true, c.amounts_cny)),
         kpi(_("Cycles"), String((c.cycles || []).length)),
         kpi(_("Mutual guarantees"), String((c.mutual_pairs || []).length)),
       );
@@ -1040,7 +1057,8 @@
             const actions = [];
             if (stage !== "won" && stage !== "lost") {
               if (next && next !== "lost") actions.push(el("button", { type: "button", class: "btn btn-sm btn-primary", text: "→ " + codeName("stage", next), onclick: () => move(o, next) }));
-              actions.push(el("button", { type: "button", class: "btn btn-sm", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o) }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm cg-edit", text: _("Edit"), onclick: (event) => editForm(event.target.parentNode, o) }));
+              actions.push(el("button", { type: "button", class: "btn btn-sm cg-lose", text: codeName("stage", "lost"), onclick: (event) => askReason(event.target.parentNode, o) }));
             }
             column.appendChild(el("div", { class: "card card-sm cg-opportunity", "data-id": o.id }, [el("div", { class: "card-body" }, [
               el("strong", { text: (o.company && o.company.name) || _("Unnamed") }),
@@ -1067,16 +1085,50 @@
       actions.replaceChildren(form);
       input.focus();
     };
+    // Product, expected amount and due date are edited on the card; the change names the
+    // version the card was drawn from (If-Match), like a move.
+    const editForm = (actions, o) => {
+      const id = (name) => name + "-" + o.id;
+      const input = (name, props) => el("input", Object.assign({ id: id(name), name, class: "form-control form-control-sm" }, props));
+      const amount = o.expected_amount || {};
+      const fields = [
+        [_("Product"), input("product", { value: o.product || "", maxlength: "64" })],
+        [_("Expected amount"), input("amount", { value: amount.amount || "", inputmode: "decimal", pattern: "[0-9]+([.][0-9]+)?" })],
+        [_("Currency"), input("currency", { value: amount.currency || "CNY", maxlength: "3", pattern: "[A-Za-z]{3}" })],
+        [_("Due"), input("due_date", { type: "date", value: o.due_date || "" })],
+      ];
+      const form = el("form", { class: "mt-2 cg-edit-form" }, fields.map(([label, field]) => el("div", { class: "mb-1" }, [el("label", { class: "form-label small", for: field.id, text: label }), field])).concat([
+        el("div", { class: "btn-list mt-2" }, [
+          el("button", { type: "submit", class: "btn btn-sm btn-primary", text: _("Save") }),
+          el("button", { type: "button", class: "btn btn-sm", text: _("Cancel"), onclick: () => render() }),
+        ]),
+      ]));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const value = (name) => form.elements[name].value.trim();
+        const changes = {};
+        if (value("product") !== (o.product || "")) changes.product = value("product");
+        if (value("amount") && (value("amount") !== (amount.amount || "") || value("currency").toUpperCase() !== (amount.currency || "CNY"))) {
+          changes.expected_amount = { amount: value("amount"), currency: value("currency").toUpperCase() };
+        }
+        if (value("due_date") && value("due_date") !== (o.due_date || "")) changes.due_date = value("due_date");
+        if (!Object.keys(changes).length) { render(); return; }
+        patch(o, changes, _("Saved."));
+      });
+      actions.replaceChildren(form);
+      form.elements.product.focus();
+    };
     // A move names the version the card was drawn from (If-Match). When someone changed the
     // opportunity meanwhile the server answers 412: say so, and redraw the board from fresh data.
-    const move = async (o, stage, reason) => {
+    const move = (o, stage, reason) => patch(o, reason ? { stage, reason } : { stage }, fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
+    const patch = async (o, changes, done) => {
       try {
         await json("/api/v1/opportunities/" + encodeURIComponent(o.id), {
           method: "PATCH",
           headers: { "Content-Type": "application/json", "If-Match": '"' + o.version + '"' },
-          body: JSON.stringify(reason ? { stage, reason } : { stage }),
+          body: JSON.stringify(changes),
         });
-        notice(fill(_("Moved to {stage}."), { stage: codeName("stage", stage) }));
+        notice(done);
         render();
       } catch (error) {
         showProblem(error);
@@ -1125,7 +1177,7 @@
         const rows = data.segments.map((from) => el("tr", {}, [el("th", { scope: "row", text: codeName("segment", from) })].concat(data.segments.map((to) => {
           const m = cell[from + ">" + to];
           const td = el("td", { class: "cg-num" + (from === to ? " diagonal" : "") }, [m ? String(m.count) : "0"]);
-          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "cg-amount" }, [moneyList(m.exposure)]));
+          if (m && m.exposure && m.exposure.length) td.appendChild(el("div", { class: "cg-amount" }, [moneyList(m.exposure, false, m.exposure_cny)]));
           return td;
         }))));
         target.replaceChildren(
@@ -1151,6 +1203,7 @@
           { title: _("Relationship manager"), cell: (i) => rmName(i.rm_id) },
           ...pipeline.stages.map((s) => ({ title: codeName("stage", s), cell: (i) => String(i.stages[s] || 0), numeric: true })),
           { title: _("Total"), cell: (i) => String(i.count), numeric: true },
+          { title: _("Expected amount in CNY"), cell: (i) => cnyTotal(i.expected_amount_cny), numeric: true },
         ],
       });
     } catch (error) { showProblem(error); }

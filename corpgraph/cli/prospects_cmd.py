@@ -52,7 +52,7 @@ def export(
                     raise NotFoundError(f"branch {branch} not found")
                 branch_ids = tuple(sorted(subtree))
             _, items = list_prospects(
-                db, _ALL_BRANCHES, ProspectFilters(branch_ids=branch_ids), limit=top
+                db, _ALL_BRANCHES, ProspectFilters(branch_ids=branch_ids), language=lang, limit=top
             )
             rows = export_rows(items, lang)
             write = to_xlsx if suffix == ".xlsx" else to_csv

@@ -27,6 +27,7 @@ from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, f
 from .plans import build_structure, plan_flows
 from .scales import (
     CONCENTRATION_THRESHOLD_CNY,
+    FX_RATES,
     MONTHS,
     SCALES,
     SNAPSHOT_DATES,
@@ -347,6 +348,7 @@ def _tables(bank: Bank) -> dict[str, list[Row]]:
         "segment_snapshots": sorted(
             (companies[s.customer].company_id, s.as_of, s.segment) for s in bank.snapshots
         ),
+        "fx_rates": sorted(FX_RATES),
     }
     return tables
 

@@ -160,5 +160,17 @@ SNAPSHOT_DATES: Final = (f"{YEAR}-03-31", f"{YEAR}-06-30", f"{YEAR}-09-30", f"{Y
 CONCENTRATION_THRESHOLD_CNY: Final = Decimal("2000000000.00")
 #: Non-planted groups are kept below this share of the threshold, so the planted ones stand out.
 ORDINARY_GROUP_CEILING: Final = Decimal("0.5")
+#: The bank's rates at each snapshot date (CNY per unit; round figures near the 2025
+#: central parities, not quotes): the loader's ``fx_rates`` file. The facilities are in
+#: CNY and USD; HKD and EUR show that a rate without amounts is harmless.
+FX_RATES: Final = tuple(
+    (currency, day, rate)
+    for currency, rates in {
+        "USD": ("7.1782", "7.1586", "7.1055", "7.0288"),
+        "HKD": ("0.9226", "0.9119", "0.9131", "0.9033"),
+        "EUR": ("7.7640", "8.4024", "8.3410", "8.2600"),
+    }.items()
+    for day, rate in zip(SNAPSHOT_DATES, rates, strict=True)
+)
 #: The rate used only to keep USD facilities of ordinary groups under that ceiling.
 USD_CNY_PRUDENT_RATE: Final = 8

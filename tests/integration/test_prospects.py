@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from algorithms.prospects import format_money_en, format_money_zh
 from api.app import create_app
+from core.messages import from_json, render
 from core.names import counterparty_id, name_key
 from core.settings import Settings
 from graph.database import Database
@@ -34,8 +36,7 @@ from .conftest import cli_env, run_cli
 PROSPECTS = (
     "MATCH (c:Company) WHERE c.prospect_score IS NOT NULL "
     "RETURN c.company_id AS id, c.name AS name, c.prospect_score AS score, "
-    "c.prospect_rank AS rank, c.prospect_facts AS facts, c.prospect_reasons_en AS en, "
-    "c.prospect_reasons_zh AS zh, "
+    "c.prospect_rank AS rank, c.prospect_facts AS facts, c.prospect_reasons AS reasons, "
     "c.suggested_branch_id AS branch, c.introducer_id AS introducer "
     "ORDER BY rank"
 )
@@ -160,12 +161,15 @@ def test_reason_figures_recomputed_from_the_input_files(small_bank: SmallBank) -
     assert facts[f"customers_{direction}"] == n
     assert facts[f"months_{direction}"] == m
     money_en, money_zh = format_money_en(amount, "CNY"), format_money_zh(amount, "CNY")
+    # Stored language-neutral (key and parameters); read through the catalogue.
+    reasons = from_json(stored["reasons"])
+    en, zh = [render(r, "en") for r in reasons], [render(r, "zh") for r in reasons]
     if direction == "in":
-        assert f"paid {money_en} by {n} customers over {m} months" in stored["en"]
-        assert f"{n}家客户{m}个月内向其付款{money_zh}" in stored["zh"]
+        assert f"paid {money_en} by {n} customers over {m} months" in en
+        assert f"{n}家客户{m}个月内向其付款{money_zh}" in zh
     else:
-        assert f"paid {money_en} to {n} customers over {m} months" in stored["en"]
-        assert f"{m}个月内向{n}家客户付款{money_zh}" in stored["zh"]
+        assert f"paid {money_en} to {n} customers over {m} months" in en
+        assert f"{m}个月内向{n}家客户付款{money_zh}" in zh
 
 
 @pytest.fixture(scope="module")
@@ -195,8 +199,21 @@ def test_list_detail_and_scoping(client: TestClient, small_bank: SmallBank) -> N
     for field in ("id", "name", "uscc", "score", "components", "reasons", "linked_customers"):
         assert field in first
     assert {"suggested_branch", "suggested_rm", "introducer"} <= set(first)
-    assert first["reasons"]["zh"]
-    assert first["reasons"]["en"]
+    # Reasons come in the caller's language (Chinese by default), from one stored message.
+    english = client.get(
+        "/api/v1/prospects", params={"limit": 1}, headers={**head, "Accept-Language": "en-GB"}
+    ).json()["items"][0]
+    assert english["id"] == first["id"]
+    assert english["reason_messages"] == first["reason_messages"]
+    stored = from_json(next(p["reasons"] for p in small_bank.prospects if p["id"] == first["id"]))
+    assert first["reasons"] == [render(r, "zh") for r in stored]
+    assert english["reasons"] == [render(r, "en") for r in stored]
+    assert all(re.search(r"[\u4e00-\u9fff]", r) for r in first["reasons"])
+    assert english["reasons"] != first["reasons"]
+    by_query = client.get(
+        f"/api/v1/prospects/{first['id']}", params={"lang": "en"}, headers=head
+    ).json()
+    assert by_query["explanation"] == "; ".join(english["reasons"])
     assert [i["score"] for i in every["items"]] == sorted(
         (i["score"] for i in every["items"]), reverse=True
     )

@@ -88,6 +88,11 @@ def served_bank(
         log.close()
 
 
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def wait(driver: Any, condition: Any, timeout: float = 30) -> Any:
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -318,8 +323,10 @@ def test_manager_events_inbox_pipeline_and_reports(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    base, _ = served_bank
+    base, bank = served_bank
     key = login(browser, base, "manager")
+    rm_names = {r["rm_id"]: r["name"] for r in _csv_rows(bank / "relationship_managers.csv")}
+    branch_names = {r["branch_id"]: r["name"] for r in _csv_rows(bank / "branches.csv")}
 
     open_page(browser, base + "/ui/events")
     first = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))[0]
@@ -348,7 +355,36 @@ def test_manager_events_inbox_pipeline_and_reports(
         ),
     )[0]
     opportunity_id = moved.get_attribute("data-id")
-    moved.find_elements(By.TAG_NAME, "button")[-1].click()  # 已丢失: asks why first
+    card_selector = f'.cg-column[data-stage=contacted] [data-id="{opportunity_id}"]'
+    before = httpx.get(
+        f"{base}/api/v1/opportunities/{opportunity_id}", headers={"X-API-Key": key}, timeout=30
+    ).json()
+    # The card names its RM, never the id.
+    assert rm_names[before["owner_rm_id"]] in moved.text
+    assert before["owner_rm_id"] not in moved.text
+    # Product, amount and due date are edited on the card (PATCH with If-Match).
+    moved.find_element(By.CSS_SELECTOR, "button.cg-edit").click()
+    product = wait(browser, lambda d: d.find_element(By.ID, f"product-{opportunity_id}"))
+    product.clear()
+    product.send_keys("流动资金贷款")
+    amount = browser.find_element(By.ID, f"amount-{opportunity_id}")
+    amount.clear()
+    amount.send_keys("1234567.89")
+    due = browser.find_element(By.ID, f"due_date-{opportunity_id}")
+    browser.execute_script("arguments[0].value = '2026-03-31'", due)
+    product.submit()
+    wait(browser, lambda d: "已保存" in d.find_element(By.ID, "notice").text)
+    edited = httpx.get(
+        f"{base}/api/v1/opportunities/{opportunity_id}", headers={"X-API-Key": key}, timeout=30
+    ).json()
+    assert edited["product"] == "流动资金贷款"
+    assert edited["expected_amount"] == {"amount": "1234567.89", "currency": "CNY"}
+    assert edited["due_date"] == "2026-03-31"
+    moved = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, card_selector))[0]
+    wait(browser, lambda d: "¥123.46万" in d.find_element(By.CSS_SELECTOR, card_selector).text)
+    assert "2026年3月31日" in browser.find_element(By.CSS_SELECTOR, card_selector).text
+    moved = browser.find_element(By.CSS_SELECTOR, card_selector)
+    moved.find_element(By.CSS_SELECTOR, "button.cg-lose").click()  # 已丢失: asks why first
     reason = wait(browser, lambda d: d.find_element(By.ID, f"lost-reason-{opportunity_id}"))
     reason.send_keys("客户选择了他行")
     reason.submit()
@@ -376,6 +412,22 @@ def test_manager_events_inbox_pipeline_and_reports(
         f"{base}/api/v1/events", params={"limit": 500}, headers={"X-API-Key": key}, timeout=30
     ).json()["total"]
     assert sum(by_type) == listed  # the chart's totals equal the events list
+    # Branch names, Chinese labels, readable matrix headers.
+    summary = wait(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#pipeline-summary tbody tr")
+    )
+    assert summary[0].find_element(By.TAG_NAME, "td").text in branch_names.values()
+    headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#migration thead th")]
+    names = catalogue("zh")
+    segment_names = {names["segment\x04" + code] for code in CODE_LISTS["segment"]}
+    assert headers[1:]
+    assert set(headers[1:]) <= segment_names
+    assert all(re.search(r"[\u4e00-\u9fff]", h) for h in headers)
+    # A date with no snapshot says so.
+    browser.execute_script("document.getElementById('r-from').value = '2020-01-01'")
+    browser.execute_script("document.getElementById('r-to').value = '2020-02-01'")
+    browser.find_element(By.ID, "r-to").submit()  # the button may sit under the footer
+    wait(browser, lambda d: "所选日期没有客户分层快照" in d.find_element(By.ID, "migration").text)
     browser.find_element(By.ID, "lang-toggle").click()
     settle(browser)
     assert (

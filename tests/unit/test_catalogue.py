@@ -28,10 +28,11 @@ Key = tuple[str | None, str]
 
 
 def _in_sources(path: str) -> bool:
-    """Walk only the folders babel.cfg names (api/, services/, visualizations/, graph/)."""
+    """Walk only the folders babel.cfg names (api/, services/, visualizations/, graph/,
+    algorithms/)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
     return (
-        parts[:1] in {("api",), ("services",), ("visualizations",), ("graph",)}
+        parts[:1] in {("api",), ("services",), ("visualizations",), ("graph",), ("algorithms",)}
         and "vendor" not in parts
         and "__pycache__" not in parts
     )

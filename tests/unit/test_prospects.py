@@ -11,17 +11,25 @@ from algorithms.prospects import (
     CustomerInfo,
     ProspectConfig,
     ProspectRanking,
+    ProspectScore,
     SupplyLink,
     format_money_en,
     format_money_zh,
     score_prospects,
 )
+from core.formatting import Language
+from core.messages import render
 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13))
 CUSTOMERS = {
     f"C{i}": CustomerInfo(f"C{i}", f"客户{i}", f"BR-{i}", f"RM{i}", (f"G{i % 2}",))
     for i in range(1, 6)
 }
+
+
+def rendered(prospect: ProspectScore, language: Language) -> tuple[str, ...]:
+    """The prospect's reasons as the catalogue renders them in ``language``."""
+    return tuple(render(m, language) for m in prospect.reasons)
 
 
 def _flows() -> pd.DataFrame:
@@ -92,13 +100,15 @@ def test_reasons_quote_the_figures(ranking: ProspectRanking) -> None:
     assert p.facts["paid_in_minor"] == total
     assert p.facts["customers_in"] == 4
     assert p.facts["months_in"] == 12
-    assert f"paid {format_money_en(total, 'CNY')} by 4 customers over 12 months" in p.reasons_en
-    assert f"4家客户12个月内向其付款{format_money_zh(total, 'CNY')}" in p.reasons_zh
-    assert "supplier of core enterprise 客户3" in p.reasons_en
-    assert "核心企业客户3的供应商" in p.reasons_zh
+    assert f"paid {format_money_en(total, 'CNY')} by 4 customers over 12 months" in rendered(
+        p, "en"
+    )
+    assert f"4家客户12个月内向其付款{format_money_zh(total, 'CNY')}" in rendered(p, "zh")
+    assert "supplier of core enterprise 客户3" in rendered(p, "en")
+    assert "核心企业客户3的供应商" in rendered(p, "zh")
     assert p.components["groups"] == pytest.approx(2 / 3, abs=1e-4)
     assert p.components["trend"] > 0.5
-    assert len(p.reasons_en) == len(p.reasons_zh)
+    assert len(rendered(p, "en")) == len(rendered(p, "zh"))
 
 
 def test_one_off_noise_scores_lowest(ranking: ProspectRanking) -> None:
@@ -132,12 +142,12 @@ def test_reasons_never_claim_a_supply_link_in_a_bank_without_one() -> None:
         config=ProspectConfig(months=MONTHS),
     )
     (prospect,) = ranking.prospects
-    assert not any("supply" in r or "supplie" in r for r in prospect.reasons_en)
-    assert not any("供应" in r or "供货" in r or "采购" in r for r in prospect.reasons_zh)
+    assert not any("supply" in r or "supplie" in r for r in rendered(prospect, "en"))
+    assert not any("供应" in r or "供货" in r or "采购" in r for r in rendered(prospect, "zh"))
     assert "strongest tie: 客户1 (10 payments in other currencies over 5 months)" in (
-        prospect.reasons_en
+        rendered(prospect, "en")
     )
-    assert "最强关联客户：客户1（5个月内10笔其他币种往来）" in prospect.reasons_zh
+    assert "最强关联客户：客户1（5个月内10笔其他币种往来）" in rendered(prospect, "zh")
 
 
 def test_a_supply_only_tie_names_its_role() -> None:
@@ -149,7 +159,7 @@ def test_a_supply_only_tie_names_its_role() -> None:
         config=ProspectConfig(months=MONTHS, min_customers=2),
     )
     (prospect,) = ranking.prospects
-    assert prospect.reasons_en[-1] == "strongest tie: 客户2 (a customer it supplies)"
+    assert rendered(prospect, "en")[-1] == "strongest tie: 客户2 (a customer it supplies)"
 
 
 def test_a_hub_paid_by_a_fixed_share_of_all_customers_is_not_a_prospect() -> None:

@@ -1,0 +1,108 @@
+"""Language-neutral sentences: a catalogue key and typed parameters, rendered on reading.
+
+An algorithm explains a result with a :class:`Message` (the English ``msgid`` of the
+message catalogue, marked with :func:`core.i18n.N_`, and its parameters), never with
+finished text. What is stored is that key and those parameters (JSON, see
+:func:`to_json`), so a stored reason reads in whatever language the caller asks for,
+through the one catalogue (:mod:`core.i18n`), and its amounts follow the one money rule.
+
+Parameters are typed: a name or other text (``str``), a count (``int``), or an amount
+(:class:`~core.money.Money`, shown compact: ``¥2.50亿`` / ``CNY 250.00M``).
+
+Examples
+--------
+>>> from core.i18n import N_
+>>> m = Message(N_("linked to {groups} customer groups"), {"groups": 2})
+>>> render(m, "en"), render(m, "zh")
+('linked to 2 customer groups', '关联2个客户集团')
+>>> from_json(to_json([m])) == [m]
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .formatting import Language
+from .i18n import gettext
+from .money import Money
+
+#: A parameter of a message: text (a name), a count, or an amount.
+Param = str | int | Money
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A catalogue key (its English ``msgid``) and the values of its ``{placeholders}``."""
+
+    key: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+def _shown(value: Param, language: Language) -> str:
+    if isinstance(value, Money):
+        return value.format(language, compact=True)
+    return str(value)
+
+
+def render(message: Message, language: Language) -> str:
+    """The sentence in ``language``: the catalogue's text with its parameters filled in."""
+    values = {name: _shown(value, language) for name, value in message.params.items()}
+    return gettext(language, message.key).format(**values)
+
+
+def rewrite_text(message: Message, rewrite: Callable[[str], str]) -> Message:
+    """The message with every text parameter passed through ``rewrite`` (e.g. to hide the
+    name of a company outside the caller's branches); counts and amounts are kept."""
+    params = {k: rewrite(v) if isinstance(v, str) else v for k, v in message.params.items()}
+    return Message(message.key, params)
+
+
+def _param_json(value: Param) -> Any:
+    if isinstance(value, Money):
+        return {"minor": value.minor, "currency": value.currency}
+    return value
+
+
+def _param_value(value: Any) -> Param:
+    if isinstance(value, dict):
+        return Money(int(value["minor"]), str(value["currency"]))
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"not a message parameter: {value!r}")
+    return value
+
+
+def to_json(messages: Iterable[Message]) -> str:
+    """Messages as stored: ``[{"key": ..., "params": {...}}]`` (amounts as minor units)."""
+    return json.dumps(
+        [
+            {"key": m.key, "params": {k: _param_json(v) for k, v in m.params.items()}}
+            for m in messages
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def from_json(text: str | None) -> list[Message]:
+    """The messages :func:`to_json` stored (none for ``None``)."""
+    if not text:
+        return []
+    return [
+        Message(str(item["key"]), {k: _param_value(v) for k, v in item["params"].items()})
+        for item in json.loads(text)
+    ]
+
+
+def params_json(message: Message) -> dict[str, Any]:
+    """The parameters as the API shows them (amounts as ``{"amount", "currency"}``)."""
+    out: dict[str, Any] = {}
+    for name, value in message.params.items():
+        if isinstance(value, Money):
+            out[name] = {"amount": str(value.amount), "currency": value.currency}
+        else:
+            out[name] = value
+    return out
