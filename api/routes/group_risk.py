@@ -30,6 +30,7 @@ from api.routes.interdependence import GroupInterdependenceOut, group_view
 from core.codes import Role
 from core.errors import NotFoundError
 from core.money import from_minor_units
+from graph.compute_runs import published_runs, run_fields
 from services import group_risk
 from visualizations import risk_maps
 from visualizations.builder import render_map
@@ -275,9 +276,14 @@ def groups(
     offset: Offset = 0,
 ) -> Page[GroupSummary]:
     """Visible groups ranked by exposure (CNY outstanding, largest first)."""
-    total, rows = group_risk.list_groups(db, caller.scope, limit=limit, offset=offset)
+    run = published_runs(db, ("group_risk",))
+    total, rows = group_risk.list_groups(db, caller.scope, limit=limit, offset=offset, runs=run)
     return Page[GroupSummary](
-        total=total, limit=limit, offset=offset, items=[_summary(g) for g in rows]
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[_summary(g) for g in rows],
+        **run_fields(run, "group_risk"),
     )
 
 
@@ -324,12 +330,15 @@ def circles(
     caller: RiskReader, db: DatabaseDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[CircleSummary]:
     """Visible guarantee circles, largest first."""
-    total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset)
+    run = published_runs(db, ("group_risk",))
+    total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset, runs=run)
     items = [
         CircleSummary(id=k.circle_id, size=k.size, members=list(k.members), amounts=_amounts(k))
         for k in rows
     ]
-    return Page[CircleSummary](total=total, limit=limit, offset=offset, items=items)
+    return Page[CircleSummary](
+        total=total, limit=limit, offset=offset, items=items, **run_fields(run, "group_risk")
+    )
 
 
 @router.get(

@@ -35,6 +35,7 @@ from core.formatting import Language
 from core.i18n import gettext
 from core.settings import Settings
 from graph.branches import read_branches
+from graph.compute_runs import published_runs, run_fields
 from graph.core_enterprises import list_core_enterprises
 from graph.database import Database
 from services.customer_insights import recommendations_view, supply_chain_view
@@ -104,14 +105,23 @@ def prospects(
 ) -> Page[ProspectSummary]:
     """Ranked prospects suggested to the caller's branch subtree, with reasons."""
     filters = _filters(caller, db, branch, industry, region, min_score, linked_customer)
+    run = published_runs(db, ("prospects",))
     total, items = list_prospects(
-        db, caller.scope, filters, sort=sort, descending=order == "desc", limit=limit, offset=offset
+        db,
+        caller.scope,
+        filters,
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        offset=offset,
+        runs=run,
     )
     return Page[ProspectSummary](
         total=total,
         limit=limit,
         offset=offset,
         items=[ProspectSummary.model_validate(i) for i in items],
+        **run_fields(run, "prospects"),
     )
 
 

@@ -19,6 +19,7 @@ from api.app import create_app
 from core.settings import Settings
 from graph import schema
 from graph.branches import BranchScope
+from graph.compute_runs import new_run_id
 from graph.database import Database
 from services.engines import GdsEngine, PythonEngine
 from services.group_risk import (
@@ -222,13 +223,14 @@ def test_large_group_with_multi_parents_and_a_cycle(clean_db: Database, settings
     if clean_db.gds_version() is not None:
         engines.append(GdsEngine(clean_db))
     for engine in engines:
-        report = compute_group_risk(clean_db, engine, settings)
+        run_id = new_run_id()
+        report = compute_group_risk(clean_db, engine, settings, run_id)
         assert report.counts["groups"] == 1
         assert report.counts["group members"] == 2000
         rows = clean_db.read(
-            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: $g}) "
+            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: $g, run_id: $run}) "
             "RETURN c.company_id AS id, m.depth AS depth",
-            {"g": gid(clean_db, "BP0001")},
+            {"g": gid(clean_db, "BP0001"), "run": run_id},
         )
         depth = {r["id"]: r["depth"] for r in rows}
         assert len(depth) == 2000
