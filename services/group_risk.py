@@ -5,25 +5,29 @@
 1. reads shareholdings (``OWNS``) and ``control_links`` (``CONTROLS``) and computes
    consolidation control (:mod:`algorithms.control`); every claim of the claims
    graph is stored as ``(:Company|Person)-[:CONTROLS_DIRECTLY {basis, effect,
-   share_pct, contributor_ids, contributor_pcts}]->(:Company)``;
+   share_pct, contributor_ids, contributor_pcts}]->(:Company)`` (the engine's
+   projection input, rewritten by every run) and published as the run's
+   ``CONTROL_CLAIM {run_id, ...}`` relationships, which readers read;
 2. runs the engine's **SCC** over ``CONTROLS_DIRECTLY`` (control cycles) and over
    ``OWNS`` (cross-shareholding cycles), and derives every company's status and
-   ultimate controllers, stored on the company (``control_status``,
-   ``ultimate_controller_ids``, ``control_cycle_id``, ``control_cycle_members``,
-   ``ownership_cycle_members``, ``primary_group_id``);
+   ultimate controllers, stored on ``(:ControlResult {run_id, company_id})``
+   (``control_status``, ``ultimate_controller_ids``, ``control_cycle_id``,
+   ``control_cycle_members``, ``ownership_cycle_members``, ``primary_group_id``);
 3. builds the groups from the ultimate controllers' reach (:mod:`algorithms.groups`),
-   with exact exposure per currency, and stores ``(:Group)`` and
+   with exact exposure per currency, and stores ``(:Group {group_id, run_id})`` and
    ``(:Company)-[:MEMBER_OF {role, depth, parent_id, basis, share_pct, status,
    controllers, primary}]->(:Group)``: a jointly controlled company is a member of
    every controller's group, one of them primary;
 4. runs the engine's **SCC** over ``GUARANTEES`` and stores the guarantee circles
-   (:mod:`algorithms.guarantees`): ``(:GuaranteeCircle)`` and ``IN_CIRCLE``.
+   (:mod:`algorithms.guarantees`): ``(:GuaranteeCircle {circle_id, run_id})`` and
+   ``IN_CIRCLE``.
 
-Every write is a ``MERGE`` stamped with the run's id; whatever an earlier run
-wrote and this one did not is deleted at the end, so recomputing is idempotent
-and stale groups and circles disappear.
+Every result is written under the run's id and published by the step's pointer
+(:mod:`graph.compute_runs`): readers resolve the published run and read only its
+groups, circles, claims and control results, so they never see half a run; runs
+older than the previous published one are collected by the next run.
 
-The read functions below serve the API and the CLI from what compute stored (the
+The read functions below serve the API and the CLI from what compute published (the
 controllers answer reads the stored claims and statuses, so it always agrees with
 the stored groups); each takes the caller's :class:`~graph.branches.BranchScope`
 where results are scoped.

@@ -7,13 +7,13 @@
    ``SUPPLIES`` links with an annual amount in the rule's currency;
 2. runs :func:`algorithms.interdependence.find_dependencies` (the rule and its
    sources are in that module's docstring; the thresholds in ``Settings``);
-3. stores each dependency as
-   ``(:Company dependent)-[:DEPENDS_ON {direction, basis, share, ...}]->(:Company)``
-   and the rule it used on ``(:CorpgraphMeta {key: 'interdependence.rule'})``.
+3. stores each dependency as ``(:Company dependent)-[:DEPENDS_ON {direction,
+   basis, run_id, share, ...}]->(:Company)`` and the rule it used on
+   ``(:InterdependenceRule {run_id})``.
 
-Writes ``MERGE`` on (dependent, counterparty, direction, basis) and are stamped with
-the run's id; relationships an earlier run wrote and this one did not are deleted,
-so recomputing is idempotent and stale dependencies disappear.
+Everything is written under the run's id and published by the step's pointer
+(:mod:`graph.compute_runs`); readers read the published run only, and runs older
+than the previous published one are collected by the next run.
 
 The reads below serve the API and the CLI. A company outside the caller's branch
 subtree (a customer booked elsewhere) is an anonymous placeholder: no id, no name.
