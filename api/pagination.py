@@ -3,7 +3,7 @@
 Examples
 --------
 >>> Page[int](total=3, limit=2, offset=0, items=[1, 2]).model_dump()
-{'total': 3, 'limit': 2, 'offset': 0, 'items': [1, 2]}
+{'total': 3, 'limit': 2, 'offset': 0, 'items': [1, 2], 'run_id': None, 'computed_at': None}
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from typing import Any
 from algorithms.events import EventConfig, detect_flow_events
 from core.names import counterparty_id, name_key
 from core.settings import Settings
+from graph.compute_runs import published_runs
 from graph.database import Database, create_driver
 from graph.events import event_config, read_flows
 from graph.local_server import LocalNeo4j, resolve_connection
@@ -74,8 +75,7 @@ EVENTS = (
     "RETURN c.company_id AS customer, e.type AS type, e.month AS month"
 )
 PROSPECTS = (
-    "MATCH (c:Company) WHERE c.prospect_rank IS NOT NULL "
-    "RETURN c.company_id AS id ORDER BY c.prospect_rank"
+    "MATCH (c:Prospect {run_id: $prospect_run}) RETURN c.company_id AS id ORDER BY c.prospect_rank"
 )
 PENDING = "MATCH (k:ResolutionCandidate {status: 'pending'}) RETURN count(k) AS n"
 
@@ -123,7 +123,7 @@ def evaluate(db: Database, settings: Settings, bank: Path, difficulty: str) -> d
     events = event_scores(found, truth, TYPES)
 
     entity_of = entity_of_companies(truth, resolved)
-    ranked = [str(r["id"]) for r in db.read(PROSPECTS)]
+    ranked = [str(r["id"]) for r in db.read(PROSPECTS, published_runs(db).parameters())]
     ranking = ranking_quality(ranked, truth, entity_of)
 
     flows = read_flows(db, settings.events_currency)

@@ -1,18 +1,21 @@
 """The one page envelope of list endpoints and the one bound on a page.
 
 Every list answers ``Page[T]``: ``items`` from ``offset``, at most ``limit`` of them,
-and ``total`` across every page.
+and ``total`` across every page. Lists of computed results (groups, circles,
+prospects, events) also name the one compute run they come from (``run_id``) and
+when it finished (``computed_at``), so a user sees "结果计算于 …".
 
 Examples
 --------
 >>> Page[int](total=3, limit=2, offset=0, items=[1, 2]).model_dump()
-{'total': 3, 'limit': 2, 'offset': 0, 'items': [1, 2]}
+{'total': 3, 'limit': 2, 'offset': 0, 'items': [1, 2], 'run_id': None, 'computed_at': None}
 >>> MAX_PAGE_SIZE
 500
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -38,3 +41,11 @@ class Page(BaseModel, Generic[T]):
     limit: int = Field(ge=1, le=MAX_PAGE_SIZE, description="Most items on this page.")
     offset: int = Field(ge=0, le=MAX_OFFSET, description="Items skipped before this page.")
     items: list[T]
+    run_id: str | None = Field(
+        default=None,
+        description="The compute run the items come from (lists of computed results only); "
+        "every item of one answer comes from this one run.",
+    )
+    computed_at: datetime | None = Field(
+        default=None, description="When that run finished (结果计算于)."
+    )

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Final, LiteralString
 
 from .branches import BranchScope, scope_predicate
+from .compute_runs import published_runs
 from .database import Database
 
 _VISIBLE_CORES: Final[LiteralString] = (
-    "MATCH (c:Company) WHERE c.core_enterprise = true AND (NOT c:Customer OR "
+    "MATCH (r:CompanyResult {run_id: $prospect_run}) WHERE r.core_enterprise = true "
+    "MATCH (c:Company {company_id: r.company_id}) WHERE (NOT c:Customer OR "
     + scope_predicate("c")
     + ") "
 )
@@ -22,9 +24,9 @@ READ_CORES: Final[LiteralString] = (
     + """
 RETURN c.company_id AS id, c.name AS name, c:Customer AS is_customer,
        c.industry AS industry, c.region AS region,
-       c.supply_chain_id AS chain_id, c.supply_chain_size AS size,
-       c.influence_supply_pagerank AS influence, c.core_explanation_zh AS explanation_zh,
-       c.core_explanation_en AS explanation_en, c.prospect_score AS prospect_score
+       r.supply_chain_id AS chain_id, r.supply_chain_size AS size,
+       r.influence_supply_pagerank AS influence, r.core_explanation_zh AS explanation_zh,
+       r.core_explanation_en AS explanation_en, r.prospect_score AS prospect_score
 ORDER BY size DESC, id
 SKIP $offset LIMIT $limit
 """
@@ -53,7 +55,12 @@ def list_core_enterprises(
     db: Database, scope: BranchScope, *, limit: int, offset: int
 ) -> tuple[int, list[CoreEnterprise]]:
     """The visible core enterprises, largest supply chain first: the total and one page."""
-    params = {**scope.parameters(), "limit": limit, "offset": offset}
+    params = {
+        **scope.parameters(),
+        "limit": limit,
+        "offset": offset,
+        "prospect_run": published_runs(db, ("prospects",)).prospects,
+    }
     total_row = db.read_one(COUNT_CORES, params)
     items = [
         CoreEnterprise(

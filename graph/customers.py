@@ -18,6 +18,7 @@ from core.errors import InputValidationError, NotFoundError
 from core.money import from_minor_units
 
 from .branches import BranchScope, scope_predicate
+from .compute_runs import EVENT_PUBLISHED, READ_POINTERS, STEPS, published_runs, runs_from_rows
 from .database import Database
 from .scoping import Anonymiser, is_visible
 
@@ -80,9 +81,11 @@ SCREEN_FILTERS: Final[LiteralString] = (
     "AND ($rm IS NULL OR c.rm_id = $rm) "
     "AND ($holds IS NULL OR EXISTS { (c)-[:HOLDS]->(:Product {product_code: $holds}) }) "
     "AND ($lacks IS NULL OR NOT EXISTS { (c)-[:HOLDS]->(:Product {product_code: $lacks}) }) "
-    "AND ($group IS NULL OR EXISTS { (c)-[:MEMBER_OF]->(:Group {group_id: $group}) }) "
+    "AND ($group IS NULL OR EXISTS { "
+    "  (c)-[:MEMBER_OF]->(:Group {group_id: $group, run_id: $group_run}) }) "
     "AND ($open_events IS NULL OR $open_events = EXISTS { "
-    "  (e:Event)-[:ABOUT]->(c) WHERE e.status IN ['new', 'acknowledged'] }) "
+    "  (e:Event)-[:ABOUT]->(c) WHERE e.status IN ['new', 'acknowledged'] "
+    "  AND " + EVENT_PUBLISHED + " }) "
     # The loader keeps each customer's CNY outstanding on the node (exposure_cny_minor).
     "WITH c, coalesce(c.exposure_cny_minor, 0) AS exposure_cny "
     "WHERE ($min_exposure IS NULL OR exposure_cny >= $min_exposure) "
@@ -142,7 +145,7 @@ class ScreeningFilters:
 
 
 def _screen_parameters(
-    filters: ScreeningFilters, scope: BranchScope, branch_subtree: list[str]
+    db: Database, filters: ScreeningFilters, scope: BranchScope, branch_subtree: list[str]
 ) -> dict[str, Any]:
     from core.names import name_key
     from core.uscc import normalise_uscc
@@ -164,6 +167,7 @@ def _screen_parameters(
         "lacks": filters.lacks,
         "group": filters.group,
         "open_events": filters.has_open_events,
+        **published_runs(db, ("group_risk", "events")).parameters(),
         "min_exposure": int(filters.min_exposure * 100)
         if filters.min_exposure is not None
         else None,
@@ -187,7 +191,7 @@ def screen_customers(
     """One page of customers matching ``filters`` in the caller's scope, and the total."""
     if sort not in SORTS:
         raise InputValidationError(f"sort must be one of {', '.join(SORTS)}")
-    params = _screen_parameters(filters, scope, branch_subtree)
+    params = _screen_parameters(db, filters, scope, branch_subtree)
     match = _screen_entry(params["q"]) + SCREEN_FILTERS
     total_row = db.read_one(match + SCREEN_COUNT_TAIL, params)
     total = int(total_row["total"]) if total_row else 0
@@ -273,7 +277,7 @@ COUNTERPARTIES_IN: Final[LiteralString] = (
 
 #: The company's primary group (a jointly controlled company belongs to several).
 GROUP_OF: Final[LiteralString] = """
-MATCH (:Company {company_id: $id})-[m:MEMBER_OF]->(g:Group)
+MATCH (:Company {company_id: $id})-[m:MEMBER_OF]->(g:Group {run_id: $group_run})
 OPTIONAL MATCH (pp:Person {person_id: g.controller_id})
 OPTIONAL MATCH (pc:Company {company_id: g.controller_id})
 RETURN g.group_id AS group_id, g.controller_id AS controller_id,
@@ -288,7 +292,7 @@ ORDER BY coalesce(m.primary, true) DESC, g.group_id
 LIMIT 1
 """
 CIRCLES_OF: Final[LiteralString] = """
-MATCH (:Company {company_id: $id})-[:IN_CIRCLE]->(k:GuaranteeCircle)
+MATCH (:Company {company_id: $id})-[:IN_CIRCLE]->(k:GuaranteeCircle {run_id: $group_run})
 MATCH (o:Company)-[:IN_CIRCLE]->(k)
 WITH k, o ORDER BY o.company_id
 RETURN k.circle_id AS circle_id, k.size AS size, k.currencies AS currencies,
@@ -297,8 +301,9 @@ RETURN k.circle_id AS circle_id, k.size AS size, k.currencies AS currencies,
                 branch_id: o.branch_id}) AS members
 """
 INTRODUCED_PROSPECTS: Final[LiteralString] = """
-MATCH (p:Company {introducer_id: $id}) WHERE p.prospect_score IS NOT NULL
-RETURN p.company_id AS id, p.name AS name, p.prospect_score AS score, p.prospect_rank AS rank
+MATCH (r:Prospect {run_id: $prospect_run, introducer_id: $id})
+MATCH (p:Company {company_id: r.company_id})
+RETURN p.company_id AS id, p.name AS name, r.prospect_score AS score, r.prospect_rank AS rank
 ORDER BY score DESC, id LIMIT $top
 """
 
@@ -516,6 +521,8 @@ def _customer_360(
     top: int,
     extra_sections: dict[str, Any] | None,
 ) -> Record:
+    # The computed sections come from the published runs, resolved in this transaction.
+    runs = runs_from_rows(db.read(READ_POINTERS, {"steps": list(STEPS)})).parameters()
     params = {"id": company_id, **scope.parameters()}
     profile = db.read_one(PROFILE, params)
     if profile is None:
@@ -564,11 +571,11 @@ def _customer_360(
             "limit_total": totals_by_currency(facilities, "limit_minor"),
             "outstanding_total": totals_by_currency(facilities, "outstanding_minor"),
         },
-        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id}), anon),
+        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id, **runs}), anon),
         "guarantees": {
             "given": _amounts(given, "amount_minor"),
             "received": _amounts(received, "amount_minor"),
-            "circles": _circle_section(db.read(CIRCLES_OF, {"id": company_id}), scope),
+            "circles": _circle_section(db.read(CIRCLES_OF, {"id": company_id, **runs}), scope),
         },
         "supply_chain": {
             "suppliers": [_strip(r) for r in _amounts(suppliers, "amount_minor")],
@@ -582,7 +589,9 @@ def _customer_360(
             "top_out": counterparties["out"],
             "monthly_totals": monthly_totals,
         },
-        "introduced_prospects": db.read(INTRODUCED_PROSPECTS, {"id": company_id, "top": top}),
+        "introduced_prospects": db.read(
+            INTRODUCED_PROSPECTS, {"id": company_id, "top": top, **runs}
+        ),
         **(extra_sections or {}),
     }
 

@@ -12,8 +12,16 @@ The ``events`` compute step (:func:`services.events.compute_events`):
 3. ``MERGE``\\s ``(:Event {event_id})-[:ABOUT]->(:Company)``. Ids are deterministic,
    so a second compute creates nothing, and an existing event's status and history
    are never touched;
-4. enqueues new events for the configured webhooks; the delivery worker sends them
-   (:mod:`services.webhooks`), never compute.
+4. stamps a new event with the run that detected it (``run_id``). Events are
+   stateful facts (acknowledged, actioned, linked to an opportunity), so they are
+   *not* copied per run like groups are (:mod:`graph.compute_runs`): one node keeps
+   its identity and state across runs. Readers show an event only when its run is
+   published (:data:`EVENT_PUBLISHED`), so an events answer never shows half of a
+   run; events of a run that failed before publishing are dropped by the next
+   run's collection unless someone acted on them (which cannot happen: no reader
+   showed them);
+5. after publishing, the runner enqueues new events for the configured webhooks;
+   the delivery worker sends them (:mod:`services.webhooks`), never compute.
 
 Events are scoped through the customer they are ``ABOUT``: a caller sees an event
 only when its customer is in the caller's branch subtree.
@@ -31,6 +39,7 @@ from core.codes import STATUSES
 from core.errors import InputValidationError, NotFoundError
 
 from .branches import BranchScope, scope_predicate
+from .compute_runs import EVENT_PUBLISHED, PublishedRuns, published_runs
 from .customers import money
 from .database import Database
 from .scoping import Anonymiser, anonymiser_for
@@ -53,26 +62,33 @@ READ_SNAPSHOTS: Final[LiteralString] = (
     "RETURN c.company_id AS customer_id, toString(s.as_of) AS as_of, s.segment AS segment"
 )
 READ_MEMBERSHIPS: Final[LiteralString] = """
-MATCH (c:Customer)-[m:MEMBER_OF]->(g:Group)
+MATCH (c:Customer)-[m:MEMBER_OF]->(g:Group {run_id: $group_run})
 RETURN c.company_id AS customer_id, 'group:' + g.group_id AS unit,
        CASE WHEN coalesce(m.primary, true) THEN g.controller_id END AS controller
 UNION ALL
-MATCH (c:Customer)-[:IN_CIRCLE]->(k:GuaranteeCircle)
+MATCH (c:Customer)-[:IN_CIRCLE]->(k:GuaranteeCircle {run_id: $group_run})
 RETURN c.company_id AS customer_id, 'circle:' + k.circle_id AS unit, null AS controller
 """
 HAS_GROUP_RESULTS: Final[LiteralString] = (
-    "RETURN EXISTS { MATCH (:Company)-[:MEMBER_OF]->(:Group) } AS groups"
+    "RETURN EXISTS { MATCH (:Company)-[:MEMBER_OF]->(:Group {run_id: $group_run}) } AS groups"
 )
+#: The snapshot of the published events run; before the first run, the one a version
+#: without compute runs kept on ``CorpgraphMeta``.
 READ_CONTROLLER_SNAPSHOT: Final[LiteralString] = (
-    "MATCH (m:CorpgraphMeta {key: 'events.controllers'}) RETURN m.controllers_json AS snapshot"
+    "OPTIONAL MATCH (s:EventsSnapshot {run_id: $event_run}) "
+    "OPTIONAL MATCH (m:CorpgraphMeta {key: 'events.controllers'}) "
+    "RETURN coalesce(s.controllers_json, m.controllers_json) AS snapshot"
 )
+#: Run-scoped, so a failed run's snapshot never becomes the next comparison's start.
 WRITE_CONTROLLER_SNAPSHOT: Final[LiteralString] = (
-    "MERGE (m:CorpgraphMeta {key: 'events.controllers'}) "
-    "SET m.controllers_json = $snapshot, m.updated_at = datetime()"
+    "MERGE (s:EventsSnapshot {run_id: $run_id}) "
+    "SET s.controllers_json = $snapshot, s.updated_at = datetime()"
 )
 
 # --- writes ---------------------------------------------------------------------------------
-#: Creates an event once; on a later compute nothing of an existing event changes.
+#: Creates an event once, stamped with the detecting run; on a later compute nothing of an
+#: existing event changes, except that an event of a run that never published (never
+#: shown, so never acted on) is claimed by this run.
 WRITE_EVENTS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (c:Company {company_id: row.customer_id})
@@ -83,7 +99,10 @@ ON CREATE SET e.type = row.type, e.severity = row.severity, e.customer_id = row.
     e.related = row.related, e.status = 'new', e.owner_rm_id = c.rm_id,
     e.branch_id = c.branch_id, e.created_ms = $now_ms,
     e.created_at = datetime({epochMillis: $now_ms}), e.history = [],
-    e.webhook_enqueue = $webhooks
+    e.webhook_enqueue = $webhooks, e.run_id = $run_id
+ON MATCH SET e.run_id = CASE
+    WHEN e.run_id IS NOT NULL AND ($published_run IS NULL OR e.run_id > $published_run)
+    THEN $run_id ELSE e.run_id END
 MERGE (e)-[:ABOUT]->(c)
 """
 
@@ -99,6 +118,7 @@ EVENT_FIELDS: Final[LiteralString] = (
 )
 LIST_MATCH: Final[LiteralString] = (
     "MATCH (e:Event)-[:ABOUT]->(c:Company) WHERE " + scope_predicate("c") + " "
+    "AND " + EVENT_PUBLISHED + " "
     "AND ($type IS NULL OR e.type = $type) "
     "AND ($status IS NULL OR e.status = $status) "
     "AND ($severity IS NULL OR e.severity = $severity) "
@@ -115,6 +135,8 @@ LIST_PAGE: Final[LiteralString] = (
 GET_EVENT: Final[LiteralString] = (
     "MATCH (e:Event {event_id: $event_id})-[:ABOUT]->(c:Company) WHERE "
     + scope_predicate("c")
+    + " AND "
+    + EVENT_PUBLISHED
     + " RETURN "
     + EVENT_FIELDS
 )
@@ -122,6 +144,8 @@ GET_EVENT: Final[LiteralString] = (
 EVENTS_SINCE: Final[LiteralString] = (
     "MATCH (e:Event)-[:ABOUT]->(c:Company) WHERE e.created_ms >= $since_ms AND "
     + scope_predicate("c")
+    + " AND "
+    + EVENT_PUBLISHED
     + " RETURN "
     + EVENT_FIELDS
     + " ORDER BY e.created_ms, e.event_id LIMIT $limit"
@@ -136,6 +160,11 @@ SET_STATUS: Final[LiteralString] = (
 
 
 # --- API reads and status changes -----------------------------------------------------------
+def event_run(db: Database, runs: PublishedRuns | None) -> dict[str, str | None]:
+    """``{"event_run": ...}``: the published events run (resolved now unless given)."""
+    return {"event_run": (runs or published_runs(db, ("events",))).events}
+
+
 def _evidence(raw: str | None, anon: Anonymiser | None = None) -> dict[str, Any]:
     """Evidence with ``*_minor`` integers turned into exact money objects.
 
@@ -216,10 +245,16 @@ def list_events(
     branch_ids: list[str] | None = None,
     limit: int = 50,
     offset: int = 0,
+    runs: PublishedRuns | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Events about customers in ``scope``, newest month first, and their total."""
+    """Events about customers in ``scope``, newest month first, and their total.
+
+    Only events of published runs: the published events run of ``runs`` (resolved
+    here when not given) and every run before it.
+    """
     params = {
         **scope.parameters(),
+        **event_run(db, runs),
         "type": event_type,
         "status": status,
         "severity": severity,
@@ -238,7 +273,9 @@ def list_events(
 
 def get_event(db: Database, scope: BranchScope, event_id: str) -> dict[str, Any]:
     """One event; :class:`NotFoundError` when absent or outside ``scope``."""
-    row = db.read_one(GET_EVENT, {**scope.parameters(), "event_id": event_id})
+    row = db.read_one(
+        GET_EVENT, {**scope.parameters(), **event_run(db, None), "event_id": event_id}
+    )
     if row is None:
         raise NotFoundError(f"event {event_id} not found")
     return event_item(row, anonymiser_for(db, scope, _mentioned_ids([row])))
@@ -248,7 +285,10 @@ def events_since(
     db: Database, scope: BranchScope, since_ms: int, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Events in ``scope`` created at or after ``since_ms`` (oldest first)."""
-    rows = db.read(EVENTS_SINCE, {**scope.parameters(), "since_ms": since_ms, "limit": limit})
+    rows = db.read(
+        EVENTS_SINCE,
+        {**scope.parameters(), **event_run(db, None), "since_ms": since_ms, "limit": limit},
+    )
     anon = anonymiser_for(db, scope, _mentioned_ids(rows))
     return [{**event_item(r, anon), "created_ms": int(r["created_ms"] or 0)} for r in rows]
 

@@ -47,6 +47,7 @@ from core.errors import (
 from core.money import currency_code, exact_minor_units, from_minor_units
 
 from .branches import BranchScope, scope_predicate
+from .compute_runs import published_runs
 from .customers import money
 from .database import Database
 from .events import get_event
@@ -123,11 +124,13 @@ def parse_money(amount: str, currency: str) -> tuple[int, str]:
 
 
 # --- Cypher ---------------------------------------------------------------------------------
+#: A prospect's suggested branch and RM are those of the published prospects run.
 READ_COMPANY: Final[LiteralString] = (
     "MATCH (c:Company {company_id: $company_id}) "
+    "OPTIONAL MATCH (r:Prospect {run_id: $prospect_run, company_id: $company_id}) "
     "RETURN c.company_id AS id, c.name AS name, coalesce(c.is_customer, false) AS is_customer, "
-    "c.branch_id AS branch_id, c.rm_id AS rm_id, c.suggested_branch_id AS suggested_branch_id, "
-    "c.suggested_rm_id AS suggested_rm_id"
+    "c.branch_id AS branch_id, c.rm_id AS rm_id, r.suggested_branch_id AS suggested_branch_id, "
+    "r.suggested_rm_id AS suggested_rm_id"
 )
 #: The properties of a new opportunity; each CREATE_BY_* below merges on one unique key.
 _ON_CREATE: Final[LiteralString] = """
@@ -258,7 +261,10 @@ class NewOpportunity:
 
 
 def _company_in_scope(db: Database, scope: BranchScope, company_id: str) -> dict[str, Any]:
-    row = db.read_one(READ_COMPANY, {"company_id": company_id})
+    row = db.read_one(
+        READ_COMPANY,
+        {"company_id": company_id, "prospect_run": published_runs(db, ("prospects",)).prospects},
+    )
     if row is None:
         raise NotFoundError(f"company {company_id} not found")
     branch = row["branch_id"] if row["is_customer"] else row["suggested_branch_id"]

@@ -16,6 +16,7 @@ from core.codes import EVENT_TYPES, SEGMENT_ORDER, SEVERITIES, STATUSES
 from core.money import from_minor_units
 
 from .branches import BranchScope, scope_predicate
+from .compute_runs import EVENT_PUBLISHED, published_runs
 from .database import Database
 
 #: Ageing buckets of unhandled events, by whole days since detection: (label, max days).
@@ -29,6 +30,7 @@ UNHANDLED: Final[frozenset[str]] = frozenset({"new", "acknowledged"})
 
 EVENT_ROWS: Final[LiteralString] = (
     "MATCH (e:Event)-[:ABOUT]->(c:Company) WHERE " + scope_predicate("c") + " "
+    "AND " + EVENT_PUBLISHED + " "
     "AND ($branch_ids IS NULL OR c.branch_id IN $branch_ids) "
     "RETURN c.branch_id AS branch_id, e.type AS type, e.severity AS severity, "
     "e.status AS status, e.created_ms AS created_ms"
@@ -83,7 +85,14 @@ def events_report(
 ) -> dict[str, Any]:
     """Counts by type, severity and status per branch and in all, ageing, actioned rate."""
     now_ms = int(time.time() * 1000)
-    rows = db.read(EVENT_ROWS, {**scope.parameters(), "branch_ids": branch_ids})
+    rows = db.read(
+        EVENT_ROWS,
+        {
+            **scope.parameters(),
+            "branch_ids": branch_ids,
+            "event_run": published_runs(db, ("events",)).events,
+        },
+    )
     overall = _counts()
     per_branch: dict[str, dict[str, Any]] = defaultdict(_counts)
     for row in rows:

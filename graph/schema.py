@@ -27,17 +27,24 @@ NODE_KEYS: Final[dict[str, str]] = {
     "RelationshipManager": "rm_id",
     "Product": "product_code",
     "Facility": "facility_id",
-    "Group": "group_id",
     "Event": "event_id",
     "Opportunity": "opportunity_id",
     "ApiUser": "user_id",
     "SegmentSnapshot": "snapshot_id",
     "FxRate": "rate_id",
     "CorpgraphMeta": "key",
-    "GuaranteeCircle": "circle_id",
     "WebhookDelivery": "delivery_id",
     "ResolutionCandidate": "candidate_id",
     "ResolutionDecision": "decision_id",
+}
+
+#: Results of compute runs (:mod:`graph.compute_runs`): each is unique on its key *within
+#: a run*, so the key and ``run_id`` together are unique (the same group exists once per run).
+RUN_SCOPED_KEYS: Final[dict[str, str]] = {
+    "Group": "group_id",
+    "GuaranteeCircle": "circle_id",
+    "ControlResult": "company_id",
+    "CompanyResult": "company_id",
 }
 
 #: Relationship types corpgraph writes.
@@ -57,6 +64,7 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "MEMBER_OF",  # (:Company)-[:MEMBER_OF {role, depth}]->(:Group)
         "HAS_SEGMENT",  # (:Company)-[:HAS_SEGMENT]->(:SegmentSnapshot)
         "CONTROLS_DIRECTLY",  # (:Company|Person)-[:CONTROLS_DIRECTLY {basis}]->(:Company), derived
+        "CONTROL_CLAIM",  # the same claims, published per compute run {run_id, basis, effect}
         "IN_CIRCLE",  # (:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)
         "ABOUT",  # (:Event)-[:ABOUT]->(:Company customer)
         "DEPENDS_ON",  # (:Company dependent)-[:DEPENDS_ON {direction, basis, share}]->(:Company)
@@ -113,10 +121,10 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "FOR (n:Facility) REQUIRE n.facility_id IS UNIQUE",
     ),
     SchemaItem(
-        "group_id_unique",
+        "group_run_unique",
         "constraint",
-        "CREATE CONSTRAINT group_id_unique IF NOT EXISTS "
-        "FOR (n:Group) REQUIRE n.group_id IS UNIQUE",
+        "CREATE CONSTRAINT group_run_unique IF NOT EXISTS "
+        "FOR (n:Group) REQUIRE (n.group_id, n.run_id) IS UNIQUE",
     ),
     SchemaItem(
         "event_id_unique",
@@ -207,11 +215,6 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE INDEX company_introducer IF NOT EXISTS FOR (n:Company) ON (n.introducer_id)",
     ),
     SchemaItem(
-        "company_prospect_score",
-        "index",
-        "CREATE INDEX company_prospect_score IF NOT EXISTS FOR (n:Company) ON (n.prospect_score)",
-    ),
-    SchemaItem(
         "pays_month",
         "index",
         "CREATE INDEX pays_month IF NOT EXISTS FOR ()-[r:PAYS]-() ON (r.month)",
@@ -225,10 +228,88 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "`fulltext.eventually_consistent`: false}}",
     ),
     SchemaItem(
-        "guarantee_circle_id_unique",
+        "guarantee_circle_run_unique",
         "constraint",
-        "CREATE CONSTRAINT guarantee_circle_id_unique IF NOT EXISTS "
-        "FOR (n:GuaranteeCircle) REQUIRE n.circle_id IS UNIQUE",
+        "CREATE CONSTRAINT guarantee_circle_run_unique IF NOT EXISTS "
+        "FOR (n:GuaranteeCircle) REQUIRE (n.circle_id, n.run_id) IS UNIQUE",
+    ),
+    # --- compute runs (graph.compute_runs): the pointers, and every lookup by run id --------
+    SchemaItem(
+        "compute_run_step_unique",
+        "constraint",
+        "CREATE CONSTRAINT compute_run_step_unique IF NOT EXISTS "
+        "FOR (n:ComputeRun) REQUIRE n.step IS UNIQUE",
+    ),
+    SchemaItem(
+        "control_result_run_unique",
+        "constraint",
+        "CREATE CONSTRAINT control_result_run_unique IF NOT EXISTS "
+        "FOR (n:ControlResult) REQUIRE (n.company_id, n.run_id) IS UNIQUE",
+    ),
+    SchemaItem(
+        "company_result_run_unique",
+        "constraint",
+        "CREATE CONSTRAINT company_result_run_unique IF NOT EXISTS "
+        "FOR (n:CompanyResult) REQUIRE (n.company_id, n.run_id) IS UNIQUE",
+    ),
+    SchemaItem(
+        "interdependence_rule_run_unique",
+        "constraint",
+        "CREATE CONSTRAINT interdependence_rule_run_unique IF NOT EXISTS "
+        "FOR (n:InterdependenceRule) REQUIRE n.run_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "events_snapshot_run_unique",
+        "constraint",
+        "CREATE CONSTRAINT events_snapshot_run_unique IF NOT EXISTS "
+        "FOR (n:EventsSnapshot) REQUIRE n.run_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "group_run",
+        "index",
+        "CREATE INDEX group_run IF NOT EXISTS FOR (n:Group) ON (n.run_id, n.rank)",
+    ),
+    SchemaItem(
+        "guarantee_circle_run",
+        "index",
+        "CREATE INDEX guarantee_circle_run IF NOT EXISTS FOR (n:GuaranteeCircle) ON (n.run_id)",
+    ),
+    SchemaItem(
+        "company_result_run",
+        "index",
+        "CREATE INDEX company_result_run IF NOT EXISTS FOR (n:CompanyResult) ON (n.run_id)",
+    ),
+    SchemaItem(
+        "prospect_run_score",
+        "index",
+        "CREATE INDEX prospect_run_score IF NOT EXISTS "
+        "FOR (n:Prospect) ON (n.run_id, n.prospect_score)",
+    ),
+    SchemaItem(
+        "prospect_run_introducer",
+        "index",
+        "CREATE INDEX prospect_run_introducer IF NOT EXISTS "
+        "FOR (n:Prospect) ON (n.run_id, n.introducer_id)",
+    ),
+    SchemaItem(
+        "control_result_run",
+        "index",
+        "CREATE INDEX control_result_run IF NOT EXISTS FOR (n:ControlResult) ON (n.run_id)",
+    ),
+    SchemaItem(
+        "event_run",
+        "index",
+        "CREATE INDEX event_run IF NOT EXISTS FOR (n:Event) ON (n.run_id)",
+    ),
+    SchemaItem(
+        "depends_on_run",
+        "index",
+        "CREATE INDEX depends_on_run IF NOT EXISTS FOR ()-[r:DEPENDS_ON]-() ON (r.run_id)",
+    ),
+    SchemaItem(
+        "control_claim_run",
+        "index",
+        "CREATE INDEX control_claim_run IF NOT EXISTS FOR ()-[r:CONTROL_CLAIM]-() ON (r.run_id)",
     ),
     SchemaItem(
         "resolution_candidate_id_unique",
@@ -248,6 +329,14 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE CONSTRAINT webhook_delivery_id_unique IF NOT EXISTS "
         "FOR (n:WebhookDelivery) REQUIRE n.delivery_id IS UNIQUE",
     ),
+)
+
+#: Items of earlier versions that the current schema replaces: a group or circle id was
+#: unique before results were kept per compute run. Dropped by ``db init``; idempotent.
+OBSOLETE: Final[tuple[LiteralString, ...]] = (
+    "DROP CONSTRAINT group_id_unique IF EXISTS",
+    "DROP CONSTRAINT guarantee_circle_id_unique IF EXISTS",
+    "DROP INDEX company_prospect_score IF EXISTS",
 )
 
 LIST_CONSTRAINTS: Final[LiteralString] = "SHOW CONSTRAINTS YIELD name RETURN name"
@@ -325,6 +414,8 @@ def apply_schema(db: Database) -> list[str]:
     Returns the names that did not exist before. Running it again is a no-op.
     """
     before = schema_status(db)
+    for statement in OBSOLETE:
+        db.run_autocommit(statement)
     for item in SCHEMA:
         db.run_autocommit(item.statement)
     db.run_autocommit(AWAIT_INDEXES)

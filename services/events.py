@@ -28,6 +28,7 @@ from algorithms.events import (
 )
 from core.codes import EVENT_TYPES
 from core.settings import Settings
+from graph.compute_runs import published_runs
 from graph.database import Database
 from graph.events import (
     HAS_GROUP_RESULTS,
@@ -41,7 +42,6 @@ from graph.events import (
 
 from .engines import GraphEngine
 from .steps import StepReport
-from .webhooks import enqueue_new_events
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,16 @@ def read_snapshots(db: Database) -> pd.DataFrame:
 
 
 def _group_events(
-    db: Database, detected: list[DetectedEvent], month: str
+    db: Database, detected: list[DetectedEvent], month: str, run_id: str | None
 ) -> tuple[list[DetectedEvent], dict[str, int]]:
-    """``controller_change`` and ``group_risk`` events, when group results exist."""
-    row = db.read_one(HAS_GROUP_RESULTS)
+    """``controller_change`` and ``group_risk`` events, when group results exist.
+
+    Groups are those of the published group-risk run; the controllers are compared
+    with the snapshot of the published events run, and this run's snapshot is
+    stored under ``run_id`` (nothing is stored when ``run_id`` is ``None``).
+    """
+    runs = published_runs(db, ("group_risk", "events")).parameters()
+    row = db.read_one(HAS_GROUP_RESULTS, runs)
     if row is None or not row["groups"]:
         logger.info(
             "no group-risk results (MEMBER_OF): controller_change and group_risk skipped; "
@@ -93,15 +99,19 @@ def _group_events(
         return [], {"skipped (no groups)": 1}
     memberships: dict[str, set[str]] = defaultdict(set)
     controllers: dict[str, str] = {}
-    for r in db.read(READ_MEMBERSHIPS):
+    for r in db.read(READ_MEMBERSHIPS, runs):
         memberships[str(r["customer_id"])].add(str(r["unit"]))
         if r["controller"] is not None:
             controllers[str(r["customer_id"])] = str(r["controller"])
-    stored = db.read_one(READ_CONTROLLER_SNAPSHOT)
+    stored = db.read_one(READ_CONTROLLER_SNAPSHOT, runs)
     changes: list[DetectedEvent] = []
     if stored is not None and stored["snapshot"]:
         changes = diff_controllers(json.loads(str(stored["snapshot"])), controllers, month)
-    db.write(WRITE_CONTROLLER_SNAPSHOT, {"snapshot": json.dumps(controllers, sort_keys=True)})
+    if run_id is not None:
+        db.write(
+            WRITE_CONTROLLER_SNAPSHOT,
+            {"snapshot": json.dumps(controllers, sort_keys=True), "run_id": run_id},
+        )
     spread = group_risk_events([*detected, *changes], memberships)
     return [*changes, *spread], {}
 
@@ -124,11 +134,13 @@ def _rows(events: list[DetectedEvent]) -> list[dict[str, Any]]:
     ]
 
 
-def detect_events(db: Database, settings: Settings) -> tuple[list[DetectedEvent], dict[str, int]]:
+def detect_events(
+    db: Database, settings: Settings, run_id: str | None = None
+) -> tuple[list[DetectedEvent], dict[str, int]]:
     """Run every detector on what Neo4j holds now; also the notes for the step report.
 
-    The only write is the controller snapshot that the next ``controller_change``
-    comparison starts from.
+    The only write is the controller snapshot (under ``run_id``; none without one)
+    that the next ``controller_change`` comparison starts from.
     """
     config = event_config(settings)
     flows = read_flows(db, config.currency)
@@ -137,18 +149,28 @@ def detect_events(db: Database, settings: Settings) -> tuple[list[DetectedEvent]
     last_month = (
         str(flows["month"].max()) if not flows.empty else datetime.now(UTC).strftime("%Y-%m")
     )
-    extra, notes = _group_events(db, detected, last_month)
+    extra, notes = _group_events(db, detected, last_month, run_id)
     return [*detected, *extra], notes
 
 
-def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
-    """The ``events`` compute step: detect, store new events, queue them for push."""
-    events, notes = detect_events(db, settings)
+def compute_events(
+    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+) -> StepReport:
+    """The ``events`` compute step: detect and store new events under ``run_id``.
+
+    The runner queues them for push once the run is published (:mod:`services.compute`).
+    """
+    events, notes = detect_events(db, settings, run_id)
     webhooks = bool(settings.webhook_urls) and settings.webhook_secret is not None
     counters = db.write_rows(
         WRITE_EVENTS,
         _rows(events),
-        extra_parameters={"now_ms": int(time.time() * 1000), "webhooks": webhooks},
+        extra_parameters={
+            "now_ms": int(time.time() * 1000),
+            "webhooks": webhooks,
+            "run_id": run_id,
+            "published_run": published_runs(db, ("events",)).events,
+        },
     )
     counts: dict[str, int] = {"detected": len(events), "new events": counters.nodes_created}
     by_type: dict[str, int] = defaultdict(int)
@@ -156,10 +178,6 @@ def compute_events(db: Database, engine: GraphEngine, settings: Settings) -> Ste
         by_type[e.type] += 1
     counts.update({f"detected {t}": by_type[t] for t in EVENT_TYPES if by_type[t]})
     counts.update(notes)
-    if webhooks:
-        # Compute only records what to push; the delivery worker sends it (services.webhooks),
-        # so a slow or dead receiver never holds compute up.
-        counts["webhooks enqueued"] = enqueue_new_events(db, settings)
     logger.info(
         "events: %d detected, %d new (%s engine not used)",
         len(events),

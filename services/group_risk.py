@@ -5,25 +5,29 @@
 1. reads shareholdings (``OWNS``) and ``control_links`` (``CONTROLS``) and computes
    consolidation control (:mod:`algorithms.control`); every claim of the claims
    graph is stored as ``(:Company|Person)-[:CONTROLS_DIRECTLY {basis, effect,
-   share_pct, contributor_ids, contributor_pcts}]->(:Company)``;
+   share_pct, contributor_ids, contributor_pcts}]->(:Company)`` (the engine's
+   projection input, rewritten by every run) and published as the run's
+   ``CONTROL_CLAIM {run_id, ...}`` relationships, which readers read;
 2. runs the engine's **SCC** over ``CONTROLS_DIRECTLY`` (control cycles) and over
    ``OWNS`` (cross-shareholding cycles), and derives every company's status and
-   ultimate controllers, stored on the company (``control_status``,
-   ``ultimate_controller_ids``, ``control_cycle_id``, ``control_cycle_members``,
-   ``ownership_cycle_members``, ``primary_group_id``);
+   ultimate controllers, stored on ``(:ControlResult {run_id, company_id})``
+   (``control_status``, ``ultimate_controller_ids``, ``control_cycle_id``,
+   ``control_cycle_members``, ``ownership_cycle_members``, ``primary_group_id``);
 3. builds the groups from the ultimate controllers' reach (:mod:`algorithms.groups`),
-   with exact exposure per currency, and stores ``(:Group)`` and
+   with exact exposure per currency, and stores ``(:Group {group_id, run_id})`` and
    ``(:Company)-[:MEMBER_OF {role, depth, parent_id, basis, share_pct, status,
    controllers, primary}]->(:Group)``: a jointly controlled company is a member of
    every controller's group, one of them primary;
 4. runs the engine's **SCC** over ``GUARANTEES`` and stores the guarantee circles
-   (:mod:`algorithms.guarantees`): ``(:GuaranteeCircle)`` and ``IN_CIRCLE``.
+   (:mod:`algorithms.guarantees`): ``(:GuaranteeCircle {circle_id, run_id})`` and
+   ``IN_CIRCLE``.
 
-Every write is a ``MERGE`` stamped with the run's id; whatever an earlier run
-wrote and this one did not is deleted at the end, so recomputing is idempotent
-and stale groups and circles disappear.
+Every result is written under the run's id and published by the step's pointer
+(:mod:`graph.compute_runs`): readers resolve the published run and read only its
+groups, circles, claims and control results, so they never see half a run; runs
+older than the previous published one are collected by the next run.
 
-The read functions below serve the API and the CLI from what compute stored (the
+The read functions below serve the API and the CLI from what compute published (the
 controllers answer reads the stored claims and statuses, so it always agrees with
 the stored groups); each takes the caller's :class:`~graph.branches.BranchScope`
 where results are scoped.
@@ -32,7 +36,6 @@ where results are scoped.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -69,6 +72,7 @@ from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, 
 from core.ids import opaque_id
 from core.settings import Settings
 from graph.branches import BranchScope
+from graph.compute_runs import PublishedRuns, published_runs
 from graph.database import Database
 from graph.scoping import Anonymiser, anonymiser_for, visible_predicate
 
@@ -135,20 +139,43 @@ MATCH (c:Company {company_id: row.company_id})
 """
     + _CLAIM_SET
 )
+#: The published copy of the claims: the working ``CONTROLS_DIRECTLY`` edges above are the
+#: engine's projection input (rewritten by every run); readers read these, of one run.
+_RUN_CLAIM_SET: Final[LiteralString] = """
+CREATE (o)-[r:CONTROL_CLAIM {run_id: $run_id}]->(c)
+SET r.basis = row.basis, r.effect = row.effect, r.share_pct = row.share_pct,
+    r.contributor_ids = row.contributor_ids, r.contributor_pcts = row.contributor_pcts
+"""
+WRITE_COMPANY_RUN_CLAIMS: Final[LiteralString] = (
+    """
+UNWIND $rows AS row
+MATCH (o:Company {company_id: row.controller_id})
+MATCH (c:Company {company_id: row.company_id})
+"""
+    + _RUN_CLAIM_SET
+)
+WRITE_PERSON_RUN_CLAIMS: Final[LiteralString] = (
+    """
+UNWIND $rows AS row
+MATCH (o:Person {person_id: row.controller_id})
+MATCH (c:Company {company_id: row.company_id})
+"""
+    + _RUN_CLAIM_SET
+)
 DELETE_STALE_CLAIMS: Final[LiteralString] = (
     "MATCH ()-[r:CONTROLS_DIRECTLY]->() WHERE r.run_id <> $run_id "
     "CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
 )
 WRITE_COMPANY_CONTROL: Final[LiteralString] = """
 UNWIND $rows AS row
-MATCH (c:Company {company_id: row.company_id})
+CREATE (c:ControlResult {run_id: $run_id, company_id: row.company_id})
 SET c.control_status = row.status, c.ultimate_controller_ids = row.controllers,
     c.control_cycle_id = row.cycle_id, c.control_cycle_members = row.cycle_members,
     c.ownership_cycle_members = row.ownership_cycle, c.primary_group_id = row.primary_group_id
 """
 WRITE_GROUPS: Final[LiteralString] = """
 UNWIND $rows AS row
-MERGE (g:Group {group_id: row.group_id})
+MERGE (g:Group {group_id: row.group_id, run_id: $run_id})
 SET g.controller_id = row.controller_id, g.controller_type = row.controller_type,
     g.controller_members = row.controller_members,
     g.size = row.size, g.max_depth = row.max_depth, g.currencies = row.currencies,
@@ -156,48 +183,31 @@ SET g.controller_id = row.controller_id, g.controller_type = row.controller_type
     g.rank_outstanding_minor = row.rank_outstanding_minor,
     g.over_concentration = row.over_concentration, g.rank = row.rank,
     g.control_cycles = row.control_cycles, g.ownership_cycles = row.ownership_cycles,
-    g.joint_members = row.joint_members, g.explanation = row.explanation, g.run_id = $run_id
+    g.joint_members = row.joint_members, g.explanation = row.explanation
 """
 WRITE_MEMBERS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (c:Company {company_id: row.company_id})
-MATCH (g:Group {group_id: row.group_id})
+MATCH (g:Group {group_id: row.group_id, run_id: $run_id})
 MERGE (c)-[m:MEMBER_OF]->(g)
 SET m.role = row.role, m.depth = row.depth, m.parent_id = row.parent_id,
     m.basis = row.basis, m.share_pct = row.share_pct, m.status = row.status,
     m.controllers = row.controllers, m.primary = row.primary, m.run_id = $run_id
 """
-DELETE_STALE_MEMBERS: Final[LiteralString] = (
-    "MATCH (:Company)-[m:MEMBER_OF]->(:Group) WHERE m.run_id <> $run_id "
-    "CALL (m) { DELETE m } IN TRANSACTIONS OF 10000 ROWS"
-)
-DELETE_STALE_GROUPS: Final[LiteralString] = (
-    "MATCH (g:Group) WHERE g.run_id <> $run_id "
-    "CALL (g) { DETACH DELETE g } IN TRANSACTIONS OF 10000 ROWS"
-)
 WRITE_CIRCLES: Final[LiteralString] = """
 UNWIND $rows AS row
-MERGE (k:GuaranteeCircle {circle_id: row.circle_id})
+MERGE (k:GuaranteeCircle {circle_id: row.circle_id, run_id: $run_id})
 SET k.size = row.size, k.cycles = row.cycles, k.cycles_complete = row.cycles_complete,
     k.mutual_pairs = row.mutual_pairs, k.currencies = row.currencies,
-    k.amounts_minor = row.amounts_minor, k.guarantee_ids = row.guarantee_ids,
-    k.run_id = $run_id
+    k.amounts_minor = row.amounts_minor, k.guarantee_ids = row.guarantee_ids
 """
 WRITE_CIRCLE_MEMBERS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (c:Company {company_id: row.company_id})
-MATCH (k:GuaranteeCircle {circle_id: row.circle_id})
+MATCH (k:GuaranteeCircle {circle_id: row.circle_id, run_id: $run_id})
 MERGE (c)-[m:IN_CIRCLE]->(k)
 SET m.run_id = $run_id
 """
-DELETE_STALE_CIRCLE_MEMBERS: Final[LiteralString] = (
-    "MATCH (:Company)-[m:IN_CIRCLE]->(:GuaranteeCircle) WHERE m.run_id <> $run_id "
-    "CALL (m) { DELETE m } IN TRANSACTIONS OF 10000 ROWS"
-)
-DELETE_STALE_CIRCLES: Final[LiteralString] = (
-    "MATCH (k:GuaranteeCircle) WHERE k.run_id <> $run_id "
-    "CALL (k) { DETACH DELETE k } IN TRANSACTIONS OF 10000 ROWS"
-)
 
 CONTROL_PROJECTION: Final = Projection(
     "control-claims", ("Company", "Person"), (RelationshipSpec("CONTROLS_DIRECTLY"),)
@@ -379,10 +389,11 @@ def public_circle_id(salt: str, members: Iterable[str]) -> str:
     return opaque_id("GC", salt, "\x1f".join(sorted(members)))
 
 
-def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
-    """The ``group_risk`` compute step: control, groups, exposure and circles."""
+def compute_group_risk(
+    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+) -> StepReport:
+    """The ``group_risk`` compute step: control, groups, exposure and circles (under ``run_id``)."""
 
-    run_id = uuid.uuid4().hex
     extra = {"run_id": run_id}
     inputs = read_inputs(db)
     company_ids = set(inputs.company_names)
@@ -393,6 +404,8 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
     db.write_rows(WRITE_COMPANY_CLAIMS, claim_rows(by_company), extra_parameters=extra)
     db.write_rows(WRITE_PERSON_CLAIMS, claim_rows(by_person), extra_parameters=extra)
     db.run_autocommit(DELETE_STALE_CLAIMS, extra)
+    db.write_rows(WRITE_COMPANY_RUN_CLAIMS, claim_rows(by_company), extra_parameters=extra)
+    db.write_rows(WRITE_PERSON_RUN_CLAIMS, claim_rows(by_person), extra_parameters=extra)
 
     result = resolve_control(
         graph, company_ids, components=_components(db, engine, CONTROL_PROJECTION)
@@ -434,12 +447,11 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
             for c in result.companies.values()
             if c.company_id in company_ids
         ],
+        extra_parameters=extra,
     )
     db.write_rows(WRITE_GROUPS, group_rows(groups), extra_parameters=extra)
     members = member_rows(groups)
     db.write_rows(WRITE_MEMBERS, members, extra_parameters=extra)
-    db.run_autocommit(DELETE_STALE_MEMBERS, extra)
-    db.run_autocommit(DELETE_STALE_GROUPS, extra)
 
     scc = _components(db, engine, GUARANTEE_PROJECTION)
     circles = [
@@ -452,8 +464,6 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
         [{"circle_id": c.circle_id, "company_id": m} for c in circles for m in c.members],
         extra_parameters=extra,
     )
-    db.run_autocommit(DELETE_STALE_CIRCLE_MEMBERS, extra)
-    db.run_autocommit(DELETE_STALE_CIRCLES, extra)
     chains_found = longest_chains(scc, inputs.guarantees, inputs.customers)
     statuses = [c.status for c in result.companies.values()]
     logger.info(
@@ -486,10 +496,11 @@ def compute_group_risk(db: Database, engine: GraphEngine, settings: Settings) ->
 # --- the controllers answer -------------------------------------------------------------------
 READ_UPSTREAM_STEP: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (o)-[r:OWNS|CONTROLS_DIRECTLY]->(c:Company {company_id: id})
-WHERE o:Company OR o:Person
+MATCH (o)-[r:OWNS|CONTROL_CLAIM]->(c:Company {company_id: id})
+WHERE (o:Company OR o:Person) AND (r:OWNS OR r.run_id = $group_run)
+OPTIONAL MATCH (oc:ControlResult {run_id: $group_run, company_id: o.company_id})
 RETURN coalesce(o.company_id, o.person_id) AS owner_id, o:Person AS is_person,
-       o.name AS name, o.control_cycle_id AS cycle_id, c.company_id AS company_id,
+       o.name AS name, oc.control_cycle_id AS cycle_id, c.company_id AS company_id,
        type(r) AS type, r.share_pct_exact AS pct_exact, r.share_pct AS pct, r.basis AS basis,
        r.effect AS effect, r.contributor_ids AS contributor_ids,
        r.contributor_pcts AS contributor_pcts
@@ -497,11 +508,13 @@ RETURN coalesce(o.company_id, o.person_id) AS owner_id, o:Person AS is_person,
 COMPANY_VISIBLE: Final[LiteralString] = (
     """
 MATCH (c:Company {company_id: $company_id})
-RETURN c.name AS name, c.control_status AS status,
-       coalesce(c.ultimate_controller_ids, []) AS controllers,
-       c.control_cycle_id AS cycle_id, c.control_cycle_members AS cycle_members,
-       c.ownership_cycle_members AS ownership_cycle,
-       [(c)-[m:MEMBER_OF]->(g:Group) | [g.group_id, coalesce(m.primary, false)]] AS groups,
+OPTIONAL MATCH (cr:ControlResult {run_id: $group_run, company_id: $company_id})
+RETURN c.name AS name, cr.control_status AS status,
+       coalesce(cr.ultimate_controller_ids, []) AS controllers,
+       cr.control_cycle_id AS cycle_id, cr.control_cycle_members AS cycle_members,
+       cr.ownership_cycle_members AS ownership_cycle,
+       [(c)-[m:MEMBER_OF]->(g:Group {run_id: $group_run})
+           | [g.group_id, coalesce(m.primary, false)]] AS groups,
        coalesce("""
     + visible_predicate("c")
     + """, false) AS visible
@@ -569,7 +582,8 @@ def company_controllers(
     visible when it is booked in the caller's subtree or belongs to a group with a
     member booked there.
     """
-    row = db.read_one(COMPANY_VISIBLE, {"company_id": company_id, **scope.parameters()})
+    run = _run(db, None)
+    row = db.read_one(COMPANY_VISIBLE, {"company_id": company_id, **scope.parameters(), **run})
     if row is None or not row["visible"]:
         return None
     nodes = {company_id: NamedNode(company_id, str(row["name"] or ""), "company")}
@@ -581,7 +595,7 @@ def company_controllers(
     frontier = [company_id]
     seen = {company_id}
     while frontier:
-        rows = db.read(READ_UPSTREAM_STEP, {"ids": frontier})
+        rows = db.read(READ_UPSTREAM_STEP, {"ids": frontier, **run})
         frontier = []
         for r in rows:
             owner = str(r["owner_id"])
@@ -680,20 +694,20 @@ _GROUP_RETURN: Final[LiteralString] = (
     "RETURN g {.*} AS g, coalesce(pp.name, pc.name) AS controller_name, controller_member_names"
 )
 LIST_GROUPS: Final[LiteralString] = (
-    "MATCH (g:Group) WHERE "
+    "MATCH (g:Group {run_id: $group_run}) WHERE "
     + GROUP_SCOPE
     + " WITH g ORDER BY g.rank, g.group_id SKIP $offset LIMIT $limit"
     + _GROUP_RETURN
     + " ORDER BY g.rank, g.group_id"
 )
 COUNT_GROUPS: Final[LiteralString] = (
-    "MATCH (g:Group) WHERE " + GROUP_SCOPE + " RETURN count(g) AS total"
+    "MATCH (g:Group {run_id: $group_run}) WHERE " + GROUP_SCOPE + " RETURN count(g) AS total"
 )
 GET_GROUP: Final[LiteralString] = (
-    "MATCH (g:Group {group_id: $group_id}) WHERE " + GROUP_SCOPE + _GROUP_RETURN
+    "MATCH (g:Group {group_id: $group_id, run_id: $group_run}) WHERE " + GROUP_SCOPE + _GROUP_RETURN
 )
 GROUP_MEMBERS: Final[LiteralString] = """
-MATCH (c:Company)-[m:MEMBER_OF]->(:Group {group_id: $group_id})
+MATCH (c:Company)-[m:MEMBER_OF]->(:Group {group_id: $group_id, run_id: $group_run})
 OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility)
 WITH c, m, f.currency AS currency, sum(f.limit_minor) AS limit_minor,
      sum(f.outstanding_minor) AS outstanding_minor
@@ -709,7 +723,7 @@ ORDER BY depth, id
 """
 CYCLE_CLAIMS: Final[LiteralString] = """
 UNWIND $cycles AS cycle
-MATCH (a:Company)-[r:CONTROLS_DIRECTLY]->(b:Company)
+MATCH (a:Company)-[r:CONTROL_CLAIM {run_id: $group_run}]->(b:Company)
 WHERE a.company_id IN cycle AND b.company_id IN cycle
 RETURN DISTINCT a.company_id AS source, b.company_id AS target, r.basis AS basis,
        r.share_pct AS share_pct
@@ -852,20 +866,37 @@ def _stored_member(m: Mapping[str, Any], anon: Anonymiser) -> StoredMember:
     )
 
 
+def _run(db: Database, runs: PublishedRuns | None) -> dict[str, str | None]:
+    """``{"group_run": ...}``: the published group-risk run (resolved now unless given)."""
+    return {"group_run": (runs or published_runs(db, ("group_risk",))).group_risk}
+
+
 def list_groups(
-    db: Database, scope: BranchScope, *, limit: int, offset: int
+    db: Database,
+    scope: BranchScope,
+    *,
+    limit: int,
+    offset: int,
+    runs: PublishedRuns | None = None,
 ) -> tuple[int, list[StoredGroup]]:
-    """Visible groups in rank order (by CNY outstanding): the total and one page."""
-    params = {**scope.parameters(), "limit": limit, "offset": offset}
-    total_row = db.read_one(COUNT_GROUPS, scope.parameters())
+    """Visible groups in rank order (by CNY outstanding): the total and one page.
+
+    Both come from the published run of ``runs`` (resolved here when not given).
+    """
+    run = _run(db, runs)
+    params = {**scope.parameters(), **run, "limit": limit, "offset": offset}
+    total_row = db.read_one(COUNT_GROUPS, {**scope.parameters(), **run})
     rows = db.read(LIST_GROUPS, params)
     anon = anonymiser_for(db, scope, (i for r in rows for i in _group_ids(r)))
     return int(total_row["total"]) if total_row else 0, [_stored_group(r, anon) for r in rows]
 
 
-def get_group(db: Database, group_id: str, scope: BranchScope) -> StoredGroup | None:
+def get_group(
+    db: Database, group_id: str, scope: BranchScope, *, runs: PublishedRuns | None = None
+) -> StoredGroup | None:
     """A visible group with its members and cycle claims, or ``None`` (unknown or not visible)."""
-    params = {**scope.parameters(), "group_id": group_id}
+    run = _run(db, runs)
+    params = {**scope.parameters(), **run, "group_id": group_id}
     row = db.read_one(GET_GROUP, params)
     if row is None:
         return None
@@ -887,7 +918,7 @@ def get_group(db: Database, group_id: str, scope: BranchScope) -> StoredGroup | 
             str(r["basis"]),
             float(r["share_pct"]) if r["share_pct"] is not None else None,
         )
-        for r in db.read(CYCLE_CLAIMS, {"cycles": raw_cycles})
+        for r in db.read(CYCLE_CLAIMS, {"cycles": raw_cycles, **run})
     )
     return replace(group, members=members, cycle_edges=edges)
 
@@ -897,21 +928,23 @@ CIRCLE_SCOPE: Final[LiteralString] = (
     "WHERE $scope_all OR v.branch_id IN $scope_branch_ids }"
 )
 LIST_CIRCLES: Final[LiteralString] = (
-    "MATCH (k:GuaranteeCircle) WHERE "
+    "MATCH (k:GuaranteeCircle {run_id: $group_run}) WHERE "
     + CIRCLE_SCOPE
     + " RETURN k {.*} AS k, [(c:Company)-[:IN_CIRCLE]->(k) | c.company_id] AS members "
     "ORDER BY k.size DESC, k.circle_id SKIP $offset LIMIT $limit"
 )
 COUNT_CIRCLES: Final[LiteralString] = (
-    "MATCH (k:GuaranteeCircle) WHERE " + CIRCLE_SCOPE + " RETURN count(k) AS total"
+    "MATCH (k:GuaranteeCircle {run_id: $group_run}) WHERE "
+    + CIRCLE_SCOPE
+    + " RETURN count(k) AS total"
 )
 GET_CIRCLE: Final[LiteralString] = (
-    "MATCH (k:GuaranteeCircle {circle_id: $circle_id}) WHERE "
+    "MATCH (k:GuaranteeCircle {circle_id: $circle_id, run_id: $group_run}) WHERE "
     + CIRCLE_SCOPE
     + " RETURN k {.*} AS k"
 )
 CIRCLE_MEMBERS: Final[LiteralString] = """
-MATCH (c:Company)-[:IN_CIRCLE]->(:GuaranteeCircle {circle_id: $circle_id})
+MATCH (c:Company)-[:IN_CIRCLE]->(:GuaranteeCircle {circle_id: $circle_id, run_id: $group_run})
 OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility)
 WITH c, f.currency AS currency, sum(f.limit_minor) AS limit_minor,
      sum(f.outstanding_minor) AS outstanding_minor
@@ -994,15 +1027,21 @@ def _stored_circle(k: Mapping[str, Any], members: Iterable[Any] = ()) -> StoredC
 
 
 def list_circles(
-    db: Database, scope: BranchScope, *, limit: int, offset: int
+    db: Database,
+    scope: BranchScope,
+    *,
+    limit: int,
+    offset: int,
+    runs: PublishedRuns | None = None,
 ) -> tuple[int, list[StoredCircle]]:
     """Visible guarantee circles, largest first: the total and one page.
 
     Members outside the caller's subtree are listed by their response-local
     placeholder key (:mod:`graph.scoping`), in members, cycles and mutual pairs.
     """
-    params = {**scope.parameters(), "limit": limit, "offset": offset}
-    total_row = db.read_one(COUNT_CIRCLES, scope.parameters())
+    run = _run(db, runs)
+    params = {**scope.parameters(), **run, "limit": limit, "offset": offset}
+    total_row = db.read_one(COUNT_CIRCLES, {**scope.parameters(), **run})
     rows = db.read(LIST_CIRCLES, params)
     anon = anonymiser_for(db, scope, (str(m) for r in rows for m in r["members"]))
     return int(total_row["total"]) if total_row else 0, [
@@ -1026,13 +1065,15 @@ def _anonymised(k: Mapping[str, Any], anon: Anonymiser) -> dict[str, Any]:
     }
 
 
-def get_circle(db: Database, circle_id: str, scope: BranchScope) -> CircleDetail | None:
+def get_circle(
+    db: Database, circle_id: str, scope: BranchScope, *, runs: PublishedRuns | None = None
+) -> CircleDetail | None:
     """A visible circle, its members and its internal guarantees, or ``None``.
 
     Members outside the caller's subtree are placeholders (:mod:`graph.scoping`):
     their key, never their id, in members, cycles, mutual pairs and guarantees.
     """
-    params = {**scope.parameters(), "circle_id": circle_id}
+    params = {**scope.parameters(), **_run(db, runs), "circle_id": circle_id}
     row = db.read_one(GET_CIRCLE, params)
     if row is None:
         return None
@@ -1065,7 +1106,7 @@ def get_circle(db: Database, circle_id: str, scope: BranchScope) -> CircleDetail
 
 
 READ_DECISIVE_CLAIMS: Final[LiteralString] = (
-    "MATCH (o)-[r:CONTROLS_DIRECTLY {effect: 'decisive'}]->(c:Company) "
+    "MATCH (o)-[r:CONTROL_CLAIM {effect: 'decisive', run_id: $group_run}]->(c:Company) "
     "WHERE o:Company OR o:Person "
     "RETURN coalesce(o.company_id, o.person_id) AS owner_id, c.company_id AS company_id, "
     "r.basis AS basis, r.effect AS effect, r.share_pct AS pct, "
@@ -1093,7 +1134,8 @@ def company_contagion(
     Reads the whole guarantee graph and the stored direct (decisive) control claims
     (fine for a bank's corporate book).
     """
-    row = db.read_one(COMPANY_VISIBLE, {"company_id": company_id, **scope.parameters()})
+    run = _run(db, None)
+    row = db.read_one(COMPANY_VISIBLE, {"company_id": company_id, **scope.parameters(), **run})
     if row is None or not row["visible"]:
         return None
     inputs = read_inputs(db)
@@ -1101,7 +1143,7 @@ def company_contagion(
     result = propagate(
         company_id,
         inputs.guarantees,
-        {c.company_id: c for c in map(_claim_from_row, db.read(READ_DECISIVE_CLAIMS))},
+        {c.company_id: c for c in map(_claim_from_row, db.read(READ_DECISIVE_CLAIMS, run))},
         inputs.facilities,
         capital=capital,
         company_ids=inputs.company_names,

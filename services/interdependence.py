@@ -7,13 +7,13 @@
    ``SUPPLIES`` links with an annual amount in the rule's currency;
 2. runs :func:`algorithms.interdependence.find_dependencies` (the rule and its
    sources are in that module's docstring; the thresholds in ``Settings``);
-3. stores each dependency as
-   ``(:Company dependent)-[:DEPENDS_ON {direction, basis, share, ...}]->(:Company)``
-   and the rule it used on ``(:CorpgraphMeta {key: 'interdependence.rule'})``.
+3. stores each dependency as ``(:Company dependent)-[:DEPENDS_ON {direction,
+   basis, run_id, share, ...}]->(:Company)`` and the rule it used on
+   ``(:InterdependenceRule {run_id})``.
 
-Writes ``MERGE`` on (dependent, counterparty, direction, basis) and are stamped with
-the run's id; relationships an earlier run wrote and this one did not are deleted,
-so recomputing is idempotent and stale dependencies disappear.
+Everything is written under the run's id and published by the step's pointer
+(:mod:`graph.compute_runs`); readers read the published run only, and runs older
+than the previous published one are collected by the next run.
 
 The reads below serve the API and the CLI. A company outside the caller's branch
 subtree (a customer booked elsewhere) is an anonymous placeholder: no id, no name.
@@ -25,7 +25,6 @@ connection.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from algorithms.interdependence import (
 )
 from core.settings import Settings
 from graph.branches import BranchScope
+from graph.compute_runs import published_runs
 from graph.database import Database
 from graph.scoping import Anonymiser, is_visible
 
@@ -54,8 +54,6 @@ from .group_risk import GROUP_SCOPE
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
-
-RULE_META_KEY: Final = "interdependence.rule"
 
 # --- inputs ---------------------------------------------------------------------------------
 READ_CUSTOMERS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.company_id AS id"
@@ -88,28 +86,23 @@ WRITE_DEPENDENCIES: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (d:Company {company_id: row.dependent_id})
 MATCH (k:Company {company_id: row.counterparty_id})
-MERGE (d)-[r:DEPENDS_ON {direction: row.direction, basis: row.basis}]->(k)
+MERGE (d)-[r:DEPENDS_ON {direction: row.direction, basis: row.basis, run_id: $run_id}]->(k)
 SET r.share = row.share, r.threshold = row.threshold, r.currency = row.currency,
     r.counterparty_minor = row.counterparty_minor, r.total_minor = row.total_minor,
     r.months_observed = row.months_observed, r.months_above = row.months_above,
     r.window_start = row.window_start, r.window_end = row.window_end,
     r.other_currencies = row.other_currencies, r.explanation_en = row.explanation_en,
-    r.explanation_zh = row.explanation_zh, r.run_id = $run_id
+    r.explanation_zh = row.explanation_zh
 """
-DELETE_STALE_DEPENDENCIES: Final[LiteralString] = (
-    "MATCH ()-[r:DEPENDS_ON]->() WHERE r.run_id <> $run_id "
-    "CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
-)
 WRITE_RULE: Final[LiteralString] = """
-MERGE (m:CorpgraphMeta {key: $key})
+MERGE (m:InterdependenceRule {run_id: $run_id})
 SET m.share = $share, m.window_months = $window_months, m.min_months = $min_months,
-    m.currency = $currency, m.window_start = $window_start, m.window_end = $window_end,
-    m.run_id = $run_id
+    m.currency = $currency, m.window_start = $window_start, m.window_end = $window_end
 """
 
 # --- reads for the API and the CLI ------------------------------------------------------------
 READ_RULE: Final[LiteralString] = (
-    "MATCH (m:CorpgraphMeta {key: $key}) "
+    "MATCH (m:InterdependenceRule {run_id: $dependency_run}) "
     "RETURN m.share AS share, m.window_months AS window_months, m.min_months AS min_months, "
     "m.currency AS currency, m.window_start AS window_start, m.window_end AS window_end"
 )
@@ -129,9 +122,9 @@ COMPANY_DEPENDENCIES: Final[LiteralString] = (
     """
 MATCH (x:Company {company_id: $company_id})
 CALL (x) {
-    MATCH (x)-[r:DEPENDS_ON]->(k:Company) RETURN r, x AS d, k
+    MATCH (x)-[r:DEPENDS_ON {run_id: $dependency_run}]->(k:Company) RETURN r, x AS d, k
     UNION
-    MATCH (d:Company)-[r:DEPENDS_ON]->(x) RETURN r, d, x AS k
+    MATCH (d:Company)-[r:DEPENDS_ON {run_id: $dependency_run}]->(x) RETURN r, d, x AS k
 }
 WITH r, d, k
 """
@@ -139,17 +132,19 @@ WITH r, d, k
     + " ORDER BY toFloat(r.share) DESC, d_id, k_id, r.direction, r.basis"
 )
 GROUP_VISIBLE: Final[LiteralString] = (
-    "MATCH (g:Group {group_id: $group_id}) WHERE " + GROUP_SCOPE + " RETURN g.group_id AS id"
+    "MATCH (g:Group {group_id: $group_id, run_id: $group_run}) WHERE "
+    + GROUP_SCOPE
+    + " RETURN g.group_id AS id"
 )
 GROUP_CONNECTIONS: Final[LiteralString] = (
     """
-MATCH (m:Company)-[:MEMBER_OF]->(g:Group {group_id: $group_id})
-MATCH (m)-[r:DEPENDS_ON]-(o:Company)
+MATCH (m:Company)-[:MEMBER_OF]->(g:Group {group_id: $group_id, run_id: $group_run})
+MATCH (m)-[r:DEPENDS_ON {run_id: $dependency_run}]-(o:Company)
 WHERE NOT EXISTS { (o)-[:MEMBER_OF]->(g) }
 WITH DISTINCT r, startNode(r) AS d, endNode(r) AS k
 """
     + _SIDES
-    + ", EXISTS { (d)-[:MEMBER_OF]->(:Group {group_id: $group_id}) } AS member_depends"
+    + ", EXISTS { (d)-[:MEMBER_OF]->(g) } AS member_depends"
     + " ORDER BY toFloat(r.share) DESC, d_id, k_id, r.direction, r.basis"
 )
 _FACILITY_SUMS: Final[LiteralString] = """
@@ -160,24 +155,25 @@ RETURN c.company_id AS id, coalesce(c.is_customer, false) AS is_customer,
        sum(f.outstanding_minor) AS outstanding_minor
 """
 GROUP_MEMBER_FACILITIES: Final[LiteralString] = (
-    "MATCH (c:Company)-[:MEMBER_OF]->(:Group {group_id: $group_id})" + _FACILITY_SUMS
+    "MATCH (c:Company)-[:MEMBER_OF]->(:Group {group_id: $group_id, run_id: $group_run})"
+    + _FACILITY_SUMS
 )
 GROUP_CONNECTED_FACILITIES: Final[LiteralString] = (
     """
-MATCH (m:Company)-[:MEMBER_OF]->(g:Group {group_id: $group_id})
-MATCH (m)-[:DEPENDS_ON]-(c:Company)
+MATCH (m:Company)-[:MEMBER_OF]->(g:Group {group_id: $group_id, run_id: $group_run})
+MATCH (m)-[:DEPENDS_ON {run_id: $dependency_run}]-(c:Company)
 WHERE NOT EXISTS { (c)-[:MEMBER_OF]->(g) }
 """
     + _FACILITY_SUMS
 )
 SUMMARY: Final[LiteralString] = """
-MATCH (d:Company)-[r:DEPENDS_ON]->(k:Company)
+MATCH (d:Company)-[r:DEPENDS_ON {run_id: $dependency_run}]->(k:Company)
 RETURN r.direction AS direction, r.basis AS basis, count(r) AS dependencies,
        count(DISTINCT d) AS dependents, sum(CASE WHEN k:Customer THEN 1 ELSE 0 END) AS on_customers
 ORDER BY direction, basis
 """
 PAIRS: Final[LiteralString] = """
-MATCH (d:Company)-[:DEPENDS_ON]->(k:Company)
+MATCH (d:Company)-[:DEPENDS_ON {run_id: $dependency_run}]->(k:Company)
 WITH CASE WHEN d.company_id < k.company_id THEN [d.company_id, k.company_id]
           ELSE [k.company_id, d.company_id] END AS pair,
      d:Customer AND k:Customer AS customers
@@ -186,7 +182,7 @@ RETURN count(*) AS pairs, sum(CASE WHEN customers THEN 1 ELSE 0 END) AS customer
 """
 TOP_DEPENDENCIES: Final[LiteralString] = (
     """
-MATCH (d:Company)-[r:DEPENDS_ON]->(k:Company)
+MATCH (d:Company)-[r:DEPENDS_ON {run_id: $dependency_run}]->(k:Company)
 WITH r, d, k ORDER BY toFloat(r.share) DESC, d.company_id, k.company_id LIMIT $limit
 """
     + _SIDES
@@ -261,10 +257,11 @@ def dependency_rows(found: Iterable[Dependency]) -> list[dict[str, Any]]:
     ]
 
 
-def compute_interdependence(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
-    """The ``interdependence`` compute step: who depends economically on whom."""
+def compute_interdependence(
+    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+) -> StepReport:
+    """The ``interdependence`` compute step: who depends economically on whom (under ``run_id``)."""
 
-    run_id = uuid.uuid4().hex
     rule = rule_from(settings)
     inputs = read_inputs(db, rule)
     found = (
@@ -275,12 +272,10 @@ def compute_interdependence(db: Database, engine: GraphEngine, settings: Setting
         else []
     )
     db.write_rows(WRITE_DEPENDENCIES, dependency_rows(found), extra_parameters={"run_id": run_id})
-    db.run_autocommit(DELETE_STALE_DEPENDENCIES, {"run_id": run_id})
     window = window_of(inputs.last_month, rule.window_months) if inputs.last_month else []
     db.write(
         WRITE_RULE,
         {
-            "key": RULE_META_KEY,
             "share": str(settings.interdependence_share),
             "window_months": rule.window_months,
             "min_months": rule.min_months,
@@ -461,9 +456,15 @@ def _stored(row: Mapping[str, Any], scope: BranchScope) -> StoredDependency:
     )
 
 
-def read_rule(db: Database) -> RuleSnapshot | None:
-    """The rule of the last compute, or ``None`` before the first."""
-    row = db.read_one(READ_RULE, {"key": RULE_META_KEY})
+def _runs(db: Database) -> dict[str, str | None]:
+    """``$group_run`` and ``$dependency_run``: resolved once per answer."""
+    runs = published_runs(db, ("group_risk", "interdependence"))
+    return {"group_run": runs.group_risk, "dependency_run": runs.interdependence}
+
+
+def read_rule(db: Database, run: Mapping[str, str | None] | None = None) -> RuleSnapshot | None:
+    """The rule of the published run, or ``None`` before the first."""
+    row = db.read_one(READ_RULE, dict(run or _runs(db)))
     if row is None or row["share"] is None:
         return None
     return RuleSnapshot(
@@ -486,10 +487,13 @@ def company_interdependence(
     company = CompanyRef(company_id, str(row["name"] or ""), bool(row["is_customer"]), True)
     depends_on: list[StoredDependency] = []
     depended_on_by: list[StoredDependency] = []
-    for r in db.read(COMPANY_DEPENDENCIES, {"company_id": company_id}):
+    run = _runs(db)
+    for r in db.read(COMPANY_DEPENDENCIES, {"company_id": company_id, **run}):
         stored = _stored(r, scope)
         (depends_on if r["d_id"] == company_id else depended_on_by).append(stored)
-    return CompanyInterdependence(company, read_rule(db), tuple(depends_on), tuple(depended_on_by))
+    return CompanyInterdependence(
+        company, read_rule(db, run), tuple(depends_on), tuple(depended_on_by)
+    )
 
 
 def combine(*parts: Iterable[Exposure]) -> tuple[Exposure, ...]:
@@ -522,20 +526,21 @@ def group_interdependence(
     db: Database, group_id: str, scope: BranchScope
 ) -> GroupInterdependence | None:
     """A visible group's economic connections, or ``None`` (unknown or not visible)."""
-    params = {"group_id": group_id, **scope.parameters()}
+    run = _runs(db)
+    params = {"group_id": group_id, **scope.parameters(), **run}
     if db.read_one(GROUP_VISIBLE, params) is None:
         return None
     connections = tuple(
         GroupConnection("dependent" if r["member_depends"] else "counterparty", _stored(r, scope))
-        for r in db.read(GROUP_CONNECTIONS, {"group_id": group_id})
+        for r in db.read(GROUP_CONNECTIONS, {"group_id": group_id, **run})
     )
-    connected = db.read(GROUP_CONNECTED_FACILITIES, {"group_id": group_id})
-    group_exposure = _exposures(db.read(GROUP_MEMBER_FACILITIES, {"group_id": group_id}))
+    connected = db.read(GROUP_CONNECTED_FACILITIES, {"group_id": group_id, **run})
+    group_exposure = _exposures(db.read(GROUP_MEMBER_FACILITIES, {"group_id": group_id, **run}))
     connected_exposure = _exposures(connected)
     connected_ids = {str(r["id"]): bool(r["is_customer"]) for r in connected}
     return GroupInterdependence(
         group_id=group_id,
-        rule=read_rule(db),
+        rule=read_rule(db, run),
         connections=connections,
         connected_companies=len(connected_ids),
         connected_customers=sum(connected_ids.values()),
@@ -547,9 +552,10 @@ def group_interdependence(
 
 def summary(db: Database, scope: BranchScope, *, top: int = 10) -> InterdependenceSummary:
     """Counts of every stored dependency and the ``top`` strongest (by share)."""
-    pairs = db.read_one(PAIRS) or {"pairs": 0, "customer_pairs": 0}
+    run = _runs(db)
+    pairs = db.read_one(PAIRS, run) or {"pairs": 0, "customer_pairs": 0}
     return InterdependenceSummary(
-        rule=read_rule(db),
+        rule=read_rule(db, run),
         by_kind=tuple(
             KindCount(
                 cast(Direction, r["direction"]),
@@ -558,9 +564,9 @@ def summary(db: Database, scope: BranchScope, *, top: int = 10) -> Interdependen
                 int(r["dependents"]),
                 int(r["on_customers"]),
             )
-            for r in db.read(SUMMARY)
+            for r in db.read(SUMMARY, run)
         ),
         pairs=int(pairs["pairs"] or 0),
         customer_pairs=int(pairs["customer_pairs"] or 0),
-        top=tuple(_stored(r, scope) for r in db.read(TOP_DEPENDENCIES, {"limit": top})),
+        top=tuple(_stored(r, scope) for r in db.read(TOP_DEPENDENCIES, {"limit": top, **run})),
     )

@@ -5,22 +5,26 @@ one row per pair, direction, month and currency, which is what ``PAYS`` already
 holds; supply links; customers and their groups), runs the pure functions of
 :mod:`algorithms.influence` and :mod:`algorithms.prospects`, and stores:
 
-- on every company: ``influence_supply_pagerank``, ``influence_supply_degree``,
+Everything is stored under the run's id (:mod:`graph.compute_runs`) on one
+``(:CompanyResult {run_id, company_id})`` node per company, never on the company
+itself, so the run is published by the step's pointer and a reader sees one run:
+
+- on every company's result: ``influence_supply_pagerank``, ``influence_supply_degree``,
   ``influence_supply_betweenness``, ``influence_flow_pagerank``,
   ``influence_flow_degree`` and, when ``influence_flow_betweenness`` is set (exact
   Brandes over the whole flow graph is slow), ``influence_flow_betweenness``.
-  Companies without a supply link or payment get the isolated values in one
-  set-based statement; only companies with edges are written row by row;
+  Every company first gets the isolated values in one set-based statement; only
+  companies with edges are written row by row;
 - on supply-chain members: ``supply_chain_id`` and ``supply_chain_rank``; on cores
   also ``core_enterprise = true``, ``supply_chain_size`` and
   ``core_explanation_en``/``_zh``;
-- on prospects: ``prospect_score``, ``prospect_rank``, ``prospect_components``,
-  ``prospect_facts``, ``prospect_ties`` and ``prospect_reasons`` (JSON strings; the
-  reasons language-neutral, :mod:`core.messages`), ``prospect_linked_customers`` (a list),
-  ``suggested_branch_id``, ``suggested_rm_id`` and ``introducer_id``.
+- on prospects (which also get the ``Prospect`` label): ``prospect_score``,
+  ``prospect_rank``, ``prospect_components``, ``prospect_facts``, ``prospect_ties`` and
+  ``prospect_reasons`` (JSON strings; the reasons language-neutral, :mod:`core.messages`),
+  ``prospect_linked_customers`` (a list), ``suggested_branch_id``, ``suggested_rm_id`` and
+  ``introducer_id``.
 
-Properties of companies that no longer qualify are removed, so re-running is
-idempotent and leaves nothing stale.
+A company that no longer qualifies simply has no such property in the new run.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from core.ids import opaque_id
 from core.messages import from_json, params_json, render, rewrite_text, to_json
 from core.settings import Settings
 from graph.branches import BranchScope
+from graph.compute_runs import PublishedRuns, published_runs
 from graph.customers import money_of
 from graph.database import Database
 from graph.scoping import Anonymiser, anonymiser_for, visible_predicate
@@ -85,7 +90,7 @@ FLOW_UNWEIGHTED: Final = Projection("flows-unweighted", ("Company",), (Relations
 
 READ_CUSTOMERS: Final[LiteralString] = """
 MATCH (c:Customer)
-OPTIONAL MATCH (c)-[:MEMBER_OF]->(g:Group)
+OPTIONAL MATCH (c)-[:MEMBER_OF]->(g:Group {run_id: $group_run})
 RETURN c.company_id AS id, c.name AS name, c.branch_id AS branch_id, c.rm_id AS rm_id,
        collect(DISTINCT g.group_id) AS group_ids
 """
@@ -119,8 +124,9 @@ RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
 #: Every company first gets the value of a company without edges (one statement,
 #: however many companies); :data:`WRITE_INFLUENCE` then sets those with edges.
 WRITE_ISOLATED_INFLUENCE: Final[LiteralString] = """
-MATCH (c:Company)
-CALL (c) {
+MATCH (company:Company)
+CALL (company) {
+    MERGE (c:CompanyResult {run_id: $run_id, company_id: company.company_id})
     SET c.influence_supply_pagerank = $supply_pagerank,
         c.influence_supply_degree = $supply_degree,
         c.influence_supply_betweenness = $supply_betweenness,
@@ -132,7 +138,7 @@ CALL (c) {
 
 WRITE_INFLUENCE: Final[LiteralString] = """
 UNWIND $rows AS row
-MATCH (c:Company {company_id: row.id})
+MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
 SET c.influence_supply_pagerank = row.supply_pagerank,
     c.influence_supply_degree = row.supply_degree,
     c.influence_supply_betweenness = row.supply_betweenness,
@@ -143,7 +149,7 @@ SET c.influence_supply_pagerank = row.supply_pagerank,
 
 WRITE_CHAIN_MEMBERS: Final[LiteralString] = """
 UNWIND $rows AS row
-MATCH (c:Company {company_id: row.id})
+MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
 SET c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.rank,
     c.core_enterprise = row.is_core,
     c.supply_chain_size = CASE WHEN row.is_core THEN row.size ELSE null END,
@@ -151,31 +157,15 @@ SET c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.rank,
     c.core_explanation_zh = CASE WHEN row.is_core THEN row.explanation_zh ELSE null END
 """
 
-CLEAR_STALE_CHAINS: Final[LiteralString] = """
-MATCH (c:Company)
-WHERE c.supply_chain_id IS NOT NULL AND NOT c.company_id IN $ids
-REMOVE c.supply_chain_id, c.supply_chain_rank, c.core_enterprise, c.supply_chain_size,
-       c.core_explanation_en, c.core_explanation_zh
-"""
-
 WRITE_PROSPECTS: Final[LiteralString] = """
 UNWIND $rows AS row
-MATCH (c:Company {company_id: row.id})
-SET c.prospect_score = row.score, c.prospect_rank = row.rank,
+MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
+SET c:Prospect, c.prospect_score = row.score, c.prospect_rank = row.rank,
     c.prospect_components = row.components, c.prospect_facts = row.facts,
     c.prospect_ties = row.ties, c.prospect_reasons = row.reasons,
     c.prospect_linked_customers = row.linked_customers,
     c.suggested_branch_id = row.suggested_branch_id, c.suggested_rm_id = row.suggested_rm_id,
     c.introducer_id = row.introducer_id, c.prospect_computed_at = $computed_at
-"""
-
-CLEAR_STALE_PROSPECTS: Final[LiteralString] = """
-MATCH (c:Company)
-WHERE c.prospect_score IS NOT NULL AND NOT c.company_id IN $ids
-REMOVE c.prospect_score, c.prospect_rank, c.prospect_components, c.prospect_facts,
-       c.prospect_ties, c.prospect_reasons, c.prospect_reasons_en, c.prospect_reasons_zh,
-       c.prospect_linked_customers, c.suggested_branch_id, c.suggested_rm_id,
-       c.introducer_id, c.prospect_computed_at
 """
 
 
@@ -251,7 +241,7 @@ def read_flows(db: Database) -> pd.DataFrame:
 
 
 def compute_influence(
-    db: Database, engine: GraphEngine, settings: Settings
+    db: Database, engine: GraphEngine, settings: Settings, run_id: str
 ) -> tuple[list[SupplyChain], NodeScores, int]:
     """Centralities on the supply and flow graphs and the supply chains; stores them.
 
@@ -274,7 +264,10 @@ def compute_influence(
     }
     db.run_autocommit(
         WRITE_ISOLATED_INFLUENCE,
-        {name: None if s is None else s.isolated for name, s in columns.items()},
+        {
+            "run_id": run_id,
+            **{name: None if s is None else s.isolated for name, s in columns.items()},
+        },
     )
     ids = sorted({cid for s in columns.values() if s is not None for cid in s.values})
     db.write_rows(
@@ -286,6 +279,7 @@ def compute_influence(
             }
             for cid in ids
         ),
+        extra_parameters={"run_id": run_id},
     )
     links, names, customers = read_supply_links(db)
     communities = engine.wcc(SUPPLY_DIRECTED)
@@ -313,8 +307,7 @@ def compute_influence(
         for chain in chains
         for rank, (cid, _) in enumerate(chain.ranking, start=1)
     ]
-    db.write_rows(WRITE_CHAIN_MEMBERS, member_rows)
-    db.write(CLEAR_STALE_CHAINS, {"ids": [r["id"] for r in member_rows]})
+    db.write_rows(WRITE_CHAIN_MEMBERS, member_rows, extra_parameters={"run_id": run_id})
     return chains, flow_pr, len(ids)
 
 
@@ -355,7 +348,11 @@ def rank_prospects(
     chains: list[SupplyChain],
     flow_pagerank: NodeScores,
 ) -> ProspectRanking:
-    """Read the inputs and score every non-customer (no writes)."""
+    """Read the inputs and score every non-customer (no writes).
+
+    Customers' groups are those of the published group-risk run.
+    """
+    group_run = published_runs(db, ("group_risk",)).group_risk
     customers = {
         str(r["id"]): CustomerInfo(
             str(r["id"]),
@@ -364,7 +361,7 @@ def rank_prospects(
             r["rm_id"],
             tuple(sorted(str(g) for g in r["group_ids"] if g is not None)),
         )
-        for r in db.read(READ_CUSTOMERS)
+        for r in db.read(READ_CUSTOMERS, {"group_run": group_run})
     }
     candidates = [
         Candidate(
@@ -391,16 +388,19 @@ def rank_prospects(
     )
 
 
-def compute_prospects(db: Database, engine: GraphEngine, settings: Settings) -> StepReport:
-    """The compute step: influence, supply chains and prospects, stored on the nodes."""
+def compute_prospects(
+    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+) -> StepReport:
+    """The compute step: influence, supply chains and prospects, stored under ``run_id``."""
 
-    chains, flow_pr, influenced = compute_influence(db, engine, settings)
+    chains, flow_pr, influenced = compute_influence(db, engine, settings, run_id)
     ranking = rank_prospects(db, settings, chains, flow_pr)
     computed_at = datetime.now(UTC).isoformat(timespec="seconds")
     db.write_rows(
-        WRITE_PROSPECTS, _prospect_rows(ranking), extra_parameters={"computed_at": computed_at}
+        WRITE_PROSPECTS,
+        _prospect_rows(ranking),
+        extra_parameters={"computed_at": computed_at, "run_id": run_id},
     )
-    db.write(CLEAR_STALE_PROSPECTS, {"ids": [p.company_id for p in ranking.prospects]})
     logger.info(
         "stored %d prospects (%d excluded) and %d supply chains",
         len(ranking.prospects),
@@ -444,46 +444,46 @@ PROSPECT_TABLE: Final = Table(
 
 _PROSPECT_FILTER: Final[LiteralString] = (
     """
-MATCH (p:Company)
-WHERE p.prospect_score IS NOT NULL
-  AND ($scope_all OR p.suggested_branch_id IN $scope_branch_ids)
-  AND ($branch_ids IS NULL OR p.suggested_branch_id IN $branch_ids)
-  AND ($industry IS NULL OR p.industry = $industry)
+MATCH (r:Prospect {run_id: $prospect_run})
+WHERE ($prospect_id IS NULL OR r.company_id = $prospect_id)
+  AND ($scope_all OR r.suggested_branch_id IN $scope_branch_ids)
+  AND ($branch_ids IS NULL OR r.suggested_branch_id IN $branch_ids)
+  AND ($min_score IS NULL OR r.prospect_score >= $min_score)
+MATCH (p:Company {company_id: r.company_id})
+WHERE ($industry IS NULL OR p.industry = $industry)
   AND ($region IS NULL OR p.region = $region)
-  AND ($min_score IS NULL OR p.prospect_score >= $min_score)
-  AND ($linked_customer IS NULL OR ($linked_customer IN p.prospect_linked_customers
+  AND ($linked_customer IS NULL OR ($linked_customer IN r.prospect_linked_customers
        AND EXISTS { MATCH (lc:Company {company_id: $linked_customer})
                     WHERE """
     + visible_predicate("lc")
     + """ }))
-  AND ($prospect_id IS NULL OR p.company_id = $prospect_id)
 """
 )
 
 COUNT_PROSPECTS: Final[LiteralString] = _PROSPECT_FILTER + "RETURN count(p) AS total"
 
 _PROSPECT_PROJECTION: Final[LiteralString] = """
-OPTIONAL MATCH (b:Branch {branch_id: p.suggested_branch_id})
-OPTIONAL MATCH (m:RelationshipManager {rm_id: p.suggested_rm_id})
-OPTIONAL MATCH (i:Company {company_id: p.introducer_id})
-RETURN p.company_id AS id, p.name AS name, p.uscc AS uscc, p.prospect_score AS score,
-       p.prospect_rank AS rank, p.industry AS industry, p.region AS region,
-       p.prospect_components AS components, p.prospect_facts AS facts,
-       p.prospect_ties AS ties, p.prospect_reasons AS reasons,
+OPTIONAL MATCH (b:Branch {branch_id: r.suggested_branch_id})
+OPTIONAL MATCH (m:RelationshipManager {rm_id: r.suggested_rm_id})
+OPTIONAL MATCH (i:Company {company_id: r.introducer_id})
+RETURN p.company_id AS id, p.name AS name, p.uscc AS uscc, r.prospect_score AS score,
+       r.prospect_rank AS rank, p.industry AS industry, p.region AS region,
+       r.prospect_components AS components, r.prospect_facts AS facts,
+       r.prospect_ties AS ties, r.prospect_reasons AS reasons,
        COLLECT {
-           MATCH (c:Company) WHERE c.company_id IN p.prospect_linked_customers AND c:Customer
+           MATCH (c:Company) WHERE c.company_id IN r.prospect_linked_customers AND c:Customer
            RETURN {id: c.company_id, branch_id: c.branch_id}
        } AS linked_branches,
-       p.suggested_branch_id AS branch_id, b.name AS branch_name,
-       p.suggested_rm_id AS rm_id, m.name AS rm_name,
-       p.introducer_id AS introducer_id, i.name AS introducer_name,
-       p.core_enterprise AS core_enterprise
+       r.suggested_branch_id AS branch_id, b.name AS branch_name,
+       r.suggested_rm_id AS rm_id, m.name AS rm_name,
+       r.introducer_id AS introducer_id, i.name AS introducer_name,
+       r.core_enterprise AS core_enterprise
 """
 
 #: ORDER BY clauses by sort key and order (chosen from this table, never from input).
 _ORDERS: Final[dict[tuple[str, bool], LiteralString]] = {
-    ("score", True): "ORDER BY p.prospect_score DESC, p.company_id ",
-    ("score", False): "ORDER BY p.prospect_score ASC, p.company_id ",
+    ("score", True): "ORDER BY r.prospect_score DESC, p.company_id ",
+    ("score", False): "ORDER BY r.prospect_score ASC, p.company_id ",
     ("name", True): "ORDER BY p.name DESC, p.company_id ",
     ("name", False): "ORDER BY p.name ASC, p.company_id ",
     ("id", True): "ORDER BY p.company_id DESC ",
@@ -527,16 +527,21 @@ class ProspectFilters:
 
 
 READ_CORE_IDS: Final[LiteralString] = (
-    "MATCH (c:Company) WHERE c.core_enterprise = true RETURN c.company_id AS id"
+    "MATCH (c:CompanyResult {run_id: $prospect_run}) WHERE c.core_enterprise = true "
+    "RETURN c.company_id AS id"
 )
 
 
 def _anonymiser(
-    db: Database, scope: BranchScope, rows: list[dict[str, Any]], language: Language
+    db: Database,
+    scope: BranchScope,
+    rows: list[dict[str, Any]],
+    run: Mapping[str, Any],
+    language: Language,
 ) -> Anonymiser:
     """Knows every company a page of prospects may mention: ties, introducers, and the core
     enterprises their reasons may name."""
-    ids = [str(r["id"]) for r in db.read(READ_CORE_IDS)]
+    ids = [str(r["id"]) for r in db.read(READ_CORE_IDS, run)]
     for row in rows:
         ids.extend(str(t["customer_id"]) for t in json.loads(row["ties"] or "[]"))
         if row["introducer_id"] is not None:
@@ -609,19 +614,28 @@ def list_prospects(
     descending: bool = True,
     limit: int = 50,
     offset: int = 0,
+    runs: PublishedRuns | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """The stored prospects in ``scope`` (suggested to its branches) that match the filters."""
+    """The stored prospects in ``scope`` (suggested to its branches) that match the filters.
+
+    Count and page come from one published run (``runs``, resolved here when not given).
+    """
     order = _ORDERS.get((sort, descending))
     if order is None:
         raise InputValidationError(f"unknown sort {sort!r}")
-    params = {**scope.parameters(), **filters.parameters(), "prospect_id": None}
+    run = _run(db, runs)
+    params = {**scope.parameters(), **filters.parameters(), **run, "prospect_id": None}
     total_row = db.read_one(COUNT_PROSPECTS, params)
     total = int(total_row["total"]) if total_row else 0
     query: LiteralString = (
-        _PROSPECT_FILTER + "WITH p " + order + "SKIP $offset LIMIT $limit " + _PROSPECT_PROJECTION
+        _PROSPECT_FILTER
+        + "WITH p, r "
+        + order
+        + "SKIP $offset LIMIT $limit "
+        + _PROSPECT_PROJECTION
     )
     rows = db.read(query, {**params, "offset": offset, "limit": limit})
-    anon = _anonymiser(db, scope, rows, language)
+    anon = _anonymiser(db, scope, rows, run, language)
     return total, [_item(r, scope, anon, language) for r in rows]
 
 
@@ -635,11 +649,17 @@ def get_prospect(
     NotFoundError
         When it is not a stored prospect or is suggested to a branch outside ``scope``.
     """
-    params = {**scope.parameters(), **ProspectFilters().parameters(), "prospect_id": prospect_id}
-    rows = db.read(_PROSPECT_FILTER + "WITH p " + _PROSPECT_PROJECTION, params)
+    run = _run(db, None)
+    params = {
+        **scope.parameters(),
+        **ProspectFilters().parameters(),
+        **run,
+        "prospect_id": prospect_id,
+    }
+    rows = db.read(_PROSPECT_FILTER + "WITH p, r " + _PROSPECT_PROJECTION, params)
     if not rows:
         raise NotFoundError(f"prospect {prospect_id} not found")
-    item = _item(rows[0], scope, _anonymiser(db, scope, rows, language), language)
+    item = _item(rows[0], scope, _anonymiser(db, scope, rows, run, language), language)
     visible = [c["id"] for c in item["linked_customers"]]
     monthly: dict[str, list[dict[str, Any]]] = {}
     for r in db.read(READ_PROSPECT_FLOWS, {"id": prospect_id, "customer_ids": visible}):
@@ -666,6 +686,11 @@ def get_prospect(
     ]
     item["explanation"] = ("；" if language == "zh" else "; ").join(item["reasons"])
     return item
+
+
+def _run(db: Database, runs: PublishedRuns | None) -> dict[str, str | None]:
+    """``{"prospect_run": ...}``: the published prospects run (resolved now unless given)."""
+    return {"prospect_run": (runs or published_runs(db, ("prospects",))).prospects}
 
 
 def _score(value: object) -> Decimal:

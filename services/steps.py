@@ -13,11 +13,14 @@ from .engines import GraphEngine
 
 @dataclass(frozen=True)
 class StepReport:
-    """What one step computed: a few counts for the CLI table."""
+    """What one step computed: a few counts for the CLI table, and the run it published."""
 
     step: str
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    run_id: str | None = None
 
 
-ComputeStep = Callable[[Database, GraphEngine, Settings], StepReport]
+#: ``(db, engine, settings, run_id)``: the step writes every result under ``run_id``;
+#: the runner (:mod:`services.compute`) publishes it.
+ComputeStep = Callable[[Database, GraphEngine, Settings, str], StepReport]

@@ -21,6 +21,7 @@ from api.schemas import EventOut
 from core.codes import EventStatus, EventType, Role
 from core.errors import NotFoundError
 from core.settings import Settings
+from graph.compute_runs import published_runs, run_fields
 from graph.events import events_since, get_event, list_events, set_status
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,11 @@ def get_events(
     offset: Offset = 0,
 ) -> Page[EventOut]:
     """Events about customers in the caller's branch subtree, newest month first."""
+    run = published_runs(db, ("events",))
     total, items = list_events(
         db,
         caller.scope,
+        runs=run,
         event_type=type,
         status=status,
         severity=severity,
@@ -93,7 +96,11 @@ def get_events(
         offset=offset,
     )
     return Page[EventOut](
-        total=total, limit=limit, offset=offset, items=[EventOut.model_validate(i) for i in items]
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[EventOut.model_validate(i) for i in items],
+        **run_fields(run, "events"),
     )
 
 

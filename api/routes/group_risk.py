@@ -32,6 +32,7 @@ from core.codes import Role
 from core.errors import NotFoundError
 from core.money import FxRate, from_minor_units
 from core.money import Money as MoneyAmount
+from graph.compute_runs import published_runs, run_fields
 from graph.fx import read_latest_rates
 from services import group_risk
 from visualizations import risk_maps
@@ -296,10 +297,15 @@ def groups(
     offset: Offset = 0,
 ) -> Page[GroupSummary]:
     """Visible groups ranked by exposure (CNY outstanding, largest first)."""
-    total, rows = group_risk.list_groups(db, caller.scope, limit=limit, offset=offset)
+    run = published_runs(db, ("group_risk",))
+    total, rows = group_risk.list_groups(db, caller.scope, limit=limit, offset=offset, runs=run)
     rates = read_latest_rates(db)
     return Page[GroupSummary](
-        total=total, limit=limit, offset=offset, items=[_summary(g, rates) for g in rows]
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[_summary(g, rates) for g in rows],
+        **run_fields(run, "group_risk"),
     )
 
 
@@ -346,7 +352,8 @@ def circles(
     caller: RiskReader, db: DatabaseDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[CircleSummary]:
     """Visible guarantee circles, largest first."""
-    total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset)
+    run = published_runs(db, ("group_risk",))
+    total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset, runs=run)
     rates = read_latest_rates(db)
     items = [
         CircleSummary(
@@ -358,7 +365,9 @@ def circles(
         )
         for k in rows
     ]
-    return Page[CircleSummary](total=total, limit=limit, offset=offset, items=items)
+    return Page[CircleSummary](
+        total=total, limit=limit, offset=offset, items=items, **run_fields(run, "group_risk")
+    )
 
 
 @router.get(

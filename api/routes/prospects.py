@@ -34,6 +34,7 @@ from core.errors import NotFoundError
 from core.formatting import Language
 from core.i18n import N_
 from core.settings import Settings
+from graph.compute_runs import published_runs, run_fields
 from graph.core_enterprises import list_core_enterprises
 from graph.database import Database
 from services.customer_insights import recommendations_view, supply_chain_view
@@ -102,6 +103,7 @@ def prospects(
 ) -> Page[ProspectSummary]:
     """Ranked prospects suggested to the caller's branch subtree, with reasons."""
     filters = _filters(caller, db, branch, industry, region, min_score, linked_customer)
+    run = published_runs(db, ("prospects",))
     total, items = list_prospects(
         db,
         caller.scope,
@@ -111,12 +113,14 @@ def prospects(
         descending=order == "desc",
         limit=limit,
         offset=offset,
+        runs=run,
     )
     return Page[ProspectSummary](
         total=total,
         limit=limit,
         offset=offset,
         items=[ProspectSummary.model_validate(i) for i in items],
+        **run_fields(run, "prospects"),
     )
 
 

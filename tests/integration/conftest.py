@@ -21,6 +21,7 @@ from neo4j import Driver
 
 from core.settings import Settings, get_settings
 from graph import schema
+from graph.compute_runs import published_runs
 from graph.database import ConnectionInfo, Database, ServerInfo, create_driver
 from graph.local_server import LocalNeo4j, resolve_connection
 
@@ -167,20 +168,22 @@ def api_key(role: str, branch: str, name: str | None = None) -> str:
 
 # --- group risk: everything compute stores about control, for comparisons ---------------------
 CONTROL_CLAIMS = (
-    "MATCH (a)-[r:CONTROLS_DIRECTLY]->(c:Company) "
+    "MATCH (a)-[r:CONTROL_CLAIM {run_id: $group_run}]->(c:Company) "
     "RETURN coalesce(a.company_id, a.person_id) AS claimant, c.company_id AS company, "
     "r.basis AS basis, r.effect AS effect, r.share_pct AS share_pct, "
     "r.contributor_ids AS contributor_ids, r.contributor_pcts AS contributor_pcts "
     "ORDER BY company, claimant"
 )
 COMPANY_CONTROL = (
-    "MATCH (c:Company) RETURN c.company_id AS company, c.control_status AS status, "
+    "MATCH (x:Company) "
+    "OPTIONAL MATCH (c:ControlResult {run_id: $group_run, company_id: x.company_id}) "
+    "RETURN x.company_id AS company, c.control_status AS status, "
     "c.ultimate_controller_ids AS controllers, c.control_cycle_id AS cycle, "
     "c.control_cycle_members AS cycle_members, c.ownership_cycle_members AS ownership_cycle, "
     "c.primary_group_id AS primary_group ORDER BY company"
 )
 GROUP_MEMBERSHIPS = (
-    "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
+    "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {run_id: $group_run}) "
     "RETURN g.group_id AS g, g.controller_id AS controller, g.controller_type AS type, "
     "g.rank AS rank, g.currencies AS currencies, g.outstanding_minor AS outstanding, "
     "g.control_cycles AS control_cycles, g.ownership_cycles AS ownership_cycles, "
@@ -191,9 +194,15 @@ GROUP_MEMBERSHIPS = (
 
 
 def control_snapshot(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Claims, per-company control and group memberships as stored by ``compute``."""
+    """Claims, per-company control and group memberships as ``compute`` published them."""
+    runs = published(db)
     return {
-        "claims": db.read(CONTROL_CLAIMS),
-        "companies": db.read(COMPANY_CONTROL),
-        "memberships": db.read(GROUP_MEMBERSHIPS),
+        "claims": db.read(CONTROL_CLAIMS, runs),
+        "companies": db.read(COMPANY_CONTROL, runs),
+        "memberships": db.read(GROUP_MEMBERSHIPS, runs),
     }
+
+
+def published(db: Database) -> dict[str, str | None]:
+    """``$group_run``, ``$dependency_run``, ``$prospect_run``, ``$event_run``: what readers see."""
+    return published_runs(db).parameters()

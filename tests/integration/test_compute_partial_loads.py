@@ -33,7 +33,7 @@ from graph.local_server import resolve_connection
 from loaders.contract import CONTRACT
 from loaders.pipeline import load_directory
 
-from .conftest import cli_env, free_port, run_cli
+from .conftest import cli_env, free_port, published, run_cli
 
 OPTIONAL_FILES = tuple(name for name, spec in CONTRACT.items() if not spec.required_file)
 #: PageRank agrees to this between engines (see test_engine_parity_influence.py).
@@ -42,38 +42,41 @@ RELATIVE, ABSOLUTE = 1e-5, 1e-6
 SCORE_TOLERANCE = 1e-4
 
 GROUPS = (
-    "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
+    "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {run_id: $group_run}) "
     "RETURN g.group_id AS group, c.company_id AS company, properties(m) AS membership, "
     "properties(g) AS properties ORDER BY group, company"
 )
 CIRCLES = (
-    "MATCH (c:Company)-[:IN_CIRCLE]->(k:GuaranteeCircle) "
+    "MATCH (c:Company)-[:IN_CIRCLE]->(k:GuaranteeCircle {run_id: $group_run}) "
     "RETURN k.circle_id AS circle, c.company_id AS company, properties(k) AS properties "
     "ORDER BY circle, company"
 )
 INFLUENCE = (
-    "MATCH (c:Company) RETURN c.company_id AS id, c.influence_supply_pagerank AS supply_pr, "
+    "MATCH (x:Company) "
+    "OPTIONAL MATCH (c:CompanyResult {run_id: $prospect_run, company_id: x.company_id}) "
+    "RETURN x.company_id AS id, c.influence_supply_pagerank AS supply_pr, "
     "c.influence_supply_degree AS supply_degree, "
     "c.influence_supply_betweenness AS supply_btw, c.influence_flow_pagerank AS flow_pr, "
     "c.influence_flow_degree AS flow_degree ORDER BY id"
 )
 CHAINS = (
-    "MATCH (c:Company) WHERE c.supply_chain_id IS NOT NULL "
+    "MATCH (c:CompanyResult {run_id: $prospect_run}) WHERE c.supply_chain_id IS NOT NULL "
     "RETURN c.company_id AS id, c.supply_chain_id AS chain, c.core_enterprise AS core "
     "ORDER BY id"
 )
 PROSPECTS = (
-    "MATCH (c:Company) WHERE c.prospect_score IS NOT NULL "
+    "MATCH (c:Prospect {run_id: $prospect_run}) "
     "RETURN c.company_id AS id, c.prospect_score AS score, "
     "c.prospect_linked_customers AS linked ORDER BY id"
 )
 EVENTS = (
-    "MATCH (e:Event)-[:ABOUT]->(c:Company) "
+    "MATCH (e:Event)-[:ABOUT]->(c:Company) WHERE e.run_id <= $event_run "
     "RETURN e.event_id AS id, e.type AS type, c.company_id AS customer, e.month AS month "
     "ORDER BY id"
 )
 FORGET_EVENTS = (
-    "MATCH (n) WHERE n:Event OR (n:CorpgraphMeta AND n.key = 'events.controllers') DETACH DELETE n"
+    "MATCH (n) WHERE n:Event OR n:EventsSnapshot OR (n:ComputeRun AND n.step = 'events') "
+    "DETACH DELETE n"
 )
 
 
@@ -84,9 +87,10 @@ def _without_run_id(value: Any) -> Any:
 
 
 def snapshot(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """What compute stored, per kind of result (run ids left out)."""
+    """What compute published, per kind of result (run ids left out)."""
+    runs = published(db)
     return {
-        name: [_without_run_id(row) for row in db.read(query)]
+        name: [_without_run_id(row) for row in db.read(query, runs)]
         for name, query in (
             ("groups", GROUPS),
             ("circles", CIRCLES),

@@ -15,17 +15,17 @@ import pytest
 
 from graph.database import Database
 
-from .conftest import cli_env, control_snapshot, run_cli
+from .conftest import cli_env, control_snapshot, published, run_cli
 
 CIRCLES = (
-    "MATCH (c:Company)-[:IN_CIRCLE]->(k:GuaranteeCircle) "
+    "MATCH (c:Company)-[:IN_CIRCLE]->(k:GuaranteeCircle {run_id: $group_run}) "
     "RETURN k.circle_id AS k, k.cycles AS cycles, k.mutual_pairs AS pairs, "
     "k.amounts_minor AS amounts, c.company_id AS company ORDER BY k, company"
 )
 
 
 def snapshot(db: Database) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    return control_snapshot(db), db.read(CIRCLES)
+    return control_snapshot(db), db.read(CIRCLES, published(db))
 
 
 def test_gds_and_python_agree(clean_db: Database, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import csv
 import json
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +20,7 @@ from api.app import create_app
 from core.settings import Settings
 from graph import schema
 from graph.branches import BranchScope
+from graph.compute_runs import new_run_id, publish
 from graph.database import Database
 from services.engines import GdsEngine, PythonEngine
 from services.group_risk import (
@@ -29,16 +31,16 @@ from services.group_risk import (
     read_id_salt,
 )
 
-from .conftest import api_key, cli_env, control_snapshot, run_cli
+from .conftest import api_key, cli_env, control_snapshot, published, run_cli
 
 ALL = BranchScope("HO", None)
 
 GROUPS_WITH_MEMBERS = (
-    "MATCH (g:Group)<-[:MEMBER_OF]-(c:Company) "
+    "MATCH (g:Group {run_id: $group_run})<-[:MEMBER_OF]-(c:Company) "
     "RETURN g.controller_id AS controller, collect(c.company_id) AS members"
 )
 CIRCLES_WITH_MEMBERS = (
-    "MATCH (k:GuaranteeCircle)<-[:IN_CIRCLE]-(c:Company) "
+    "MATCH (k:GuaranteeCircle {run_id: $group_run})<-[:IN_CIRCLE]-(c:Company) "
     "RETURN k.circle_id AS circle_id, collect(c.company_id) AS members"
 )
 
@@ -59,14 +61,14 @@ def stored_groups(db: Database) -> list[dict[str, Any]]:
     return sorted(
         (
             {"controller": r["controller"], "members": sorted(r["members"])}
-            for r in db.read(GROUPS_WITH_MEMBERS)
+            for r in db.read(GROUPS_WITH_MEMBERS, published(db))
         ),
         key=lambda g: str(g["controller"]),
     )
 
 
 def stored_circles(db: Database) -> list[list[str]]:
-    return sorted(sorted(r["members"]) for r in db.read(CIRCLES_WITH_MEMBERS))
+    return sorted(sorted(r["members"]) for r in db.read(CIRCLES_WITH_MEMBERS, published(db)))
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +99,9 @@ def test_tiny_bank_truth_recovered_with_both_engines(
         assert clean_db.read_one("MATCH (g:Group {group_id: 'GRP-STALE'}) RETURN g") is None
 
         over = clean_db.read(
-            "MATCH (g:Group) WHERE g.over_concentration "
-            "RETURN g.controller_id AS controller, g.rank_outstanding_minor AS minor"
+            "MATCH (g:Group {run_id: $group_run}) WHERE g.over_concentration "
+            "RETURN g.controller_id AS controller, g.rank_outstanding_minor AS minor",
+            published(clean_db),
         )
         assert sorted(
             (r["controller"], str(Decimal(r["minor"]).scaleb(-2))) for r in over
@@ -122,8 +125,9 @@ def test_tiny_bank_truth_recovered_with_both_engines(
 
     # Roles and depths are consistent: one parent per group at the top.
     rows = clean_db.read(
-        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
-        "RETURN g.group_id AS g, m.role AS role, m.depth AS depth"
+        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {run_id: $group_run}) "
+        "RETURN g.group_id AS g, m.role AS role, m.depth AS depth",
+        published(clean_db),
     )
     assert {r["role"] for r in rows} <= {"parent", "subsidiary", "affiliate", "joint_venture"}
     assert all(r["depth"] >= 0 for r in rows)
@@ -133,8 +137,9 @@ def assert_planted_control_cases(db: Database, truth: dict[str, Any]) -> None:
     """The sister subsidiary, the joint ventures and the control cycle, as truth.json says."""
     memberships: dict[str, dict[str, bool]] = {}
     for r in db.read(
-        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
-        "RETURN c.company_id AS c, g.group_id AS g, m.primary AS primary"
+        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {run_id: $group_run}) "
+        "RETURN c.company_id AS c, g.group_id AS g, m.primary AS primary",
+        published(db),
     ):
         memberships.setdefault(r["c"], {})[r["g"]] = r["primary"]
     assert all(sum(groups.values()) == 1 for groups in memberships.values())
@@ -158,7 +163,8 @@ def assert_planted_control_cases(db: Database, truth: dict[str, Any]) -> None:
     (cycle,) = truth["control_cycles"]
     group = gid(db, cycle["controller"])
     stored = db.read_one(
-        "MATCH (g:Group {group_id: $g}) RETURN g.control_cycles AS cycles", {"g": group}
+        "MATCH (g:Group {group_id: $g, run_id: $group_run}) RETURN g.control_cycles AS cycles",
+        {"g": group, **published(db)},
     )
     assert stored is not None
     assert "|".join(cycle["members"]) in stored["cycles"]
@@ -222,13 +228,15 @@ def test_large_group_with_multi_parents_and_a_cycle(clean_db: Database, settings
     if clean_db.gds_version() is not None:
         engines.append(GdsEngine(clean_db))
     for engine in engines:
-        report = compute_group_risk(clean_db, engine, settings)
+        run_id = new_run_id()
+        report = compute_group_risk(clean_db, engine, settings, run_id)
+        publish(clean_db, "group_risk", run_id, started_at=datetime.now(UTC), engine=engine.name)
         assert report.counts["groups"] == 1
         assert report.counts["group members"] == 2000
         rows = clean_db.read(
-            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: $g}) "
+            "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {group_id: $g, run_id: $run}) "
             "RETURN c.company_id AS id, m.depth AS depth",
-            {"g": gid(clean_db, "BP0001")},
+            {"g": gid(clean_db, "BP0001"), "run": run_id},
         )
         depth = {r["id"]: r["depth"] for r in rows}
         assert len(depth) == 2000
@@ -395,16 +403,21 @@ def test_group_and_circle_maps(api: tuple[TestClient, dict[str, Any]]) -> None:
 
 def test_concentration_threshold_is_configurable(clean_db: Database, tiny_bank: Path) -> None:
     truth = load_tiny(clean_db, tiny_bank)
-    flagged = "MATCH (g:Group) WHERE g.over_concentration RETURN g.controller_id AS c"
+    flagged = (
+        "MATCH (g:Group {run_id: $group_run}) WHERE g.over_concentration "
+        "RETURN g.controller_id AS c"
+    )
     run_cli("compute", "--engine", "python", "--only", "group_risk", env=cli_env())
     planted = sorted(o["controller"] for o in truth["over_concentration"])
-    assert sorted(r["c"] for r in clean_db.read(flagged)) == planted
+    assert sorted(r["c"] for r in clean_db.read(flagged, published(clean_db))) == planted
     low = cli_env(CORPGRAPH_GROUP_CONCENTRATION_CNY="0.01")
     run_cli("compute", "--engine", "python", "--only", "group_risk", env=low)
     with_exposure = clean_db.read(
-        "MATCH (g:Group) WHERE any(x IN g.outstanding_minor WHERE x > 0) RETURN count(g) AS n"
+        "MATCH (g:Group {run_id: $group_run}) WHERE any(x IN g.outstanding_minor WHERE x > 0) "
+        "RETURN count(g) AS n",
+        published(clean_db),
     )[0]["n"]
-    assert len(clean_db.read(flagged)) == with_exposure > len(planted)
+    assert len(clean_db.read(flagged, published(clean_db))) == with_exposure > len(planted)
 
 
 def test_api_controllers_agree_with_stored_groups_for_every_company(
@@ -413,11 +426,16 @@ def test_api_controllers_agree_with_stored_groups_for_every_company(
     """One code path: the controllers answer names exactly the groups compute stored."""
     client, truth = api
     admin = {"X-API-Key": add_user("risk", "HO")}
-    groups = {r["g"]: r for r in clean_db.read("MATCH (g:Group) RETURN g.group_id AS g")}
+    run = published(clean_db)
+    groups = {
+        r["g"]: r
+        for r in clean_db.read("MATCH (g:Group {run_id: $group_run}) RETURN g.group_id AS g", run)
+    }
     stored: dict[str, dict[str, bool]] = {}
     for r in clean_db.read(
-        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group) "
-        "RETURN c.company_id AS c, g.group_id AS g, m.primary AS primary"
+        "MATCH (c:Company)-[m:MEMBER_OF]->(g:Group {run_id: $group_run}) "
+        "RETURN c.company_id AS c, g.group_id AS g, m.primary AS primary",
+        run,
     ):
         stored.setdefault(r["c"], {})[r["g"]] = r["primary"]
     companies = [r["id"] for r in clean_db.read("MATCH (c:Company) RETURN c.company_id AS id")]

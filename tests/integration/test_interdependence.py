@@ -19,11 +19,11 @@ from graph import schema
 from graph.database import Database
 from services.interdependence import read_inputs, rule_from
 
-from .conftest import api_key, cli_env, run_cli
+from .conftest import api_key, cli_env, published, run_cli
 
 DEPENDENT_KINDS = {"captive_supplier", "landlord", "exclusive_distributor"}
 STORED = """
-MATCH (d:Company)-[r:DEPENDS_ON]->(k:Company)
+MATCH (d:Company)-[r:DEPENDS_ON {run_id: $dependency_run}]->(k:Company)
 RETURN d.company_id AS dependent, k.company_id AS counterparty, r.direction AS direction,
        r.basis AS basis, r.share AS share, r.months_observed AS months_observed,
        r.months_above AS months_above, r.counterparty_minor AS counterparty_minor,
@@ -37,7 +37,8 @@ BRANCHES = (
 
 def stored(db: Database) -> dict[tuple[str, str, str, str], dict[str, Any]]:
     return {
-        (r["dependent"], r["counterparty"], r["direction"], r["basis"]): r for r in db.read(STORED)
+        (r["dependent"], r["counterparty"], r["direction"], r["basis"]): r
+        for r in db.read(STORED, published(db))
     }
 
 
@@ -129,6 +130,10 @@ def test_recompute_is_idempotent_drops_stale_and_follows_the_settings(
     after = stored(database)
     assert set(after) == set(before)
     assert all(r["run_id"] != "old" for r in after.values())
+    # Collected, not merely hidden: a run older than the previous published one is deleted.
+    left = database.read_one("MATCH ()-[r:DEPENDS_ON {run_id: 'old'}]->() RETURN count(r) AS n")
+    assert left is not None
+    assert left["n"] == 0
     strip = {k: {f: v for f, v in r.items() if f != "run_id"} for k, r in after.items()}
     assert strip == {k: {f: v for f, v in r.items() if f != "run_id"} for k, r in before.items()}
 
@@ -248,10 +253,12 @@ def test_group_detail_shows_the_connections_apart_from_its_exposure(
     # generator could give one a group member as counterparty, else any such dependency.
     planted = {(c["dependent"], c["counterparty"]) for c in truth["economic_dependence"]}
     rows = database.read(
-        "MATCH (d:Company)-[:DEPENDS_ON]->(c:Company)-[:MEMBER_OF]->(g:Group) "
+        "MATCH (d:Company)-[:DEPENDS_ON {run_id: $dependency_run}]->(c:Company)"
+        "-[:MEMBER_OF]->(g:Group {run_id: $group_run}) "
         "WHERE NOT (d)-[:MEMBER_OF]->(g) "
         "RETURN g.group_id AS gid, c.company_id AS member, d.company_id AS dependent "
-        "ORDER BY gid, member, dependent"
+        "ORDER BY gid, member, dependent",
+        published(database),
     )
     assert rows, "some group member should be depended on from outside its group"
     rows.sort(key=lambda r: (r["dependent"], r["member"]) not in planted)

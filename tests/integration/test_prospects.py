@@ -31,17 +31,17 @@ from graph.users import UserStore
 from loaders.parsing import to_minor_units
 from services.prospects import PROSPECT_TABLE
 
-from .conftest import cli_env, run_cli
+from .conftest import cli_env, published, run_cli
 
 PROSPECTS = (
-    "MATCH (c:Company) WHERE c.prospect_score IS NOT NULL "
-    "RETURN c.company_id AS id, c.name AS name, c.prospect_score AS score, "
+    "MATCH (c:Prospect {run_id: $prospect_run}) MATCH (x:Company {company_id: c.company_id}) "
+    "RETURN c.company_id AS id, x.name AS name, c.prospect_score AS score, "
     "c.prospect_rank AS rank, c.prospect_facts AS facts, c.prospect_reasons AS reasons, "
     "c.suggested_branch_id AS branch, c.introducer_id AS introducer "
     "ORDER BY rank"
 )
 CHAIN_RANKS = (
-    "MATCH (c:Company) WHERE c.supply_chain_id IS NOT NULL "
+    "MATCH (c:CompanyResult {run_id: $prospect_run}) WHERE c.supply_chain_id IS NOT NULL "
     "RETURN c.company_id AS id, c.supply_chain_id AS chain, c.supply_chain_rank AS rank, "
     "c.core_enterprise AS core"
 )
@@ -64,7 +64,7 @@ def small_bank(database: Database, tmp_path_factory: pytest.TempPathFactory) -> 
     run_cli("load", str(out), env=env)
     run_cli("compute", "--only", "prospects", env=env)
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    return SmallBank(database, out, truth, database.read(PROSPECTS))
+    return SmallBank(database, out, truth, database.read(PROSPECTS, published(database)))
 
 
 def test_planted_prospects_rank_first(small_bank: SmallBank) -> None:
@@ -95,7 +95,7 @@ def test_planted_prospects_rank_first(small_bank: SmallBank) -> None:
 
 
 def test_planted_core_enterprises_lead_their_chains(small_bank: SmallBank) -> None:
-    rows = small_bank.db.read(CHAIN_RANKS)
+    rows = small_bank.db.read(CHAIN_RANKS, published(small_bank.db))
     by_id = {str(r["id"]): r for r in rows}
     ranks = []
     for chain in small_bank.truth["supply_chains"]:

@@ -25,7 +25,7 @@ from loaders.synthetic.scoring import (
     resolution_quality,
 )
 
-from .conftest import cli_env, run_cli
+from .conftest import cli_env, published, run_cli
 
 TYPES = ("large_outflow", "counterparty_loss", "new_major_counterparty", "dormancy")
 
@@ -100,8 +100,9 @@ def test_prospect_floors(
     ranked = [
         str(r["id"])
         for r in database.read(
-            "MATCH (c:Company) WHERE c.prospect_rank IS NOT NULL "
-            "RETURN c.company_id AS id ORDER BY c.prospect_rank"
+            "MATCH (c:Prospect {run_id: $prospect_run}) "
+            "RETURN c.company_id AS id ORDER BY c.prospect_rank",
+            published(database),
         )
     ]
     quality = ranking_quality(ranked, truth, entity_of_companies(truth, resolved))

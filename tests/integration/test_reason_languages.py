@@ -22,7 +22,7 @@ from graph.database import Database
 from graph.schema import wipe
 from graph.users import UserStore
 
-from .conftest import cli_env, run_cli
+from .conftest import cli_env, published, run_cli
 
 MONTHS = [f"2025-{m:02d}" for m in range(1, 7)]
 FILES: dict[str, list[list[str]]] = {
@@ -68,7 +68,9 @@ def test_reasons_are_stored_as_keys_and_read_in_each_language(
     client: TestClient, loaded: Database
 ) -> None:
     row = loaded.read_one(
-        "MATCH (c:Company {company_id: 'N1'}) RETURN c.prospect_reasons AS reasons"
+        "MATCH (c:Prospect {run_id: $prospect_run, company_id: 'N1'}) "
+        "RETURN c.prospect_reasons AS reasons",
+        published(loaded),
     )
     assert row is not None
     stored = from_json(row["reasons"])

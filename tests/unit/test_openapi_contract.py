@@ -94,8 +94,16 @@ def test_every_list_is_one_page_envelope_with_one_bound(spec: dict[str, Any]) ->
         assert limits[0]["schema"]["maximum"] == MAX_PAGE_SIZE, path
         ref = success(op)["content"]["application/json"]["schema"]["$ref"]
         page = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
-        # The one envelope; a page may add counts of what scope kept off it (Page subclasses).
-        assert set(page["properties"]) - PAGE_COUNTS == {"items", "total", "limit", "offset"}, path
+        # The one envelope (with the compute run of computed lists); a page may add counts
+        # of what scope kept off it (Page subclasses).
+        assert set(page["properties"]) - PAGE_COUNTS == {
+            "items",
+            "total",
+            "limit",
+            "offset",
+            "run_id",
+            "computed_at",
+        }, path
     assert pages >= 9
 
 
