@@ -414,12 +414,14 @@ class GdsEngine:
                     f"WHERE {_has_edge_predicate('n', projection)} "
                     f"RETURN {_key_expression('n')} AS key, value"
                 )
-                frame = self.gds.run_cypher(query, {"graph": graph.name(), "config": config or {}})
+                # One record of two lists, not one record per node: the driver decodes
+                # it several times faster (Database.read_columns).
+                read = self.db.read_columns(
+                    query, ("key", "value"), {"graph": graph.name(), "config": config or {}}
+                )
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
             raise translate_driver_error(error) from error
-        if frame.empty:
-            return {}
-        return dict(zip(frame["key"].astype(str), frame["value"].tolist(), strict=True))
+        return dict(zip(map(str, read["key"]), read["value"], strict=True))
 
     def _components(self, procedure: str, projection: Projection) -> dict[str, str]:
         raw = self._stream(procedure, self.resolve(projection), "componentId")
