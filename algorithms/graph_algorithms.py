@@ -38,7 +38,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-import igraph
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
@@ -224,6 +223,8 @@ def betweenness(edges: EdgeList) -> dict[str, float]:
                 np.column_stack((local[edges.sources[chosen]], local[edges.targets[chosen]])),
                 axis=0,
             )
+            import igraph  # slow to import (it loads matplotlib); only betweenness needs it
+
             graph = igraph.Graph(n=int(kept.size), edges=pairs.tolist(), directed=True)
             scores[kept] = graph.betweenness(directed=True)
     return dict(zip(edges.nodes, scores.tolist(), strict=True))

@@ -30,8 +30,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 #: Default bound of the elementary cycles listed per circle.
 DEFAULT_MAX_CYCLES = 1000
@@ -108,6 +111,8 @@ def elementary_cycles(
     >>> elementary_cycles("ABC", [("A", "B"), ("B", "C"), ("C", "A"), ("B", "A")], 1)[1]
     False
     """
+    import networkx as nx  # slow to import; only guarantee circles need it
+
     graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(members)
     graph.add_edges_from(edges)
@@ -179,6 +184,8 @@ def longest_chains(
     >>> [c.nodes for c in longest_chains({}, e, ["C"])]
     [('A', 'B', 'C')]
     """
+    import networkx as nx  # slow to import; only guarantee chains need it
+
     graph: nx.DiGraph[str] = nx.DiGraph()
     for e in sorted(edges, key=lambda x: x.guarantee_id):
         label = components.get(e.guarantor_id)

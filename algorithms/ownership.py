@@ -22,6 +22,15 @@ solves ``(I − A_U) x = A_U e_t`` on the upstream sub-graph ``U`` with a sparse
 LU factorisation (scipy ``spsolve``). Nothing is ever inverted densely; a
 company in a 500,000-company registry costs what its upstream costs.
 
+For *every* company at once, :func:`effective_ownership` sums the Neumann series
+``E = A + A² + A³ + …`` as one sparse computation by repeated squaring (``S₂ₖ =
+Sₖ + Aᵏ Sₖ``, ``A²ᵏ = Aᵏ Aᵏ``): an acyclic registry is exact once ``Aᵏ`` is empty
+(``k`` past its depth), and through a cycle the remainder is bounded and the sum
+stops below a stated tolerance, after about ``log₂`` of the terms a plain series
+would need. It equals the per-company solves within that tolerance
+(``tests/unit/test_ownership_all.py``), and a closed cycle that holds all of itself
+(``I − A`` singular) is an error, as it is for the solve.
+
 The contributing paths are listed separately as *simple* paths (no repeated
 node), bounded by ``max_depth`` and ``max_paths``. Those limits only shorten the
 explanation: the percentages always come from the solve.
@@ -42,8 +51,9 @@ Examples
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 from scipy import sparse
@@ -57,6 +67,12 @@ DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_PATHS = 200
 #: Effective shares below this (in percent) are numerical noise and dropped.
 EPSILON_PCT = 1e-9
+#: Bound on the absolute error of every effective share (a fraction) that
+#: :func:`effective_ownership` leaves in the series it does not sum.
+SERIES_TOLERANCE: Final = 1e-13
+#: Squarings after which a series still above the tolerance is called divergent:
+#: 2⁶⁰ terms is past any cycle that some equity from outside keeps convergent.
+MAX_SQUARINGS: Final = 60
 
 
 @dataclass(frozen=True)
@@ -312,3 +328,119 @@ def owners_of(
             + ("; path listing stopped at a limit" if truncated else "")
         ),
     )
+
+
+@dataclass(frozen=True)
+class EffectiveOwnership:
+    """The effective-ownership matrix of a whole registry (:func:`effective_ownership`).
+
+    ``matrix[i, j]`` is node ``nodes[i]``'s effective share of ``nodes[j]`` as a
+    fraction (column ``j`` is what :func:`effective_column` gives for ``nodes[j]``).
+    ``terms`` is the number of powers of ``A`` the series summed; ``ultimate`` marks
+    the nodes nobody owns.
+    """
+
+    nodes: tuple[str, ...]
+    index: Mapping[str, int] = field(repr=False)
+    matrix: sparse.csc_matrix = field(repr=False)
+    ultimate: np.ndarray = field(repr=False)
+    terms: int = 0
+
+    def column(self, company_id: str) -> dict[str, float]:
+        """``{node: E[node, company_id]}`` for the non-zero entries of one company's column."""
+        j = self.index.get(company_id)
+        if j is None:
+            return {}
+        start, end = self.matrix.indptr[j], self.matrix.indptr[j + 1]
+        rows = self.matrix.indices[start:end].tolist()
+        values = self.matrix.data[start:end].tolist()
+        return {self.nodes[i]: float(v) for i, v in zip(rows, values, strict=True)}
+
+    def ultimate_owners_at_least(
+        self, threshold_pct: float
+    ) -> dict[str, tuple[tuple[str, float], ...]]:
+        """Per company, its ultimate owners with an effective share ≥ ``threshold_pct``.
+
+        The beneficial-owner measure of :func:`algorithms.control.find_controllers`
+        for every company at once: ``{company: ((owner, percent), ...)}``, largest
+        share first, then owner id; companies without such an owner are left out.
+        """
+        coo = self.matrix.tocoo()
+        pct = coo.data * 100.0
+        chosen = self.ultimate[coo.row] & (pct >= threshold_pct - EPSILON_PCT)
+        found: dict[str, list[tuple[str, float]]] = {}
+        for i, j, value in zip(
+            coo.row[chosen].tolist(), coo.col[chosen].tolist(), pct[chosen].tolist(), strict=True
+        ):
+            found.setdefault(self.nodes[j], []).append((self.nodes[i], float(value)))
+        return {
+            company: tuple(sorted(owners, key=lambda o: (-o[1], o[0])))
+            for company, owners in sorted(found.items())
+        }
+
+
+def _column_norm(matrix: sparse.csr_matrix) -> float:
+    """The 1-norm (largest column sum of absolute values) of a sparse matrix."""
+    if matrix.nnz == 0:
+        return 0.0
+    return float(np.abs(matrix).sum(axis=0).max())
+
+
+def effective_ownership(
+    graph: OwnershipGraph, *, tolerance: float = SERIES_TOLERANCE
+) -> EffectiveOwnership:
+    """Every company's effective owners at once: ``E = Σₖ₌₁ Aᵏ``, one sparse computation.
+
+    The series is summed by repeated squaring. With ``Sₖ = A + … + Aᵏ`` and
+    ``q = ‖Aᵏ‖₁`` (the largest column sum), the terms left out sum to
+    ``Σₘ₌₁ Aᵐᵏ Sₖ``; every ``‖Aⁱ‖₁ ≤ 1`` (no company's owners hold more than all
+    of it), so their 1-norm is at most ``k · q / (1 − q)``, and the sum stops once
+    that bound is below ``tolerance``. ``Aᵏ`` of an acyclic registry is empty past
+    its depth, and the sum is then exact.
+
+    Raises
+    ------
+    InputValidationError
+        When a cycle holds all of itself and the series diverges (``I − A`` is
+        singular; :func:`effective_column` fails on it too).
+
+    Examples
+    --------
+    >>> g = OwnershipGraph.from_holdings([Holding("A", "B", 50.0), Holding("B", "A", 50.0),
+    ...                                   Holding("P", "A", 50.0), Holding("Q", "B", 50.0)])
+    >>> {k: round(v, 6) for k, v in sorted(effective_ownership(g).column("A").items())}
+    {'A': 0.333333, 'B': 0.666667, 'P': 0.666667, 'Q': 0.333333}
+    """
+    nodes = tuple(sorted({*graph.owners, *graph.holdings}))
+    index = {node: i for i, node in enumerate(nodes)}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for company, by_owner in graph.owners.items():
+        j = index[company]
+        for owner, fraction in by_owner.items():
+            rows.append(index[owner])
+            cols.append(j)
+            vals.append(fraction)
+    n = len(nodes)
+    power = sparse.csr_matrix((vals, (rows, cols)), shape=(n, n), dtype=np.float64)
+    total = power.copy()
+    terms = 1
+    for _ in range(MAX_SQUARINGS):
+        q = _column_norm(power)
+        if q == 0.0 or (q < 1.0 and terms * q / (1.0 - q) <= tolerance):
+            break
+        total = (total + power @ total).tocsr()
+        power = (power @ power).tocsr()
+        power.eliminate_zeros()
+        terms *= 2
+    else:
+        raise InputValidationError("effective ownership does not converge: a cycle owns itself")
+    if not np.all(np.isfinite(total.data)):
+        raise InputValidationError("effective ownership does not converge: a cycle owns itself")
+    ultimate = np.ones(n, dtype=bool)
+    for company in graph.owners:
+        ultimate[index[company]] = False
+    matrix = total.tocsc()
+    matrix.sort_indices()
+    return EffectiveOwnership(nodes, index, matrix, ultimate, terms)

@@ -23,20 +23,29 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Final
-
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_TRIGGERS: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+@cache
+def _illegal_characters() -> re.Pattern[str]:
+    """openpyxl's own pattern, imported on first use (openpyxl is slow to import)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+
+    pattern: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
+    return pattern
 
 
 def safe_cell(value: object) -> object:
     """``value`` as an export cell: text without illegal characters, never a formula."""
     if not isinstance(value, str):
         return value
-    text: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+    text: str = _illegal_characters().sub("", value)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 

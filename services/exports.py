@@ -27,10 +27,6 @@ from decimal import Decimal
 from typing import Final, Literal
 from urllib.parse import quote
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-
 from core.formatting import Language
 from core.i18n import gettext, pgettext
 from core.spreadsheet import safe_cell
@@ -41,8 +37,6 @@ Cell = str | int | Decimal | None
 
 #: The media type of an xlsx workbook.
 XLSX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: The header row stands out from the data.
-HEADER_FONT: Final = Font(bold=True)
 #: Excel number formats by column kind.
 _NUMBER_FORMATS: Final[dict[ColumnKind, str]] = {
     "integer": "0",
@@ -112,6 +106,12 @@ def to_csv(table: Table, rows: Iterable[Sequence[Cell]], language: Language) -> 
 
 def to_xlsx(table: Table, rows: Iterable[Sequence[Cell]], language: Language) -> bytes:
     """An xlsx workbook: frozen header, filters, widths and number formats."""
+    # openpyxl takes a second or more to import; only an xlsx export needs it.
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    header_font = Font(bold=True)  # the header row stands out from the data
     book = Workbook()
     sheet = book.active
     sheet.title = str(safe_cell(gettext(language, table.sheet)))[:31]  # Excel's limit
@@ -127,7 +127,7 @@ def to_xlsx(table: Table, rows: Iterable[Sequence[Cell]], language: Language) ->
         if number_format is not None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = number_format
-        sheet.cell(row=1, column=index).font = HEADER_FONT
+        sheet.cell(row=1, column=index).font = header_font
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(table.columns))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"

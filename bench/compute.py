@@ -1,0 +1,188 @@
+"""Benchmark: ``compute`` before and after, both engines, each step's seconds, in one run.
+
+It starts its own embedded Neo4j (a temporary CORPGRAPH_HOME and a free port, or
+``--reuse DIR`` to keep the loaded bank between runs), loads the synthetic bank
+(``small``: 5,000 companies in ``companies.csv``, with its ``supply_links.csv``
+left out like a real bank whose supply chain is unknown), and exports the
+``--baseline`` commit's tree with ``git archive`` into a temporary folder. Then,
+interleaved so that the shared machine's noise hits all of them alike, it runs
+``compute`` with the Python and the GDS engine from the baseline tree and from
+this tree, each in a fresh Python process, on the same database, ``--repeat``
+times, and prints each step's seconds (best run), the ratio before/after, and the
+seconds a process spends importing the CLI. Target: the Python compute under 15 s.
+
+Run: ``.venv/bin/python bench/compute.py [--baseline main] [--scale small] [--repeat 2]
+[--reuse DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_S = 15.0
+ENGINES = ("python", "gds")
+
+#: Run in a fresh interpreter inside one tree: import the CLI (timed), then compute.
+CHILD = """
+import json, sys, time
+started = time.perf_counter()
+import corpgraph.cli.main  # noqa: F401  (what every CLI command imports first)
+imported = time.perf_counter() - started
+from pathlib import Path
+from core.settings import Settings
+from graph.database import Database, create_driver
+from graph.local_server import resolve_connection
+from services.compute import run_compute
+home, port, engine = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+settings = Settings(_env_file=None, home=home, local_neo4j_port=port, neo4j_uri=None)
+connection = resolve_connection(settings)
+driver = create_driver(connection, settings)
+try:
+    started = time.perf_counter()
+    _, reports = run_compute(Database(driver, connection.database), settings, engine_mode=engine)
+    seconds = {r.step: r.seconds for r in reports}
+    seconds["total"] = time.perf_counter() - started
+    seconds["cli import"] = imported
+finally:
+    driver.close()
+print(json.dumps(seconds))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "corpgraph", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return done.stdout
+
+
+def export_tree(ref: str, into: Path) -> str:
+    """Extract ``ref``'s tracked files into ``into``; return its commit hash."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return commit
+
+
+def timed_compute(
+    tree: Path, env: dict[str, str], home: Path, port: int, engine: str
+) -> dict[str, float]:
+    """Each step's seconds of one compute run of ``tree``'s code, in a fresh process."""
+    child_env = {**env, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(home), str(port), engine],
+        env=child_env,
+        cwd=tree,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", default="main", help="git ref of the code before")
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each (best kept)")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--reuse", type=Path, help="keep the loaded bank in this folder")
+    args = parser.parse_args()
+
+    home = args.reuse.resolve() if args.reuse else Path(tempfile.mkdtemp(prefix="cg-compute-"))
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        CORPGRAPH_HOME=str(home),
+        CORPGRAPH_LOCAL_NEO4J_PORT=str(port),
+        CORPGRAPH_LOCAL_NEO4J_HEAP="2g",
+        CORPGRAPH_LOG_LEVEL="WARNING",
+    )
+    bank = home / "bank"
+    loaded_mark = home / "loaded.txt"
+    with tempfile.TemporaryDirectory(prefix="cg-baseline-") as baseline_dir:
+        before = Path(baseline_dir)
+        commit = export_tree(args.baseline, before)
+        cli(env, "neo4j", "start")
+        try:
+            if not loaded_mark.exists():
+                cli(
+                    env,
+                    "generate",
+                    "--scale",
+                    args.scale,
+                    "--seed",
+                    str(args.seed),
+                    "--out",
+                    str(bank),
+                )
+                (bank / "supply_links.csv").unlink()
+                started = time.perf_counter()
+                cli(env, "load", str(bank), "--rejects", str(home / "rejects.csv"))
+                loaded_mark.write_text(f"{args.scale} {args.seed}\n", encoding="utf-8")
+                print(
+                    f"loaded the {args.scale} bank without supply links in "
+                    f"{time.perf_counter() - started:.0f}s"
+                )
+            trees = {"before": before, "after": ROOT}
+            runs: dict[tuple[str, str], list[dict[str, float]]] = {
+                (engine, code): [] for engine in args.engines for code in trees
+            }
+            for _ in range(args.repeat):  # interleaved, so that noise hits every variant
+                for engine, code in runs:
+                    runs[(engine, code)].append(timed_compute(trees[code], env, home, port, engine))
+        finally:
+            cli(env, "neo4j", "stop")
+    best = {key: min(r, key=lambda s: s["total"]) for key, r in runs.items()}
+    print(f"before: {commit} ({args.baseline}); after: this tree; best of {args.repeat}")
+    header = f"{'step':<16}"
+    for engine in args.engines:
+        header += f"{engine + ' before':>15}{engine + ' after':>14}{'ratio':>7}"
+    print(header)
+    steps = list(best[(args.engines[0], "after")])
+    for step in steps:
+        line = f"{step:<16}"
+        for engine in args.engines:
+            b = best[(engine, "before")].get(step, float("nan"))
+            a = best[(engine, "after")].get(step, float("nan"))
+            line += f"{b:>15.1f}{a:>14.1f}{b / a if a else float('nan'):>7.1f}"
+        print(line)
+    if "python" in args.engines:
+        total = best[("python", "after")]["total"]
+        verdict = "met" if total < TARGET_S else "missed"
+        print(f"target: Python compute under {TARGET_S:.0f} s: {total:.1f} s, {verdict}")
+
+
+if __name__ == "__main__":
+    main()
