@@ -56,6 +56,14 @@ class ServerInfo:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One operator of a query plan: its type (``NodeIndexSeek``...) and its details."""
+
+    operator: str
+    details: str
+
+
+@dataclass(frozen=True)
 class WriteCounters:
     """Summed counters of one or more write statements."""
 
@@ -319,6 +327,35 @@ class Database:
             return WriteCounters.from_summary(result.consume())
 
     # --- server ----------------------------------------------------------------------------
+    def explain(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[PlanStep, ...]:
+        """The operators of ``query``'s plan (``EXPLAIN``: planned, not run), depth first.
+
+        Tests check with it that a request's queries anchor on an index: no
+        ``AllNodesScan`` or label scan over a large label.
+        """
+        with _translated():
+            _, summary, _ = self.driver.execute_query(
+                "EXPLAIN " + query,
+                parameters_=dict(parameters or {}),
+                routing_=RoutingControl.READ,
+                database_=self.database,
+            )
+        steps: list[PlanStep] = []
+        stack: list[Mapping[str, Any]] = [summary.plan] if summary.plan else []
+        while stack:
+            node = stack.pop()
+            arguments = node.get("args") or node.get("arguments") or {}
+            steps.append(
+                PlanStep(
+                    str(node.get("operatorType", "")).split("@")[0],
+                    str(arguments.get("Details", "")),
+                )
+            )
+            stack.extend(reversed(list(node.get("children") or [])))
+        return tuple(steps)
+
     def probe(self, query: LiteralString = "RETURN 1 AS ok") -> list[Record]:
         """Run a read in an auto-commit transaction *without* retries.
 
