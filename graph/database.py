@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, LiteralString, TypeVar
+from typing import Any, LiteralString, Protocol, TypeVar
 
 import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
@@ -53,6 +53,38 @@ class ServerInfo:
     version: str
     edition: str
     gds_version: str | None
+
+
+class Reader(Protocol):
+    """What a read-only repository function needs: :class:`Database`, or one open read
+    transaction (:class:`TransactionReader`) when a request reads several things at once."""
+
+    def read(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> list[Record]: ...
+
+    def read_one(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> Record | None: ...
+
+
+class TransactionReader:
+    """``read``/``read_one`` over one managed read transaction (:meth:`Database.read_tx`):
+    a request's reads share one session and see one consistent snapshot."""
+
+    def __init__(self, tx: ManagedTransaction) -> None:
+        self.tx = tx
+
+    def read(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        return [record.data() for record in self.tx.run(query, dict(parameters or {}))]
+
+    def read_one(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> Record | None:
+        rows = self.read(query, parameters)
+        return rows[0] if rows else None
 
 
 @dataclass(frozen=True)

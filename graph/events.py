@@ -32,7 +32,7 @@ from core.errors import InputValidationError, NotFoundError
 
 from .branches import BranchScope, scope_predicate
 from .customers import money
-from .database import Database
+from .database import Database, Reader
 from .scoping import Anonymiser, anonymiser_for
 
 logger = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def event_item(row: Mapping[str, Any], anon: Anonymiser | None = None) -> dict[s
 
 
 def list_events(
-    db: Database,
+    db: Reader,
     scope: BranchScope,
     *,
     event_type: str | None = None,

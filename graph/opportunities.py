@@ -48,7 +48,7 @@ from core.money import currency_code, exact_minor_units, from_minor_units
 
 from .branches import BranchScope, scope_predicate
 from .customers import money
-from .database import Database
+from .database import Database, Reader
 from .events import get_event
 
 logger = logging.getLogger(__name__)
@@ -495,7 +495,7 @@ def get_opportunity(db: Database, scope: BranchScope, opportunity_id: str) -> di
 
 
 def list_opportunities(
-    db: Database,
+    db: Reader,
     scope: BranchScope,
     *,
     stage: str | None = None,
