@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, LiteralString
 
-from .database import Database
+from .database import Database, Reader
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def _as_datetime(value: object) -> datetime | None:
     return native if isinstance(native, datetime) else None
 
 
-def published_runs(db: Database, steps: tuple[str, ...] = STEPS) -> PublishedRuns:
+def published_runs(db: Reader, steps: tuple[str, ...] = STEPS) -> PublishedRuns:
     """Every step's pointer in one read (a step never published has ``run_id`` ``None``)."""
     return runs_from_rows(db.read(READ_POINTERS, {"steps": list(steps)}))
 

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from neo4j import ManagedTransaction
-
 from core.errors import InputValidationError, NotFoundError
 from core.money import from_minor_units
 
 from .branches import BranchScope, scope_predicate
 from .compute_runs import EVENT_PUBLISHED, READ_POINTERS, STEPS, published_runs, runs_from_rows
-from .database import Database
+from .database import Database, Reader, TransactionReader
 from .scoping import Anonymiser, is_visible
 
 Record = dict[str, Any]
@@ -477,23 +475,6 @@ def _amounts(rows: list[Record], *fields: str) -> list[Record]:
     return out
 
 
-class _TransactionReader:
-    """``read``/``read_one`` over one managed read transaction: the 360's many reads
-    share one round trip to the pool and see one consistent snapshot."""
-
-    def __init__(self, tx: ManagedTransaction) -> None:
-        self.tx = tx
-
-    def read(self, query: LiteralString, parameters: dict[str, Any] | None = None) -> list[Record]:
-        return [record.data() for record in self.tx.run(query, parameters or {})]
-
-    def read_one(
-        self, query: LiteralString, parameters: dict[str, Any] | None = None
-    ) -> Record | None:
-        rows = self.read(query, parameters)
-        return rows[0] if rows else None
-
-
 def customer_360(
     db: Database,
     scope: BranchScope,
@@ -510,12 +491,12 @@ def customer_360(
         Unknown id, not a customer, or booked outside the caller's subtree.
     """
     return db.read_tx(
-        lambda tx: _customer_360(_TransactionReader(tx), scope, company_id, top, extra_sections)
+        lambda tx: _customer_360(TransactionReader(tx), scope, company_id, top, extra_sections)
     )
 
 
 def _customer_360(
-    db: _TransactionReader,
+    db: Reader,
     scope: BranchScope,
     company_id: str,
     top: int,

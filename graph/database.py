@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, LiteralString, TypeVar
+from typing import Any, LiteralString, Protocol, TypeVar
 
 import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
@@ -53,6 +53,46 @@ class ServerInfo:
     version: str
     edition: str
     gds_version: str | None
+
+
+class Reader(Protocol):
+    """What a read-only repository function needs: :class:`Database`, or one open read
+    transaction (:class:`TransactionReader`) when a request reads several things at once."""
+
+    def read(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> list[Record]: ...
+
+    def read_one(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> Record | None: ...
+
+
+class TransactionReader:
+    """``read``/``read_one`` over one managed read transaction (:meth:`Database.read_tx`):
+    a request's reads share one session and see one consistent snapshot."""
+
+    def __init__(self, tx: ManagedTransaction) -> None:
+        self.tx = tx
+
+    def read(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        return [record.data() for record in self.tx.run(query, dict(parameters or {}))]
+
+    def read_one(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> Record | None:
+        rows = self.read(query, parameters)
+        return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One operator of a query plan: its type (``NodeIndexSeek``...) and its details."""
+
+    operator: str
+    details: str
 
 
 @dataclass(frozen=True)
@@ -328,6 +368,35 @@ class Database:
             return WriteCounters.from_summary(result.consume())
 
     # --- server ----------------------------------------------------------------------------
+    def explain(
+        self, query: LiteralString, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[PlanStep, ...]:
+        """The operators of ``query``'s plan (``EXPLAIN``: planned, not run), depth first.
+
+        Tests check with it that a request's queries anchor on an index: no
+        ``AllNodesScan`` or label scan over a large label.
+        """
+        with _translated():
+            _, summary, _ = self.driver.execute_query(
+                "EXPLAIN " + query,
+                parameters_=dict(parameters or {}),
+                routing_=RoutingControl.READ,
+                database_=self.database,
+            )
+        steps: list[PlanStep] = []
+        stack: list[Mapping[str, Any]] = [summary.plan] if summary.plan else []
+        while stack:
+            node = stack.pop()
+            arguments = node.get("args") or node.get("arguments") or {}
+            steps.append(
+                PlanStep(
+                    str(node.get("operatorType", "")).split("@")[0],
+                    str(arguments.get("Details", "")),
+                )
+            )
+            stack.extend(reversed(list(node.get("children") or [])))
+        return tuple(steps)
+
     def probe(self, query: LiteralString = "RETURN 1 AS ok") -> list[Record]:
         """Run a read in an auto-commit transaction *without* retries.
 

@@ -41,7 +41,7 @@ from core.errors import InputValidationError, NotFoundError
 from .branches import BranchScope, scope_predicate
 from .compute_runs import EVENT_PUBLISHED, PublishedRuns, published_runs
 from .customers import money
-from .database import Database
+from .database import Database, Reader
 from .scoping import Anonymiser, anonymiser_for
 
 logger = logging.getLogger(__name__)
@@ -116,21 +116,33 @@ EVENT_FIELDS: Final[LiteralString] = (
     "c.company_id AS customer_id, c.name AS customer_name, "
     "c.branch_id AS branch_id, c.rm_id AS rm_id"
 )
-LIST_MATCH: Final[LiteralString] = (
-    "MATCH (e:Event)-[:ABOUT]->(c:Company) WHERE " + scope_predicate("c") + " "
+#: The list's filters other than the customer (published events only). ``$x IS NULL OR ...``
+#: keeps one query text per filter set, but hides the customer from the planner; so a
+#: customer's events (the 360, the events list filtered by customer) anchor on its
+#: ``company_id`` index seek instead, and only the unfiltered list walks the events.
+LIST_FILTERS: Final[LiteralString] = (
+    scope_predicate("c") + " "
     "AND " + EVENT_PUBLISHED + " "
     "AND ($type IS NULL OR e.type = $type) "
     "AND ($status IS NULL OR e.status = $status) "
     "AND ($severity IS NULL OR e.severity = $severity) "
     "AND ($month IS NULL OR e.month = $month) "
-    "AND ($customer IS NULL OR c.company_id = $customer) "
     "AND ($rm IS NULL OR e.owner_rm_id = $rm) "
     "AND ($branch_ids IS NULL OR c.branch_id IN $branch_ids) "
 )
-LIST_COUNT: Final[LiteralString] = LIST_MATCH + "RETURN count(e) AS total"
-LIST_PAGE: Final[LiteralString] = (
-    LIST_MATCH + "RETURN " + EVENT_FIELDS + " "
+LIST_MATCH: Final[LiteralString] = "MATCH (e:Event)-[:ABOUT]->(c:Company) WHERE " + LIST_FILTERS
+#: One customer's events: an index seek on the customer, then its ``ABOUT`` edges.
+LIST_MATCH_CUSTOMER: Final[LiteralString] = (
+    "MATCH (c:Company {company_id: $customer}) MATCH (e:Event)-[:ABOUT]->(c) WHERE " + LIST_FILTERS
+)
+_LIST_ORDER: Final[LiteralString] = (
     "ORDER BY e.month DESC, e.created_ms DESC, e.event_id SKIP $offset LIMIT $limit"
+)
+LIST_COUNT: Final[LiteralString] = LIST_MATCH + "RETURN count(e) AS total"
+LIST_PAGE: Final[LiteralString] = LIST_MATCH + "RETURN " + EVENT_FIELDS + " " + _LIST_ORDER
+LIST_COUNT_CUSTOMER: Final[LiteralString] = LIST_MATCH_CUSTOMER + "RETURN count(e) AS total"
+LIST_PAGE_CUSTOMER: Final[LiteralString] = (
+    LIST_MATCH_CUSTOMER + "RETURN " + EVENT_FIELDS + " " + _LIST_ORDER
 )
 GET_EVENT: Final[LiteralString] = (
     "MATCH (e:Event {event_id: $event_id})-[:ABOUT]->(c:Company) WHERE "
@@ -160,7 +172,7 @@ SET_STATUS: Final[LiteralString] = (
 
 
 # --- API reads and status changes -----------------------------------------------------------
-def event_run(db: Database, runs: PublishedRuns | None) -> dict[str, str | None]:
+def event_run(db: Reader, runs: PublishedRuns | None) -> dict[str, str | None]:
     """``{"event_run": ...}``: the published events run (resolved now unless given)."""
     return {"event_run": (runs or published_runs(db, ("events",))).events}
 
@@ -233,7 +245,7 @@ def event_item(row: Mapping[str, Any], anon: Anonymiser | None = None) -> dict[s
 
 
 def list_events(
-    db: Database,
+    db: Reader,
     scope: BranchScope,
     *,
     event_type: str | None = None,
@@ -265,8 +277,16 @@ def list_events(
         "limit": limit,
         "offset": offset,
     }
-    total_row = db.read_one(LIST_COUNT, params)
-    rows = db.read(LIST_PAGE, params)
+    count, page = (
+        (LIST_COUNT, LIST_PAGE)
+        if customer is None
+        else (
+            LIST_COUNT_CUSTOMER,
+            LIST_PAGE_CUSTOMER,
+        )
+    )
+    total_row = db.read_one(count, params)
+    rows = db.read(page, params)
     anon = anonymiser_for(db, scope, _mentioned_ids(rows))
     return int(total_row["total"] if total_row else 0), [event_item(r, anon) for r in rows]
 

@@ -49,7 +49,7 @@ from core.money import currency_code, exact_minor_units, from_minor_units
 from .branches import BranchScope, scope_predicate
 from .compute_runs import published_runs
 from .customers import money
-from .database import Database
+from .database import Database, Reader
 from .events import get_event
 
 logger = logging.getLogger(__name__)
@@ -182,18 +182,26 @@ GET_OPPORTUNITY: Final[LiteralString] = (
     + " RETURN "
     + OPP_FIELDS
 )
-LIST_MATCH: Final[LiteralString] = (
-    "MATCH (o:Opportunity) WHERE " + scope_predicate("o") + " "
+#: The list's filters other than the company. A company's opportunities (the 360, the
+#: list filtered by company) anchor on the ``opportunity_company`` index instead of
+#: ``$company IS NULL OR ...``, which the planner cannot use for a seek.
+LIST_FILTERS: Final[LiteralString] = (
+    scope_predicate("o") + " "
     "AND ($stage IS NULL OR o.stage = $stage) "
     "AND ($rm IS NULL OR o.owner_rm_id = $rm) "
-    "AND ($company IS NULL OR o.company_id = $company) "
     "AND ($branch_ids IS NULL OR o.branch_id IN $branch_ids) "
 )
-LIST_COUNT: Final[LiteralString] = LIST_MATCH + "RETURN count(o) AS total"
-LIST_PAGE: Final[LiteralString] = (
-    LIST_MATCH + "RETURN " + OPP_FIELDS + " ORDER BY o.created_at DESC, o.opportunity_id "
-    "SKIP $offset LIMIT $limit"
+LIST_MATCH: Final[LiteralString] = "MATCH (o:Opportunity) WHERE " + LIST_FILTERS
+LIST_MATCH_COMPANY: Final[LiteralString] = (
+    "MATCH (o:Opportunity {company_id: $company}) WHERE " + LIST_FILTERS
 )
+_LIST_ORDER: Final[LiteralString] = (
+    " ORDER BY o.created_at DESC, o.opportunity_id SKIP $offset LIMIT $limit"
+)
+LIST_COUNT: Final[LiteralString] = LIST_MATCH + "RETURN count(o) AS total"
+LIST_PAGE: Final[LiteralString] = LIST_MATCH + "RETURN " + OPP_FIELDS + _LIST_ORDER
+LIST_COUNT_COMPANY: Final[LiteralString] = LIST_MATCH_COMPANY + "RETURN count(o) AS total"
+LIST_PAGE_COMPANY: Final[LiteralString] = LIST_MATCH_COMPANY + "RETURN " + OPP_FIELDS + _LIST_ORDER
 #: Optimistic update. ``SET o._lock`` takes the node's write lock first, so the version
 #: is read after any concurrent change committed (Neo4j reads committed data, and
 #: without the lock two writers could both see the old version); the change applies
@@ -493,7 +501,7 @@ def get_opportunity(db: Database, scope: BranchScope, opportunity_id: str) -> di
 
 
 def list_opportunities(
-    db: Database,
+    db: Reader,
     scope: BranchScope,
     *,
     stage: str | None = None,
@@ -513,8 +521,16 @@ def list_opportunities(
         "limit": limit,
         "offset": offset,
     }
-    total = db.read_one(LIST_COUNT, params)
-    return int(total["total"] if total else 0), [_item(r) for r in db.read(LIST_PAGE, params)]
+    count, page = (
+        (LIST_COUNT, LIST_PAGE)
+        if company is None
+        else (
+            LIST_COUNT_COMPANY,
+            LIST_PAGE_COMPANY,
+        )
+    )
+    total = db.read_one(count, params)
+    return int(total["total"] if total else 0), [_item(r) for r in db.read(page, params)]
 
 
 def update_opportunity(

@@ -189,6 +189,13 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE CONSTRAINT guarantee_id_unique IF NOT EXISTS "
         "FOR ()-[r:GUARANTEES]-() REQUIRE r.guarantee_id IS UNIQUE",
     ),
+    # The 360 and the opportunities list filtered by company seek a company's
+    # opportunities by this index, not by a scan of every opportunity.
+    SchemaItem(
+        "opportunity_company",
+        "index",
+        "CREATE INDEX opportunity_company IF NOT EXISTS FOR (n:Opportunity) ON (n.company_id)",
+    ),
     SchemaItem(
         "company_uscc",
         "index",

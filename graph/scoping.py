@@ -48,7 +48,7 @@ from core.formatting import Language
 from core.i18n import DEFAULT_LANGUAGE, gettext
 
 from .branches import BranchScope
-from .database import Database
+from .database import Reader
 
 #: Prefix of a placeholder's response-local reference.
 HIDDEN_KEY_PREFIX: Final = "hidden-"
@@ -173,7 +173,7 @@ class Anonymiser:
                 branch_id=r.get("branch_id"),
             )
 
-    def load(self, db: Any, ids: Iterable[str]) -> Anonymiser:
+    def load(self, db: Reader, ids: Iterable[str]) -> Anonymiser:
         """Learn every company among ``ids`` from the store (one query); returns ``self``.
 
         ``db`` is a :class:`~graph.database.Database` or anything with its ``read``.
@@ -254,7 +254,7 @@ class Anonymiser:
 
 
 def anonymiser_for(
-    db: Database, scope: BranchScope, ids: Iterable[str], *, language: Language = DEFAULT_LANGUAGE
+    db: Reader, scope: BranchScope, ids: Iterable[str], *, language: Language = DEFAULT_LANGUAGE
 ) -> Anonymiser:
     """An :class:`Anonymiser` that knows every company among ``ids``."""
     return Anonymiser(scope, language=language).load(db, ids)

@@ -8,7 +8,7 @@ map they are placeholders (:mod:`graph.scoping`), without an id or an amount.
 from __future__ import annotations
 
 import threading
-from typing import Any, Final, LiteralString
+from typing import Any
 
 from algorithms.cross_sell import CrossSellIndex, CustomerProfile
 from algorithms.influence import SupplyTiers, supply_tiers
@@ -16,36 +16,11 @@ from algorithms.prospects import SupplyLink
 from core.errors import NotFoundError
 from core.money import from_minor_units
 from core.settings import Settings
-from graph.branches import BranchScope, scope_predicate
+from graph.branches import BranchScope
 from graph.database import Database
 from graph.schema import read_data_version
 from graph.scoping import Anonymiser
-
-READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
-    "MATCH (c:Company {company_id: $id}) WHERE c:Customer AND "
-    + scope_predicate("c")
-    + " RETURN c.company_id AS id, c.name AS name"
-)
-
-READ_SUPPLY_NEIGHBOURHOOD: Final[LiteralString] = """
-MATCH (c:Company {company_id: $id})
-MATCH path = (c)-[:SUPPLIES*1..2]-(:Company)
-UNWIND relationships(path) AS r
-WITH DISTINCT r
-WITH startNode(r) AS s, endNode(r) AS b, r
-RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
-       coalesce(r.annual_amount_minor, 0) AS amount_minor, coalesce(r.currency, 'CNY') AS currency,
-       s.name AS supplier_name, b.name AS buyer_name,
-       s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer,
-       s.branch_id AS supplier_branch, b.branch_id AS buyer_branch
-"""
-
-READ_PROFILES: Final[LiteralString] = """
-MATCH (c:Customer)
-OPTIONAL MATCH (c)-[h:HOLDS]->(p:Product)
-RETURN c.company_id AS id, c.industry AS industry, c.segment AS segment,
-       collect({code: p.product_code, balance: h.balance_minor, currency: h.currency}) AS holdings
-"""
+from graph.supply import read_customer_in_scope, read_holdings, read_supply_neighbourhood
 
 
 def read_supply_tiers(
@@ -57,40 +32,38 @@ def read_supply_tiers(
 
     Returns the tiers, names by key, the centre's name and the placeholders' keys.
     """
-    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
+    center = read_customer_in_scope(db, scope, customer_id)
     if center is None:
         raise NotFoundError(f"customer {customer_id} not found")
-    rows = db.read(READ_SUPPLY_NEIGHBOURHOOD, {"id": customer_id})
+    ties = read_supply_neighbourhood(db, customer_id)
     anon = Anonymiser(scope)
-    for r in rows:
-        for side in ("supplier", "buyer"):
+    for tie in ties:
+        for party in (tie.supplier, tie.buyer):
             anon.learn(
-                str(r[f"{side}_id"]),
-                name=r[f"{side}_name"],
-                is_customer=bool(r[f"{side}_is_customer"]),
-                branch_id=r[f"{side}_branch"],
+                party.company_id,
+                name=party.name,
+                is_customer=party.is_customer,
+                branch_id=party.branch_id,
             )
     links: list[SupplyLink] = []
-    names: dict[str, str] = {customer_id: str(center["name"])}
+    names: dict[str, str] = {customer_id: center.name}
     customers: set[str] = set()
     hidden: set[str] = set()
-    for r in rows:
-        keys = {}
-        for side in ("supplier", "buyer"):
-            cid = str(r[f"{side}_id"])
+    for tie in ties:
+        keys: list[str] = []
+        for party in (tie.supplier, tie.buyer):
+            cid = party.company_id
             key = anon.key(cid)
-            keys[side] = key
-            if bool(r[f"{side}_is_customer"]):
+            keys.append(key)
+            if party.is_customer:
                 customers.add(key)
             if not anon.visible(cid):
                 hidden.add(key)
             if cid != customer_id:
-                names[key] = anon.name(cid, str(r[f"{side}_name"] or cid))
-        links.append(
-            SupplyLink(keys["supplier"], keys["buyer"], int(r["amount_minor"]), r["currency"])
-        )
+                names[key] = anon.name(cid, str(party.name or cid))
+        links.append(SupplyLink(keys[0], keys[1], tie.amount_minor, tie.currency))
     tiers = supply_tiers(customer_id, links, names, customers)
-    return tiers, names, str(center["name"]), frozenset(hidden)
+    return tiers, names, center.name, frozenset(hidden)
 
 
 def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dict[str, Any]:
@@ -133,17 +106,16 @@ _index_cache: dict[tuple[str, str, str], CrossSellIndex] = {}
 def read_profiles(db: Database, currency: str) -> dict[str, CustomerProfile]:
     """Every customer's holdings (balances in ``currency``; others count as held, at 0)."""
     return {
-        str(r["id"]): CustomerProfile(
-            str(r["id"]),
-            r["industry"],
-            r["segment"],
+        c.company_id: CustomerProfile(
+            c.company_id,
+            c.industry,
+            c.segment,
             {
-                str(h["code"]): int(h["balance"] or 0) if h["currency"] == currency else 0
-                for h in r["holdings"]
-                if h["code"] is not None
+                h.product_code: int(h.balance_minor or 0) if h.currency == currency else 0
+                for h in c.holdings
             },
         )
-        for r in db.read(READ_PROFILES)
+        for c in read_holdings(db)
     }
 
 
@@ -170,7 +142,7 @@ def recommendations_view(
 
     Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
     """
-    center = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
+    center = read_customer_in_scope(db, scope, customer_id)
     if center is None:
         raise NotFoundError(f"customer {customer_id} not found")
     index = cross_sell_index(db, settings.prospect_currency)
@@ -183,7 +155,7 @@ def recommendations_view(
     )
     currency = settings.prospect_currency
     return {
-        "customer": {"id": customer_id, "name": center["name"]},
+        "customer": {"id": customer_id, "name": center.name},
         "peers": len(result.peers),
         "recommendations": [
             {

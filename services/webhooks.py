@@ -38,14 +38,20 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, LiteralString
+from typing import Any, Final
 
 import httpx
 from standardwebhooks import Webhook
 
 from core.settings import Settings
 from graph.database import Database
-from graph.events import EVENT_FIELDS, event_item
+from graph.webhook_store import (
+    AttemptRecord,
+    ClaimedDelivery,
+    claim_due,
+    enqueue_deliveries,
+    record_attempt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,47 +61,6 @@ TIMESTAMP_HEADER: Final = "webhook-timestamp"
 SIGNATURE_HEADER: Final = "webhook-signature"
 #: The payload's ``type`` (Standard Webhooks: full-stop delimited).
 EVENT_TYPE: Final = "event.created"
-
-ENQUEUE: Final[LiteralString] = """
-MATCH (e:Event) WHERE e.webhook_enqueue = true
-UNWIND $urls AS url
-MERGE (d:WebhookDelivery {delivery_id: e.event_id + '|' + url})
-ON CREATE SET d.event_id = e.event_id, d.url = url, d.status = 'pending', d.attempts = 0,
-    d.created_ms = $now_ms, d.next_attempt_ms = $now_ms, d.log = []
-WITH DISTINCT e
-SET e.webhook_enqueue = false
-"""
-#: Claim due deliveries under a lease. ``SET d._lock`` takes each delivery's write lock
-#: before its lease is re-read, so two workers never both claim one.
-CLAIM_DUE: Final[LiteralString] = (
-    "MATCH (d:WebhookDelivery {status: 'pending'}) "
-    "WHERE ($force OR d.next_attempt_ms <= $now_ms) "
-    "AND coalesce(d.lease_until_ms, 0) <= $now_ms AND NOT d.delivery_id IN $exclude "
-    "WITH d ORDER BY d.created_ms, d.delivery_id LIMIT $limit "
-    "SET d._lock = true "
-    "WITH d, d.status = 'pending' AND coalesce(d.lease_until_ms, 0) <= $now_ms AS free "
-    "FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END | SET d.lease_until_ms = $lease_until_ms) "
-    "REMOVE d._lock "
-    "WITH d, free WHERE free "
-    "MATCH (e:Event {event_id: d.event_id})-[:ABOUT]->(c:Company) "
-    "RETURN d.delivery_id AS delivery_id, d.url AS url, d.attempts AS attempts, "
-    + EVENT_FIELDS
-    + " ORDER BY d.created_ms, d.delivery_id"
-)
-RECORD_ATTEMPT: Final[LiteralString] = """
-MATCH (d:WebhookDelivery {delivery_id: $delivery_id})
-SET d.attempts = d.attempts + 1, d.status = $status, d.next_attempt_ms = $next_ms,
-    d.last_status_code = $code, d.last_error = $error, d.log = d.log + [$entry],
-    d.lease_until_ms = null,
-    d.delivered_ms = CASE WHEN $status = 'delivered' THEN $now_ms ELSE d.delivered_ms END
-"""
-LIST_DELIVERIES: Final[LiteralString] = (
-    "MATCH (d:WebhookDelivery) WHERE $status IS NULL OR d.status = $status "
-    "RETURN d.delivery_id AS delivery_id, d.event_id AS event_id, d.url AS url, "
-    "d.status AS status, d.attempts AS attempts, d.last_status_code AS last_status_code, "
-    "d.last_error AS last_error, d.next_attempt_ms AS next_attempt_ms "
-    "ORDER BY d.created_ms, d.delivery_id LIMIT $limit"
-)
 
 
 def message_id(event_id: str) -> str:
@@ -152,10 +117,7 @@ def payload(event: Mapping[str, Any]) -> bytes:
 
 def enqueue_new_events(db: Database, settings: Settings) -> int:
     """Create the pending deliveries of events created since the last enqueue."""
-    counters = db.write(
-        ENQUEUE, {"urls": list(settings.webhook_urls), "now_ms": int(time.time() * 1000)}
-    )
-    return counters.nodes_created
+    return enqueue_deliveries(db, list(settings.webhook_urls), int(time.time() * 1000))
 
 
 @dataclass(frozen=True)
@@ -170,15 +132,19 @@ class Attempt:
 
 
 def _send(
-    client: httpx.Client, secret: str, row: Mapping[str, Any], down: set[str], lock: threading.Lock
+    client: httpx.Client,
+    secret: str,
+    claimed: ClaimedDelivery,
+    down: set[str],
+    lock: threading.Lock,
 ) -> Attempt:
-    url, delivery_id = str(row["url"]), str(row["delivery_id"])
-    attempts = int(row["attempts"] or 0) + 1
+    url, delivery_id = claimed.url, claimed.delivery_id
+    attempts = claimed.attempts + 1
     with lock:
         skip = url in down
     if skip:
         return Attempt(delivery_id, url, attempts, None, "skipped: receiver unreachable this round")
-    event = event_item(row)
+    event = claimed.event
     body = payload(event)
     headers = signed_headers(secret, message_id(str(event["id"])), body, datetime.now(UTC))
     try:
@@ -197,19 +163,16 @@ def _record(db: Database, settings: Settings, attempt: Attempt) -> None:
     delay_s = backoff_s(
         attempt.attempts, settings.webhook_backoff_base_s, settings.webhook_backoff_max_s
     )
-    db.write(
-        RECORD_ATTEMPT,
-        {
-            "delivery_id": attempt.delivery_id,
-            "status": "delivered" if ok else "pending",
-            "next_ms": None if ok else now + int(1000 * delay_s),
-            "code": attempt.status_code,
-            "error": attempt.error,
-            "now_ms": now,
-            "entry": json.dumps(
-                {"at_ms": now, "status_code": attempt.status_code, "error": attempt.error}
-            ),
-        },
+    record_attempt(
+        db,
+        AttemptRecord(
+            delivery_id=attempt.delivery_id,
+            delivered=ok,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            at_ms=now,
+            next_attempt_ms=None if ok else now + int(1000 * delay_s),
+        ),
     )
 
 
@@ -241,20 +204,18 @@ def deliver_pending(
     ):
         while len(seen) < limit:
             now_ms = int(time.time() * 1000)
-            rows = db.write_returning(
-                CLAIM_DUE,
-                {
-                    "force": force,
-                    "now_ms": now_ms,
-                    "exclude": seen,
-                    "limit": min(batch, limit - len(seen)),
-                    "lease_until_ms": now_ms + lease_ms,
-                },
+            claimed = claim_due(
+                db,
+                force=force,
+                now_ms=now_ms,
+                exclude=seen,
+                limit=min(batch, limit - len(seen)),
+                lease_until_ms=now_ms + lease_ms,
             )
-            if not rows:
+            if not claimed:
                 break
-            seen.extend(str(r["delivery_id"]) for r in rows)
-            for attempt in pool.map(lambda r: _send(client, secret, r, down, lock), rows):
+            seen.extend(c.delivery_id for c in claimed)
+            for attempt in pool.map(lambda c: _send(client, secret, c, down, lock), claimed):
                 _record(db, settings, attempt)
                 if attempt.error is None:
                     delivered += 1
@@ -300,10 +261,3 @@ class DeliveryWorker:
             except Exception:  # keep the worker alive; the next round retries
                 logger.exception("webhook delivery round failed")
             self._stop.wait(self.interval_s)
-
-
-def list_deliveries(
-    db: Database, status: str | None = None, limit: int = 1000
-) -> list[dict[str, Any]]:
-    """The delivery log (newest last)."""
-    return db.read(LIST_DELIVERIES, {"status": status, "limit": limit})

@@ -16,7 +16,7 @@ neither its name nor its id, and the amounts of its ties are left out.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Final, Literal, LiteralString
+from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,88 +24,22 @@ from core.errors import InputValidationError, NotFoundError
 from graph.branches import BranchScope
 from graph.customers import money
 from graph.database import Database
+from graph.maps import (
+    MAX_PATH_DEPTH,
+    MapParty,
+    read_party,
+    read_path_parties,
+    read_path_ties,
+    read_shortest_paths,
+)
 from visualizations.model import Relation
 
-from .network import NETWORK_TYPES, NODE
+from .network import NETWORK_TYPES
 
-#: Hops a path may have at most. A variable-length bound cannot be a Cypher
-#: parameter, so each depth has its own query text (below); past six hops a "tie"
-#: between two companies is no longer something an RM can act on.
-MAX_PATH_DEPTH: Final = 6
 #: Distinct shortest paths returned at most (a hub can make thousands).
 MAX_PATHS: Final = 50
 
 PathNodeKind = Literal["customer", "non_customer", "person", "outside"]
-
-
-def _paths_query(depth: int) -> LiteralString:
-    bounds: dict[int, LiteralString] = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5", 6: "6"}
-    return (
-        """
-CALL () {
-    MATCH (n:Company {company_id: $source}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: $source}) RETURN n
-}
-WITH n AS a
-CALL () {
-    MATCH (n:Company {company_id: $target}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: $target}) RETURN n
-}
-WITH a, n AS b
-MATCH p = allShortestPaths((a)-[*.."""
-        + bounds[depth]
-        + """]-(b))
-WHERE all(r IN relationships(p) WHERE type(r) IN $types)
-WITH DISTINCT [x IN nodes(p) | coalesce(x.company_id, x.person_id)] AS ids
-RETURN ids
-ORDER BY ids
-LIMIT $limit
-"""
-    )
-
-
-#: One query per depth, 1 to :data:`MAX_PATH_DEPTH` (bounds are not parameters in Cypher).
-PATH_QUERIES: Final[dict[int, LiteralString]] = {
-    depth: _paths_query(depth) for depth in range(1, MAX_PATH_DEPTH + 1)
-}
-
-# The parties on the paths, and the relationships between consecutive parties.
-PATH_PARTIES: Final[LiteralString] = """
-UNWIND $ids AS id
-CALL (id) {
-    MATCH (n:Company {company_id: id}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: id}) RETURN n
-}
-RETURN id, n.name AS name, n:Person AS is_person, coalesce(n.is_customer, false) AS is_customer,
-       n.branch_id AS branch_id
-"""
-PATH_TIES: Final[LiteralString] = """
-UNWIND $pairs AS pair
-CALL (pair) {
-    MATCH (n:Company {company_id: pair[0]}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: pair[0]}) RETURN n
-}
-WITH pair, n AS a
-CALL (pair) {
-    MATCH (n:Company {company_id: pair[1]}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: pair[1]}) RETURN n
-}
-WITH pair, a, n AS b
-MATCH (a)-[r]-(b)
-WHERE type(r) IN $types
-WITH pair, type(r) AS relation, startNode(r) = a AS forward, r
-RETURN pair[0] AS a, pair[1] AS b, relation, forward, r.currency AS currency,
-       sum(CASE relation WHEN 'PAYS' THEN r.amount_minor WHEN 'GUARANTEES' THEN r.amount_minor
-                         WHEN 'SUPPLIES' THEN coalesce(r.annual_amount_minor, 0)
-                         ELSE 0 END) AS minor,
-       max(r.share_pct) AS share_pct
-ORDER BY a, b, relation, forward, currency
-"""
 
 
 class PathParty(BaseModel):
@@ -173,22 +107,21 @@ def parse_relations(types: str | None) -> tuple[Relation, ...]:
     return tuple(chosen)
 
 
-def _kind(row: dict[str, Any]) -> PathNodeKind:
-    if row.get("is_person"):
+def _kind(party: MapParty | None) -> PathNodeKind:
+    if party is not None and party.is_person:
         return "person"
-    return "customer" if row.get("is_customer") else "non_customer"
+    return "customer" if party is not None and party.is_customer else "non_customer"
 
 
-def _visible(row: dict[str, Any], scope: BranchScope) -> bool:
-    return not row.get("is_customer") or scope.allows(row.get("branch_id"))
+def _visible(party: MapParty | None, scope: BranchScope) -> bool:
+    return party is None or not party.is_customer or scope.allows(party.branch_id)
 
 
 def _endpoint(db: Database, scope: BranchScope, node_id: str) -> PathParty:
-    row = db.read_one(NODE, {"id": node_id})
-    if row is None or not _visible(row, scope):
+    party = read_party(db, node_id)
+    if party is None or not _visible(party, scope):
         raise NotFoundError(f"{node_id} not found")
-    kind: PathNodeKind = "person" if row["label"] == "Person" else _kind(row)
-    return PathParty(key=node_id, name=str(row["name"]), kind=kind, visible=True)
+    return PathParty(key=node_id, name=str(party.name), kind=_kind(party), visible=True)
 
 
 def connection_paths(
@@ -233,15 +166,13 @@ def connection_paths(
         raise InputValidationError("the two ends of a path must differ")
     start = _endpoint(db, scope, source)
     end = _endpoint(db, scope, target)
-    rows = db.read(
-        PATH_QUERIES[max_depth],
-        {"source": source, "target": target, "types": list(relations), "limit": limit + 1},
+    sequences = read_shortest_paths(
+        db, source, target, max_depth=max_depth, relations=relations, limit=limit + 1
     )
-    sequences = [[str(i) for i in row["ids"]] for row in rows]
     truncated = len(sequences) > limit
     sequences = sequences[:limit]
     members = sorted({i for seq in sequences for i in seq})
-    info = {str(r["id"]): r for r in db.read(PATH_PARTIES, {"ids": members})}
+    info = read_path_parties(db, members)
 
     keys: dict[str, str] = {}
     parties: dict[str, PathParty] = {}
@@ -249,10 +180,15 @@ def connection_paths(
         for node_id in seq:
             if node_id in keys:
                 continue
-            row = info.get(node_id, {})
-            if node_id in (source, target) or _visible(row, scope):
+            found = info.get(node_id)
+            if node_id in (source, target) or _visible(found, scope):
                 keys[node_id] = node_id
-                party = PathParty(key=node_id, name=row.get("name"), kind=_kind(row), visible=True)
+                party = PathParty(
+                    key=node_id,
+                    name=found.name if found is not None else None,
+                    kind=_kind(found),
+                    visible=True,
+                )
             else:
                 keys[node_id] = f"outside-{sum(1 for p in parties.values() if not p.visible) + 1}"
                 party = PathParty(key=keys[node_id], name=None, kind="outside", visible=False)
@@ -260,19 +196,19 @@ def connection_paths(
 
     pairs = sorted({(seq[i], seq[i + 1]) for seq in sequences for i in range(len(seq) - 1)})
     ties: dict[tuple[str, str], list[PathTie]] = defaultdict(list)
-    for row in db.read(PATH_TIES, {"pairs": [list(p) for p in pairs], "types": list(relations)}):
-        a, b = str(row["a"]), str(row["b"])
+    for row in read_path_ties(db, pairs, relations):
+        a, b = row.a, row.b
         hidden = not (parties[a].visible and parties[b].visible)
-        tail, head = (a, b) if row["forward"] else (b, a)
-        amount = None if hidden else money(int(row["minor"] or 0) or None, row["currency"])
-        share = row["share_pct"] if row["relation"] == "OWNS" and not hidden else None
+        tail, head = (a, b) if row.forward else (b, a)
+        amount = None if hidden else money(row.minor or None, row.currency)
+        share = row.share_pct if row.relation == "OWNS" and not hidden else None
         ties[(a, b)].append(
             PathTie(
                 source=keys[tail],
                 target=keys[head],
-                relation=row["relation"],
+                relation=row.relation,
                 amount=MoneyAmount(**amount) if amount else None,
-                share_pct=float(share) if share is not None else None,
+                share_pct=share,
             )
         )
     paths = [

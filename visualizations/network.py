@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Final, LiteralString
+from typing import Any, Final
 
 from core.errors import InputValidationError, NotFoundError
 from core.formatting import Language, format_money
@@ -25,50 +25,14 @@ from core.i18n import gettext
 from core.money import from_minor_units
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
+from graph.maps import MAP_RELATIONS, MapParty, NeighbourTie, read_neighbours, read_party
 from graph.scoping import is_visible
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind, Relation, exposure_size
 
-NETWORK_TYPES: Final[tuple[Relation, ...]] = ("OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS")
+#: The relations a map may follow: the graph layer's allowlist.
+NETWORK_TYPES: Final[tuple[Relation, ...]] = MAP_RELATIONS
 MAX_DEPTH: Final = 3
 MAX_LIMIT: Final = 200
-
-NODE: Final[LiteralString] = """
-CALL () {
-    MATCH (n:Company {company_id: $id})
-    RETURN n.company_id AS id, n.name AS name, 'Company' AS label, n.is_customer AS is_customer,
-           n.branch_id AS branch_id, n.uscc AS uscc, n.segment AS segment,
-           n.industry AS industry, n.region AS region, n.status AS status,
-           n.exposure_cny_minor AS exposure
-    UNION
-    MATCH (n:Person {person_id: $id})
-    RETURN n.person_id AS id, n.name AS name, 'Person' AS label, false AS is_customer,
-           null AS branch_id, null AS uscc, null AS segment, null AS industry,
-           null AS region, null AS status, null AS exposure
-}
-RETURN id, name, label, is_customer, branch_id, uscc, segment, industry, region, status, exposure
-"""
-
-# Neighbours of a frontier, one row per (node, neighbour, relation, direction, currency).
-NEIGHBOURS: Final[LiteralString] = """
-UNWIND $ids AS id
-CALL (id) {
-    MATCH (n:Company {company_id: id}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: id}) RETURN n
-}
-MATCH (n)-[r]-(m)
-WHERE type(r) IN $types AND (m:Company OR m:Person)
-WITH id, m, r, type(r) AS rel, startNode(r) = n AS outgoing
-RETURN id, rel, outgoing,
-       CASE WHEN m:Company THEN m.company_id ELSE m.person_id END AS other,
-       m.name AS name, m:Person AS is_person, coalesce(m.is_customer, false) AS is_customer,
-       m.branch_id AS branch_id, m.uscc AS uscc, m.segment AS segment,
-       m.industry AS industry, m.region AS region, m.status AS status,
-       m.exposure_cny_minor AS exposure, r.currency AS currency,
-       sum(CASE rel WHEN 'PAYS' THEN r.amount_minor WHEN 'GUARANTEES' THEN r.amount_minor
-                    WHEN 'SUPPLIES' THEN coalesce(r.annual_amount_minor, 0) ELSE 0 END) AS minor,
-       max(CASE rel WHEN 'OWNS' THEN r.share_pct ELSE null END) AS share_pct
-"""
 
 
 @dataclass(frozen=True)
@@ -98,17 +62,15 @@ class NetworkRequest:
         return cls(depth, tuple(chosen), limit)
 
 
-def _kind(row: dict[str, Any]) -> NodeKind:
-    if row.get("label") == "Person" or row.get("is_person"):
+def _kind(party: MapParty) -> NodeKind:
+    if party.is_person:
         return "person"
-    return "customer" if row.get("is_customer") else "non_customer"
+    return "customer" if party.is_customer else "non_customer"
 
 
-def _visible(row: dict[str, Any], scope: BranchScope) -> bool:
+def _visible(party: MapParty, scope: BranchScope) -> bool:
     """The one rule of :func:`graph.scoping.is_visible` (persons carry no branch)."""
-    return is_visible(
-        scope, is_customer=bool(row.get("is_customer")), branch_id=row.get("branch_id")
-    )
+    return is_visible(scope, is_customer=party.is_customer, branch_id=party.branch_id)
 
 
 #: Detail fields a map node may carry, in display order (the map names them from the
@@ -124,20 +86,23 @@ DETAIL_FIELDS: Final[tuple[str, ...]] = (
 )
 
 
-def _details(
-    row: dict[str, Any], branch_names: dict[str, str], language: Language
-) -> dict[str, Any]:
+def _details(party: MapParty, branch_names: dict[str, str], language: Language) -> dict[str, Any]:
     """What the details panel shows: field code → value, never an id."""
     details: dict[str, Any] = {
-        key: row[key]
-        for key in ("segment", "industry", "region", "status", "uscc")
-        if row.get(key) is not None
+        key: value
+        for key, value in (
+            ("segment", party.segment),
+            ("industry", party.industry),
+            ("region", party.region),
+            ("status", party.status),
+            ("uscc", party.uscc),
+        )
+        if value is not None
     }
-    branch = row.get("branch_id")
-    if row.get("is_customer") and branch is not None:
-        details["branch"] = branch_names.get(str(branch), "")
-    if row.get("exposure"):
-        details["exposure"] = _format_amount(int(row["exposure"]), "CNY", language)
+    if party.is_customer and party.branch_id is not None:
+        details["branch"] = branch_names.get(party.branch_id, "")
+    if party.exposure_minor:
+        details["exposure"] = _format_amount(party.exposure_minor, "CNY", language)
     return {key: details[key] for key in DETAIL_FIELDS if details.get(key)}
 
 
@@ -147,29 +112,27 @@ def _format_amount(minor: int, currency: str | None, language: Language = "zh") 
     return format_money(from_minor_units(minor, code), code, language, compact=True)
 
 
-def _node_size(row: dict[str, Any]) -> float | None:
-    return exposure_size(int(row["exposure"])) if row.get("is_customer") else None
+def _node_size(party: MapParty) -> float | None:
+    return exposure_size(int(party.exposure_minor or 0)) if party.is_customer else None
 
 
-def _edge(source: str, row: dict[str, Any], language: Language) -> MapEdge:
-    other = str(row["other"])
-    start, end = (source, other) if row["outgoing"] else (other, source)
-    relation: Relation = row["rel"]
+def _edge(source: str, tie: NeighbourTie, language: Language) -> MapEdge:
+    other = tie.other.party_id
+    start, end = (source, other) if tie.outgoing else (other, source)
+    relation: Relation = tie.relation
     label = (
-        f"{float(row['share_pct']):.2f}%"
-        if relation == "OWNS" and row["share_pct"] is not None
-        else _format_amount(int(row["minor"]), row["currency"], language)
-        if row["minor"]
+        f"{tie.share_pct:.2f}%"
+        if relation == "OWNS" and tie.share_pct is not None
+        else _format_amount(tie.minor, tie.currency, language)
+        if tie.minor
         else ""
     )
-    return MapEdge(start, end, relation, label, float(row["minor"] or 0) or None)
+    return MapEdge(start, end, relation, label, float(tie.minor) or None)
 
 
-def _strongest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _strongest_first(ties: list[NeighbourTie]) -> list[NeighbourTie]:
     """Amount, then share, descending; ties by id for a stable map."""
-    return sorted(
-        rows, key=lambda r: (-(int(r["minor"] or 0)), -(float(r["share_pct"] or 0)), r["other"])
-    )
+    return sorted(ties, key=lambda t: (-t.minor, -(t.share_pct or 0.0), t.other.party_id))
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for extraction only"
@@ -203,7 +166,7 @@ def network(
     NotFoundError
         Unknown id, or a customer outside the caller's subtree.
     """
-    root = db.read_one(NODE, {"id": node_id})
+    root = read_party(db, node_id)
     if root is None or not _visible(root, scope):
         raise NotFoundError(f"{node_id} not found")
     branch_names = {b.branch_id: b.name for b in read_branches(db)}
@@ -211,7 +174,7 @@ def network(
     nodes: dict[str, MapNode] = {
         node_id: MapNode(
             node_id,
-            str(root["name"]),
+            str(root.name),
             root_kind,
             0,
             size=_node_size(root),
@@ -221,35 +184,34 @@ def network(
     edges: dict[tuple[str, str, str], MapEdge] = {}
     frontier = [node_id]
     for level in range(1, request.depth + 1):
-        rows = db.read(NEIGHBOURS, {"ids": frontier, "types": list(request.types)})
-        by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_source: dict[str, list[NeighbourTie]] = defaultdict(list)
         outside: dict[tuple[str, Relation], set[str]] = defaultdict(set)
-        for row in rows:
-            if _visible(row, scope):
-                by_source[str(row["id"])].append(row)
+        for tie in read_neighbours(db, frontier, request.types):
+            if _visible(tie.other, scope):
+                by_source[tie.source_id].append(tie)
             else:
-                outside[(str(row["id"]), row["rel"])].add(str(row["other"]))
+                outside[(tie.source_id, tie.relation)].add(tie.other.party_id)
         next_frontier: list[str] = []
         for source in frontier:
             candidates = _strongest_first(by_source.get(source, []))
-            neighbours = list(dict.fromkeys(str(row["other"]) for row in candidates))
+            neighbours = list(dict.fromkeys(tie.other.party_id for tie in candidates))
             kept = set(neighbours[: request.limit])
-            for row in candidates:
-                other = str(row["other"])
+            for tie in candidates:
+                other = tie.other.party_id
                 if other not in kept:
                     continue
                 if other not in nodes:
-                    kind = _kind(row)
+                    kind = _kind(tie.other)
                     nodes[other] = MapNode(
                         other,
-                        str(row["name"]),
+                        str(tie.other.name),
                         kind,
                         level,
-                        size=_node_size(row),
-                        details=_details(row, branch_names, language),
+                        size=_node_size(tie.other),
+                        details=_details(tie.other, branch_names, language),
                     )
                     next_frontier.append(other)
-                edge = _edge(source, row, language)
+                edge = _edge(source, tie, language)
                 edges.setdefault((edge.source, edge.target, edge.relation), edge)
             hidden = len(neighbours) - len(kept)
             if hidden > 0:
@@ -279,7 +241,7 @@ def network(
         if not frontier:
             break
     return MapSpec(
-        title=title or str(root["name"]),
+        title=title or str(root.name),
         nodes=tuple(nodes.values()),
         edges=tuple(edges.values()),
         expand_url=f"/api/v1/nodes/{{id}}/network?depth=1&lang={language}",
@@ -325,32 +287,32 @@ def neighbour_page(
     """
     if offset < 0 or not 1 <= limit <= MAX_LIMIT:
         raise InputValidationError(f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
-    root = db.read_one(NODE, {"id": node_id})
+    root = read_party(db, node_id)
     if root is None or not _visible(root, scope):
         raise NotFoundError(f"{node_id} not found")
     branch_names = {b.branch_id: b.name for b in read_branches(db)}
-    rows = db.read(NEIGHBOURS, {"ids": [node_id], "types": list(relations)})
-    visible = _strongest_first([r for r in rows if _visible(r, scope)])
-    outside = {str(r["other"]) for r in rows if not _visible(r, scope)}
-    order = list(dict.fromkeys(str(r["other"]) for r in visible))
+    ties = read_neighbours(db, [node_id], relations)
+    visible = _strongest_first([t for t in ties if _visible(t.other, scope)])
+    outside = {t.other.party_id for t in ties if not _visible(t.other, scope)}
+    order = list(dict.fromkeys(t.other.party_id for t in visible))
     chosen = order[offset : offset + limit]
     items = []
     for other in chosen:
-        mine = [r for r in visible if str(r["other"]) == other]
-        first = mine[0]
+        mine = [t for t in visible if t.other.party_id == other]
+        first = mine[0].other
         kind = _kind(first)
         node = MapNode(
             other,
-            str(first["name"]),
+            str(first.name),
             kind,
             size=_node_size(first),
             details=_details(first, branch_names, language),
         )
         items.append(
             MapSpec(
-                title=str(first["name"]),
+                title=str(first.name),
                 nodes=(node,),
-                edges=tuple(_edge(node_id, r, language) for r in mine),
+                edges=tuple(_edge(node_id, t, language) for t in mine),
             )
         )
     return NeighbourPage(len(order), offset, limit, tuple(items), len(outside))

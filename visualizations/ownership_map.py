@@ -11,40 +11,20 @@ no name or id.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Final, LiteralString
+from typing import Final
 
 from core.errors import InputValidationError, NotFoundError
 from core.formatting import Language
 from core.i18n import gettext
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
+from graph.maps import MapParty, Stake, read_party, read_stakes
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind
 
-from .network import N_, NODE, _details, _kind, _node_size, _visible, more_label
+from .network import N_, _details, _kind, _node_size, _visible, more_label
 
 #: Levels walked each way at most: beyond four, a look-through stops being readable.
 MAX_OWNERSHIP_LEVELS: Final = 4
-
-# The stakes of a frontier, one row per (company, other party), upwards or downwards.
-STAKES: Final[LiteralString] = """
-UNWIND $ids AS id
-CALL (id) {
-    MATCH (n:Company {company_id: id}) RETURN n
-    UNION
-    MATCH (n:Person {person_id: id}) RETURN n
-}
-CALL (n) {
-    MATCH (m)-[r:OWNS]->(n) WHERE $up RETURN m, r
-    UNION
-    MATCH (n)-[r:OWNS]->(m) WHERE NOT $up RETURN m, r
-}
-RETURN id, CASE WHEN m:Company THEN m.company_id ELSE m.person_id END AS other,
-       m.name AS name, m:Person AS is_person, coalesce(m.is_customer, false) AS is_customer,
-       m.branch_id AS branch_id, m.uscc AS uscc, m.segment AS segment,
-       m.industry AS industry, m.region AS region, m.status AS status,
-       m.exposure_cny_minor AS exposure, max(r.share_pct) AS share_pct
-ORDER BY id, share_pct DESC, other
-"""
 
 
 def ownership_map(
@@ -70,8 +50,8 @@ def ownership_map(
         raise InputValidationError(f"levels must be between 0 and {MAX_OWNERSHIP_LEVELS}")
     if limit < 1:
         raise InputValidationError("limit must be at least 1")
-    root = db.read_one(NODE, {"id": company_id})
-    if root is None or root["label"] != "Company" or not _visible(root, scope):
+    root = read_party(db, company_id)
+    if root is None or root.is_person or not _visible(root, scope):
         raise NotFoundError(f"{company_id} not found")
     branch_names = {b.branch_id: b.name for b in read_branches(db)}
     outside_name = gettext(language, N_("A customer outside your branch"))
@@ -79,7 +59,7 @@ def ownership_map(
     nodes: dict[str, MapNode] = {
         company_id: MapNode(
             company_id,
-            str(root["name"]),
+            str(root.name),
             _kind(root),
             up,
             size=_node_size(root),
@@ -88,10 +68,10 @@ def ownership_map(
     }
     edges: dict[tuple[str, str], MapEdge] = {}
 
-    def key_of(row: dict[str, Any]) -> str:
-        other = str(row["other"])
+    def key_of(party: MapParty) -> str:
+        other = party.party_id
         if other not in keys:
-            hidden = not _visible(row, scope)
+            hidden = not _visible(party, scope)
             keys[other] = (
                 f"outside-{sum(1 for k in keys.values() if k.startswith('outside-')) + 1}"
                 if hidden
@@ -103,30 +83,30 @@ def ownership_map(
         frontier = [company_id]
         for step in range(1, levels + 1):
             level = up - step if upwards else up + step
-            rows = db.read(STAKES, {"ids": frontier, "up": upwards})
-            by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for row in rows:
-                by_source[str(row["id"])].append(row)
+            by_source: dict[str, list[Stake]] = defaultdict(list)
+            for stake in read_stakes(db, frontier, up=upwards):
+                by_source[stake.company_id].append(stake)
             next_frontier: list[str] = []
             for source in frontier:
                 candidates = by_source.get(source, [])
-                for row in candidates[:limit]:
-                    other = str(row["other"])
-                    key = key_of(row)
+                for stake in candidates[:limit]:
+                    party = stake.other
+                    other = party.party_id
+                    key = key_of(party)
                     if key not in nodes:
                         visible = not key.startswith("outside-")
-                        kind: NodeKind = _kind(row) if visible else "outside"
+                        kind: NodeKind = _kind(party) if visible else "outside"
                         nodes[key] = MapNode(
                             key,
-                            str(row["name"]) if visible else outside_name,
+                            str(party.name) if visible else outside_name,
                             kind,
                             level,
-                            size=_node_size(row) if visible else None,
-                            details=_details(row, branch_names, language) if visible else {},
+                            size=_node_size(party) if visible else None,
+                            details=_details(party, branch_names, language) if visible else {},
                         )
                         next_frontier.append(other)
-                    share = row["share_pct"]
-                    label = f"{float(share):.2f}%" if share is not None else ""
+                    share = stake.share_pct
+                    label = f"{share:.2f}%" if share is not None else ""
                     tail, head = (key, keys[source]) if upwards else (keys[source], key)
                     edges.setdefault((tail, head), MapEdge(tail, head, "OWNS", label))
                 hidden = len(candidates) - limit
@@ -145,7 +125,7 @@ def ownership_map(
             if not frontier:
                 break
     return MapSpec(
-        title=gettext(language, N_("Ownership look-through: {name}")).format(name=root["name"]),
+        title=gettext(language, N_("Ownership look-through: {name}")).format(name=root.name),
         nodes=tuple(nodes.values()),
         edges=tuple(edges.values()),
         hierarchical=True,

@@ -21,11 +21,10 @@ from core.formatting import Language
 from core.i18n import N_
 from core.money import FxRate
 from core.settings import Settings
-from graph.customers import ScreeningFilters, customer_360, money, screen_customers
-from graph.events import list_events
+from graph.customer_view import read_customer_view
+from graph.customers import ScreeningFilters, money, screen_customers
 from graph.export_audit import record_export
 from graph.fx import read_latest_rates
-from graph.opportunities import list_opportunities
 from services.customer_exports import CUSTOMER_TABLE, customer_rows
 from services.customer_insights import recommendations_view
 from visualizations.builder import render_map
@@ -208,9 +207,10 @@ def get_customer(
     settings: Annotated[Settings, Depends(get_app_settings)],
 ) -> Customer360:
     """The single-customer view: every section present, empty when there is no data."""
-    view = customer_360(db, caller.scope, customer_id)
-    _, view["events"] = list_events(db, caller.scope, customer=customer_id, limit=20)
-    _, view["opportunities"] = list_opportunities(db, caller.scope, company=customer_id, limit=20)
+    read = read_customer_view(db, caller.scope, customer_id, activity=20)
+    view = read.sections
+    view["events"] = list(read.events)
+    view["opportunities"] = list(read.opportunities)
     insights = recommendations_view(db, caller.scope, customer_id, settings)
     view["recommendations"] = insights["recommendations"]
     view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from api.deps import Caller, DatabaseDep, require_roles
 from api.pagination import Limit, Offset, Page
 from core.codes import Role
+from graph.maps import MAX_PATH_DEPTH
 from visualizations.builder import render_map
 from visualizations.connections import (
-    MAX_PATH_DEPTH,
     MAX_PATHS,
     PathsResponse,
     connection_paths,

@@ -15,6 +15,7 @@ from core.errors import CorpgraphError
 from corpgraph import __version__
 from corpgraph.logging_setup import configure_logging
 from graph import schema
+from graph.demo_state import mark_demo_computed, mark_demo_loaded, read_demo_state
 from graph.local_server import LocalNeo4j
 from graph.users import UserStore
 
@@ -360,14 +361,6 @@ def compute(
 
 
 # --- demo ---------------------------------------------------------------------------------
-DEMO_DATASET = (
-    "MATCH (m:CorpgraphMeta {key: 'demo'}) "
-    "RETURN m.dataset AS dataset, m.computed_steps AS computed_steps"
-)
-MARK_DEMO_DATASET = (
-    "MERGE (m:CorpgraphMeta {key: 'demo'}) SET m.dataset = $dataset, m.computed_steps = []"
-)
-MARK_DEMO_COMPUTED = "MATCH (m:CorpgraphMeta {key: 'demo'}) SET m.computed_steps = $steps"
 HEAD_OFFICE = "HO"
 
 
@@ -398,25 +391,24 @@ def demo(
             generate_bank(scale, seed, bank_dir)
     with open_database() as db:
         schema.apply_schema(db)
-        loaded = db.read_one(DEMO_DATASET)
-        if loaded is None or loaded["dataset"] != dataset:
+        loaded = read_demo_state(db)
+        if loaded is None or loaded.dataset != dataset:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             rejects = cfg.home.expanduser() / "rejects" / f"demo-{dataset}-{stamp}.csv"
             with RichProgress(err_console) as progress:
                 report = load_directory(db, bank_dir, cfg, rejects_path=rejects, progress=progress)
-            db.write(MARK_DEMO_DATASET, {"dataset": dataset})
+            loaded = mark_demo_loaded(db, dataset)
             console.print(
                 f"loaded {dataset}: {sum(f.loaded for f in report.files):,} rows, "
                 f"{len(report.rejects)} planted bad rows rejected ({rejects})"
             )
-            loaded = {"dataset": dataset, "computed_steps": []}
         else:
             console.print(f"reusing the loaded {dataset} bank")
         steps = [name for name, _ in COMPUTE_STEPS]
-        if steps and list(loaded["computed_steps"] or []) != steps:
+        if steps and list(loaded.computed_steps) != steps:
             with console.status("computing analytics: " + ", ".join(steps)):
                 used, reports = run_compute(db, cfg)
-            db.write(MARK_DEMO_COMPUTED, {"steps": steps})
+            mark_demo_computed(db, steps)
             for step_report in reports:
                 results = ", ".join(f"{k} {v:,}" for k, v in step_report.counts.items())
                 console.print(f"computed {step_report.step} ({used}): {results}")

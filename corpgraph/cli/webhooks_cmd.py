@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from core.errors import CorpgraphError
-from services.webhooks import deliver_round, list_deliveries
+from graph.webhook_store import list_deliveries
+from services.webhooks import deliver_round
 
 from .common import console, open_database, report_error, settings
 
@@ -37,8 +38,8 @@ def deliver(*, now: bool, watch: float | None = None) -> None:
     console.print(f"still pending {len(pending)}{'+' if len(pending) == 20 else ''}")
     for row in pending:
         console.print(
-            f"[dim]pending {row['delivery_id']}: {row['attempts']} attempts, "
-            f"last error {row['last_error']}[/dim]"
+            f"[dim]pending {row.delivery_id}: {row.attempts} attempts, "
+            f"last error {row.last_error}[/dim]"
         )
 
 

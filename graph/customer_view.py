@@ -1,0 +1,60 @@
+"""The 360 with its recent activity, read in one transaction.
+
+The 360's sections (:func:`graph.customers.customer_360`), the customer's latest
+events and its opportunities used to be three separate reads of several auto-commit
+transactions each. One managed read transaction runs them all: one session from the
+pool, one snapshot, and each query anchored on the customer's index seek.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from .branches import BranchScope
+from .customers import _customer_360
+from .database import Database, Record, TransactionReader
+from .events import list_events
+from .opportunities import list_opportunities
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """Every section of the 360, and the customer's latest events and opportunities.
+
+    ``sections`` is the 360's JSON shape (:func:`graph.customers.customer_360`);
+    ``events`` and ``opportunities`` are the list items of their own endpoints.
+    """
+
+    sections: Record
+    events: tuple[dict[str, Any], ...]
+    events_total: int
+    opportunities: tuple[dict[str, Any], ...]
+    opportunities_total: int
+
+
+def read_customer_view(
+    db: Database, scope: BranchScope, company_id: str, *, top: int = 10, activity: int = 20
+) -> CustomerView:
+    """The 360 of ``company_id`` with its ``activity`` latest events and opportunities.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown id, not a customer, or booked outside the caller's subtree.
+    """
+
+    def work(tx: ManagedTransaction) -> CustomerView:
+        reader = TransactionReader(tx)
+        sections = _customer_360(reader, scope, company_id, top, None)
+        events_total, events = list_events(reader, scope, customer=company_id, limit=activity)
+        opportunities_total, opportunities = list_opportunities(
+            reader, scope, company=company_id, limit=activity
+        )
+        return CustomerView(
+            sections, tuple(events), events_total, tuple(opportunities), opportunities_total
+        )
+
+    return db.read_tx(work)
