@@ -11,17 +11,32 @@ second for:
   so the mix of row kinds is the same), for a fixed number of rows;
 - **py2neo**: not run; the project does not use py2neo (end-of-life since 2023).
 
+Then the monthly flows write alone, on the flows the load aggregated (read back from
+its DuckDB ledger), batches of 10k, into the same graph:
+
+- **MERGE**: the statement the loader used before (``MERGE (a)-[r:PAYS {month,
+  currency}]->(b)``), into a graph without flows;
+- **CREATE**: what the loader does for keys the ledger knows are new;
+- **update**: what it does for keys the graph may hold (all of them, here), anchored on
+  the endpoints.
+
+Each line gives rows/s and this process's CPU seconds (the driver's share of the work:
+``neo4j-rust-ext``, if installed, lowers it).
+
 With ``--medium`` it also loads the medium bank and reports the loader's peak
 resident memory (the Python process with DuckDB in it; Neo4j runs in its own JVM).
 
-Run: ``.venv/bin/python bench/load.py [--scale small] [--naive-rows 20000] [--medium]``
+Run: ``.venv/bin/python bench/load.py [--scale small] [--naive-rows 20000] [--medium]
+[--flows-only]``
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.metadata
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -35,6 +50,27 @@ from graph.database import Database, create_driver
 from graph.local_server import LocalNeo4j, resolve_connection
 from graph.schema import apply_schema, wipe
 from loaders.contract import LOAD_ORDER
+from loaders.pipeline import graph_instance_id, ledger_path
+from loaders.writers import CREATE_FLOWS, UPDATE_FLOWS
+
+# The flows statement the loader used before it knew which keys were new (for comparison).
+MERGE_FLOWS: LiteralString = """
+UNWIND $rows AS row
+MATCH (a:Company {company_id: row.payer})
+MATCH (b:Company {company_id: row.payee})
+MERGE (a)-[r:PAYS {month: row.month, currency: row.currency}]->(b)
+SET r.amount_minor = row.amount_minor, r.txn_count = row.txn_count,
+    r.first_date = date(row.first_date), r.last_date = date(row.last_date)
+"""
+DELETE_FLOWS: LiteralString = (
+    "MATCH ()-[r:PAYS]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
+)
+LEDGER_FLOWS = """
+SELECT payer, payee, month, currency, CAST(sum(amount_minor) AS BIGINT) AS amount_minor,
+    count(*) AS txn_count, strftime(min(txn_date), '%Y-%m-%d') AS first_date,
+    strftime(max(txn_date), '%Y-%m-%d') AS last_date
+FROM ledger WHERE payer <> payee GROUP BY ALL ORDER BY payer, payee, month, currency
+"""
 
 NAIVE: dict[str, LiteralString] = {
     "branches": "MERGE (b:Branch {branch_id: $branch_id}) SET b.name = $name",
@@ -159,11 +195,78 @@ def run_naive(db: Database, sample: list[tuple[str, dict[str, Any]]]) -> float:
     return time.perf_counter() - start
 
 
+def ledger_flows(path: Path) -> list[dict[str, Any]]:
+    """Every monthly flow of the ledger, as the loader writes them."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        cursor = con.execute(LEDGER_FLOWS)
+        columns = [d[0] for d in cursor.description or []]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def timed_write(
+    db: Database, query: LiteralString, rows: list[dict[str, Any]], budget: float | None = None
+) -> tuple[int, float, float]:
+    """Write the rows in batches of 10k (1k with a time budget, stopping once it is spent);
+    return the rows written, wall seconds and this process's CPU seconds."""
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    size = 10_000 if budget is None else 1_000
+    written = 0
+    for offset in range(0, len(rows), size):
+        db.write_rows(query, rows[offset : offset + size], batch_size=size)
+        written += len(rows[offset : offset + size])
+        if budget is not None and time.perf_counter() - start > budget:
+            break
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return written, wall, (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+
+
+def bench_flows(db: Database, settings: Settings, merge_budget: float) -> None:
+    """The flows write alone: MERGE, then CREATE, then the update path."""
+    rows = ledger_flows(ledger_path(settings, graph_instance_id(db)))
+    try:
+        driver_kind = f"with neo4j-rust-ext {importlib.metadata.version('neo4j-rust-ext')}"
+    except importlib.metadata.PackageNotFoundError:
+        driver_kind = "pure-Python driver"
+    print(f"flows write: {len(rows):,} monthly flows, batches of 10k, {driver_kind}")
+    results = {}
+    # MERGE may be planned as a scan of the pays_month index per row: it gets a time budget
+    # (batches of 1k) and its rows/s is over what it wrote in it.
+    for label, query, empty_first, budget in (
+        ("MERGE (before)", MERGE_FLOWS, True, merge_budget),
+        ("CREATE (new keys)", CREATE_FLOWS, True, None),
+        ("update (known keys)", UPDATE_FLOWS, False, None),
+    ):
+        if empty_first:
+            db.run_autocommit(DELETE_FLOWS)
+        written, wall, cpu = timed_write(db, query, rows, budget)
+        results[label] = written / wall
+        print(
+            f"  {label:<20} {written:,} rows in {wall:6.1f}s = {written / wall:8,.0f} rows/s; "
+            f"{cpu:5.1f}s CPU here"
+        )
+    edges = db.read_one("MATCH ()-[r:PAYS]->() RETURN count(r) AS n")
+    if edges is None or edges["n"] != len(rows):
+        raise SystemExit("the update path did not leave exactly one edge per flow")
+    merge = results["MERGE (before)"]
+    print(
+        f"  CREATE is {results['CREATE (new keys)'] / merge:.1f}x MERGE; "
+        f"update is {results['update (known keys)'] / merge:.1f}x MERGE"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="small")
     parser.add_argument("--naive-rows", type=int, default=20_000)
     parser.add_argument("--medium", action="store_true", help="also measure the medium load")
+    parser.add_argument("--merge-budget", type=float, default=120.0, help="seconds for MERGE")
+    parser.add_argument(
+        "--flows-only", action="store_true", help="the load and the flows write, no naive run"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="corpgraph-bench-") as tmp:
@@ -196,6 +299,10 @@ def main() -> None:
                 f"corpgraph loader: {total:,} rows of the {args.scale} bank in {seconds:.1f}s "
                 f"= {fast:,.0f} rows/s"
             )
+
+            bench_flows(db, settings, args.merge_budget)
+            if args.flows_only:
+                return
 
             wipe(db)
             sample = naive_sample(bank, args.naive_rows, total)

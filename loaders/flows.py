@@ -22,6 +22,12 @@ new name that links two old ones, moves the rows of the sides it changes: their
 ledger rows are re-pointed and the flows of every company touched are recomputed.
 
 The ledger is a DuckDB file tied to one graph instance (see ``pipeline``).
+
+The ledger also knows which flow keys the graph may already hold (``graph_flows``),
+so the flows write never needs a ``MERGE``: a key the graph cannot hold is
+``CREATE`` d, the others are updated through their endpoints
+(:func:`FlowLedger.flow_writes`). A key is recorded before its flow is written, so a
+load killed in between writes it again through the update path, never twice.
 """
 
 from __future__ import annotations
@@ -83,6 +89,11 @@ CREATE TABLE IF NOT EXISTS side_partners (side_no INTEGER, partner VARCHAR, PRIM
 -- Companies whose flows must be rewritten in the graph (kept until the load finishes).
 CREATE TABLE IF NOT EXISTS pending_affected (company_id VARCHAR PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS ledger_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+-- Every flow key the graph may hold: recorded *before* its flow is written, never removed,
+-- so it is always a superset of the graph's PAYS keys (see FlowLedger.flow_writes).
+CREATE TABLE IF NOT EXISTS graph_flows (
+    payer VARCHAR NOT NULL, payee VARCHAR NOT NULL, month VARCHAR NOT NULL, currency VARCHAR NOT NULL
+);
 """  # noqa: E501
 
 # Parsing and per-row checks, in the contract's column order; the first failure wins.
@@ -342,6 +353,23 @@ GROUP BY ALL
 ORDER BY l.payer, l.payee, l.month, l.currency
 """
 
+#: The flows to write, each with whether the graph may already hold its key.
+FLOW_WRITES_SQL: Final[LiteralString] = (
+    "SELECT f.*, g.payer IS NOT NULL AS may_exist FROM ("  # noqa: S608 - constants only
+    + FLOWS_SQL
+    + ") f LEFT JOIN (SELECT DISTINCT payer, payee, month, currency FROM graph_flows) g "
+    "USING (payer, payee, month, currency)"
+)
+
+
+@dataclass(frozen=True)
+class FlowBatch:
+    """One batch of monthly flows to write."""
+
+    rows: list[dict[str, Any]]
+    #: False: the graph holds none of these keys (``CREATE``); true: it may hold some.
+    may_exist: bool
+
 
 class SideResolver(Protocol):
     """Resolves every side at once (:func:`loaders.entity_resolution.resolve_sides`)."""
@@ -438,6 +466,15 @@ class FlowLedger:
         self.con.execute(LEDGER_SCHEMA)
         if fresh:
             self.con.execute("INSERT INTO ledger_meta VALUES ('keeps_sides', 'true')")
+        if not self._has_meta("tracks_graph_flows"):
+            # A ledger from before the keys were tracked: every key it ever aggregated may
+            # be in the graph (a superset is always safe; it only costs the update path).
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute(
+                "INSERT INTO graph_flows SELECT DISTINCT payer, payee, month, currency FROM ledger"
+            )
+            self.con.execute("INSERT INTO ledger_meta VALUES ('tracks_graph_flows', 'true')")
+            self.con.execute("COMMIT")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE currencies "
             "(code VARCHAR, exponent INT, pow10 DECIMAL(38, 0))"
@@ -458,12 +495,18 @@ class FlowLedger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _has_meta(self, key: str) -> bool:
+        row = self.con.execute("SELECT count(*) FROM ledger_meta WHERE key = ?", [key]).fetchone()
+        return bool(row and row[0])
+
     def has_sides(self) -> bool:
         """Whether this ledger kept the sides of all its rows (older versions did not)."""
-        row = self.con.execute(
-            "SELECT count(*) FROM ledger_meta WHERE key = 'keeps_sides'"
-        ).fetchone()
-        return bool(row and row[0])
+        return self._has_meta("keeps_sides")
+
+    def graph_flow_keys(self) -> int:
+        """How many flow keys the graph may hold (an upper bound on its PAYS edges)."""
+        row = self.con.execute("SELECT count(*) FROM graph_flows").fetchone()
+        return int(row[0]) if row else 0
 
     def ledger_size(self) -> int:
         row = self.con.execute("SELECT count(*) FROM ledger").fetchone()
@@ -796,19 +839,62 @@ class FlowLedger:
 
     def flows(self, batch_size: int = 10_000) -> Iterator[list[dict[str, Any]]]:
         """Monthly flows of every key the staged file touched, and every flow of an
-        affected company, recomputed from the ledger."""
-        cursor = self.con.execute(FLOWS_SQL)
-        columns = [d[0] for d in cursor.description or []]
-        while rows := cursor.fetchmany(batch_size):
-            batch = []
-            for values in rows:
-                record = dict(zip(columns, values, strict=True))
-                amount = int(record["amount_minor"])
-                if amount > MAX_MINOR_UNITS:  # stage() rejects the rows that would do it
-                    raise InputValidationError(
-                        "a monthly flow exceeds the 64-bit range of minor units",
-                        details={"payer": record["payer"], "month": record["month"]},
-                    )
-                record["amount_minor"] = amount
-                batch.append(record)
-            yield batch
+        affected company, recomputed from the ledger (see :meth:`flow_writes`)."""
+        for batch in self.flow_writes(batch_size):
+            yield batch.rows
+
+    def flow_writes(
+        self, batch_size: int = 10_000, *, graph_pays_edges: int | None = None
+    ) -> Iterator[FlowBatch]:
+        """The flows to write, split by whether the graph may already hold their key.
+
+        Keys the graph cannot hold come first (``may_exist`` false: plain ``CREATE``),
+        then the others (update through the endpoints, create if missing). Before the
+        first batch is yielded, every new key is recorded in ``graph_flows`` and
+        committed, so a load killed while writing finds them there and takes the update
+        path: nothing is ever created twice.
+
+        ``graph_pays_edges`` is the graph's count of ``PAYS`` edges: if it is larger than
+        the keys the ledger knows of, the graph holds flows this ledger did not write (a
+        restored graph, a lost ledger) and every key takes the update path.
+        """
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE flows_out AS {FLOW_WRITES_SQL}")
+        if graph_pays_edges is not None and graph_pays_edges > self.graph_flow_keys():
+            logger.warning(
+                "the graph holds %d PAYS edges, more than the %d flow keys this ledger wrote: "
+                "every flow is written through the update path",
+                graph_pays_edges,
+                self.graph_flow_keys(),
+            )
+            self.con.execute("UPDATE flows_out SET may_exist = true")
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                "INSERT INTO graph_flows SELECT payer, payee, month, currency FROM flows_out "
+                "WHERE NOT may_exist"
+            )
+            self.con.execute("COMMIT")
+            restrict_file(self.path.with_name(self.path.name + ".wal"))
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        for may_exist in (False, True):
+            cursor = self.con.execute(
+                "SELECT * EXCLUDE (may_exist) FROM flows_out WHERE may_exist = ? "
+                "ORDER BY payer, payee, month, currency",
+                [may_exist],
+            )
+            columns = [d[0] for d in cursor.description or []]
+            while rows := cursor.fetchmany(batch_size):
+                batch = []
+                for values in rows:
+                    record = dict(zip(columns, values, strict=True))
+                    amount = int(record["amount_minor"])
+                    if amount > MAX_MINOR_UNITS:  # stage() rejects the rows that would do it
+                        raise InputValidationError(
+                            "a monthly flow exceeds the 64-bit range of minor units",
+                            details={"payer": record["payer"], "month": record["month"]},
+                        )
+                    record["amount_minor"] = amount
+                    batch.append(record)
+                yield FlowBatch(batch, may_exist)

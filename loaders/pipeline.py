@@ -38,10 +38,12 @@ from .validation import (
     validate_rows,
 )
 from .writers import (
+    COUNT_FLOWS,
+    CREATE_FLOWS,
     DERIVE_CUSTOMER_EXPOSURE,
     STATEMENTS,
+    UPDATE_FLOWS,
     UPSERT_COUNTERPARTIES,
-    UPSERT_FLOWS,
     counterparty_rows,
     statement_rows,
 )
@@ -102,6 +104,8 @@ class LoadReport:
     resolution_methods: Counter[str] = field(default_factory=Counter)
     created_counterparties: int = 0
     flows_written: int = 0
+    #: Of those, the flows written through the update path (their key may have been there).
+    flows_updated: int = 0
     ledger_path: Path | None = None
     matching: resolution_load.MatchingSummary | None = None
 
@@ -225,9 +229,15 @@ def _load_transactions(
             db.write_rows(UPSERT_COUNTERPARTIES, counterparty_rows(created), on_batch=advance)
         resolution_load.forget_moved_flows(db, staged)
         advance = progress.task("writing monthly flows", staged.flow_keys)
-        for batch in ledger.flows(batch_size=db.write_batch_size):
-            db.write_rows(UPSERT_FLOWS, batch, on_batch=advance)
-            report.flows_written += len(batch)
+        edges = db.read_one(COUNT_FLOWS)
+        for batch in ledger.flow_writes(
+            db.write_batch_size, graph_pays_edges=int(edges["edges"]) if edges else 0
+        ):
+            query = UPDATE_FLOWS if batch.may_exist else CREATE_FLOWS
+            db.write_rows(query, batch.rows, on_batch=advance)
+            report.flows_written += len(batch.rows)
+            if batch.may_exist:
+                report.flows_updated += len(batch.rows)
         report.matching = resolution_load.store_outcome(db, staged, matcher)
         ledger.flows_written()
     return staged

@@ -186,14 +186,48 @@ MERGE (r:FxRate {rate_id: row.rate_id})
 SET r.currency = row.currency, r.rate_date = row.rate_date, r.cny_per_unit = row.cny_per_unit
 """
 
-UPSERT_FLOWS: Final[LiteralString] = """
+# Monthly flows are never MERGEd: MERGE on a relationship with properties may be planned as
+# a scan of the whole pays_month index for every row (LockingMerge <- Filter <-
+# DirectedRelationshipIndexScan), a plan that stays cached for minutes, and even a good MERGE
+# plan is the slowest way to write them. The ledger knows which keys the graph may hold
+# (loaders.flows.FlowLedger.flow_writes): the others are created; these are updated.
+# Both statements find the endpoints through the company_id constraint and never name a
+# property of the relationship in a pattern, so no plan can start from a relationship index
+# (tests/integration/test_flow_writes.py checks the plans). One load writes at a time: the
+# ledger is a DuckDB file that one process opens for writing.
+CREATE_FLOWS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (a:Company {company_id: row.payer})
+USING INDEX a:Company(company_id)
 MATCH (b:Company {company_id: row.payee})
-MERGE (a)-[r:PAYS {month: row.month, currency: row.currency}]->(b)
-SET r.amount_minor = row.amount_minor, r.txn_count = row.txn_count,
-    r.first_date = date(row.first_date), r.last_date = date(row.last_date)
+USING INDEX b:Company(company_id)
+CREATE (a)-[:PAYS {month: row.month, currency: row.currency, amount_minor: row.amount_minor,
+                   txn_count: row.txn_count, first_date: date(row.first_date),
+                   last_date: date(row.last_date)}]->(b)
 """
+
+# The flows between a and b are read from a's relationships (Expand(Into) with both ends
+# bound) and filtered in a list, outside any pattern: a key that is missing is created.
+UPDATE_FLOWS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (a:Company {company_id: row.payer})
+USING INDEX a:Company(company_id)
+MATCH (b:Company {company_id: row.payee})
+USING INDEX b:Company(company_id)
+WITH a, b, row, [(a)-[pays:PAYS]->(b) | pays] AS between
+WITH a, b, row,
+     [r IN between WHERE r.month = row.month AND r.currency = row.currency] AS found
+FOREACH (r IN found |
+    SET r.amount_minor = row.amount_minor, r.txn_count = row.txn_count,
+        r.first_date = date(row.first_date), r.last_date = date(row.last_date))
+WITH a, b, row, found WHERE size(found) = 0
+CREATE (a)-[:PAYS {month: row.month, currency: row.currency, amount_minor: row.amount_minor,
+                   txn_count: row.txn_count, first_date: date(row.first_date),
+                   last_date: date(row.last_date)}]->(b)
+"""
+
+# From the count store: O(1).
+COUNT_FLOWS: Final[LiteralString] = "MATCH ()-[r:PAYS]->() RETURN count(r) AS edges"
 
 
 # A derived property, kept so screening can filter and sort customers by exposure
