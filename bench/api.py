@@ -29,7 +29,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import cli, free_port
 
 #: p95 targets (issue 17 for the 360, the earlier API issue for the others).
 TARGETS_MS = {
@@ -48,24 +48,6 @@ TARGETS_MS = {
     "map_depth2": 300,
 }
 KEY = re.compile(r"cg_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "corpgraph", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout
 
 
 async def measure(base: str, key: str, paths: list[str], clients: int) -> list[float]:

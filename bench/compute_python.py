@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import cli, free_port
 
 from core.settings import Settings
 from graph.database import Database, create_driver
@@ -37,24 +36,6 @@ COUNTS = (
     "MATCH (c:Company) WITH count(c) AS companies "
     "MATCH ()-[r:PAYS]->() RETURN companies, count(r) AS flows"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "corpgraph", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout
 
 
 def timed_compute(db: Database, settings: Settings, engine: EngineMode) -> dict[str, float]:

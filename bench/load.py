@@ -37,13 +37,14 @@ import csv
 import importlib.metadata
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, LiteralString
+
+from _common import free_port, timed_cli
 
 from core.settings import Settings
 from graph.database import Database, create_driver
@@ -123,26 +124,6 @@ NAIVE: dict[str, LiteralString] = {
         "ON MATCH SET r.amount = r.amount + toFloat($amount), r.txn_count = r.txn_count + 1"
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cli(env: dict[str, str], *args: str) -> float:
-    """Run the corpgraph CLI; return wall seconds."""
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "corpgraph", *args],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - start
 
 
 def cli_peak_rss(env: dict[str, str], *args: str) -> tuple[float, int]:
@@ -289,11 +270,11 @@ def main() -> None:
         db = Database(driver, connection.database)
         try:
             bank = Path(tmp) / args.scale
-            cli(env, "generate", "--scale", args.scale, "--out", str(bank))
+            timed_cli(env, "generate", "--scale", args.scale, "--out", str(bank))
             total = count_rows(bank)
             apply_schema(db)
 
-            seconds = cli(env, "load", str(bank), "--rejects", f"{tmp}/rejects.csv")
+            seconds = timed_cli(env, "load", str(bank), "--rejects", f"{tmp}/rejects.csv")
             fast = total / seconds
             print(
                 f"corpgraph loader: {total:,} rows of the {args.scale} bank in {seconds:.1f}s "
@@ -321,7 +302,7 @@ def main() -> None:
             if args.medium:
                 wipe(db)
                 medium = Path(tmp) / "medium"
-                cli(env, "generate", "--scale", "medium", "--out", str(medium))
+                timed_cli(env, "generate", "--scale", "medium", "--out", str(medium))
                 seconds, peak_kib = cli_peak_rss(
                     env, "load", str(medium), "--rejects", f"{tmp}/rejects-m.csv"
                 )

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from _common import cli, free_port
 
 #: A request that takes longer counts as a timeout, at this latency (a lower bound).
 CLIENT_TIMEOUT_S = 60.0
@@ -48,24 +48,6 @@ CONFIGURATIONS: dict[str, dict[str, str]] = {
         "CORPGRAPH_API_UNAVAILABLE_RECHECK_S": "0.001",
     },
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "corpgraph", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout
 
 
 async def measure(base: str, key: str, n: int, clients: int) -> tuple[list[float], Counter[str]]:

@@ -28,19 +28,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import socket
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from _common import free_port
+
 from algorithms.events import EventConfig, detect_flow_events
 from core.names import counterparty_id, name_key
 from core.settings import Settings
 from graph.compute_runs import published_runs
 from graph.database import Database, create_driver
-from graph.events import event_config, read_flows
 from graph.local_server import LocalNeo4j, resolve_connection
 from graph.schema import apply_schema, wipe
 from loaders.pipeline import forget_ledger, load_directory
@@ -52,6 +52,7 @@ from loaders.synthetic.scoring import (
     resolution_quality,
 )
 from services.compute import run_compute
+from services.events import event_config, read_flows
 
 TYPES = ("large_outflow", "counterparty_loss", "new_major_counterparty", "dormancy")
 #: The main threshold of each type and the values the curve visits.
@@ -78,13 +79,6 @@ PROSPECTS = (
     "MATCH (c:Prospect {run_id: $prospect_run}) RETURN c.company_id AS id ORDER BY c.prospect_rank"
 )
 PENDING = "MATCH (k:ResolutionCandidate {status: 'pending'}) RETURN count(k) AS n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def standard_identities(bank: Path, names: set[str]) -> dict[str, dict[str, str]]:
