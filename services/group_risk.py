@@ -998,12 +998,29 @@ class CircleMemberRow:
 
 
 @dataclass(frozen=True)
+class CircleGuarantee:
+    """A guarantee inside a circle as the caller may see it.
+
+    Between two members outside the caller's subtree it is a tie of placeholders with
+    no amount (``amount_minor`` and ``currency`` ``None``): the amount is a datum of
+    two companies the caller may not see. With one end visible, it is that
+    customer's own guarantee, amount included.
+    """
+
+    guarantee_id: str
+    guarantor_id: str
+    borrower_id: str
+    amount_minor: int | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
 class CircleDetail:
     """A visible circle with its members and the guarantees between them."""
 
     circle: StoredCircle
     members: tuple[CircleMemberRow, ...]
-    guarantees: tuple[GuaranteeEdge, ...]
+    guarantees: tuple[CircleGuarantee, ...]
 
 
 def _stored_circle(k: Mapping[str, Any], members: Iterable[Any] = ()) -> StoredCircle:
@@ -1092,17 +1109,20 @@ def get_circle(
         for m in rows
     )
     circle = _stored_circle(_anonymised(row["k"], anon), (m.id for m in members))
-    edges = tuple(
-        GuaranteeEdge(
-            str(r["guarantee_id"]),
-            anon.key(str(r["guarantor_id"])),
-            anon.key(str(r["borrower_id"])),
-            int(r["amount_minor"] or 0),
-            str(r["currency"] or "CNY"),
+    edges = []
+    for r in db.read(CIRCLE_GUARANTEES, {"guarantee_ids": list(circle.guarantee_ids)}):
+        guarantor, borrower = str(r["guarantor_id"]), str(r["borrower_id"])
+        shown = anon.visible(guarantor) or anon.visible(borrower)
+        edges.append(
+            CircleGuarantee(
+                str(r["guarantee_id"]),
+                anon.key(guarantor),
+                anon.key(borrower),
+                int(r["amount_minor"] or 0) if shown else None,
+                str(r["currency"] or "CNY") if shown else None,
+            )
         )
-        for r in db.read(CIRCLE_GUARANTEES, {"guarantee_ids": list(circle.guarantee_ids)})
-    )
-    return CircleDetail(circle, members, edges)
+    return CircleDetail(circle, members, tuple(edges))
 
 
 READ_DECISIVE_CLAIMS: Final[LiteralString] = (

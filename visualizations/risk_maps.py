@@ -116,6 +116,9 @@ def circle_map(found: CircleDetail) -> MapSpec:
             _format_amount(g.amount_minor, g.currency),
             float(g.amount_minor),
         )
+        if g.amount_minor is not None and g.currency is not None
+        # Between two members outside the caller's branches: the tie, not its amount.
+        else MapEdge(g.guarantor_id, g.borrower_id, "GUARANTEES")
         for g in found.guarantees
     )
     spec = MapSpec(

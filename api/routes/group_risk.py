@@ -162,8 +162,9 @@ class GuaranteeOut(BaseModel):
     guarantee_id: str
     guarantor_id: str
     borrower_id: str
-    amount: str
-    currency: str
+    #: ``None`` between two members outside the caller's branches.
+    amount: str | None
+    currency: str | None
 
 
 class CircleDetail(BaseModel):
@@ -403,7 +404,11 @@ def circle(circle_id: IdPath, caller: RiskReader, db: DatabaseDep) -> CircleDeta
                 guarantee_id=e.guarantee_id,
                 guarantor_id=e.guarantor_id,
                 borrower_id=e.borrower_id,
-                amount=str(from_minor_units(e.amount_minor, e.currency)),
+                amount=(
+                    str(from_minor_units(e.amount_minor, e.currency))
+                    if e.amount_minor is not None and e.currency is not None
+                    else None
+                ),
                 currency=e.currency,
             )
             for e in found.guarantees

@@ -355,6 +355,45 @@ def test_api_group_risk_scoping(api: tuple[TestClient, dict[str, Any]], clean_db
         assert group_id not in ids
 
 
+def test_a_guarantee_between_two_hidden_members_has_no_amount(
+    api: tuple[TestClient, dict[str, Any]], clean_db: Database
+) -> None:
+    """Seen from a branch, a circle's guarantee between two members booked elsewhere is a
+    tie between placeholders: no amount, no currency. One with a visible end keeps its
+    amount (it is that customer's own guarantee)."""
+    client, truth = api
+    admin = {"X-API-Key": add_user("admin", "HO")}
+    booked = {
+        str(r["id"]): str(r["b"])
+        for r in clean_db.read(
+            "MATCH (c:Company) WHERE c.branch_id IS NOT NULL RETURN c.company_id AS id, "
+            "c.branch_id AS b"
+        )
+    }
+    seen_hidden = seen_visible = 0
+    for members in truth["guarantee_circles"]:
+        circle_id = public_circle_id(read_id_salt(database_of(client)), members)
+        whole = client.get(f"/api/v1/guarantee-circles/{circle_id}", headers=admin).json()
+        assert all(g["amount"] is not None for g in whole["guarantees"])
+        for branch in sorted({booked[m] for m in members if m in booked}):
+            risk = {"X-API-Key": add_user("risk", branch)}
+            seen = client.get(f"/api/v1/guarantee-circles/{circle_id}", headers=risk)
+            assert seen.status_code == 200, seen.text
+            body = seen.json()
+            visible = {m["id"] for m in body["members"] if m["visible"]}
+            assert visible, "a circle is listed to a branch that books one of its members"
+            for g in body["guarantees"]:
+                if g["guarantor_id"] in visible or g["borrower_id"] in visible:
+                    assert g["amount"] is not None
+                    seen_visible += 1
+                else:
+                    assert g["amount"] is None
+                    assert g["currency"] is None
+                    seen_hidden += 1
+    assert seen_visible
+    assert seen_hidden, "no circle of the tiny bank has two adjacent members booked elsewhere"
+
+
 def test_api_contagion(api: tuple[TestClient, dict[str, Any]]) -> None:
     client, truth = api
     admin = {"X-API-Key": add_user("manager", "HO")}

@@ -280,8 +280,7 @@ def test_filters_details_and_expand_are_wired() -> None:
 
 
 def test_a_circle_map_never_keys_a_node_by_a_hidden_members_id() -> None:
-    from algorithms.guarantees import GuaranteeEdge
-    from services.group_risk import CircleDetail, CircleMemberRow, StoredCircle
+    from services.group_risk import CircleDetail, CircleGuarantee, CircleMemberRow, StoredCircle
     from visualizations.risk_maps import circle_map
 
     members = (
@@ -290,7 +289,12 @@ def test_a_circle_map_never_keys_a_node_by_a_hidden_members_id() -> None:
         CircleMemberRow("C-SECRET-2", "丙公司", True, False, None),
     )
     ring = [("C-MINE", "C-SECRET-1"), ("C-SECRET-1", "C-SECRET-2"), ("C-SECRET-2", "C-MINE")]
-    guarantees = tuple(GuaranteeEdge(f"G{i}", a, b, 10**10, "CNY") for i, (a, b) in enumerate(ring))
+    # As the service gives them: the tie between the two hidden members has no amount.
+    amounts = (10**10, None, 10**10)
+    guarantees = tuple(
+        CircleGuarantee(f"G{i}", a, b, amount, "CNY" if amount else None)
+        for i, ((a, b), amount) in enumerate(zip(ring, amounts, strict=True))
+    )
     circle = StoredCircle("GC1", 3, tuple(m.id for m in members))
     spec = circle_map(CircleDetail(circle, members, guarantees))
     html = render_map(spec)
@@ -298,6 +302,7 @@ def test_a_circle_map_never_keys_a_node_by_a_hidden_members_id() -> None:
     data = embedded_data(html)
     assert {n["id"] for n in data["nodes"]} == {"C-MINE", "outside-1", "outside-2"}
     assert len(data["edges"]) == 3  # the circle is still a circle
+    assert sum(1 for e in data["edges"] if e.get("label")) == 2
     assert all(n["kind"] == "outside" for n in data["nodes"] if n["id"] != "C-MINE")
 
 
