@@ -36,8 +36,11 @@ opportunity) whose identity must survive runs. An event keeps the ``run_id`` of
 the run that first detected it and readers show an event only when that run is
 published (``run_id <= current``, run ids being ordered). See :mod:`graph.events`.
 
-Runs of one step must not overlap (``corpgraph compute`` is the only writer): a
-run collects everything but the current and the previous published runs.
+Runs must not overlap: a run collects everything but the current and the previous
+published runs, so a second compute would delete the first one's rows. One compute
+at a time holds the store's **compute lease** (:func:`take_lease`): a single
+``(:ComputeLease {key: 'compute'})`` node naming its holder and an expiry, taken
+under the node's write lock, renewed at every step and released at the end.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, LiteralString
 
 from .database import Database, Reader
@@ -264,3 +267,65 @@ def collect_garbage(db: Database, step: str, run_id: str) -> int:
     if deleted:
         logger.info("compute step %s: collected %d rows of old or failed runs", step, deleted)
     return deleted
+
+
+# --- the compute lease: one compute at a time -------------------------------------------------
+#: Take the lease if it is free, expired, or named in ``$stale`` (a holder known to be
+#: dead); the first SET takes the node's write lock, so two computes never both win.
+TAKE_LEASE: Final[LiteralString] = """
+MERGE (l:ComputeLease {key: 'compute'})
+SET l.checked_at = datetime($now)
+WITH l, l.holder AS previous, (l.holder IS NULL OR l.holder = $holder OR l.holder IN $stale
+         OR l.expires_at < datetime($now)) AS free
+SET l.holder = CASE WHEN free THEN $holder ELSE previous END,
+    l.taken_at = CASE WHEN NOT free THEN l.taken_at
+                      WHEN previous = $holder THEN coalesce(l.taken_at, datetime($now))
+                      ELSE datetime($now) END,
+    l.expires_at = CASE WHEN free THEN datetime($expires) ELSE l.expires_at END
+RETURN free, l.holder AS holder, toString(l.taken_at) AS taken_at,
+       toString(l.expires_at) AS expires_at
+"""
+READ_LEASE: Final[LiteralString] = (
+    "MATCH (l:ComputeLease {key: 'compute'}) RETURN l.holder AS holder"
+)
+RELEASE_LEASE: Final[LiteralString] = (
+    "MATCH (l:ComputeLease {key: 'compute'}) WHERE l.holder = $holder "
+    "SET l.holder = null, l.expires_at = null, l.taken_at = null"
+)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The answer to taking the lease: whether this holder has it, and who does."""
+
+    taken: bool
+    holder: str | None
+    taken_at: str | None
+    expires_at: str | None
+
+
+def lease_holder(db: Database) -> str | None:
+    """Who holds the compute lease now (expired or not), or ``None``."""
+    row = db.read_one(READ_LEASE)
+    return None if row is None or row["holder"] is None else str(row["holder"])
+
+
+def take_lease(db: Database, holder: str, *, seconds: float, stale: Iterable[str] = ()) -> Lease:
+    """Take or renew the compute lease for ``seconds``; ``stale`` holders are known dead."""
+    now = datetime.now(UTC)
+    rows = db.write_returning(
+        TAKE_LEASE,
+        {
+            "holder": holder,
+            "stale": list(stale),
+            "now": now.isoformat(),
+            "expires": (now + timedelta(seconds=seconds)).isoformat(),
+        },
+    )
+    row = rows[0]  # MERGE always returns its one row
+    return Lease(bool(row["free"]), row["holder"], row["taken_at"], row["expires_at"])
+
+
+def release_lease(db: Database, holder: str) -> None:
+    """Give the lease back (a no-op if ``holder`` no longer has it)."""
+    db.write(RELEASE_LEASE, {"holder": holder})

@@ -248,6 +248,12 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "FOR (n:ComputeRun) REQUIRE n.step IS UNIQUE",
     ),
     SchemaItem(
+        "compute_lease_key_unique",
+        "constraint",
+        "CREATE CONSTRAINT compute_lease_key_unique IF NOT EXISTS "
+        "FOR (n:ComputeLease) REQUIRE n.key IS UNIQUE",
+    ),
+    SchemaItem(
         "control_result_run_unique",
         "constraint",
         "CREATE CONSTRAINT control_result_run_unique IF NOT EXISTS "
