@@ -38,7 +38,7 @@ from graph.database import Database
 from graph.events import WRITE_EVENTS
 from graph.users import UserStore
 
-from .conftest import cli_env, free_port, run_cli
+from .conftest import cli_env, free_port, published, run_cli
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PLANTED_TYPES = {"large_outflow", "counterparty_loss", "dormancy", "new_major_counterparty"}
@@ -316,8 +316,17 @@ def test_event_stream_sends_new_events_in_scope_only(
         }
         for customer in (mine, theirs)
     ]
+    # As the events step writes them: stamped with the published events run.
+    run = published(db)["event_run"]
     db.write_rows(
-        WRITE_EVENTS, rows, extra_parameters={"now_ms": int(time.time() * 1000), "webhooks": False}
+        WRITE_EVENTS,
+        rows,
+        extra_parameters={
+            "now_ms": int(time.time() * 1000),
+            "webhooks": False,
+            "run_id": run,
+            "published_run": run,
+        },
     )
     listener.join(timeout=30)
     assert result["status"] == "200"

@@ -109,8 +109,16 @@ def events_db(clean_db: Database) -> Database:
         }
         for i in range(1, EVENTS + 1)
     ]
+    # Stored as by a compute before runs were kept (no run id): always shown.
     clean_db.write_rows(
-        WRITE_EVENTS, rows, extra_parameters={"now_ms": int(time.time() * 1000), "webhooks": True}
+        WRITE_EVENTS,
+        rows,
+        extra_parameters={
+            "now_ms": int(time.time() * 1000),
+            "webhooks": True,
+            "run_id": None,
+            "published_run": None,
+        },
     )
     return clean_db
 
