@@ -150,8 +150,9 @@ def test_recompute_is_idempotent_drops_stale_and_follows_the_settings(
     assert all(Decimal(r["share"]) >= Decimal("0.9") for r in strict.values())
     assert all(r["months_above"] in (None, 12) for r in strict.values())
     rule = database.read_one(
-        "MATCH (m:CorpgraphMeta {key: 'interdependence.rule'}) "
-        "RETURN m.share AS s, m.min_months AS n"
+        "MATCH (m:InterdependenceRule {run_id: $dependency_run}) "
+        "RETURN m.share AS s, m.min_months AS n",
+        published(database),
     )
     assert rule == {"s": "0.9", "n": 12}
     run_cli("compute", "--only", "interdependence", env=cli_env())  # back to the defaults
@@ -316,7 +317,8 @@ def test_compute_on_a_bank_of_only_companies(clean_db: Database, tmp_path: Path)
     run_cli("compute", "--only", "interdependence", env=cli_env())  # exits 0
     assert stored(clean_db) == {}
     rule = clean_db.read_one(
-        "MATCH (m:CorpgraphMeta {key: 'interdependence.rule'}) "
-        "RETURN m.share AS share, m.window_start AS start"
+        "MATCH (m:InterdependenceRule {run_id: $dependency_run}) "
+        "RETURN m.share AS share, m.window_start AS start",
+        published(clean_db),
     )
     assert rule == {"share": "0.5", "start": None}  # no flows: no window
