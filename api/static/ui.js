@@ -1181,7 +1181,7 @@
           return td;
         }))));
         target.replaceChildren(
-          data.customers ? el("div", { class: "table-responsive" }, [el("table", { class: "table matrix" }, [el("thead", {}, [head]), el("tbody", {}, rows)])]) : emptyState(_("No segment snapshot on these dates.")),
+          data.customers ? el("div", { class: "table-responsive", tabindex: "0", role: "region", "aria-labelledby": "migration-title" }, [el("table", { class: "table matrix" }, [el("thead", {}, [head]), el("tbody", {}, rows)])]) : emptyState(_("No segment snapshot on these dates.")),
           el("p", { text: fill(_("{up} upgraded, {down} downgraded, of {customers} customers."), { up: data.upgraded, down: data.downgraded, customers: data.customers }) }),
         );
       } catch (error) { target.replaceChildren(); showProblem(error); }
