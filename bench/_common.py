@@ -5,6 +5,7 @@ The scripts run as ``python bench/<name>.py``, so this folder is on ``sys.path``
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -48,3 +49,15 @@ def timed_cli(env: dict[str, str], *args: str) -> float:
         cwd=ROOT,
     )
     return time.perf_counter() - start
+
+
+def bench_env(home: Path, port: int, heap: str = "2g") -> dict[str, str]:
+    """This environment for a private embedded Neo4j in ``home`` on ``port`` (no NEO4J_*)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        CORPGRAPH_HOME=str(home),
+        CORPGRAPH_LOCAL_NEO4J_PORT=str(port),
+        CORPGRAPH_LOCAL_NEO4J_HEAP=heap,
+        CORPGRAPH_LOG_LEVEL="WARNING",
+    )
+    return env

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -28,7 +27,7 @@ import time
 from io import BytesIO
 from pathlib import Path
 
-from _common import ROOT, cli, free_port
+from _common import ROOT, bench_env, cli, free_port
 
 TARGET_S = 15.0
 ENGINES = ("python", "gds")
@@ -103,13 +102,7 @@ def main() -> None:
     home = args.reuse.resolve() if args.reuse else Path(tempfile.mkdtemp(prefix="cg-compute-"))
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    env.update(
-        CORPGRAPH_HOME=str(home),
-        CORPGRAPH_LOCAL_NEO4J_PORT=str(port),
-        CORPGRAPH_LOCAL_NEO4J_HEAP="2g",
-        CORPGRAPH_LOG_LEVEL="WARNING",
-    )
+    env = bench_env(home, port)
     bank = home / "bank"
     loaded_mark = home / "loaded.txt"
     with tempfile.TemporaryDirectory(prefix="cg-baseline-") as baseline_dir:

@@ -17,12 +17,11 @@ Run: ``.venv/bin/python bench/compute_python.py [--scale small] [--seed 7] [--re
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
-from _common import cli, free_port
+from _common import bench_env, cli, free_port
 
 from core.settings import Settings
 from graph.database import Database, create_driver
@@ -57,13 +56,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="corpgraph-bench-compute-"))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    env.update(
-        CORPGRAPH_HOME=str(home),
-        CORPGRAPH_LOCAL_NEO4J_PORT=str(port),
-        CORPGRAPH_LOCAL_NEO4J_HEAP="2g",
-        CORPGRAPH_LOG_LEVEL="WARNING",
-    )
+    env = bench_env(home, port)
     bank = home / "bank"
     cli(env, "neo4j", "start")
     try:
