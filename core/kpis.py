@@ -21,7 +21,7 @@ Names are catalogue ``msgid``\\s (English), shown in the reader's language.
 
 Examples
 --------
->>> METRICS["holding_balance"].rollup, METRICS["products_per_customer"].rollup
+>>> METRICS["holding_balance"].rollup.value, METRICS["products_per_customer"].rollup.value
 ('sum', 'weighted_mean')
 >>> METRICS["customers"].unit, METRICS["event_response_hours"].unit
 ('count', 'hours')

@@ -231,7 +231,8 @@ def test_histories_are_read_in_time_order() -> None:
 def test_the_registry_defines_every_metric_once_with_a_unit_and_a_rollup() -> None:
     assert len(set(METRIC_CODES)) == len(METRIC_CODES) >= 9
     for definition in METRICS.values():
-        assert definition.name and definition.description
+        assert definition.name
+        assert definition.description
         money_like = definition.unit in ("money", "count")
         assert (definition.rollup is Rollup.SUM) == money_like, definition.code
 
