@@ -20,7 +20,7 @@ from typing import Final, Literal
 
 from algorithms.kpis import KpiTable, contributions, decompose, is_decomposable, roll_up
 from core.errors import InputValidationError, NotFoundError
-from core.kpis import METRICS, display_value, metric, parse_period
+from core.kpis import CONVERSION_STAGES, METRICS, display_value, metric, parse_period
 from core.money import Money, exact_minor_units
 from graph.branches import BranchScope, read_branches, read_relationship_managers
 from graph.database import Database
@@ -99,8 +99,11 @@ def kpi_rows(
     (``category`` ``None``) and one per category; ``stage_conversion`` one per stage.
     """
     codes = [metric(metric_code).code] if metric_code else list(METRICS)
+    # Every stage is listed even before any opportunity reached it, so a plan page always
+    # has its rows; product categories are those the data has on that date.
     categories: dict[str, set[str | None]] = {
-        code: ({None} if METRICS[code].dimension != "stage" else set()) for code in codes
+        code: ({None} if METRICS[code].dimension != "stage" else set(CONVERSION_STAGES))
+        for code in codes
     }
     for _type, _id, code, cat in table.values:
         if code in categories:
