@@ -214,13 +214,13 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
         and record["cny_per_unit"] != 1
     ):
         return "cny_per_unit", RejectReason.OUT_OF_RANGE, "a CNY rate must be 1"
+    money = _money_problem(spec, record)
+    if money is not None:
+        return money
     if file == "targets":
         target = target_problem(record)
         if target is not None:
             return target
-    money = _money_problem(spec, record)
-    if money is not None:
-        return money
     if (
         file == "guarantees"
         and record["end_date"] is not None

@@ -411,3 +411,30 @@ def test_kpi_export_is_a_file_in_the_reader_language(client: TestClient, bank: B
         headers=head,
     )
     assert xlsx.content[:2] == b"PK"
+
+
+def test_cli_show_and_export_give_the_api_rows(
+    client: TestClient, bank: Bank, tmp_path: Path
+) -> None:
+    head = _key(bank.db, "manager", "HO")
+    out = tmp_path / "kpis.csv"
+    run_cli(
+        "kpi",
+        "export",
+        "--out",
+        str(out),
+        "--on",
+        "2025-12-31",
+        "--metric",
+        "customers",
+        env=cli_env(),
+    )
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    api = _all_kpis(client, head, on="2025-12-31", metric="customers")
+    assert [(r[1], r[7]) for r in rows[1:]] == [(i["scope_id"], str(i["numerator"])) for i in api]
+    shown = run_cli("kpi", "show", "--unit", "HO", "--metric", "customers", env=cli_env())
+    assert "HO" in shown.stdout
+    bad = run_cli("kpi", "show", "--on", "2025-13-01", env=cli_env(), check=False)
+    assert bad.returncode == 2
+    assert "YYYY-MM-DD" in bad.stderr + bad.stdout
