@@ -23,7 +23,7 @@ from api.schemas import ApiModel, MoneyOut
 from core.codes import Role
 from core.errors import NotFoundError
 from core.i18n import gettext
-from core.kpis import METRICS, SCOPE_TYPES, MetricUnit, ScopeType
+from core.kpis import METRICS, MetricUnit, ScopeType
 from core.money import from_minor_units
 from graph.targets import Target, list_targets
 from services.kpi_exports import KPI_TABLE, kpi_export_rows
@@ -258,6 +258,3 @@ def post_target(
         set_by=caller.user.user_id,
     )
     return TargetsWritten(items=[_target_out(t, language) for t in written])
-
-
-__all__ = ["SCOPE_TYPES", "router"]
