@@ -33,6 +33,7 @@ from .errors import ERROR_RESPONSES, install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
+from .routes import kpis as kpi_routes
 from .routes import maps as map_routes
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         opportunities.router,
         reports.router,
         resolution.router,
+        kpi_routes.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(ui.router)

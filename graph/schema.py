@@ -36,6 +36,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "WebhookDelivery": "delivery_id",
     "ResolutionCandidate": "candidate_id",
     "ResolutionDecision": "decision_id",
+    "KpiTarget": "target_id",
 }
 
 #: Results of compute runs (:mod:`graph.compute_runs`): each is unique on its key *within
@@ -176,6 +177,13 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "constraint",
         "CREATE CONSTRAINT fx_rate_id_unique IF NOT EXISTS "
         "FOR (n:FxRate) REQUIRE n.rate_id IS UNIQUE",
+    ),
+    # A target is one node per unit, metric, category and period (graph.targets).
+    SchemaItem(
+        "kpi_target_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT kpi_target_id_unique IF NOT EXISTS "
+        "FOR (n:KpiTarget) REQUIRE n.target_id IS UNIQUE",
     ),
     SchemaItem(
         "corpgraph_meta_key_unique",

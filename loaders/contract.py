@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from core.kpis import METRIC_CODES, SCOPE_TYPES
+
 
 class Kind(StrEnum):
     """How a column's text is parsed and checked."""
@@ -271,6 +273,31 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             "A CNY row must have cny_per_unit 1.",
         ),
     ),
+    "targets": FileSpec(
+        "targets",
+        "Plan targets: one value per unit (a branch or an RM), metric and period.",
+        (
+            _c("scope_type", Kind.ENUM, choices=SCOPE_TYPES),
+            _c("scope_id", Kind.ID),
+            _c("metric", Kind.ENUM, choices=METRIC_CODES),
+            _c("category", Kind.TEXT, False, "product category or stage; empty for all"),
+            _c("period", Kind.TEXT, description="a year (2026), quarter (2026-Q1) or month"),
+            _c(
+                "target_value",
+                Kind.DECIMAL,
+                description="in the metric's unit: yuan, a count, a ratio, % or hours",
+                fixed_currency="CNY",
+            ),
+        ),
+        key=("scope_type", "scope_id", "metric", "category", "period"),
+        notes=(
+            "scope_id refers to branches.branch_id or relationship_managers.rm_id by scope_type.",
+            "metric is a code of the KPI registry (core/kpis.py); a count takes a whole "
+            "number, every value at most 2 decimals; category only for metrics broken down "
+            "by one (holding_balance, facility_outstanding: product category; "
+            "stage_conversion: stage).",
+        ),
+    ),
 }
 
 #: Files in the order they load: referenced files first.
@@ -288,6 +315,7 @@ LOAD_ORDER: Final = (
     "holdings",
     "segment_snapshots",
     "fx_rates",
+    "targets",
     "transactions",
 )
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from core.errors import InputValidationError
+from core.kpis import METRICS, parse_period
 from core.money import EQUIVALENT_CURRENCY
 from core.uscc import validate_uscc
 
@@ -215,12 +217,33 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
     money = _money_problem(spec, record)
     if money is not None:
         return money
+    if file == "targets":
+        target = target_problem(record)
+        if target is not None:
+            return target
     if (
         file == "guarantees"
         and record["end_date"] is not None
         and record["end_date"] < record["start_date"]
     ):
         return "end_date", RejectReason.OUT_OF_RANGE, "end_date is before start_date"
+    return None
+
+
+def target_problem(record: Record) -> tuple[str, RejectReason, str] | None:
+    """A target row's period, category and value checked against its metric."""
+    try:
+        record["period"] = parse_period(record["period"]).code
+    except InputValidationError as error:
+        return "period", RejectReason.INVALID_DATE, error.message
+    definition = METRICS[record["metric"]]
+    if record["category"] is not None and definition.dimension is None:
+        return "category", RejectReason.OUT_OF_RANGE, f"{definition.code} has no categories"
+    if (
+        definition.unit == "count"
+        and record["target_value"] != record["target_value"].to_integral()
+    ):
+        return "target_value", RejectReason.INVALID_DECIMAL, "a count target is a whole number"
     return None
 
 
@@ -246,8 +269,14 @@ def _money_problem(spec: FileSpec, record: Record) -> tuple[str, RejectReason, s
 _TYPED_REFERENCES: Final = {
     ("shareholdings", "owner_id", "owner_type"),
     ("control_links", "controller_id", "controller_type"),
+    ("targets", "scope_id", "scope_type"),
 }
-_TYPE_TARGET: Final = {"company": "companies.company_id", "person": "persons.person_id"}
+_TYPE_TARGET: Final = {
+    "company": "companies.company_id",
+    "person": "persons.person_id",
+    "branch": "branches.branch_id",
+    "rm": "relationship_managers.rm_id",
+}
 
 
 def check_references(result: FileResult, spec: FileSpec, known: Mapping[str, set[str]]) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Final, LiteralString
 
 from core.names import name_key
 from graph.branches import UPSERT_BRANCHES
+from graph.targets import UPSERT_TARGETS, target_id
 
 from .parsing import to_minor_units
 from .resolution import Resolution
@@ -304,6 +305,16 @@ def _fx_rate_row(r: Record) -> dict[str, Any]:
     return row
 
 
+def _target_row(r: Record) -> dict[str, Any]:
+    row = _plain(r)
+    row["target_id"] = target_id(
+        r["scope_type"], r["scope_id"], r["metric"], r["category"], r["period"]
+    )
+    row["target_value"] = format(r["target_value"], "f")
+    row.update(source="file", set_by=None, set_at=None, parent_target_id=None)
+    return row
+
+
 @dataclass(frozen=True)
 class Statement:
     """A write statement and how to turn a validated record into its row."""
@@ -335,6 +346,7 @@ STATEMENTS: Final[dict[str, tuple[Statement, ...]]] = {
     "holdings": (Statement(UPSERT_HOLDINGS, _holding_row),),
     "segment_snapshots": (Statement(UPSERT_SEGMENT_SNAPSHOTS, _snapshot_row),),
     "fx_rates": (Statement(UPSERT_FX_RATES, _fx_rate_row),),
+    "targets": (Statement(UPSERT_TARGETS, _target_row),),
 }
 
 

@@ -23,6 +23,7 @@ from .common import console, err_console, open_database, report_error, settings
 from .events_cmd import events_app
 from .groups_cmd import groups_app
 from .interdependence_cmd import interdependence_app
+from .kpi_cmd import kpi_app
 from .prospects_cmd import prospects_app
 from .resolve_cmd import resolve_app
 from .webhooks_cmd import webhooks_app
@@ -46,6 +47,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(interdependence_app, name="interdependence")
 app.add_typer(resolve_app, name="resolve")
+app.add_typer(kpi_app, name="kpi")
 
 
 @app.callback()

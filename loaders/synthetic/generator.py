@@ -34,6 +34,7 @@ from .scales import (
     ScaleSpec,
 )
 from .structure import StructureBuilder
+from .targets import target_rows
 from .transactions import TransactionStats, write_transactions
 from .truth import derive_groups, strongly_connected_components, ultimate_controllers
 from .vocabulary import PRODUCTS
@@ -349,6 +350,7 @@ def _tables(bank: Bank) -> dict[str, list[Row]]:
             (companies[s.customer].company_id, s.as_of, s.segment) for s in bank.snapshots
         ),
         "fx_rates": sorted(FX_RATES),
+        "targets": target_rows(bank),
     }
     return tables
 

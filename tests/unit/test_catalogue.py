@@ -29,10 +29,11 @@ Key = tuple[str | None, str]
 
 def _in_sources(path: str) -> bool:
     """Walk only the folders babel.cfg names (api/, services/, visualizations/, graph/,
-    algorithms/)."""
+    algorithms/, core/)."""
     parts = Path(path).resolve().relative_to(ROOT).parts
     return (
-        parts[:1] in {("api",), ("services",), ("visualizations",), ("graph",), ("algorithms",)}
+        parts[:1]
+        in {("api",), ("services",), ("visualizations",), ("graph",), ("algorithms",), ("core",)}
         and "vendor" not in parts
         and "__pycache__" not in parts
     )

@@ -166,21 +166,28 @@ MONEY_COLUMNS = [
 ]
 
 
+#: Text columns whose rows check their form (a target's period).
+_VALID_FORMS = {("targets", "period"): "2026"}
+
+
 def _valid_row(spec: FileSpec) -> dict[str, str]:
     return {
-        c.name: c.choices[0]
-        if c.kind is Kind.ENUM
-        else f"{_VALID_TEXT[c.kind]}{i}"
-        if c.kind is Kind.ID
-        else _VALID_TEXT[c.kind]
+        c.name: _VALID_FORMS.get((spec.name, c.name))
+        or (
+            c.choices[0]
+            if c.kind is Kind.ENUM
+            else f"{_VALID_TEXT[c.kind]}{i}"
+            if c.kind is Kind.ID
+            else _VALID_TEXT[c.kind]
+        )
         for i, c in enumerate(spec.columns)
     }
 
 
 def test_every_amount_column_has_a_currency() -> None:
-    assert (
-        len(MONEY_COLUMNS) == 7
-    )  # registered capital, supply, guarantee, limit, outstanding, balance, payment
+    # registered capital, supply, guarantee, limit, outstanding, balance, payment, and a
+    # target's value (at most 2 decimals, checked as CNY)
+    assert len(MONEY_COLUMNS) == 8
     for file, name in MONEY_COLUMNS:
         column = CONTRACT[file].column(name)
         assert (column.currency_column is None) != (column.fixed_currency is None), name

@@ -1,0 +1,297 @@
+"""KPIs from graph facts: contributions, the exact roll-up, and target decomposition.
+
+Pure functions over :class:`graph.kpis.KpiFacts`. The definitions (names, units,
+roll-up rules) are :data:`core.kpis.METRICS`; this module computes them:
+
+1. :func:`contributions` turns each fact (a customer's positions, an opportunity, an
+   event) into integer contributions, attributed to a booking branch and an RM;
+2. :func:`roll_up` adds them up the branch tree: a branch's value is its direct book
+   plus the values of its child branches, an RM's value is their own contributions.
+   Integers add exactly, so every level equals the sum (or, for weighted means, the
+   denominator-weighted mean) of its children;
+3. :func:`decompose` splits a target over child units in proportion to weights by
+   the largest-remainder method, so the parts always add back to the target.
+
+Examples
+--------
+>>> decompose(100, {"a": 1, "b": 1, "c": 1})
+{'a': 34, 'b': 33, 'c': 33}
+>>> sum(decompose(10_000_001, {"x": 3, "y": 7, "z": 0}).values())
+10000001
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from core.codes import STAGES
+from core.errors import InputValidationError
+from core.kpis import CONVERSION_STAGES, METRICS, Rollup
+from core.money import FxRate, Money, cny_equivalent, latest_rates
+from graph.kpis import KpiFacts, Position
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One fact's part of one metric, attributed to where it is booked."""
+
+    metric: str
+    category: str | None
+    branch_id: str | None
+    rm_id: str | None
+    numerator: int
+    denominator: int = 1
+    #: Amounts whose currency had no rate on the date (money metrics only).
+    no_rate: tuple[Money, ...] = ()
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A unit's value: added numerators and denominators, and amounts without a rate."""
+
+    numerator: int = 0
+    denominator: int = 0
+    no_rate: tuple[Money, ...] = ()
+
+    def plus(self, numerator: int, denominator: int, no_rate: Iterable[Money] = ()) -> Aggregate:
+        """This aggregate with one more contribution (amounts kept one per currency)."""
+        merged: dict[str, int] = {m.currency: m.minor for m in self.no_rate}
+        for money in no_rate:
+            merged[money.currency] = merged.get(money.currency, 0) + money.minor
+        return Aggregate(
+            self.numerator + numerator,
+            self.denominator + denominator,
+            tuple(Money(minor, code) for code, minor in sorted(merged.items())),
+        )
+
+
+#: (scope type, scope id, metric, category) → the unit's aggregate.
+UnitKey = tuple[str, str, str, str | None]
+
+
+@dataclass
+class KpiTable:
+    """Every metric for every unit at one date: subtree values and each branch's direct book."""
+
+    on: date
+    values: dict[UnitKey, Aggregate] = field(default_factory=dict)
+    #: Contributions booked at exactly this branch (not its children), per branch key.
+    direct: dict[UnitKey, Aggregate] = field(default_factory=dict)
+
+    def value(self, scope_type: str, scope_id: str, metric: str, category: str | None) -> Aggregate:
+        """The aggregate of one unit (zero when nothing contributed)."""
+        return self.values.get((scope_type, scope_id, metric, category), Aggregate())
+
+
+def rates_on(rates: Iterable[FxRate], on: date) -> dict[str, FxRate]:
+    """The rate of each currency in force on ``on``: its latest ``rate_date`` not after it."""
+    return latest_rates(r for r in rates if r.rate_date <= on)
+
+
+def _end_of(on: date) -> datetime:
+    return datetime.combine(on + timedelta(days=1), time(0), UTC)
+
+
+def _money_contributions(
+    metric: str, positions: Iterable[Position], rates: Mapping[str, FxRate]
+) -> list[Contribution]:
+    """One contribution per customer and category: its amounts converted and rounded once."""
+    grouped: dict[tuple[str, str], list[Position]] = defaultdict(list)
+    for position in positions:
+        grouped[(position.customer_id, position.category)].append(position)
+    out: list[Contribution] = []
+    for (_customer, category), items in sorted(grouped.items()):
+        equivalent = cny_equivalent((Money(p.amount_minor, p.currency) for p in items), rates)
+        first = items[0]
+        out.append(
+            Contribution(
+                metric,
+                category,
+                first.branch_id,
+                first.rm_id,
+                equivalent.total.minor,
+                1,
+                equivalent.no_rate,
+            )
+        )
+    return out
+
+
+def _reached(history_stages: Iterable[str], stage: str) -> bool:
+    """Whether a history reached ``stage`` or a later open/won stage (``lost`` is not later)."""
+    order: dict[str, int] = {s: i for i, s in enumerate(STAGES) if s != "lost"}
+    return any(s in order and order[s] >= order[stage] for s in history_stages)
+
+
+def contributions(facts: KpiFacts) -> list[Contribution]:
+    """Every metric's contributions at ``facts.on``.
+
+    Customers count from the first holding opened on or before the date (always,
+    without a dated holding); positions are those the facts hold for the date;
+    opportunity stages and event statuses count when their history reached them by
+    the end of the date (UTC).
+    """
+    on = facts.on
+    end = _end_of(on)
+    rates = rates_on(facts.rates, on)
+    out = _money_contributions("holding_balance", facts.holdings, rates)
+    out += _money_contributions("facility_outstanding", facts.facilities, rates)
+
+    counted = {c.customer_id: c for c in facts.customers if c.since is None or c.since <= on}
+    products: dict[str, set[str]] = defaultdict(set)
+    for holding in facts.holdings:
+        products[holding.customer_id].add(holding.product_code)
+    for customer in sorted(counted.values(), key=lambda c: c.customer_id):
+        out.append(Contribution("customers", None, customer.branch_id, customer.rm_id, 1))
+        out.append(
+            Contribution(
+                "products_per_customer",
+                None,
+                customer.branch_id,
+                customer.rm_id,
+                len(products.get(customer.customer_id, ())),
+                1,
+            )
+        )
+
+    for opp in facts.opportunities:
+        if opp.created_at >= end:
+            continue
+        stages = ["identified", *(c.to for c in opp.history if c.at < end)]
+        for previous, stage in zip(
+            ("identified", *CONVERSION_STAGES), CONVERSION_STAGES, strict=False
+        ):
+            if _reached(stages, previous):
+                out.append(
+                    Contribution(
+                        "stage_conversion",
+                        stage,
+                        opp.branch_id,
+                        opp.rm_id,
+                        1 if _reached(stages, stage) else 0,
+                        1,
+                    )
+                )
+        if "won" in stages:
+            out.append(Contribution("opportunities_won", None, opp.branch_id, opp.rm_id, 1))
+            amount = (
+                [Money(opp.amount_minor, opp.currency)]
+                if opp.amount_minor is not None and opp.currency
+                else []
+            )
+            equivalent = cny_equivalent(amount, rates)
+            out.append(
+                Contribution(
+                    "opportunities_won_amount",
+                    None,
+                    opp.branch_id,
+                    opp.rm_id,
+                    equivalent.total.minor,
+                    1,
+                    equivalent.no_rate,
+                )
+            )
+
+    for event in facts.events:
+        if event.detected_at >= end:
+            continue
+        seen = [c for c in event.history if c.at < end]
+        handled = next((c for c in seen if c.to != "new"), None)
+        if handled is not None:
+            seconds = max(0, int((handled.at - event.detected_at).total_seconds()))
+            out.append(
+                Contribution("event_response_hours", None, event.branch_id, event.rm_id, seconds)
+            )
+        actioned = any(c.to == "actioned" for c in seen)
+        out.append(
+            Contribution(
+                "events_actioned_share", None, event.branch_id, event.rm_id, int(actioned), 1
+            )
+        )
+    return out
+
+
+def roll_up(
+    items: Iterable[Contribution],
+    parents: Mapping[str, str | None],
+    on: date,
+) -> KpiTable:
+    """Add contributions up the branch tree (``{branch: parent}``) and per RM.
+
+    A contribution counts for its RM, for its booking branch's direct book, and for
+    that branch and every ancestor. A product-category metric also counts under the
+    category ``None`` (all categories), as the sum of the categories. A contribution
+    booked at no known branch counts for its RM only.
+    """
+    table = KpiTable(on)
+
+    def add(target: dict[UnitKey, Aggregate], key: UnitKey, item: Contribution) -> None:
+        target[key] = target.get(key, Aggregate()).plus(
+            item.numerator, item.denominator, item.no_rate
+        )
+
+    for item in items:
+        definition = METRICS[item.metric]
+        categories: list[str | None] = [item.category]
+        if definition.dimension == "product_category":
+            categories.append(None)
+        for category in categories:
+            if item.rm_id is not None:
+                add(table.values, ("rm", item.rm_id, item.metric, category), item)
+            branch = item.branch_id
+            if branch is None or branch not in parents:
+                continue
+            add(table.direct, ("branch", branch, item.metric, category), item)
+            seen: set[str] = set()
+            current: str | None = branch
+            while current is not None and current not in seen:
+                seen.add(current)
+                add(table.values, ("branch", current, item.metric, category), item)
+                current = parents.get(current)
+    return table
+
+
+def decompose(total: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Split ``total`` over ``weights``' keys in proportion, summing back exactly.
+
+    The largest-remainder (Hamilton) method: each part gets the floor of its exact
+    quota, and the units left over go one each to the largest fractional remainders
+    (ties to the earlier key in sorted order). When every weight is zero the split is
+    equal. Parts are integers (minor units, counts), never negative.
+
+    Raises
+    ------
+    InputValidationError
+        No keys, a negative weight or a negative total.
+
+    Examples
+    --------
+    >>> decompose(7, {"b": 0, "a": 0})
+    {'a': 4, 'b': 3}
+    """
+    if not weights:
+        raise InputValidationError("a target needs at least one unit to split over")
+    if total < 0 or any(w < 0 for w in weights.values()):
+        raise InputValidationError(
+            "a target and its weights must not be negative",
+            details={"total": total, "negative": sorted(k for k, w in weights.items() if w < 0)},
+        )
+    keys = sorted(weights)
+    used = {k: weights[k] for k in keys}
+    if sum(used.values()) == 0:
+        used = dict.fromkeys(keys, 1)
+    whole = sum(used.values())
+    parts = {k: total * used[k] // whole for k in keys}
+    remainders = {k: total * used[k] % whole for k in keys}
+    left = total - sum(parts.values())
+    for key in sorted(keys, key=lambda k: (-remainders[k], keys.index(k)))[:left]:
+        parts[key] += 1
+    return parts
+
+
+def is_decomposable(metric: str) -> bool:
+    """Only summed metrics split over units; a mean or a share applies to each unit as is."""
+    return METRICS[metric].rollup is Rollup.SUM
