@@ -34,6 +34,7 @@ from .routes import customers, group_risk, opportunities, prospects, reports, re
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
 from .routes import maps as map_routes
+from .routes import related as related_routes
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         opportunities.router,
         reports.router,
         resolution.router,
+        related_routes.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(ui.router)
