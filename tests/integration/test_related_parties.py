@@ -50,7 +50,7 @@ def bank(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def truth(bank: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((bank / "truth.json").read_text(encoding="utf-8"))
+    data: dict[str, dict[str, Any]] = json.loads((bank / "truth.json").read_text(encoding="utf-8"))
     return data["related_parties"]
 
 
