@@ -122,7 +122,6 @@ def generate_bank(
     # Its own random stream, drawn last: every other file is the same with or without it.
     relations = plan_relations(structure.bank, seed)
     tables.update(relations.tables)
-    defects.bad_rows.extend(relations.bad_rows)
     logger.info("planned the %s bank in %.1f s", scale, time.perf_counter() - started)
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from core.contacts import ContactKind, FamilyRelation, KeyPersonRole
-from loaders.contract import RejectReason
 
-from .defects import BadRow, Row
+from .defects import Row
 from .model import Bank
 from .naming import NameForge
 from .vocabulary import BRANCH_CITIES
@@ -140,10 +139,9 @@ class Phone:
 
 @dataclass
 class RelationsPlan:
-    """The three files' rows, the truth, and their bad rows (already inserted)."""
+    """The three files' rows and their truth (no bad rows: the other files plant those)."""
 
     tables: dict[str, list[Row]] = field(default_factory=dict)
-    bad_rows: list[BadRow] = field(default_factory=list)
     truth: dict[str, Any] = field(default_factory=dict)
 
 
@@ -239,7 +237,7 @@ def plan_relations(bank: Bank, seed: int) -> RelationsPlan:
     agents = _plant_agents(planner, {m for group in hidden for m in group["members"]})
     for company_id, address in planner.registered.items():
         planner.contact(company_id, ContactKind.REGISTERED_ADDRESS, address)
-    plan = RelationsPlan(
+    return RelationsPlan(
         tables={
             "key_persons": sorted(planner.key_persons.values()),
             "person_relations": sorted(planner.relations.values()),
@@ -247,8 +245,6 @@ def plan_relations(bank: Bank, seed: int) -> RelationsPlan:
         },
         truth={"hidden_groups": hidden, "agent_contacts": agents},
     )
-    _plant_bad_rows(plan, companies[0].company_id)
-    return plan
 
 
 def _direct_ties(bank: Bank) -> set[frozenset[int]]:
@@ -339,19 +335,3 @@ def _plant_agents(planner: _Planner, excluded: set[str]) -> list[dict[str, Any]]
         planner.contact(company, ContactKind.PHONE, phone.spell(style))
     agents.append({"kind": "phone", "value": phone.spell(0), "companies": sorted(clients)})
     return agents
-
-
-def _plant_bad_rows(plan: RelationsPlan, company_id: str) -> None:
-    """A key person known nowhere and unnamed; a phone with too few digits to mean anything."""
-    for file, reason, values in (
-        (
-            "key_persons",
-            RejectReason.UNKNOWN_REFERENCE,
-            (company_id, "K9999999", "", "director", "2020-01-01", ""),
-        ),
-        ("company_contacts", RejectReason.INVALID_CONTACT, (company_id, "phone", "12-3")),
-    ):
-        rows = plan.tables[file]
-        position = len(rows) // 2
-        rows.insert(position, values)
-        plan.bad_rows.append(BadRow(file, reason, row=position + 2, values=values))
