@@ -35,6 +35,7 @@ from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
 from .routes import kpis as kpi_routes
 from .routes import maps as map_routes
+from .routes import related as related_routes
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports.router,
         resolution.router,
         kpi_routes.router,
+        related_routes.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(ui.router)

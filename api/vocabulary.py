@@ -25,6 +25,7 @@ from algorithms.groups import Role as MemberRole
 from algorithms.interdependence import Basis as DependenceBasis
 from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
+from algorithms.related_parties import EvidenceKind
 from core.codes import (
     EVENT_TYPES,
     SEGMENT_ORDER,
@@ -35,6 +36,7 @@ from core.codes import (
     Action,
     Role,
 )
+from core.contacts import ContactKind, FamilyRelation, KeyPersonRole
 from core.errors import CorpgraphError
 from graph.customers import TRENDS
 from graph.reports import AGE_BUCKETS
@@ -86,6 +88,11 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "industry": tuple(INDUSTRY_WORDS),
     "product_category": tuple(dict.fromkeys(category for _, _, category in PRODUCTS)),
     "problem": _problem_types(),
+    "key_person_role": tuple(r.value for r in KeyPersonRole),
+    "family_relation": tuple(r.value for r in FamilyRelation),
+    "contact_kind": tuple(k.value for k in ContactKind),
+    "contact_family": ("address", "phone", "email"),
+    "related_evidence": tuple(k.value for k in EvidenceKind),
 }
 
 

@@ -222,6 +222,18 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- suspected related parties -------------------------------------------------------
+    related_party_max_companies_per_contact: int = Field(
+        default=8,
+        ge=2,
+        description=(
+            "A contact (address, phone, e-mail) shared by more companies than this is an "
+            "agent's (a registration agent's address, an accounting firm's phone) and links "
+            "nobody. Default 8: the companies one family or one hidden group registers at "
+            "one address or phone are a handful, while agents serve dozens of unrelated clients."
+        ),
+    )
+
     # --- economic interdependence ---------------------------------------------------------
     interdependence_share: Decimal = Field(
         default=Decimal("0.5"),

@@ -57,7 +57,13 @@ from .database import Database, Reader
 logger = logging.getLogger(__name__)
 
 #: The compute steps that publish results, in run order.
-STEPS: Final[tuple[str, ...]] = ("group_risk", "interdependence", "prospects", "events")
+STEPS: Final[tuple[str, ...]] = (
+    "group_risk",
+    "interdependence",
+    "prospects",
+    "events",
+    "related_parties",
+)
 
 READ_POINTERS: Final[LiteralString] = (
     "MATCH (p:ComputeRun) WHERE p.step IN $steps "
@@ -90,6 +96,7 @@ RUN_SCOPED: Final[dict[str, tuple[tuple[str, bool], ...]]] = {
     "interdependence": (("DEPENDS_ON", True), ("InterdependenceRule", False)),
     "prospects": (("CompanyResult", False),),
     "events": (("EventsSnapshot", False),),
+    "related_parties": (("SuspectedRelation", False),),
 }
 
 
@@ -121,6 +128,7 @@ COLLECT: Final[dict[str, tuple[LiteralString, ...]]] = {
     ),
     "prospects": (_collect_nodes("CompanyResult"),),
     "events": (_collect_nodes("EventsSnapshot"),),
+    "related_parties": (_collect_nodes("SuspectedRelation"),),
 }
 #: Events detected by a run that never published (and so were never shown) are dropped;
 #: the next run detects them again under its own id.

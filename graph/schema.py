@@ -37,6 +37,7 @@ NODE_KEYS: Final[dict[str, str]] = {
     "ResolutionCandidate": "candidate_id",
     "ResolutionDecision": "decision_id",
     "KpiTarget": "target_id",
+    "Contact": "contact_key",
 }
 
 #: Results of compute runs (:mod:`graph.compute_runs`): each is unique on its key *within
@@ -46,6 +47,7 @@ RUN_SCOPED_KEYS: Final[dict[str, str]] = {
     "GuaranteeCircle": "circle_id",
     "ControlResult": "company_id",
     "CompanyResult": "company_id",
+    "SuspectedRelation": "pair_id",
 }
 
 #: Relationship types corpgraph writes.
@@ -70,6 +72,9 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "ABOUT",  # (:Event)-[:ABOUT]->(:Company customer)
         "DEPENDS_ON",  # (:Company dependent)-[:DEPENDS_ON {direction, basis, share}]->(:Company)
         "BRANCH_OF",  # (:Company branch office)-[:BRANCH_OF {place}]->(:Company head)
+        "KEY_PERSON_OF",  # (:Person)-[:KEY_PERSON_OF {role, since, until}]->(:Company)
+        "FAMILY_OF",  # (:Person)-[:FAMILY_OF {relation}]->(:Person)
+        "HAS_CONTACT",  # (:Company)-[:HAS_CONTACT {kind, value}]->(:Contact)
     }
 )
 
@@ -284,6 +289,24 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "constraint",
         "CREATE CONSTRAINT events_snapshot_run_unique IF NOT EXISTS "
         "FOR (n:EventsSnapshot) REQUIRE n.run_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "contact_key_unique",
+        "constraint",
+        "CREATE CONSTRAINT contact_key_unique IF NOT EXISTS "
+        "FOR (n:Contact) REQUIRE n.contact_key IS UNIQUE",
+    ),
+    SchemaItem(
+        "suspected_relation_run_unique",
+        "constraint",
+        "CREATE CONSTRAINT suspected_relation_run_unique IF NOT EXISTS "
+        "FOR (n:SuspectedRelation) REQUIRE (n.pair_id, n.run_id) IS UNIQUE",
+    ),
+    SchemaItem(
+        "suspected_relation_customer",
+        "index",
+        "CREATE INDEX suspected_relation_customer IF NOT EXISTS "
+        "FOR (n:SuspectedRelation) ON (n.run_id, n.customer_id)",
     ),
     SchemaItem(
         "group_run",

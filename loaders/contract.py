@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from core.contacts import ContactKind, FamilyRelation, KeyPersonRole
 from core.kpis import METRIC_CODES, SCOPE_TYPES
 
 
@@ -257,6 +258,59 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             "non-customer company is created with a stable id derived from the name.",
         ),
     ),
+    "key_persons": FileSpec(
+        "key_persons",
+        "Who runs a company: legal representative, directors, supervisors, executives.",
+        (
+            _c("company_id", Kind.ID, references="companies.company_id"),
+            _c("person_id", Kind.ID),
+            _c(
+                "person_name",
+                Kind.TEXT,
+                False,
+                "the person's name; required when person_id is not in persons",
+            ),
+            _c("role", Kind.ENUM, choices=tuple(KeyPersonRole)),
+            _c("since", Kind.DATE, False),
+            _c("until", Kind.DATE, False, "empty while the person holds the role"),
+        ),
+        key=("company_id", "person_id", "role"),
+        notes=(
+            "person_id is the same identity as persons.person_id (matched exactly, never "
+            "by name); a person not in persons is created from person_name.",
+            "A row whose until is before its since is rejected (out_of_range).",
+        ),
+    ),
+    "person_relations": FileSpec(
+        "person_relations",
+        "Family ties between persons: spouse, parent, child, sibling, other family.",
+        (
+            _c("person_id", Kind.ID, references="persons.person_id"),
+            _c("related_person_id", Kind.ID, references="persons.person_id"),
+            _c("relation", Kind.ENUM, choices=tuple(FamilyRelation)),
+        ),
+        key=("person_id", "related_person_id"),
+        notes=(
+            "Both ids refer to persons or to key_persons.person_id. A tie is read both "
+            "ways: parent means person_id is a parent of related_person_id.",
+        ),
+    ),
+    "company_contacts": FileSpec(
+        "company_contacts",
+        "A company's registered and office addresses, phones and e-mail addresses.",
+        (
+            _c("company_id", Kind.ID, references="companies.company_id"),
+            _c("kind", Kind.ENUM, choices=tuple(ContactKind)),
+            _c("value", Kind.TEXT, description="as written; compared in its normal form"),
+        ),
+        key=("company_id", "kind", "value"),
+        notes=(
+            "Values are compared in a normal form (core.contacts): full/half width, "
+            "spaces and punctuation, 中国 and province/city prefixes for addresses; "
+            "separators, +86/0086, extensions and the trunk 0 for phones. A value with "
+            "nothing comparable left is rejected (invalid_contact).",
+        ),
+    ),
     "fx_rates": FileSpec(
         "fx_rates",
         "Exchange rates: what one unit of a currency was worth in CNY on a date.",
@@ -316,6 +370,9 @@ LOAD_ORDER: Final = (
     "segment_snapshots",
     "fx_rates",
     "targets",
+    "key_persons",
+    "person_relations",
+    "company_contacts",
     "transactions",
 )
 
@@ -345,3 +402,5 @@ class RejectReason(StrEnum):
     FIELD_TOO_LONG = "field_too_long"  # longer than Settings.max_field_chars
     WRONG_FIELD_COUNT = "wrong_field_count"  # fewer or more fields than the header
     MALFORMED_ROW = "malformed_row"  # not CSV: e.g. a quote inside an unquoted field
+    #: a contact with nothing comparable left after normalising (e.g. a phone of 3 digits)
+    INVALID_CONTACT = "invalid_contact"

@@ -32,6 +32,7 @@ from .validation import (
     FileResult,
     Record,
     Reject,
+    check_key_person_identities,
     check_references,
     check_share_totals,
     missing_columns,
@@ -185,6 +186,9 @@ def _validate_file(
     check_references(result, spec, known)
     if spec.name == "shareholdings":
         check_share_totals(result)
+    if spec.name == "key_persons":
+        persons = known.setdefault("persons.person_id", set())
+        persons |= check_key_person_identities(result, persons)
     for column in spec.key[:1]:
         reference = f"{spec.name}.{column}"
         if reference in EXISTING_IDS:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from core.contacts import ContactKind, is_usable, normalise_contact
 from core.errors import InputValidationError
 from core.kpis import METRICS, parse_period
 from core.money import EQUIVALENT_CURRENCY
@@ -197,6 +198,7 @@ _SELF_PAIRS: Final = {
     "control_links": ("controller_id", "company_id"),
     "supply_links": ("supplier_id", "buyer_id"),
     "guarantees": ("guarantor_id", "borrower_id"),
+    "person_relations": ("person_id", "related_person_id"),
 }
 
 
@@ -227,6 +229,17 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
         and record["end_date"] < record["start_date"]
     ):
         return "end_date", RejectReason.OUT_OF_RANGE, "end_date is before start_date"
+    if (
+        file == "key_persons"
+        and record["until"]
+        and record["since"]
+        and record["until"] < record["since"]
+    ):
+        return "until", RejectReason.OUT_OF_RANGE, "until is before since"
+    if file == "company_contacts":
+        kind = ContactKind(record["kind"])
+        if not is_usable(kind, normalise_contact(kind, record["value"])):
+            return "value", RejectReason.INVALID_CONTACT, f"no comparable {kind.value} in value"
     return None
 
 
@@ -245,6 +258,35 @@ def target_problem(record: Record) -> tuple[str, RejectReason, str] | None:
     ):
         return "target_value", RejectReason.INVALID_DECIMAL, "a count target is a whole number"
     return None
+
+
+def check_key_person_identities(result: FileResult, known_persons: set[str]) -> set[str]:
+    """Reject key persons that are neither known persons nor named; return the new persons.
+
+    A key person is the same identity as ``persons.person_id`` (exact id, never a name
+    match). One that the persons file does not list is created from ``person_name``;
+    without a name it is ``unknown_reference``.
+    """
+    kept: list[Record] = []
+    created: set[str] = set()
+    for record in result.records:
+        person = record["person_id"]
+        if person in known_persons or person in created or record["person_name"]:
+            if person not in known_persons:
+                created.add(person)
+            kept.append(record)
+            continue
+        result.rejects.append(
+            Reject(
+                result.file,
+                record[LINE],
+                "person_id",
+                RejectReason.UNKNOWN_REFERENCE,
+                f"person_id {person} not found in persons.person_id and person_name is empty",
+            )
+        )
+    result.records = kept
+    return created
 
 
 def _money_problem(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] | None:

@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from core.contacts import ContactKind, contact_key, normalise_contact
 from core.names import name_key
 from graph.branches import UPSERT_BRANCHES
+from graph.related_parties import (
+    UPSERT_COMPANY_CONTACTS,
+    UPSERT_KEY_PERSONS,
+    UPSERT_PERSON_RELATIONS,
+)
 from graph.targets import UPSERT_TARGETS, target_id
 
 from .parsing import to_minor_units
@@ -315,6 +321,15 @@ def _target_row(r: Record) -> dict[str, Any]:
     return row
 
 
+def _contact_row(r: Record) -> dict[str, Any]:
+    row = _plain(r)
+    kind = ContactKind(r["kind"])
+    row["normalised"] = normalise_contact(kind, r["value"])
+    row["contact_key"] = contact_key(kind, row["normalised"])
+    row["contact_family"] = row["contact_key"].partition("|")[0]
+    return row
+
+
 @dataclass(frozen=True)
 class Statement:
     """A write statement and how to turn a validated record into its row."""
@@ -347,6 +362,9 @@ STATEMENTS: Final[dict[str, tuple[Statement, ...]]] = {
     "segment_snapshots": (Statement(UPSERT_SEGMENT_SNAPSHOTS, _snapshot_row),),
     "fx_rates": (Statement(UPSERT_FX_RATES, _fx_rate_row),),
     "targets": (Statement(UPSERT_TARGETS, _target_row),),
+    "key_persons": (Statement(UPSERT_KEY_PERSONS, _plain),),
+    "person_relations": (Statement(UPSERT_PERSON_RELATIONS, _plain),),
+    "company_contacts": (Statement(UPSERT_COMPANY_CONTACTS, _contact_row),),
 }
 
 

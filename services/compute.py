@@ -48,6 +48,7 @@ from .events import compute_events
 from .group_risk import compute_group_risk
 from .interdependence import compute_interdependence
 from .prospects import compute_prospects
+from .related_parties import compute_related_parties
 from .steps import ComputeStep, StepReport
 from .webhooks import enqueue_new_events
 
@@ -60,6 +61,7 @@ COMPUTE_STEPS: Final[tuple[tuple[str, ComputeStep], ...]] = (
     ("interdependence", compute_interdependence),
     ("prospects", compute_prospects),
     ("events", compute_events),
+    ("related_parties", compute_related_parties),
 )
 
 

@@ -25,6 +25,7 @@ from .hard import harden, used_spellings
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
 from .plans import build_structure, plan_flows
+from .relations import plan_relations
 from .scales import (
     CONCENTRATION_THRESHOLD_CNY,
     FX_RATES,
@@ -119,6 +120,9 @@ def generate_bank(
     tables = _tables(structure.bank)
     planted = _verified_truth(structure, tables)
     defects = plant_defects(tables, structure, ids, spec, rng)
+    # Its own random stream, drawn last: every other file is the same with or without it.
+    relations = plan_relations(structure.bank, seed)
+    tables.update(relations.tables)
     logger.info("planned the %s bank in %.1f s", scale, time.perf_counter() - started)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +161,7 @@ def generate_bank(
         "snapshot_dates": list(SNAPSHOT_DATES),
         "counts": {"rows": rows, "valid_rows": valid_rows},
         "bad_rows": _bad_rows_truth(defects),
+        "related_parties": relations.truth,
     }
     if hard is not None:
         truth.update(

@@ -72,6 +72,8 @@ def expected_counts(bank: Path, truth: dict[str, Any], rejects: Path) -> dict[st
     shareholdings = good("shareholdings")
     control = good("control_links")
     branches = good("branches")
+    key_persons = good("key_persons")
+    contacts = good("company_contacts")
     resolutions = {
         (r["name"], r["uscc"]): r["company_id"]
         for r in read_csv(rejects.with_name(rejects.stem + ".resolutions.csv"))
@@ -86,7 +88,13 @@ def expected_counts(bank: Path, truth: dict[str, Any], rejects: Path) -> dict[st
         "RelationshipManager": valid["relationship_managers"],
         "Company": valid["companies"] + truth["new_counterparties"]["count"],
         "Customer": sum(c["is_customer"] == "true" for c in companies),
-        "Person": valid["persons"],
+        # Key persons not in persons are created from their name (one node per id).
+        "Person": len(
+            {p["person_id"] for p in good("persons")} | {k["person_id"] for k in key_persons}
+        ),
+        "KEY_PERSON_OF": len({(k["company_id"], k["person_id"], k["role"]) for k in key_persons}),
+        "FAMILY_OF": valid["person_relations"],
+        "HAS_CONTACT": len({(c["company_id"], c["kind"], c["value"]) for c in contacts}),
         "Product": valid["products"],
         "Facility": valid["facilities"],
         "SegmentSnapshot": valid["segment_snapshots"],

@@ -32,7 +32,12 @@ from loaders.parsing import FieldError, parse_currency, parse_date, parse_decima
 from loaders.reading import find_input_files
 from loaders.resolution import CompanyIndex
 from loaders.synthetic import MONTHS, TRUTH_FILE, GenerationReport, generate_bank, vocabulary
-from loaders.validation import check_references, check_share_totals, validate_rows
+from loaders.validation import (
+    check_key_person_identities,
+    check_references,
+    check_share_totals,
+    validate_rows,
+)
 
 SEED = 20250101
 Rows = list[dict[str, str]]
@@ -625,6 +630,10 @@ def test_the_project_validator_rejects_exactly_the_bad_rows(bank: Bank) -> None:
         check_references(result, spec, known)
         if name == "shareholdings":
             check_share_totals(result)
+        if name == "key_persons":  # a named key person is a new person (as the loader does)
+            known["persons.person_id"] |= check_key_person_identities(
+                result, known["persons.person_id"]
+            )
         key = f"{name}.{spec.key[0]}"
         known[key] = {r[spec.key[0]] for r in result.records}
         rejected |= {(r.file, r.row, r.reason.value) for r in result.rejects}

@@ -1,0 +1,260 @@
+"""Key persons, family ties, contacts and suspected related parties: all their Cypher.
+
+Loading writes ``(:Person)-[:KEY_PERSON_OF {role}]->(:Company)``,
+``(:Person)-[:FAMILY_OF {relation}]->(:Person)`` and
+``(:Company)-[:HAS_CONTACT {kind, value}]->(:Contact {contact_key})``: one ``Contact``
+node per normal form, so companies sharing an address share the node. Key persons
+reuse the ``Person`` nodes of shareholders and controllers (the same ``person_id``).
+
+The compute step (:mod:`services.related_parties`) reads the ties, and writes one
+``(:SuspectedRelation {run_id, pair_id, customer_id, other_id})`` per customer and
+suspected party under its run id, with the evidence paths as JSON text (a list of
+paths is not a Neo4j property type). The API reads them through :func:`read_related`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, LiteralString
+
+from core.contacts import CompanyTie, ContactTie, FamilyTie, KeyPersonTie
+from core.errors import NotFoundError
+
+from .branches import BranchScope, scope_predicate
+from .database import Database, Reader
+
+# --- loading -----------------------------------------------------------------------------
+# A key person missing from the persons file is created with the name given here; a
+# name from the persons file (loaded first) is never overwritten.
+UPSERT_KEY_PERSONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.company_id})
+MERGE (p:Person {person_id: row.person_id})
+SET p.name = coalesce(p.name, row.person_name)
+MERGE (p)-[r:KEY_PERSON_OF {role: row.role}]->(c)
+SET r.since = row.since, r.until = row.until
+"""
+
+UPSERT_PERSON_RELATIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (a:Person {person_id: row.person_id})
+MATCH (b:Person {person_id: row.related_person_id})
+MERGE (a)-[r:FAMILY_OF]->(b)
+SET r.relation = row.relation
+"""
+
+UPSERT_COMPANY_CONTACTS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.company_id})
+MERGE (k:Contact {contact_key: row.contact_key})
+SET k.kind = row.contact_family, k.value = row.normalised
+MERGE (c)-[r:HAS_CONTACT {kind: row.kind, value: row.value}]->(k)
+"""
+
+# --- the compute step's inputs -------------------------------------------------------------
+READ_CUSTOMERS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.company_id AS id"
+READ_KEY_PERSONS: Final[LiteralString] = (
+    "MATCH (p:Person)-[r:KEY_PERSON_OF]->(c:Company) "
+    "WHERE r.until IS NULL OR r.until >= $as_of "
+    "RETURN c.company_id AS company_id, p.person_id AS person_id, r.role AS role"
+)
+READ_FAMILY: Final[LiteralString] = (
+    "MATCH (a:Person)-[r:FAMILY_OF]->(b:Person) "
+    "RETURN a.person_id AS person_id, b.person_id AS related_person_id, r.relation AS relation"
+)
+READ_CONTACTS: Final[LiteralString] = (
+    "MATCH (c:Company)-[r:HAS_CONTACT]->(k:Contact) "
+    "RETURN DISTINCT c.company_id AS company_id, k.contact_key AS contact_key, r.kind AS kind"
+)
+#: Relationship type → kind of tie (the allowlist of ties read as corroboration).
+COMPANY_TIE_TYPES: Final[dict[str, str]] = {
+    "OWNS": "equity",
+    "CONTROLS": "control",
+    "GUARANTEES": "guarantee",
+}
+READ_COMPANY_TIES: Final[LiteralString] = (
+    "MATCH (a:Company)-[r:OWNS|CONTROLS|GUARANTEES]->(b:Company) "
+    "RETURN DISTINCT a.company_id AS from_id, b.company_id AS to_id, type(r) AS type"
+)
+
+
+@dataclass(frozen=True)
+class RelatedPartyInputs:
+    """Everything the algorithm reads."""
+
+    customers: tuple[str, ...]
+    key_persons: tuple[KeyPersonTie, ...]
+    family: tuple[FamilyTie, ...]
+    contacts: tuple[ContactTie, ...]
+    company_ties: tuple[CompanyTie, ...]
+
+
+def read_inputs(db: Database, *, as_of: date) -> RelatedPartyInputs:
+    """The ties the related-party algorithm reads; roles ended before ``as_of`` are left out."""
+    return RelatedPartyInputs(
+        customers=tuple(str(r["id"]) for r in db.read(READ_CUSTOMERS)),
+        key_persons=tuple(
+            KeyPersonTie(str(r["company_id"]), str(r["person_id"]), str(r["role"]))
+            for r in db.read(READ_KEY_PERSONS, {"as_of": as_of})
+        ),
+        family=tuple(
+            FamilyTie(str(r["person_id"]), str(r["related_person_id"]), str(r["relation"]))
+            for r in db.read(READ_FAMILY)
+        ),
+        contacts=tuple(
+            ContactTie(str(r["company_id"]), str(r["contact_key"]), str(r["kind"]))
+            for r in db.read(READ_CONTACTS)
+        ),
+        company_ties=tuple(
+            CompanyTie(str(r["from_id"]), str(r["to_id"]), COMPANY_TIE_TYPES[str(r["type"])])
+            for r in db.read(READ_COMPANY_TIES)
+        ),
+    )
+
+
+# --- the compute step's results ------------------------------------------------------------
+WRITE_RELATIONS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (s:SuspectedRelation {pair_id: row.pair_id, run_id: $run_id})
+SET s.customer_id = row.customer_id, s.other_id = row.other_id,
+    s.evidence_kinds = row.evidence_kinds, s.evidence_counts = row.evidence_counts,
+    s.evidence_total = row.evidence_total, s.tied_by_ownership = row.tied_by_ownership,
+    s.rank = row.rank, s.paths = row.paths
+"""
+
+
+def write_relations(db: Database, run_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Store suspected relations under ``run_id`` (idempotent: MERGE on pair and run).
+
+    Each row has ``pair_id``, ``customer_id``, ``other_id``, ``evidence_kinds`` and
+    ``evidence_counts`` (parallel lists), ``evidence_total``, ``tied_by_ownership``,
+    ``rank`` and ``paths`` (JSON text: ``[{kind, nodes: [[kind, id]...], links}]``).
+    """
+    db.write_rows(WRITE_RELATIONS, rows, extra_parameters={"run_id": run_id})
+
+
+# --- the API's read -----------------------------------------------------------------------
+READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
+    "MATCH (c:Customer {company_id: $id}) WHERE "
+    + scope_predicate("c")
+    + " RETURN c.company_id AS id, c.name AS name"
+)
+COUNT_RELATED: Final[LiteralString] = (
+    "MATCH (s:SuspectedRelation {run_id: $run_id, customer_id: $id}) RETURN count(s) AS total"
+)
+READ_RELATED: Final[LiteralString] = (
+    "MATCH (s:SuspectedRelation {run_id: $run_id, customer_id: $id}) "
+    "RETURN s.other_id AS other_id, s.evidence_kinds AS evidence_kinds, "
+    "s.evidence_counts AS evidence_counts, s.evidence_total AS evidence_total, "
+    "s.tied_by_ownership AS tied_by_ownership, s.paths AS paths "
+    "ORDER BY s.rank SKIP $offset LIMIT $limit"
+)
+READ_PERSON_NAMES: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (p:Person {person_id: id}) RETURN p.person_id AS id, p.name AS name"
+)
+READ_CONTACT_VALUES: Final[LiteralString] = (
+    "UNWIND $keys AS key MATCH (k:Contact {contact_key: key}) "
+    "RETURN k.contact_key AS key, k.value AS value"
+)
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """One evidence path as stored: node kinds and ids, and the links between them."""
+
+    kind: str
+    nodes: tuple[tuple[str, str], ...]
+    links: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredRelation:
+    """One suspected related party of a customer, as stored by a run (unscoped ids)."""
+
+    other_id: str
+    strength: dict[str, int]
+    evidence_total: int
+    tied_by_ownership: bool
+    evidence: tuple[StoredEvidence, ...]
+
+
+@dataclass(frozen=True)
+class RelatedPage:
+    """A page of a customer's suspected related parties, with the names its paths need."""
+
+    customer_id: str
+    customer_name: str
+    total: int
+    relations: tuple[StoredRelation, ...]
+    person_names: dict[str, str]
+    contact_values: dict[str, str]
+
+
+def _stored(row: dict[str, Any]) -> StoredRelation:
+    paths = json.loads(str(row["paths"]))
+    return StoredRelation(
+        other_id=str(row["other_id"]),
+        strength=dict(zip(row["evidence_kinds"], row["evidence_counts"], strict=True)),
+        evidence_total=int(row["evidence_total"]),
+        tied_by_ownership=bool(row["tied_by_ownership"]),
+        evidence=tuple(
+            StoredEvidence(
+                str(p["kind"]),
+                tuple((str(k), str(i)) for k, i in p["nodes"]),
+                tuple(str(link) for link in p["links"]),
+            )
+            for p in paths
+        ),
+    )
+
+
+def _ids_of(relations: Iterable[StoredRelation], kind: str) -> list[str]:
+    return sorted({i for r in relations for e in r.evidence for k, i in e.nodes if k == kind})
+
+
+def read_related(
+    db: Reader,
+    scope: BranchScope,
+    customer_id: str,
+    run_id: str | None,
+    *,
+    limit: int,
+    offset: int,
+) -> RelatedPage:
+    """A page of the suspected related parties of ``customer_id`` in run ``run_id``.
+
+    The ids are not scoped here: the caller applies :class:`graph.scoping.Anonymiser`.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown id, not a customer, or booked outside the caller's subtree.
+    """
+    customer = db.read_one(READ_CUSTOMER_IN_SCOPE, {"id": customer_id, **scope.parameters()})
+    if customer is None:
+        raise NotFoundError(f"customer {customer_id} not found")
+    if run_id is None:
+        return RelatedPage(customer_id, str(customer["name"] or ""), 0, (), {}, {})
+    params = {"id": customer_id, "run_id": run_id}
+    counted = db.read_one(COUNT_RELATED, params)
+    rows = db.read(READ_RELATED, {**params, "limit": limit, "offset": offset})
+    relations = tuple(_stored(r) for r in rows)
+    persons = {
+        str(r["id"]): str(r["name"] or "")
+        for r in db.read(READ_PERSON_NAMES, {"ids": _ids_of(relations, "person")})
+    }
+    contacts = {
+        str(r["key"]): str(r["value"] or "")
+        for r in db.read(READ_CONTACT_VALUES, {"keys": _ids_of(relations, "contact")})
+    }
+    return RelatedPage(
+        customer_id,
+        str(customer["name"] or ""),
+        int(counted["total"]) if counted else 0,
+        relations,
+        persons,
+        contacts,
+    )
