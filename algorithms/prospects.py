@@ -41,7 +41,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -269,9 +269,30 @@ def _quarter_growth(monthly: list[int]) -> float | None:
     return None if first <= 0 else (last - first) / first
 
 
-def _records(frame: pd.DataFrame | pd.Series) -> list[dict[str, Any]]:
-    """Rows of an aggregate (index reset) as plain dicts."""
-    return [{str(k): v for k, v in row.items()} for row in frame.reset_index().to_dict("records")]
+def _keys(index: pd.Index) -> list[tuple[str, ...]]:
+    """An aggregate's (multi-)index as tuples of strings.
+
+    Examples
+    --------
+    >>> _keys(pd.MultiIndex.from_tuples([("P1", "2025-01")]))
+    [('P1', '2025-01')]
+    """
+    levels = [map(str, index.get_level_values(i).tolist()) for i in range(index.nlevels)]
+    return list(zip(*levels, strict=True))
+
+
+def _keyed(series: pd.Series) -> dict[tuple[str, ...], int]:
+    """A grouped sum or count as ``{(key, ...): int}`` (read column-wise, not row by row).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"p": ["A", "A", "B"], "m": ["1", "1", "2"], "v": [1, 2, 5]})
+    >>> _keyed(frame.groupby(["p", "m"])["v"].sum())
+    {('A', '1'): 3, ('B', '2'): 5}
+    """
+    return {
+        key: int(value) for key, value in zip(_keys(series.index), series.tolist(), strict=True)
+    }
 
 
 def exact_amounts(amounts: pd.Series) -> pd.Series:
@@ -407,22 +428,18 @@ def score_prospects(
         customers=("customer_id", "nunique"), months=("month", "nunique")
     )
 
-    breadth_of = {
-        (str(r["prospect_id"]), str(r["month"])): int(r["customer_id"])
-        for r in _records(monthly_breadth)
-    }
-    amount_of = {
-        (str(r["prospect_id"]), str(r["month"])): int(r["amount_minor"])
-        for r in _records(monthly_amount)
-    }
+    breadth_of = _keyed(monthly_breadth)
+    amount_of = _keyed(monthly_amount)
     direction_of = {
-        (str(r["prospect_id"]), str(r["direction"])): (int(r["customers"]), int(r["months"]))
-        for r in _records(per_direction)
+        key: (int(n), int(m))
+        for key, n, m in zip(
+            _keys(per_direction.index),
+            per_direction["customers"].tolist(),
+            per_direction["months"].tolist(),
+            strict=True,
+        )
     }
-    amount_by_tie = {
-        (str(r["prospect_id"]), str(r["customer_id"]), str(r["direction"])): int(r["amount_minor"])
-        for r in _records(amounts)
-    }
+    amount_by_tie = _keyed(amounts)
     max_amount = float(totals.max()) if len(totals) else 0.0
     max_count = float(counts.max()) if len(counts) else 0.0
     amount_c = _log_scaled(totals, max_amount)
@@ -432,8 +449,14 @@ def score_prospects(
     for pid, links in supply_by.items():
         for cid, role, _, _ in links:
             supply_roles.setdefault((pid, cid), []).append(role)
-    for row in _records(per_tie):
-        pid, cid = str(row["prospect_id"]), str(row["customer_id"])
+    for pid_raw, cid_raw, txn_count, tie_months in zip(
+        per_tie["prospect_id"].tolist(),
+        per_tie["customer_id"].tolist(),
+        per_tie["txn_count"].tolist(),
+        per_tie["months"].tolist(),
+        strict=True,
+    ):
+        pid, cid = str(pid_raw), str(cid_raw)
         key = (pid, cid)
         paid_in = amount_by_tie.get((pid, cid, "in"), 0)
         paid_out = amount_by_tie.get((pid, cid, "out"), 0)
@@ -443,8 +466,8 @@ def score_prospects(
                 customers[cid].name,
                 paid_in,
                 paid_out,
-                int(row["txn_count"]),
-                int(row["months"]),
+                int(txn_count),
+                int(tie_months),
                 tuple(sorted(supply_roles.pop(key, []))),
             )
         )

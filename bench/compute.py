@@ -11,6 +11,10 @@ this tree, each in a fresh Python process, on the same database, ``--repeat``
 times, and prints each step's seconds (best run), the ratio before/after, and the
 seconds a process spends importing the CLI. Target: the Python compute under 15 s.
 
+Each tree runs with the driver it declares: when the baseline's ``uv.lock`` lacks
+``neo4j-rust-ext``, its runs block the extension (the driver then packs Bolt in
+pure Python, as it did at that commit), so the ratio includes the extension's share.
+
 Run: ``.venv/bin/python bench/compute.py [--baseline main] [--scale small] [--repeat 2]
 [--reuse DIR]``
 """
@@ -35,6 +39,8 @@ ENGINES = ("python", "gds")
 #: Run in a fresh interpreter inside one tree: import the CLI (timed), then compute.
 CHILD = """
 import json, sys, time
+if sys.argv[4] == "pure":  # the driver's own fallback when neo4j-rust-ext is absent
+    sys.modules["neo4j._rust"] = None
 started = time.perf_counter()
 import corpgraph.cli.main  # noqa: F401  (what every CLI command imports first)
 imported = time.perf_counter() - started
@@ -72,13 +78,20 @@ def export_tree(ref: str, into: Path) -> str:
     return commit
 
 
+def declares_rust_extension(tree: Path) -> bool:
+    """Whether ``tree``'s lock file installs ``neo4j-rust-ext``."""
+    lock = tree / "uv.lock"
+    return lock.exists() and 'name = "neo4j-rust-ext"' in lock.read_text(encoding="utf-8")
+
+
 def timed_compute(
     tree: Path, env: dict[str, str], home: Path, port: int, engine: str
 ) -> dict[str, float]:
     """Each step's seconds of one compute run of ``tree``'s code, in a fresh process."""
     child_env = {**env, "PYTHONPATH": str(tree)}
+    codec = "rust" if declares_rust_extension(tree) else "pure"
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(home), str(port), engine],
+        [sys.executable, "-c", CHILD, str(home), str(port), engine, codec],
         env=child_env,
         cwd=tree,
         check=True,
@@ -140,6 +153,11 @@ def main() -> None:
             cli(env, "neo4j", "stop")
     best = {key: min(r, key=lambda s: s["total"]) for key, r in runs.items()}
     print(f"before: {commit} ({args.baseline}); after: this tree; best of {args.repeat}")
+    codecs = {code: declares_rust_extension(tree) for code, tree in trees.items()}
+    print(
+        "Bolt packing: "
+        + ", ".join(f"{c} {'rust' if r else 'pure Python'}" for c, r in codecs.items())
+    )
     header = f"{'step':<16}"
     for engine in args.engines:
         header += f"{engine + ' before':>15}{engine + ' after':>14}{'ratio':>7}"

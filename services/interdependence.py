@@ -218,10 +218,17 @@ def read_inputs(db: Database, rule: InterdependenceRule) -> InterdependenceInput
     if last_month is None:
         return InterdependenceInputs(customers, None, (), ())
     months = window_of(last_month, rule.window_months)
+    # As three columns (one record): the driver decodes it several times faster than a
+    # record per pair.
+    read = db.read_columns(
+        READ_WINDOW_FLOWS,
+        ("payer", "payee", "cells"),
+        {"first_month": months[0], "last_month": last_month},
+    )
     flows = tuple(
-        MonthlyFlow(str(r["payer"]), str(r["payee"]), str(month), str(currency), int(amount or 0))
-        for r in db.read(READ_WINDOW_FLOWS, {"first_month": months[0], "last_month": last_month})
-        for month, currency, amount in r["cells"]
+        MonthlyFlow(str(payer), str(payee), str(month), str(currency), int(amount or 0))
+        for payer, payee, cells in zip(read["payer"], read["payee"], read["cells"], strict=True)
+        for month, currency, amount in cells
     )
     supply = tuple(
         SupplyAmount(

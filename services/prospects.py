@@ -13,8 +13,8 @@ itself, so the run is published by the step's pointer and a reader sees one run:
   ``influence_supply_betweenness``, ``influence_flow_pagerank``,
   ``influence_flow_degree`` and, when ``influence_flow_betweenness`` is set (exact
   Brandes over the whole flow graph is slow), ``influence_flow_betweenness``.
-  Every company first gets the isolated values in one set-based statement; only
-  companies with edges are written row by row;
+  Every company gets one row, in one pass: a company without edges holds the
+  isolated values;
 - on supply-chain members: ``supply_chain_id`` and ``supply_chain_rank``; on cores
   also ``core_enterprise = true``, ``supply_chain_size`` and
   ``core_explanation_en``/``_zh``;
@@ -121,20 +121,11 @@ RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
        s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer
 """
 
-#: Every company first gets the value of a company without edges (one statement,
-#: however many companies); :data:`WRITE_INFLUENCE` then sets those with edges.
-WRITE_ISOLATED_INFLUENCE: Final[LiteralString] = """
-MATCH (company:Company)
-CALL (company) {
-    MERGE (c:CompanyResult {run_id: $run_id, company_id: company.company_id})
-    SET c.influence_supply_pagerank = $supply_pagerank,
-        c.influence_supply_degree = $supply_degree,
-        c.influence_supply_betweenness = $supply_betweenness,
-        c.influence_flow_pagerank = $flow_pagerank,
-        c.influence_flow_degree = $flow_degree,
-        c.influence_flow_betweenness = $flow_betweenness
-} IN TRANSACTIONS OF 10000 ROWS
-"""
+#: Every company's id: each gets one :data:`WRITE_INFLUENCE` row, the isolated values
+#: (those of a company without edges) when it has no edge.
+READ_COMPANY_IDS: Final[LiteralString] = (
+    "MATCH (c:Company) WHERE c.company_id IS NOT NULL RETURN c.company_id AS id"
+)
 
 WRITE_INFLUENCE: Final[LiteralString] = """
 UNWIND $rows AS row
@@ -262,14 +253,10 @@ def compute_influence(
         "flow_degree": flow_degree,
         "flow_betweenness": flow_btw,
     }
-    db.run_autocommit(
-        WRITE_ISOLATED_INFLUENCE,
-        {
-            "run_id": run_id,
-            **{name: None if s is None else s.isolated for name, s in columns.items()},
-        },
-    )
     ids = sorted({cid for s in columns.values() if s is not None for cid in s.values})
+    # One MERGE per company: a first pass setting the isolated values on every company
+    # and a second one on those with edges cost twice the writes.
+    every_id = sorted(map(str, db.read_columns(READ_COMPANY_IDS, ("id",))["id"]))
     db.write_rows(
         WRITE_INFLUENCE,
         (
@@ -277,7 +264,7 @@ def compute_influence(
                 "id": cid,
                 **{name: None if s is None else s.get(cid) for name, s in columns.items()},
             }
-            for cid in ids
+            for cid in every_id
         ),
         extra_parameters={"run_id": run_id},
     )
