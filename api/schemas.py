@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from core.messages import Message, params_json
 from core.money import FxRate, Money, cny_equivalent, exact_minor_units, from_minor_units
 from core.pagination import Page
 
@@ -109,6 +110,11 @@ class MessageOut(ApiModel):
 
     key: str = Field(examples=["linked to {groups} customer groups"])
     params: dict[str, str | int | MoneyOut] = Field(examples=[{"groups": 2}])
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        """The message as the API shows it (amounts exact, as ``{"amount", "currency"}``)."""
+        return cls.model_validate({"key": message.key, "params": params_json(message)})
 
 
 class Bilingual(ApiModel):
@@ -320,7 +326,11 @@ class Recommendation(ApiModel):
     peers: int
     share: float
     lift: float
-    reasons: Bilingual
+    product_name: str | None = Field(description="The product's name (null when it has none)")
+    reason: str = Field(description="Why, in the caller's language")
+    reason_message: MessageOut = Field(
+        description="The same reason as a catalogue key and parameters, language-neutral"
+    )
 
 
 class Contribution(ApiModel):
@@ -548,7 +558,10 @@ class CoreEnterpriseOut(ApiModel):
     supply_chain_size: int | None
     influence: float | None
     prospect_score: float | None
-    explanation: Bilingual
+    explanation: str = Field(description="Why it is a core enterprise, in the caller's language")
+    explanation_messages: list[MessageOut] = Field(
+        description="The same explanation as catalogue keys and parameters, language-neutral"
+    )
 
 
 class SupplyTierMember(ApiModel):

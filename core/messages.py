@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .formatting import Language
 from .i18n import gettext
@@ -52,6 +52,24 @@ def render(message: Message, language: Language) -> str:
     """The sentence in ``language``: the catalogue's text with its parameters filled in."""
     values = {name: _shown(value, language) for name, value in message.params.items()}
     return gettext(language, message.key).format(**values)
+
+
+#: Between the sentences of one explanation: Chinese full stops need no space.
+_SENTENCE_SEPARATORS: Final[dict[Language, str]] = {"zh": "", "en": " "}
+
+
+def render_sentences(messages: Iterable[Message], language: Language) -> str:
+    """Whole sentences (each ends with its full stop) rendered and joined as one text.
+
+    Examples
+    --------
+    >>> from core.i18n import N_
+    >>> note = Message(N_("Its receipts in {currencies} are not counted (no exchange rate)."),
+    ...                {"currencies": "USD"})
+    >>> render_sentences([note, note], "en").count(". Its")
+    1
+    """
+    return _SENTENCE_SEPARATORS[language].join(render(m, language) for m in messages)
 
 
 def rewrite_text(message: Message, rewrite: Callable[[str], str]) -> Message:

@@ -70,6 +70,7 @@ from algorithms.groups import (
 from algorithms.guarantees import Circle, GuaranteeEdge, build_circles, longest_chains
 from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, OwnershipGraph
 from core.ids import opaque_id
+from core.messages import Message
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.compute_runs import PublishedRuns, published_runs
@@ -1181,7 +1182,11 @@ def company_contagion(
             replace(a, company_id=anon.key(a.company_id), path=tuple(anon.keys(a.path)))
             for a in result.affected
         ),
-        explanation=str(anon.scrub(result.explanation)),
+        # The seed is named (or is the placeholder outside the caller's branches).
+        explanation=Message(
+            result.explanation.key,
+            {**result.explanation.params, "seed": anon.name(company_id)},
+        ),
     )
     seen = {anon.key(cid): (anon.name(cid), anon.visible(cid)) for cid in ids}
     return result, seen

@@ -23,13 +23,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
-from api.deps import Caller, DatabaseDep, require_roles
+from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.examples import GROUPS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
-from api.schemas import CnyEquivalentOut
+from api.schemas import CnyEquivalentOut, MessageOut
 from core.codes import Role
 from core.errors import NotFoundError
+from core.messages import render
 from core.money import FxRate, from_minor_units
 from core.money import Money as MoneyAmount
 from graph.compute_runs import published_runs, run_fields
@@ -314,7 +315,9 @@ def groups(
     "/groups/{group_id}",
     response_model=GroupDetail,
 )
-def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
+def group(
+    group_id: IdPath, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> GroupDetail:
     """A group: controller, members (role, depth, customer flag) and whole exposure totals."""
     found = group_risk.get_group(db, group_id, caller.scope)
     if found is None:
@@ -344,7 +347,7 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
             )
             for m in found.members
         ],
-        economic_interdependence=group_view(db, group_id, caller.scope),
+        economic_interdependence=group_view(db, group_id, caller.scope, language),
     )
 
 
@@ -438,10 +441,25 @@ class AffectedOut(BaseModel):
 class ContagionOut(BaseModel):
     seed: str
     rounds: int
-    explanation: str
+    explanation: str = Field(description="The outcome in one sentence, in the caller's language")
+    explanation_message: MessageOut = Field(
+        description="The same sentence as a catalogue key and parameters, language-neutral"
+    )
     total_guarantee_calls: list[AmountOut]
+    total_guarantee_calls_cny: CnyEquivalentOut | None = Field(
+        None, description="The guarantee calls in CNY (none when there are none)"
+    )
     total_exposure_at_default: list[AmountOut]
+    total_exposure_at_default_cny: CnyEquivalentOut | None = Field(
+        None, description="The exposure at default in CNY (none when there is none)"
+    )
     affected: list[AffectedOut]
+
+
+def _pairs_cny(
+    pairs: tuple[tuple[str, int], ...], rates: dict[str, FxRate]
+) -> CnyEquivalentOut | None:
+    return CnyEquivalentOut.of_money((MoneyAmount(a, c) for c, a in pairs), rates)
 
 
 def _amount_list(pairs: tuple[tuple[str, int], ...]) -> list[AmountOut]:
@@ -452,7 +470,9 @@ def _amount_list(pairs: tuple[tuple[str, int], ...]) -> list[AmountOut]:
     "/contagion",
     response_model=ContagionOut,
 )
-def contagion(body: ContagionIn, caller: RiskReader, db: DatabaseDep) -> ContagionOut:
+def contagion(
+    body: ContagionIn, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> ContagionOut:
     """Propagate a default through guarantees and control (threshold model, see docs).
 
     Totals are whole; affected companies outside the caller's branches show no amounts.
@@ -484,12 +504,16 @@ def contagion(body: ContagionIn, caller: RiskReader, db: DatabaseDep) -> Contagi
                 exposure_at_default=_amount_list(a.exposure_at_default) if visible else None,
             )
         )
+    rates = read_latest_rates(db)
     return ContagionOut(
         seed=result.seed,
         rounds=result.rounds,
-        explanation=result.explanation,
+        explanation=render(result.explanation, language),
+        explanation_message=MessageOut.of(result.explanation),
         total_guarantee_calls=_amount_list(result.total_calls),
+        total_guarantee_calls_cny=_pairs_cny(result.total_calls, rates),
         total_exposure_at_default=_amount_list(result.total_exposure_at_default),
+        total_exposure_at_default_cny=_pairs_cny(result.total_exposure_at_default, rates),
         affected=affected,
     )
 
