@@ -84,11 +84,11 @@ class ContagionResult:
 
 #: Why the simulation ended as it did (catalogue keys, :mod:`core.messages`).
 _EXPLAIN_WITH_CONTROL = N_(
-    "default of {seed}: {defaulted} companies default and {impacted} pay guarantees within "
+    "Default of {seed}: {defaulted} companies default and {impacted} pay guarantees within "
     "{rounds} rounds (guarantor default at {ratio}× capital, cross-default through control)"
 )
 _EXPLAIN_GUARANTEES_ONLY = N_(
-    "default of {seed}: {defaulted} companies default and {impacted} pay guarantees within "
+    "Default of {seed}: {defaulted} companies default and {impacted} pay guarantees within "
     "{rounds} rounds (guarantor default at {ratio}× capital)"
 )
 
