@@ -104,12 +104,19 @@ def _money_out(money: Money) -> MoneyOut:
     )
 
 
+class CodeOut(ApiModel):
+    """A code of a code list (named by the message catalogue, ``pgettext(code_list, code)``)."""
+
+    code_list: str = Field(examples=["segment"])
+    code: str = Field(examples=["strategic"])
+
+
 class MessageOut(ApiModel):
     """A language-neutral sentence: its catalogue key and typed parameters (a name or
-    text, a count, or an amount ``{"amount", "currency"}``)."""
+    text, a count, an amount ``{"amount", "currency"}`` or a code ``{"code_list", "code"}``)."""
 
     key: str = Field(examples=["linked to {groups} customer groups"])
-    params: dict[str, str | int | MoneyOut] = Field(examples=[{"groups": 2}])
+    params: dict[str, str | int | MoneyOut | CodeOut] = Field(examples=[{"groups": 2}])
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
@@ -382,7 +389,12 @@ class EventOut(ApiModel):
     owner_rm_id: str | None
     counterparty_id: str | None
     suggested_action: str | None
-    explanation: str | None
+    explanation: str | None = Field(
+        description="Why it was raised, in the caller's language (`lang`, else Accept-Language)"
+    )
+    explanation_message: MessageOut | None = Field(
+        default=None, description="The same explanation as a catalogue key and parameters"
+    )
     evidence: dict[str, JsonValue] = Field(description="The figures behind the event")
     related_event_ids: list[str]
     opportunity_id: str | None = Field(

@@ -30,7 +30,7 @@ from api.routes.interdependence import GroupInterdependenceOut, group_view
 from api.schemas import CnyEquivalentOut, MessageOut
 from core.codes import Role
 from core.errors import NotFoundError
-from core.messages import render
+from core.messages import render, render_clauses
 from core.money import FxRate, from_minor_units
 from core.money import Money as MoneyAmount
 from graph.compute_runs import published_runs, run_fields
@@ -129,7 +129,10 @@ class MemberOut(BaseModel):
 
 class GroupDetail(GroupSummary):
     max_depth: int
-    explanation: str
+    explanation: str = Field(description="How the group is made up, in the caller's language")
+    explanation_messages: list[MessageOut] = Field(
+        description="The same clauses as catalogue keys and parameters, language-neutral"
+    )
     controller_members: list[str]
     control_cycles: list[list[str]]
     ownership_cycles: list[list[str]]
@@ -325,7 +328,8 @@ def group(
     return GroupDetail(
         **dict(_summary(found, read_latest_rates(db))),
         max_depth=found.max_depth,
-        explanation=found.explanation,
+        explanation=render_clauses(found.explanation, language),
+        explanation_messages=[MessageOut.of(m) for m in found.explanation],
         controller_members=list(found.controller_members),
         control_cycles=[list(c) for c in found.control_cycles],
         ownership_cycles=[list(c) for c in found.ownership_cycles],

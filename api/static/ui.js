@@ -359,7 +359,7 @@
       case "controller_change":
         return _("Its ultimate controller changed.");
       default:
-        return lang === "en" ? e.explanation || "" : "";
+        return e.explanation || "";  // rendered by the API in the page's language
     }
   }
 
