@@ -648,6 +648,12 @@ def company_controllers(
             *(row["ownership_cycle"] or ()),
         ],
     )
+
+    def named(text: str) -> str:
+        """A company or person id of the explanation as its name (or the placeholder)."""
+        node = nodes.get(text)
+        return anon.name(text, node.name) if node is not None else str(anon.scrub(text))
+
     report = replace(
         report,
         controllers=tuple(
@@ -655,7 +661,7 @@ def company_controllers(
                 c,
                 controller_id=anon.key(c.controller_id),
                 paths=tuple(tuple(anon.keys(p)) for p in c.paths),
-                explanation=str(anon.scrub(c.explanation)),
+                explanation=tuple(rewrite_text(m, named) for m in c.explanation),
             )
             for c in report.controllers
         ),

@@ -61,7 +61,10 @@ class ControllerOut(BaseModel):
     control_pct: float
     by: list[Literal["effective", "control_chain"]]
     paths: list[list[str]]
-    explanation: str
+    explanation: str = Field(description="Why it controls, in the caller's language")
+    explanation_messages: list[MessageOut] = Field(
+        description="The same clauses as catalogue keys and parameters, language-neutral"
+    )
 
 
 class OwnerOut(BaseModel):
@@ -237,6 +240,7 @@ def controllers(
     company_id: IdPath,
     caller: RiskReader,
     db: DatabaseDep,
+    language: CallerLanguage,
     threshold: Annotated[float, Query(gt=0, le=100, description="Effective-share %")] = 25.0,
     max_depth: Annotated[int, Query(ge=1, le=50)] = 10,
     max_paths: Annotated[int, Query(ge=1, le=5000)] = 200,
@@ -273,7 +277,8 @@ def controllers(
                 control_pct=round(c.control_pct, 6),
                 by=list(c.by),
                 paths=[list(p) for p in c.paths],
-                explanation=c.explanation,
+                explanation=render_clauses(c.explanation, language),
+                explanation_messages=[MessageOut.of(m) for m in c.explanation],
             )
         )
     return ControllersOut(
