@@ -769,8 +769,8 @@
     const summary = el("div", { class: "row row-cards mb-3" }, [
       kpi(_("Connected companies"), String(view.connected_companies)),
       kpi(_("Connected customers"), String(view.connected_customers)),
-      kpi(_("Connected outstanding"), moneyList(connected, true)),
-      kpi(_("Group and connected outstanding"), moneyList(combined, true)),
+      kpi(_("Connected outstanding"), moneyList(connected, true, view.connected_outstanding_cny)),
+      kpi(_("Group and connected outstanding"), moneyList(combined, true, view.combined_outstanding_cny)),
     ]);
     const table = el("div");
     container.replaceChildren(card(_("Economic interdependence"), [summary, table]));
@@ -784,6 +784,8 @@
         { title: _("Evidence"), cell: (c) => codeName("dependence_basis", c.dependency.basis) },
         { title: _("Share"), cell: (c) => percent(c.dependency.share), numeric: true },
         { title: _("Amount"), cell: (c) => (c.dependency.counterparty_amount ? money(c.dependency.counterparty_amount) : ""), numeric: true },
+        // Rendered by the API in the page's language (hidden with the dependent's amounts).
+        { title: _("Why"), cell: (c) => c.dependency.explanation || "" },
       ],
     });
   }
