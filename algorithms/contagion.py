@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.errors import InputValidationError
+from core.i18n import N_
+from core.messages import Message
 
 from .control import Claim
 from .groups import Exposure
@@ -77,7 +79,18 @@ class ContagionResult:
     rounds: int
     total_calls: tuple[tuple[str, int], ...]
     total_exposure_at_default: tuple[tuple[str, int], ...]
-    explanation: str
+    explanation: Message
+
+
+#: Why the simulation ended as it did (catalogue keys, :mod:`core.messages`).
+_EXPLAIN_WITH_CONTROL = N_(
+    "Default of {seed}: {defaulted} companies default and {impacted} pay guarantees within "
+    "{rounds} rounds (guarantor default at {ratio}× capital, cross-default through control)"
+)
+_EXPLAIN_GUARANTEES_ONLY = N_(
+    "Default of {seed}: {defaulted} companies default and {impacted} pay guarantees within "
+    "{rounds} rounds (guarantor default at {ratio}× capital)"
+)
 
 
 def propagate(
@@ -178,10 +191,14 @@ def propagate(
         rounds=rounds,
         total_calls=tuple(sorted(calls_total.items())),
         total_exposure_at_default=tuple(sorted(ead_total.items())),
-        explanation=(
-            f"default of {seed}: {defaulted} companies default and "
-            f"{len(affected) - defaulted} pay guarantees within {rounds} rounds "
-            f"(guarantor default at {default_ratio:g}× capital"
-            + (", cross-default through control)" if control else ")")
+        explanation=Message(
+            _EXPLAIN_WITH_CONTROL if control else _EXPLAIN_GUARANTEES_ONLY,
+            {
+                "seed": seed,
+                "defaulted": defaulted,
+                "impacted": len(affected) - defaulted,
+                "rounds": rounds,
+                "ratio": f"{default_ratio:g}",
+            },
         ),
     )

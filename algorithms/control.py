@@ -70,7 +70,8 @@ Two wholly owned sisters each hold half of a company: their parent's bloc is 100
 >>> result = resolve_control(consolidate(holdings, []))
 >>> result.companies["C"].status, result.companies["C"].controllers
 ('sole', ('P',))
->>> result.companies["C"].paths[0].explanation
+>>> from core.messages import render_clauses
+>>> render_clauses(result.companies["C"].paths[0].explanation, "en")
 'P and the companies it controls hold 100% of C (S1 50%, S2 50%)'
 
 Two unrelated parents with 50% each control a joint venture together:
@@ -87,6 +88,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
+
+from core.i18n import N_
+from core.messages import Code, Message
 
 from .graph_algorithms import EdgeList, strongly_connected_components
 from .ownership import (
@@ -112,6 +116,20 @@ Effect = Literal["decisive", "supporting", "joint", "circular"]
 Status = Literal["sole", "joint", "cycle", "none"]
 RootKind = Literal["company", "person", "cycle"]
 Measure = Literal["effective", "control_chain"]
+
+# How control is explained: catalogue keys (core.messages), rendered in the reader's language.
+_CLAIM_BY_LINK: Final = N_("{claimant} controls {company} by {basis}")
+_CLAIM_HOLDS: Final = N_("{claimant} holds {share} of {company}")
+_CLAIM_BLOC: Final = N_(
+    "{claimant} and the companies it controls hold {share} of {company} ({parts})"
+)
+_EFFECT_NOTES: Final[dict[str, str]] = {
+    "joint": N_("joint control"),
+    "circular": N_("circular: {claimant} is under {company}"),
+    "supporting": N_("same controller"),
+}
+_EFFECTIVE_SHARE: Final = N_("effective share {share} ≥ {threshold} over {paths} listed paths")
+_IN_CONTROL_CYCLE: Final = N_("{company} is in control cycle {cycle}")
 
 #: Claims that explanation paths and group trees follow.
 PATH_EFFECTS: Final = frozenset({"decisive", "joint"})
@@ -157,34 +175,32 @@ class Claim:
         return self.basis in SHARE_BASES
 
     @property
-    def explanation(self) -> str:
-        """One sentence: who claims what, on which basis.
+    def explanation(self) -> tuple[Message, ...]:
+        """Who claims what, on which basis, then the claim's effect when it is not plain
+        control: clauses as catalogue keys (:mod:`core.messages`).
 
         Examples
         --------
-        >>> Claim("H", "S", "agreement", "decisive").explanation
+        >>> from core.messages import render_clauses
+        >>> render_clauses(Claim("H", "S", "agreement", "decisive").explanation, "en")
         'H controls S by agreement'
-        >>> Claim("A", "JV", "joint_bloc", "joint", 50.0, (("A", 50.0),)).explanation
-        'A holds 50% of JV (joint control)'
+        >>> joint = Claim("A", "JV", "joint_bloc", "joint", 50.0, (("A", 50.0),))
+        >>> render_clauses(joint.explanation, "en"), render_clauses(joint.explanation, "zh")
+        ('A holds 50% of JV; joint control', 'A持有JV 50%的股权；共同控制')
         """
         pct = f"{self.share_pct:g}%" if self.share_pct is not None else ""
         own = len(self.contributors) == 1 and self.contributors[0][0] == self.claimant_id
+        names: dict[str, str | Code] = {"claimant": self.claimant_id, "company": self.company_id}
         if not self.from_shares:
-            text = f"{self.claimant_id} controls {self.company_id} by {self.basis}"
+            basis = Code("control_basis", self.basis)  # named when the catalogue knows it
+            main = Message(_CLAIM_BY_LINK, {**names, "basis": basis})
         elif self.basis == "majority" or own:
-            text = f"{self.claimant_id} holds {pct} of {self.company_id}"
+            main = Message(_CLAIM_HOLDS, {**names, "share": pct})
         else:
             parts = ", ".join(f"{owner} {share:g}%" for owner, share in self.contributors)
-            text = (
-                f"{self.claimant_id} and the companies it controls hold {pct} of "
-                f"{self.company_id} ({parts})"
-            )
-        suffix = {
-            "joint": " (joint control)",
-            "circular": f" (circular: {self.claimant_id} is under {self.company_id})",
-            "supporting": " (same controller)",
-        }.get(self.effect, "")
-        return text + suffix
+            main = Message(_CLAIM_BLOC, {**names, "share": pct, "parts": parts})
+        note = _EFFECT_NOTES.get(self.effect)
+        return (main,) if note is None else (main, Message(note, names))
 
 
 @dataclass(frozen=True)
@@ -211,8 +227,8 @@ class ControlPath:
     steps: tuple[Claim, ...]
 
     @property
-    def explanation(self) -> str:
-        return "; ".join(step.explanation for step in self.steps)
+    def explanation(self) -> tuple[Message, ...]:
+        return tuple(m for step in self.steps for m in step.explanation)
 
     @property
     def share_pct(self) -> float:
@@ -268,21 +284,6 @@ class CompanyControl:
     controllers: tuple[str, ...]
     paths: tuple[ControlPath, ...]
     cycle_id: str | None = None
-
-    @property
-    def explanation(self) -> str:
-        if self.status == "none":
-            return f"no one controls {self.company_id}"
-        if self.status == "cycle":
-            return (
-                f"{self.company_id} is in control cycle {self.controllers[0]}, "
-                "which no one controls"
-            )
-        head = "jointly controlled by " if self.status == "joint" else "controlled by "
-        return head + ", ".join(
-            f"{p.controller_id} ({p.explanation})" if p.steps else p.controller_id
-            for p in self.paths
-        )
 
 
 @dataclass(frozen=True)
@@ -797,7 +798,7 @@ class Controller:
     control_pct: float
     by: tuple[Measure, ...]
     paths: tuple[tuple[str, ...], ...]
-    explanation: str
+    explanation: tuple[Message, ...]  # clauses (core.messages); ids as the parameters
 
 
 @dataclass(frozen=True)
@@ -868,8 +869,14 @@ def find_controllers(
                 by=("effective",),
                 paths=tuple(p.nodes for p in owner.paths),
                 explanation=(
-                    f"effective share {owner.effective_pct:.4f}% ≥ {threshold_pct:g}% "
-                    f"over {len(owner.paths)} listed paths"
+                    Message(
+                        _EFFECTIVE_SHARE,
+                        {
+                            "share": f"{owner.effective_pct:.4f}%",
+                            "threshold": f"{threshold_pct:g}%",
+                            "paths": len(owner.paths),
+                        },
+                    ),
                 ),
             )
     effective = {o.owner_id: o.effective_pct for o in ownership.owners}
@@ -877,7 +884,9 @@ def find_controllers(
         cid = path.controller_id
         right = max((rights.get(m, 0.0) for m in members.get(cid, (cid,))), default=0.0)
         existing = by_id.get(cid)
-        chain = path.explanation or f"{company_id} is in control cycle {cid}"
+        chain = path.explanation or (
+            Message(_IN_CONTROL_CYCLE, {"company": company_id, "cycle": cid}),
+        )
         if existing is None:
             by_id[cid] = Controller(
                 controller_id=cid,
@@ -897,7 +906,7 @@ def find_controllers(
                 control_pct=existing.control_pct,
                 by=("effective", "control_chain"),
                 paths=paths,
-                explanation=existing.explanation + "; " + chain,
+                explanation=existing.explanation + chain,
             )
     controllers = sorted(by_id.values(), key=lambda c: (-c.effective_pct, c.controller_id))
     return ControllerReport(

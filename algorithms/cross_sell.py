@@ -21,6 +21,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
+
+from core.i18n import N_
+from core.messages import Message
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +56,7 @@ class Recommendation:
     peers: int
     share: float
     lift: float
-    reason_en: str
-    reason_zh: str
+    reason: Message  # the product is named by its code; the reader names it
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,12 @@ def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float
     """``|a ∩ b| / |a ∪ b|`` (0 for two empty sets)."""
     union = len(a | b)
     return len(a & b) / union if union else 0.0
+
+
+#: Why a product is recommended (a catalogue key, :mod:`core.messages`).
+_REASON: Final = N_(
+    "{holders} of the {peers} most similar customers hold {product} ({lift}× the bank-wide rate)"
+)
 
 
 def recommend(
@@ -107,9 +116,10 @@ def recommend(
                 len(top),
                 round(share, 4),
                 round(lift, 2),
-                f"{n} of the {len(top)} most similar customers hold {code} "
-                f"({lift:.1f}× the bank-wide rate)",
-                f"最相似的{len(top)}家客户中有{n}家持有{code}（为全行平均的{lift:.1f}倍）",
+                Message(
+                    _REASON,
+                    {"holders": n, "peers": len(top), "product": code, "lift": f"{lift:.1f}"},
+                ),
             )
         )
     recommendations.sort(key=lambda r: (-r.share, -r.lift, r.product_code))

@@ -77,6 +77,8 @@ from core.codes import (
     EventType,
     Severity,
 )
+from core.i18n import N_
+from core.messages import Code, Message
 
 from .prospects import exact_amounts
 
@@ -142,7 +144,7 @@ class DetectedEvent:
     severity: Severity
     suggested_action: Action
     evidence: dict[str, str | int | float | None]
-    explanation: str
+    explanation: Message  # a catalogue key and its parameters (core.messages)
     counterparty_id: str | None = None
     related: tuple[str, ...] = field(default=())
 
@@ -178,13 +180,31 @@ def month_axis(first: str, last: str) -> list[str]:
     return months
 
 
+# Why each event was raised: catalogue keys (core.messages), rendered in the reader's language.
+_EXPLAIN_FLOW: Final[dict[str, str]] = {
+    "large_outflow": N_("Outflow in {month} was {ratio}× the median of the {months} months before"),
+    "large_inflow": N_("Inflow in {month} was {ratio}× the median of the {months} months before"),
+}
+_EXPLAIN_LOSS: Final = N_(
+    "Counterparty {counterparty} held {share} of the flows until {month} and has paid nothing "
+    "for {months} months"
+)
+_EXPLAIN_NEWCOMER: Final = N_(
+    "New counterparty {counterparty} took {share} of the flows since {month}"
+)
+_EXPLAIN_DORMANCY: Final = N_("No payment since {month} ({months} silent months)")
+_EXPLAIN_DOWNGRADE: Final = N_("Segment fell from {previous} to {current} on {date}")
+_EXPLAIN_CONTROLLER: Final = N_("Ultimate controller changed from {previous} to {current}")
+_EXPLAIN_GROUP_RISK: Final = N_("{customer} in {unit} has a {event_type} event in {month}")
+
+
 def _make(
     event_type: EventType,
     customer_id: str,
     month: str,
     severity: Severity,
     evidence: dict[str, str | int | float | None],
-    explanation: str,
+    explanation: Message,
     *,
     counterparty_id: str | None = None,
     subject: str = "",
@@ -299,7 +319,6 @@ def _spikes(
         top = max(counterparties.items(), key=lambda kv: (kv[1][i], kv[0]), default=None)
         top_id = top[0] if top is not None else None
         severity: Severity = "high" if ratio >= config.high_ratio else "medium"
-        word = "outflow" if event_type == "large_outflow" else "inflow"
         found.append(
             _make(
                 event_type,
@@ -319,8 +338,10 @@ def _spikes(
                     "top_counterparty_minor": top[1][i] if top is not None else None,
                     "currency": config.currency,
                 },
-                f"{word} in {axis[i]} was {ratio:.1f}× the median of the {len(history)} "
-                f"months before",
+                Message(
+                    _EXPLAIN_FLOW[event_type],
+                    {"month": axis[i], "ratio": f"{ratio:.1f}", "months": len(history)},
+                ),
                 counterparty_id=top_id,
             )
         )
@@ -404,8 +425,15 @@ def _losses(
                     "silent_months": silent,
                     "currency": config.currency,
                 },
-                f"counterparty {counterparty} held {share:.0%} of the flows until "
-                f"{axis[last]} and has paid nothing for {silent} months",
+                Message(
+                    _EXPLAIN_LOSS,
+                    {
+                        "counterparty": counterparty,
+                        "share": f"{share:.0%}",
+                        "month": axis[last],
+                        "months": silent,
+                    },
+                ),
                 counterparty_id=counterparty,
                 subject=counterparty,
             )
@@ -444,8 +472,10 @@ def _newcomers(
                     "history_months": first - start,
                     "currency": config.currency,
                 },
-                f"new counterparty {counterparty} took {share:.0%} of the flows since "
-                f"{axis[first]}",
+                Message(
+                    _EXPLAIN_NEWCOMER,
+                    {"counterparty": counterparty, "share": f"{share:.0%}", "month": axis[first]},
+                ),
                 counterparty_id=counterparty,
                 subject=counterparty,
             )
@@ -476,7 +506,7 @@ def _dormancy(
                 "usual_monthly_minor": round(usual),
                 "currency": config.currency,
             },
-            f"no payment since {axis[last]} ({silent} silent months)",
+            Message(_EXPLAIN_DORMANCY, {"month": axis[last], "months": silent}),
         )
     ]
 
@@ -564,7 +594,10 @@ def detect_segment_downgrades(snapshots: pd.DataFrame) -> list[DetectedEvent]:
                 d2[:7],
                 severity,
                 {"from": s1, "to": s2, "as_of": d2, "previous_as_of": d1, "levels": drop},
-                f"segment fell from {s1} to {s2} on {d2}",
+                Message(
+                    _EXPLAIN_DOWNGRADE,
+                    {"previous": Code("segment", s1), "current": Code("segment", s2), "date": d2},
+                ),
                 subject=d2,
             )
         )
@@ -597,7 +630,7 @@ def diff_controllers(
                 month,
                 "high",
                 {"from": before, "to": after},
-                f"ultimate controller changed from {before} to {after}",
+                Message(_EXPLAIN_CONTROLLER, {"previous": before, "current": after}),
                 subject=after,
             )
         )
@@ -645,7 +678,15 @@ def group_risk_events(
                         "source_type": source.type,
                         "via": unit,
                     },
-                    f"{source.customer_id} in {unit} has a {source.type} event in {source.month}",
+                    Message(
+                        _EXPLAIN_GROUP_RISK,
+                        {
+                            "customer": source.customer_id,
+                            "unit": unit,
+                            "event_type": Code("event_type", source.type),
+                            "month": source.month,
+                        },
+                    ),
                     subject=source.event_id,
                     related=(source.event_id,),
                 )

@@ -60,7 +60,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal
+from typing import Final, Literal
+
+from core.i18n import N_
+from core.messages import Message
 
 from .control import Claim, ControlResult, RootKind, Status
 
@@ -98,6 +101,15 @@ class Member:
     primary: bool = True
 
 
+# How a group is explained: clauses as catalogue keys (core.messages).
+_EXPLAIN_GROUP: Final = N_(
+    "{members} companies controlled by {controller} through {levels} levels of control"
+)
+_EXPLAIN_JOINT: Final = N_("{joint} jointly controlled with other groups")
+_EXPLAIN_CONTROL_CYCLES: Final = N_("{cycles} control cycles")
+_EXPLAIN_RINGS: Final = N_("{cycles} cross-shareholding cycles")
+
+
 @dataclass(frozen=True)
 class GroupConnection:
     """A connection between two members other than control (e.g. economic interdependence)."""
@@ -120,7 +132,8 @@ class Group:
     ownership_cycles: tuple[tuple[str, ...], ...] = ()
     exposures: tuple[Exposure, ...] = ()
     over_concentration: bool = False
-    explanation: str = ""
+    #: Clauses (catalogue keys, :mod:`core.messages`); ``{controller}`` is the controller's id.
+    explanation: tuple[Message, ...] = ()
     max_depth: int = field(default=0)
     connections: tuple[GroupConnection, ...] = ()
 
@@ -247,11 +260,17 @@ def build_groups(
         max_depth = max(m.depth for m in members)
         joint = sum(1 for m in members if m.status == "joint")
         explanation = (
-            f"{len(members)} companies controlled by {root.root_id} through {max_depth} "
-            "levels of control"
-            + (f"; {joint} jointly controlled with other groups" if joint else "")
-            + (f"; {len(control_cycles)} control cycles" if control_cycles else "")
-            + (f"; {len(rings)} cross-shareholding cycles" if rings else "")
+            Message(
+                _EXPLAIN_GROUP,
+                {"members": len(members), "controller": root.root_id, "levels": max_depth},
+            ),
+            *((Message(_EXPLAIN_JOINT, {"joint": joint}),) if joint else ()),
+            *(
+                (Message(_EXPLAIN_CONTROL_CYCLES, {"cycles": len(control_cycles)}),)
+                if control_cycles
+                else ()
+            ),
+            *((Message(_EXPLAIN_RINGS, {"cycles": len(rings)}),) if rings else ()),
         )
         groups.append(
             Group(

@@ -31,8 +31,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
-from .prospects import SupplyLink, format_money_en, format_money_zh
+from core.i18n import N_
+from core.messages import Message
+from core.money import Money
+
+from .prospects import SupplyLink
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +86,7 @@ class SupplyChain:
     core_score: float
     ranking: tuple[tuple[str, float], ...]  # (company id, influence), best first
     tiers: SupplyTiers
-    explanation_en: str
-    explanation_zh: str
+    explanation: Message
 
     def rank_of(self, company_id: str) -> int | None:
         """1-based influence rank of a member, or ``None``."""
@@ -148,6 +152,13 @@ def supply_tiers(
     return SupplyTiers(center, names.get(center, center), walk(True), walk(False))
 
 
+#: Why a company is a core enterprise (a catalogue key, :mod:`core.messages`).
+_CORE_EXPLANATION: Final = N_(
+    "{name} is the most influential of {size} companies in its supply chain: {suppliers} "
+    "suppliers and {buyers} buyers within two tiers, {volume} of annual supply links"
+)
+
+
 def core_enterprises(
     communities: Mapping[str, str],
     influence: Mapping[str, float],
@@ -208,15 +219,15 @@ def core_enterprises(
                 core_score=float(influence.get(core, 0.0)),
                 ranking=tuple((c, float(influence.get(c, 0.0))) for c in ranked),
                 tiers=tiers,
-                explanation_en=(
-                    f"{name} is the most influential of {len(ids)} companies in its supply "
-                    f"chain: {n_sup} suppliers and {n_buy} buyers within two tiers, "
-                    f"{format_money_en(volume, 'CNY')} of annual supply links"
-                ),
-                explanation_zh=(
-                    f"{name}是其供应链{len(ids)}家企业中影响力最高的核心企业："
-                    f"两级内有{n_sup}家供应商、{n_buy}家下游客户，"
-                    f"年供应链交易额{format_money_zh(volume, 'CNY')}"
+                explanation=Message(
+                    _CORE_EXPLANATION,
+                    {
+                        "name": name,
+                        "size": len(ids),
+                        "suppliers": n_sup,
+                        "buyers": n_buy,
+                        "volume": Money(volume, "CNY"),
+                    },
                 ),
             )
         )

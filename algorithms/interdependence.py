@@ -74,8 +74,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Final, Literal
 
+from core.i18n import N_
+from core.messages import Message
+from core.money import Money
+
 from .events import month_axis
-from .prospects import format_money_en, format_money_zh
 
 Direction = Literal["receipts", "expenditures"]
 Basis = Literal["flows", "supply"]
@@ -157,8 +160,7 @@ class Dependency:
     window_start: str
     window_end: str
     other_currencies: tuple[str, ...]
-    explanation_en: str
-    explanation_zh: str
+    explanation: tuple[Message, ...]
 
     def share_decimal(self, places: int = 6) -> Decimal:
         """The share rounded half-up to ``places`` decimals.
@@ -166,7 +168,7 @@ class Dependency:
         Examples
         --------
         >>> percent = Dependency("A", "B", "receipts", "flows", Fraction(2, 3), Fraction(1, 2),
-        ...     "CNY", 2, 3, 1, 1, "2025-01", "2025-01", (), "", "")
+        ...     "CNY", 2, 3, 1, 1, "2025-01", "2025-01", (), ())
         >>> percent.share_decimal(4)
         Decimal('0.6667')
         """
@@ -331,7 +333,7 @@ def _flow_dependency(
     if above < rule.min_months:
         return None
     others = tuple(sorted(ledger.other_currencies.get(customer, ())))
-    en, zh = _flow_explanations(
+    explanation = _flow_explanation(
         direction, rule, months, share, amount, total, len(observed), above, others
     )
     return Dependency(
@@ -349,8 +351,7 @@ def _flow_dependency(
         months[0],
         months[-1],
         others,
-        en,
-        zh,
+        explanation,
     )
 
 
@@ -375,7 +376,7 @@ def _supply_dependency(
         return None
     others = tuple(sorted(ledger.other_currencies.get(dependent, ())))
     total_minor = int(annual_total)  # rounded down, for display only
-    en, zh = _supply_explanations(
+    explanation = _supply_explanation(
         direction, rule, months, share, annual_amount, total_minor, observed, others
     )
     return Dependency(
@@ -393,27 +394,49 @@ def _supply_dependency(
         months[0],
         months[-1],
         others,
-        en,
-        zh,
+        explanation,
     )
 
 
 # --- explanations -------------------------------------------------------------------------------
-_ZH_CURRENCY: Final = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "HKD": "港币", "JPY": "日元"}
-_ZH_DIRECTION: Final = {"receipts": "收款", "expenditures": "支出"}
+# Catalogue keys (core.messages): rendered in the reader's language when read.
+_FLOW_KEYS: Final[dict[Direction, str]] = {
+    "receipts": N_(
+        "From {start} to {end} this counterparty paid {share} of the company's {currency} "
+        "receipts ({amount} of {total}), and at least {threshold} in {above} of the "
+        "{observed} months with receipts."
+    ),
+    "expenditures": N_(
+        "From {start} to {end} the company paid this counterparty {share} of its {currency} "
+        "expenditures ({amount} of {total}), and at least {threshold} in {above} of the "
+        "{observed} months with expenditures."
+    ),
+}
+_SUPPLY_KEYS: Final[dict[Direction, str]] = {
+    "receipts": N_(
+        "The supply link's annual sales to this counterparty ({amount}) are {share} of the "
+        "company's annual {currency} receipts ({total}, from {observed} months with receipts "
+        "in {start} to {end})."
+    ),
+    "expenditures": N_(
+        "The supply link's annual purchases from this counterparty ({amount}) are {share} of "
+        "the company's annual {currency} expenditures ({total}, from {observed} months with "
+        "expenditures in {start} to {end})."
+    ),
+}
+_OTHER_CURRENCY_KEYS: Final[dict[Direction, str]] = {
+    "receipts": N_("Its receipts in {currencies} are not counted (no exchange rate)."),
+    "expenditures": N_("Its expenditures in {currencies} are not counted (no exchange rate)."),
+}
 
 
-def _other_currency_notes(others: tuple[str, ...], direction: Direction) -> tuple[str, str]:
+def _other_currency_notes(others: tuple[str, ...], direction: Direction) -> tuple[Message, ...]:
     if not others:
-        return "", ""
-    joined = ", ".join(others)
-    return (
-        f" Its {direction} in {joined} are not counted (no exchange rate).",
-        f"另有{'、'.join(others)}{_ZH_DIRECTION[direction]}未计入（无汇率折算）。",
-    )
+        return ()
+    return (Message(_OTHER_CURRENCY_KEYS[direction], {"currencies": ", ".join(others)}),)
 
 
-def _flow_explanations(
+def _flow_explanation(
     direction: Direction,
     rule: InterdependenceRule,
     months: Sequence[str],
@@ -423,38 +446,26 @@ def _flow_explanations(
     observed: int,
     above: int,
     others: tuple[str, ...],
-) -> tuple[str, str]:
+) -> tuple[Message, ...]:
     cur = rule.currency
-    zh_cur = _ZH_CURRENCY.get(cur, cur)
-    span_en, span_zh = f"{months[0]} to {months[-1]}", f"{months[0]}至{months[-1]}"
-    pct, limit = percent_text(share), percent_text(rule.share)
-    note_en, note_zh = _other_currency_notes(others, direction)
-    if direction == "receipts":
-        en = (
-            f"From {span_en} this counterparty paid {pct} of the company's {cur} receipts "
-            f"({format_money_en(amount, cur)} of {format_money_en(total, cur)}), and at least "
-            f"{limit} in {above} of the {observed} months with receipts."
-        )
-        zh = (
-            f"{span_zh}，该交易对手的付款占本公司{zh_cur}收款的{pct}"
-            f"（{format_money_zh(amount, cur)}/{format_money_zh(total, cur)}），"
-            f"{observed}个有收款的月份中有{above}个月不低于{limit}。"
-        )
-    else:
-        en = (
-            f"From {span_en} the company paid this counterparty {pct} of its {cur} expenditures "
-            f"({format_money_en(amount, cur)} of {format_money_en(total, cur)}), and at least "
-            f"{limit} in {above} of the {observed} months with expenditures."
-        )
-        zh = (
-            f"{span_zh}，本公司向该交易对手的付款占其{zh_cur}支出的{pct}"
-            f"（{format_money_zh(amount, cur)}/{format_money_zh(total, cur)}），"
-            f"{observed}个有支出的月份中有{above}个月不低于{limit}。"
-        )
-    return en + note_en, zh + note_zh
+    main = Message(
+        _FLOW_KEYS[direction],
+        {
+            "start": months[0],
+            "end": months[-1],
+            "share": percent_text(share),
+            "currency": cur,
+            "amount": Money(amount, cur),
+            "total": Money(total, cur),
+            "threshold": percent_text(rule.share),
+            "above": above,
+            "observed": observed,
+        },
+    )
+    return (main, *_other_currency_notes(others, direction))
 
 
-def _supply_explanations(
+def _supply_explanation(
     direction: Direction,
     rule: InterdependenceRule,
     months: Sequence[str],
@@ -463,22 +474,18 @@ def _supply_explanations(
     annual_total: int,
     observed: int,
     others: tuple[str, ...],
-) -> tuple[str, str]:
+) -> tuple[Message, ...]:
     cur = rule.currency
-    zh_cur = _ZH_CURRENCY.get(cur, cur)
-    pct = percent_text(share)
-    note_en, note_zh = _other_currency_notes(others, direction)
-    role_en = "sales to" if direction == "receipts" else "purchases from"
-    role_zh = "向该交易对手的年供货额" if direction == "receipts" else "自该交易对手的年采购额"
-    en = (
-        f"The supply link's annual {role_en} this counterparty "
-        f"({format_money_en(annual_amount, cur)}) is {pct} of the company's annual {cur} "
-        f"{direction} ({format_money_en(annual_total, cur)}, from {observed} months with "
-        f"{direction} in {months[0]} to {months[-1]})."
+    main = Message(
+        _SUPPLY_KEYS[direction],
+        {
+            "amount": Money(annual_amount, cur),
+            "share": percent_text(share),
+            "currency": cur,
+            "total": Money(annual_total, cur),
+            "observed": observed,
+            "start": months[0],
+            "end": months[-1],
+        },
     )
-    zh = (
-        f"供货关系中本公司{role_zh}（{format_money_zh(annual_amount, cur)}）占其年{zh_cur}"
-        f"{_ZH_DIRECTION[direction]}（{format_money_zh(annual_total, cur)}，依据{months[0]}至"
-        f"{months[-1]}中{observed}个有{_ZH_DIRECTION[direction]}的月份）的{pct}。"
-    )
-    return en + note_en, zh + note_zh
+    return (main, *_other_currency_notes(others, direction))

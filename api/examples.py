@@ -141,7 +141,15 @@ CUSTOMER_360_EXAMPLE: Final[dict[str, Any]] = {
             "owner_rm_id": "RM00013",
             "counterparty_id": None,
             "suggested_action": "retention_visit",
-            "explanation": "segment fell from growth to basic on 2025-12-31",
+            "explanation": "2025-12-31客户分层由成长客户降至基础客户",
+            "explanation_message": {
+                "key": "Segment fell from {previous} to {current} on {date}",
+                "params": {
+                    "previous": {"code_list": "segment", "code": "growth"},
+                    "current": {"code_list": "segment", "code": "basic"},
+                    "date": "2025-12-31",
+                },
+            },
             "evidence": {
                 "as_of": "2025-12-31",
                 "from": "growth",
@@ -398,7 +406,15 @@ EVENTS_PAGE_EXAMPLE: Final[dict[str, Any]] = {
             "owner_rm_id": "RM00013",
             "counterparty_id": None,
             "suggested_action": "retention_visit",
-            "explanation": "segment fell from growth to basic on 2025-12-31",
+            "explanation": "2025-12-31客户分层由成长客户降至基础客户",
+            "explanation_message": {
+                "key": "Segment fell from {previous} to {current} on {date}",
+                "params": {
+                    "previous": {"code_list": "segment", "code": "growth"},
+                    "current": {"code_list": "segment", "code": "basic"},
+                    "date": "2025-12-31",
+                },
+            },
             "evidence": {
                 "as_of": "2025-12-31",
                 "from": "growth",

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from core.messages import Message, params_json
 from core.money import FxRate, Money, cny_equivalent, exact_minor_units, from_minor_units
 from core.pagination import Page
 
@@ -103,12 +104,24 @@ def _money_out(money: Money) -> MoneyOut:
     )
 
 
+class CodeOut(ApiModel):
+    """A code of a code list (named by the message catalogue, ``pgettext(code_list, code)``)."""
+
+    code_list: str = Field(examples=["segment"])
+    code: str = Field(examples=["strategic"])
+
+
 class MessageOut(ApiModel):
     """A language-neutral sentence: its catalogue key and typed parameters (a name or
-    text, a count, or an amount ``{"amount", "currency"}``)."""
+    text, a count, an amount ``{"amount", "currency"}`` or a code ``{"code_list", "code"}``)."""
 
     key: str = Field(examples=["linked to {groups} customer groups"])
-    params: dict[str, str | int | MoneyOut] = Field(examples=[{"groups": 2}])
+    params: dict[str, str | int | MoneyOut | CodeOut] = Field(examples=[{"groups": 2}])
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        """The message as the API shows it (amounts exact, as ``{"amount", "currency"}``)."""
+        return cls.model_validate({"key": message.key, "params": params_json(message)})
 
 
 class Bilingual(ApiModel):
@@ -320,7 +333,11 @@ class Recommendation(ApiModel):
     peers: int
     share: float
     lift: float
-    reasons: Bilingual
+    product_name: str | None = Field(description="The product's name (null when it has none)")
+    reason: str = Field(description="Why, in the caller's language")
+    reason_message: MessageOut = Field(
+        description="The same reason as a catalogue key and parameters, language-neutral"
+    )
 
 
 class Contribution(ApiModel):
@@ -372,7 +389,12 @@ class EventOut(ApiModel):
     owner_rm_id: str | None
     counterparty_id: str | None
     suggested_action: str | None
-    explanation: str | None
+    explanation: str | None = Field(
+        description="Why it was raised, in the caller's language (`lang`, else Accept-Language)"
+    )
+    explanation_message: MessageOut | None = Field(
+        default=None, description="The same explanation as a catalogue key and parameters"
+    )
     evidence: dict[str, JsonValue] = Field(description="The figures behind the event")
     related_event_ids: list[str]
     opportunity_id: str | None = Field(
@@ -548,7 +570,10 @@ class CoreEnterpriseOut(ApiModel):
     supply_chain_size: int | None
     influence: float | None
     prospect_score: float | None
-    explanation: Bilingual
+    explanation: str = Field(description="Why it is a core enterprise, in the caller's language")
+    explanation_messages: list[MessageOut] = Field(
+        description="The same explanation as catalogue keys and parameters, language-neutral"
+    )
 
 
 class SupplyTierMember(ApiModel):

@@ -41,7 +41,7 @@ from core.errors import CorpgraphError
 from graph.customers import TRENDS
 from graph.reports import AGE_BUCKETS
 from loaders.contract import COMPANY_STATUSES
-from loaders.synthetic.vocabulary import INDUSTRY_WORDS, PRODUCTS
+from loaders.synthetic.vocabulary import CONTROL_BASES, INDUSTRY_WORDS, PRODUCTS
 from visualizations.model import NodeKind, Relation
 
 #: Problem types the API answers besides its domain errors (see ``api.errors``).
@@ -75,6 +75,8 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "controller_measure": get_args(Measure),
     "control_status": get_args(ControlStatus),
     "control_effect": get_args(ControlEffect),
+    # A control link's basis is free text in the contract; the usual ones are named.
+    "control_basis": CONTROL_BASES,
     "controller_kind": get_args(ControllerKind),
     "dependence_direction": get_args(DependenceDirection),
     "dependence_basis": get_args(DependenceBasis),

@@ -6,8 +6,9 @@ finished text. What is stored is that key and those parameters (JSON, see
 :func:`to_json`), so a stored reason reads in whatever language the caller asks for,
 through the one catalogue (:mod:`core.i18n`), and its amounts follow the one money rule.
 
-Parameters are typed: a name or other text (``str``), a count (``int``), or an amount
-(:class:`~core.money.Money`, shown compact: ``¥2.50亿`` / ``CNY 250.00M``).
+Parameters are typed: a name or other text (``str``), a count (``int``), an amount
+(:class:`~core.money.Money`, shown compact: ``¥2.50亿`` / ``CNY 250.00M``), or a code
+of a code list (:class:`Code`, shown by its catalogue name: ``战略客户`` / ``Strategic``).
 
 Examples
 --------
@@ -24,14 +25,34 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .formatting import Language
-from .i18n import gettext
+from .i18n import gettext, pgettext
 from .money import Money
 
-#: A parameter of a message: text (a name), a count, or an amount.
-Param = str | int | Money
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A code of a code list (a segment, an event type...): named by the catalogue when
+    shown, so a sentence never shows a code the catalogue can name.
+
+    Examples
+    --------
+    >>> from core.i18n import N_
+    >>> m = Message(N_("Segment fell from {previous} to {current} on {date}."),
+    ...             {"previous": Code("segment", "strategic"), "current": Code("segment", "basic"),
+    ...              "date": "2025-12-31"})
+    >>> render(m, "en")
+    'Segment fell from Strategic to Basic on 2025-12-31.'
+    """
+
+    code_list: str
+    code: str
+
+
+#: A parameter of a message: text (a name), a count, an amount, or a code.
+Param = str | int | Money | Code
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,8 @@ class Message:
 def _shown(value: Param, language: Language) -> str:
     if isinstance(value, Money):
         return value.format(language, compact=True)
+    if isinstance(value, Code):
+        return pgettext(language, value.code_list, value.code)
     return str(value)
 
 
@@ -52,6 +75,33 @@ def render(message: Message, language: Language) -> str:
     """The sentence in ``language``: the catalogue's text with its parameters filled in."""
     values = {name: _shown(value, language) for name, value in message.params.items()}
     return gettext(language, message.key).format(**values)
+
+
+#: Between the sentences of one explanation: Chinese full stops need no space.
+_SENTENCE_SEPARATORS: Final[dict[Language, str]] = {"zh": "", "en": " "}
+
+
+def render_sentences(messages: Iterable[Message], language: Language) -> str:
+    """Whole sentences (each ends with its full stop) rendered and joined as one text.
+
+    Examples
+    --------
+    >>> from core.i18n import N_
+    >>> note = Message(N_("Its receipts in {currencies} are not counted (no exchange rate)."),
+    ...                {"currencies": "USD"})
+    >>> render_sentences([note, note], "en").count(". Its")
+    1
+    """
+    return _SENTENCE_SEPARATORS[language].join(render(m, language) for m in messages)
+
+
+#: Between the clauses of one explanation (a list of reasons, a group's features).
+_CLAUSE_SEPARATORS: Final[dict[Language, str]] = {"zh": "；", "en": "; "}
+
+
+def render_clauses(messages: Iterable[Message], language: Language) -> str:
+    """Clauses rendered and joined as one sentence (``；`` in Chinese, ``; `` in English)."""
+    return _CLAUSE_SEPARATORS[language].join(render(m, language) for m in messages)
 
 
 def rewrite_text(message: Message, rewrite: Callable[[str], str]) -> Message:
@@ -64,10 +114,14 @@ def rewrite_text(message: Message, rewrite: Callable[[str], str]) -> Message:
 def _param_json(value: Param) -> Any:
     if isinstance(value, Money):
         return {"minor": value.minor, "currency": value.currency}
+    if isinstance(value, Code):
+        return {"code_list": value.code_list, "code": value.code}
     return value
 
 
 def _param_value(value: Any) -> Param:
+    if isinstance(value, dict) and "code_list" in value:
+        return Code(str(value["code_list"]), str(value["code"]))
     if isinstance(value, dict):
         return Money(int(value["minor"]), str(value["currency"]))
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -98,11 +152,14 @@ def from_json(text: str | None) -> list[Message]:
 
 
 def params_json(message: Message) -> dict[str, Any]:
-    """The parameters as the API shows them (amounts as ``{"amount", "currency"}``)."""
+    """The parameters as the API shows them (amounts as ``{"amount", "currency"}``, codes
+    as ``{"code_list", "code"}``)."""
     out: dict[str, Any] = {}
     for name, value in message.params.items():
         if isinstance(value, Money):
             out[name] = {"amount": str(value.amount), "currency": value.currency}
+        elif isinstance(value, Code):
+            out[name] = {"code_list": value.code_list, "code": value.code}
         else:
             out[name] = value
     return out

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, LiteralString
 
+from core.messages import Message, from_json
+
 from .branches import BranchScope, scope_predicate
 from .compute_runs import published_runs
 from .database import Database
@@ -25,8 +27,8 @@ READ_CORES: Final[LiteralString] = (
 RETURN c.company_id AS id, c.name AS name, c:Customer AS is_customer,
        c.industry AS industry, c.region AS region,
        r.supply_chain_id AS chain_id, r.supply_chain_size AS size,
-       r.influence_supply_pagerank AS influence, r.core_explanation_zh AS explanation_zh,
-       r.core_explanation_en AS explanation_en, r.prospect_score AS prospect_score
+       r.influence_supply_pagerank AS influence, r.core_explanation AS explanation,
+       r.prospect_score AS prospect_score
 ORDER BY size DESC, id
 SKIP $offset LIMIT $limit
 """
@@ -47,8 +49,7 @@ class CoreEnterprise:
     supply_chain_size: int | None
     influence: float | None
     prospect_score: float | None
-    explanation_zh: str | None
-    explanation_en: str | None
+    explanation: tuple[Message, ...]  # language-neutral (core.messages); rendered when shown
 
 
 def list_core_enterprises(
@@ -73,8 +74,7 @@ def list_core_enterprises(
             supply_chain_size=r["size"],
             influence=r["influence"],
             prospect_score=r["prospect_score"],
-            explanation_zh=r["explanation_zh"],
-            explanation_en=r["explanation_en"],
+            explanation=tuple(from_json(r["explanation"])),
         )
         for r in db.read(READ_CORES, params)
     ]

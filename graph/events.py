@@ -37,6 +37,8 @@ from typing import Any, Final, LiteralString
 
 from core.codes import STATUSES
 from core.errors import InputValidationError, NotFoundError
+from core.formatting import Language
+from core.messages import from_json, params_json, render, rewrite_text
 
 from .branches import BranchScope, scope_predicate
 from .compute_runs import EVENT_PUBLISHED, PublishedRuns, published_runs
@@ -208,14 +210,35 @@ def _mentioned_ids(rows: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
-def event_item(row: Mapping[str, Any], anon: Anonymiser | None = None) -> dict[str, Any]:
-    """The JSON shape of one event; with ``anon``, scoped (:mod:`graph.scoping`)."""
+def _explanation(
+    stored: str | None, anon: Anonymiser | None, language: Language
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The stored explanation in ``language`` and as key and parameters.
+
+    An event stores its explanation as a catalogue key with parameters (JSON,
+    :mod:`core.messages`); one stored before that holds finished text, shown as it is.
+    """
+    if not stored or not stored.startswith("["):
+        return (anon.scrub(stored) if anon is not None else stored), None
+    messages = from_json(stored)
+    if anon is not None:
+        messages = [rewrite_text(m, lambda text: str(anon.scrub(text))) for m in messages]
+    if not messages:
+        return None, None
+    first = messages[0]
+    return render(first, language), {"key": first.key, "params": params_json(first)}
+
+
+def event_item(
+    row: Mapping[str, Any], anon: Anonymiser | None = None, language: Language = "zh"
+) -> dict[str, Any]:
+    """The JSON shape of one event, its explanation in ``language``; with ``anon``, scoped
+    (:mod:`graph.scoping`)."""
     created = row.get("created_ms")
     counterparty = row["counterparty_id"]
-    explanation = row["explanation"]
+    explanation, explanation_message = _explanation(row["explanation"], anon, language)
     if anon is not None:
         counterparty = anon.id(counterparty)
-        explanation = anon.scrub(explanation)
     return {
         "id": row["id"],
         "type": row["type"],
@@ -232,6 +255,7 @@ def event_item(row: Mapping[str, Any], anon: Anonymiser | None = None) -> dict[s
         "counterparty_id": counterparty,
         "suggested_action": row["suggested_action"],
         "explanation": explanation,
+        "explanation_message": explanation_message,
         "evidence": _evidence(row.get("evidence_json"), anon),
         "related_event_ids": list(row.get("related") or []),
         "opportunity_id": row.get("opportunity_id"),
@@ -258,6 +282,7 @@ def list_events(
     limit: int = 50,
     offset: int = 0,
     runs: PublishedRuns | None = None,
+    language: Language = "zh",
 ) -> tuple[int, list[dict[str, Any]]]:
     """Events about customers in ``scope``, newest month first, and their total.
 
@@ -287,18 +312,23 @@ def list_events(
     )
     total_row = db.read_one(count, params)
     rows = db.read(page, params)
-    anon = anonymiser_for(db, scope, _mentioned_ids(rows))
-    return int(total_row["total"] if total_row else 0), [event_item(r, anon) for r in rows]
+    anon = anonymiser_for(db, scope, _mentioned_ids(rows), language=language)
+    return int(total_row["total"] if total_row else 0), [
+        event_item(r, anon, language) for r in rows
+    ]
 
 
-def get_event(db: Database, scope: BranchScope, event_id: str) -> dict[str, Any]:
+def get_event(
+    db: Database, scope: BranchScope, event_id: str, language: Language = "zh"
+) -> dict[str, Any]:
     """One event; :class:`NotFoundError` when absent or outside ``scope``."""
     row = db.read_one(
         GET_EVENT, {**scope.parameters(), **event_run(db, None), "event_id": event_id}
     )
     if row is None:
         raise NotFoundError(f"event {event_id} not found")
-    return event_item(row, anonymiser_for(db, scope, _mentioned_ids([row])))
+    anon = anonymiser_for(db, scope, _mentioned_ids([row]), language=language)
+    return event_item(row, anon, language)
 
 
 def events_since(

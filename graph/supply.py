@@ -7,6 +7,7 @@ companies outside the caller's branches by placeholders before anything is built
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, LiteralString
 
@@ -131,3 +132,17 @@ def read_holdings(db: Database) -> list[CustomerHoldings]:
         )
         for r in db.read(READ_HOLDINGS)
     ]
+
+
+READ_PRODUCT_NAMES: Final[LiteralString] = (
+    "MATCH (p:Product) WHERE p.product_code IN $codes RETURN p.product_code AS code, p.name AS name"
+)
+
+
+def read_product_names(db: Database, codes: Iterable[str]) -> dict[str, str]:
+    """The name of each product of ``codes`` that has one (a product is shown by name)."""
+    return {
+        str(r["code"]): str(r["name"])
+        for r in db.read(READ_PRODUCT_NAMES, {"codes": sorted(set(codes))})
+        if r["name"]
+    }

@@ -14,13 +14,20 @@ from algorithms.cross_sell import CrossSellIndex, CustomerProfile
 from algorithms.influence import SupplyTiers, supply_tiers
 from algorithms.prospects import SupplyLink
 from core.errors import NotFoundError
+from core.formatting import Language
+from core.messages import Message, params_json, render
 from core.money import from_minor_units
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.database import Database
 from graph.schema import read_data_version
 from graph.scoping import Anonymiser
-from graph.supply import read_customer_in_scope, read_holdings, read_supply_neighbourhood
+from graph.supply import (
+    read_customer_in_scope,
+    read_holdings,
+    read_product_names,
+    read_supply_neighbourhood,
+)
 
 
 def read_supply_tiers(
@@ -135,8 +142,20 @@ def cross_sell_index(db: Database, currency: str) -> CrossSellIndex:
         return cached
 
 
+def _named_product(reason: Message, names: dict[str, str]) -> Message:
+    """The reason naming its product (the algorithm knows only its code)."""
+    code = reason.params.get("product")
+    if not isinstance(code, str) or code not in names:
+        return reason
+    return Message(reason.key, {**reason.params, "product": names[code]})
+
+
 def recommendations_view(
-    db: Database, scope: BranchScope, customer_id: str, settings: Settings
+    db: Database,
+    scope: BranchScope,
+    customer_id: str,
+    settings: Settings,
+    language: Language = "zh",
 ) -> dict[str, Any]:
     """Products similar customers hold that this customer lacks, and its peer percentile.
 
@@ -154,6 +173,8 @@ def recommendations_view(
         min_share=settings.cross_sell_min_peer_share,
     )
     currency = settings.prospect_currency
+    names = read_product_names(db, (r.product_code for r in result.recommendations))
+    reasons = [_named_product(r.reason, names) for r in result.recommendations]
     return {
         "customer": {"id": customer_id, "name": center.name},
         "peers": len(result.peers),
@@ -164,9 +185,11 @@ def recommendations_view(
                 "peers": r.peers,
                 "share": r.share,
                 "lift": r.lift,
-                "reasons": {"zh": r.reason_zh, "en": r.reason_en},
+                "product_name": names.get(r.product_code),
+                "reason": render(reason, language),
+                "reason_message": {"key": reason.key, "params": params_json(reason)},
             }
-            for r in result.recommendations
+            for r, reason in zip(result.recommendations, reasons, strict=True)
         ],
         "contribution": {
             "balance": str(from_minor_units(result.contribution_minor, currency)),

@@ -27,6 +27,7 @@ from algorithms.events import (
     group_risk_events,
 )
 from core.codes import EVENT_TYPES
+from core.messages import to_json
 from core.settings import Settings
 from graph.compute_runs import published_runs
 from graph.database import Database
@@ -125,7 +126,7 @@ def _rows(events: list[DetectedEvent]) -> list[dict[str, Any]]:
             "customer_id": e.customer_id,
             "month": e.month,
             "evidence_json": json.dumps(e.evidence, sort_keys=True, ensure_ascii=False),
-            "explanation": e.explanation,
+            "explanation": to_json([e.explanation]),
             "suggested_action": e.suggested_action,
             "counterparty_id": e.counterparty_id,
             "related": list(e.related),

@@ -70,6 +70,7 @@ from algorithms.groups import (
 from algorithms.guarantees import Circle, GuaranteeEdge, build_circles, longest_chains
 from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, OwnershipGraph
 from core.ids import opaque_id
+from core.messages import Message, from_json, rewrite_text, to_json
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.compute_runs import PublishedRuns, published_runs
@@ -323,7 +324,7 @@ def group_rows(groups: list[Group]) -> list[dict[str, Any]]:
             "control_cycles": [CYCLE_SEPARATOR.join(c) for c in g.control_cycles],
             "ownership_cycles": [CYCLE_SEPARATOR.join(c) for c in g.ownership_cycles],
             "joint_members": sum(1 for m in g.members if m.status == "joint"),
-            "explanation": g.explanation,
+            "explanation": to_json(g.explanation),
         }
         for rank, g in enumerate(groups, start=1)
     ]
@@ -647,6 +648,12 @@ def company_controllers(
             *(row["ownership_cycle"] or ()),
         ],
     )
+
+    def named(text: str) -> str:
+        """A company or person id of the explanation as its name (or the placeholder)."""
+        node = nodes.get(text)
+        return anon.name(text, node.name) if node is not None else str(anon.scrub(text))
+
     report = replace(
         report,
         controllers=tuple(
@@ -654,7 +661,7 @@ def company_controllers(
                 c,
                 controller_id=anon.key(c.controller_id),
                 paths=tuple(tuple(anon.keys(p)) for p in c.paths),
-                explanation=str(anon.scrub(c.explanation)),
+                explanation=tuple(rewrite_text(m, named) for m in c.explanation),
             )
             for c in report.controllers
         ),
@@ -780,7 +787,7 @@ class StoredGroup:
     control_cycles: tuple[tuple[str, ...], ...]
     ownership_cycles: tuple[tuple[str, ...], ...]
     joint_members: int
-    explanation: str
+    explanation: tuple[Message, ...]  # language-neutral clauses; the controller named
     members: tuple[StoredMember, ...] = ()
     cycle_edges: tuple[CycleEdge, ...] = field(default=())
 
@@ -820,13 +827,14 @@ def _stored_group(row: Mapping[str, Any], anon: Anonymiser) -> StoredGroup:
     names = [anon.name(m, str(n)) for m, n in zip(members, raw_names, strict=True)]
     controller_id = str(g["controller_id"])
     controller_name = row.get("controller_name")
+    group_controller = (
+        anon.name(controller_id, str(controller_name)) if controller_name else "、".join(names)
+    )
     return StoredGroup(
         group_id=str(g["group_id"]),
         controller_id=anon.key(controller_id),
         controller_type=str(g["controller_type"]),
-        controller_name=(
-            anon.name(controller_id, str(controller_name)) if controller_name else "、".join(names)
-        ),
+        controller_name=group_controller,
         controller_members=tuple(anon.keys(members)),
         size=int(g["size"]),
         rank=int(g["rank"]),
@@ -842,8 +850,24 @@ def _stored_group(row: Mapping[str, Any], anon: Anonymiser) -> StoredGroup:
         control_cycles=tuple(tuple(anon.keys(c)) for c in _cycles(g.get("control_cycles"))),
         ownership_cycles=tuple(tuple(anon.keys(c)) for c in _cycles(g.get("ownership_cycles"))),
         joint_members=int(g.get("joint_members") or 0),
-        explanation=str(anon.scrub(str(g.get("explanation") or ""))),
+        explanation=_group_explanation(g.get("explanation"), group_controller, anon),
     )
+
+
+def _group_explanation(
+    stored: str | None, controller: str, anon: Anonymiser
+) -> tuple[Message, ...]:
+    """The stored clauses with the controller named (or the placeholder) and any other
+    hidden company's id or name replaced."""
+    if not stored or not stored.startswith("["):  # stored before explanations were keys
+        return ()
+    clauses = []
+    for message in from_json(stored):
+        message = rewrite_text(message, lambda text: str(anon.scrub(text)))
+        if "controller" in message.params:
+            message = Message(message.key, {**message.params, "controller": controller})
+        clauses.append(message)
+    return tuple(clauses)
 
 
 def _stored_member(m: Mapping[str, Any], anon: Anonymiser) -> StoredMember:
@@ -1181,7 +1205,11 @@ def company_contagion(
             replace(a, company_id=anon.key(a.company_id), path=tuple(anon.keys(a.path)))
             for a in result.affected
         ),
-        explanation=str(anon.scrub(result.explanation)),
+        # The seed is named (or is the placeholder outside the caller's branches).
+        explanation=Message(
+            result.explanation.key,
+            {**result.explanation.params, "seed": anon.name(company_id)},
+        ),
     )
     seen = {anon.key(cid): (anon.name(cid), anon.visible(cid)) for cid in ids}
     return result, seen

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -43,6 +43,7 @@ from algorithms.interdependence import (
     find_dependencies,
     window_of,
 )
+from core.messages import Message, from_json, rewrite_text, to_json
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.compute_runs import published_runs
@@ -91,8 +92,7 @@ SET r.share = row.share, r.threshold = row.threshold, r.currency = row.currency,
     r.counterparty_minor = row.counterparty_minor, r.total_minor = row.total_minor,
     r.months_observed = row.months_observed, r.months_above = row.months_above,
     r.window_start = row.window_start, r.window_end = row.window_end,
-    r.other_currencies = row.other_currencies, r.explanation_en = row.explanation_en,
-    r.explanation_zh = row.explanation_zh
+    r.other_currencies = row.other_currencies, r.explanation = row.explanation
 """
 WRITE_RULE: Final[LiteralString] = """
 MERGE (m:InterdependenceRule {run_id: $run_id})
@@ -257,8 +257,7 @@ def dependency_rows(found: Iterable[Dependency]) -> list[dict[str, Any]]:
             "window_start": d.window_start,
             "window_end": d.window_end,
             "other_currencies": list(d.other_currencies),
-            "explanation_en": d.explanation_en,
-            "explanation_zh": d.explanation_zh,
+            "explanation": to_json(d.explanation),
         }
         for d in found
     ]
@@ -353,8 +352,7 @@ class StoredDependency:
     window_start: str
     window_end: str
     other_currencies: tuple[str, ...]
-    explanation_en: str | None
-    explanation_zh: str | None
+    explanation: tuple[Message, ...] | None
 
 
 @dataclass(frozen=True)
@@ -458,9 +456,16 @@ def _stored(row: Mapping[str, Any], scope: BranchScope) -> StoredDependency:
         window_start=str(r["window_start"]),
         window_end=str(r["window_end"]),
         other_currencies=tuple(str(c) for c in r.get("other_currencies") or ()),
-        explanation_en=anon.scrub(str(r["explanation_en"])) if shown else None,
-        explanation_zh=anon.scrub(str(r["explanation_zh"])) if shown else None,
+        explanation=(
+            tuple(rewrite_text(m, _scrubber(anon)) for m in from_json(r.get("explanation")))
+            if shown
+            else None
+        ),
     )
+
+
+def _scrubber(anon: Anonymiser) -> Callable[[str], str]:
+    return lambda text: str(anon.scrub(text))
 
 
 def _runs(db: Database) -> dict[str, str | None]:

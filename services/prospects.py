@@ -17,7 +17,7 @@ itself, so the run is published by the step's pointer and a reader sees one run:
   isolated values;
 - on supply-chain members: ``supply_chain_id`` and ``supply_chain_rank``; on cores
   also ``core_enterprise = true``, ``supply_chain_size`` and
-  ``core_explanation_en``/``_zh``;
+  ``core_explanation`` (language-neutral JSON, :mod:`core.messages`);
 - on prospects (which also get the ``Prospect`` label): ``prospect_score``,
   ``prospect_rank``, ``prospect_components``, ``prospect_facts``, ``prospect_ties`` and
   ``prospect_reasons`` (JSON strings; the reasons language-neutral, :mod:`core.messages`),
@@ -144,8 +144,7 @@ MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
 SET c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.rank,
     c.core_enterprise = row.is_core,
     c.supply_chain_size = CASE WHEN row.is_core THEN row.size ELSE null END,
-    c.core_explanation_en = CASE WHEN row.is_core THEN row.explanation_en ELSE null END,
-    c.core_explanation_zh = CASE WHEN row.is_core THEN row.explanation_zh ELSE null END
+    c.core_explanation = CASE WHEN row.is_core THEN row.explanation ELSE null END
 """
 
 WRITE_PROSPECTS: Final[LiteralString] = """
@@ -288,8 +287,7 @@ def compute_influence(
             "rank": rank,
             "is_core": cid == chain.core_id,
             "size": chain.size,
-            "explanation_en": chain.explanation_en,
-            "explanation_zh": chain.explanation_zh,
+            "explanation": to_json([chain.explanation]) if cid == chain.core_id else None,
         }
         for chain in chains
         for rank, (cid, _) in enumerate(chain.ranking, start=1)

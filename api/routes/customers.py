@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.deps import Caller, CallerLanguage, DatabaseDep, get_app_settings, require_roles
 from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import CUSTOMER_360_EXAMPLE, CUSTOMERS_PAGE_EXAMPLE, NETWORK_EXAMPLE
 from api.pagination import Limit, Offset, Page
@@ -205,13 +205,14 @@ def get_customer(
     caller: CustomerReader,
     db: DatabaseDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
+    language: CallerLanguage,
 ) -> Customer360:
     """The single-customer view: every section present, empty when there is no data."""
     read = read_customer_view(db, caller.scope, customer_id, activity=20)
     view = read.sections
     view["events"] = list(read.events)
     view["opportunities"] = list(read.opportunities)
-    insights = recommendations_view(db, caller.scope, customer_id, settings)
+    insights = recommendations_view(db, caller.scope, customer_id, settings, language)
     view["recommendations"] = insights["recommendations"]
     view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}
     view["group"] = view.get("group") or None

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, DatabaseDep, get_app_settings, require_roles
+from api.deps import Caller, CallerLanguage, DatabaseDep, get_app_settings, require_roles
 from api.examples import EVENTS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import EventOut
@@ -69,6 +69,7 @@ def branch_subtree(db: DatabaseDep, caller: Caller, branch: str | None) -> list[
 def get_events(
     caller: EventUser,
     db: DatabaseDep,
+    language: CallerLanguage,
     type: EventType | None = None,
     status: Status | None = None,
     severity: Literal["low", "medium", "high"] | None = None,
@@ -94,6 +95,7 @@ def get_events(
         branch_ids=branch_subtree(db, caller, branch),
         limit=limit,
         offset=offset,
+        language=language,
     )
     return Page[EventOut](
         total=total,
@@ -186,10 +188,13 @@ async def stream_events(
 
 @router.get("/events/{event_id}", response_model=EventOut)
 def get_one_event(
-    event_id: Annotated[str, Path(max_length=64)], caller: EventUser, db: DatabaseDep
+    event_id: Annotated[str, Path(max_length=64)],
+    caller: EventUser,
+    db: DatabaseDep,
+    language: CallerLanguage,
 ) -> EventOut:
     """One event with its evidence and status history; 404 outside the caller's scope."""
-    return EventOut.model_validate(get_event(db, caller.scope, event_id))
+    return EventOut.model_validate(get_event(db, caller.scope, event_id, language))
 
 
 @router.post("/events/{event_id}/ack", response_model=EventOut)

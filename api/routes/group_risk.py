@@ -23,13 +23,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
-from api.deps import Caller, DatabaseDep, require_roles
+from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.examples import GROUPS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
-from api.schemas import CnyEquivalentOut
+from api.schemas import CnyEquivalentOut, MessageOut
 from core.codes import Role
 from core.errors import NotFoundError
+from core.messages import render, render_clauses
 from core.money import FxRate, from_minor_units
 from core.money import Money as MoneyAmount
 from graph.compute_runs import published_runs, run_fields
@@ -60,7 +61,10 @@ class ControllerOut(BaseModel):
     control_pct: float
     by: list[Literal["effective", "control_chain"]]
     paths: list[list[str]]
-    explanation: str
+    explanation: str = Field(description="Why it controls, in the caller's language")
+    explanation_messages: list[MessageOut] = Field(
+        description="The same clauses as catalogue keys and parameters, language-neutral"
+    )
 
 
 class OwnerOut(BaseModel):
@@ -128,7 +132,10 @@ class MemberOut(BaseModel):
 
 class GroupDetail(GroupSummary):
     max_depth: int
-    explanation: str
+    explanation: str = Field(description="How the group is made up, in the caller's language")
+    explanation_messages: list[MessageOut] = Field(
+        description="The same clauses as catalogue keys and parameters, language-neutral"
+    )
     controller_members: list[str]
     control_cycles: list[list[str]]
     ownership_cycles: list[list[str]]
@@ -233,6 +240,7 @@ def controllers(
     company_id: IdPath,
     caller: RiskReader,
     db: DatabaseDep,
+    language: CallerLanguage,
     threshold: Annotated[float, Query(gt=0, le=100, description="Effective-share %")] = 25.0,
     max_depth: Annotated[int, Query(ge=1, le=50)] = 10,
     max_paths: Annotated[int, Query(ge=1, le=5000)] = 200,
@@ -269,7 +277,8 @@ def controllers(
                 control_pct=round(c.control_pct, 6),
                 by=list(c.by),
                 paths=[list(p) for p in c.paths],
-                explanation=c.explanation,
+                explanation=render_clauses(c.explanation, language),
+                explanation_messages=[MessageOut.of(m) for m in c.explanation],
             )
         )
     return ControllersOut(
@@ -314,7 +323,9 @@ def groups(
     "/groups/{group_id}",
     response_model=GroupDetail,
 )
-def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
+def group(
+    group_id: IdPath, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> GroupDetail:
     """A group: controller, members (role, depth, customer flag) and whole exposure totals."""
     found = group_risk.get_group(db, group_id, caller.scope)
     if found is None:
@@ -322,7 +333,8 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
     return GroupDetail(
         **dict(_summary(found, read_latest_rates(db))),
         max_depth=found.max_depth,
-        explanation=found.explanation,
+        explanation=render_clauses(found.explanation, language),
+        explanation_messages=[MessageOut.of(m) for m in found.explanation],
         controller_members=list(found.controller_members),
         control_cycles=[list(c) for c in found.control_cycles],
         ownership_cycles=[list(c) for c in found.ownership_cycles],
@@ -344,7 +356,7 @@ def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupDetail:
             )
             for m in found.members
         ],
-        economic_interdependence=group_view(db, group_id, caller.scope),
+        economic_interdependence=group_view(db, group_id, caller.scope, language),
     )
 
 
@@ -438,10 +450,25 @@ class AffectedOut(BaseModel):
 class ContagionOut(BaseModel):
     seed: str
     rounds: int
-    explanation: str
+    explanation: str = Field(description="The outcome in one sentence, in the caller's language")
+    explanation_message: MessageOut = Field(
+        description="The same sentence as a catalogue key and parameters, language-neutral"
+    )
     total_guarantee_calls: list[AmountOut]
+    total_guarantee_calls_cny: CnyEquivalentOut | None = Field(
+        None, description="The guarantee calls in CNY (none when there are none)"
+    )
     total_exposure_at_default: list[AmountOut]
+    total_exposure_at_default_cny: CnyEquivalentOut | None = Field(
+        None, description="The exposure at default in CNY (none when there is none)"
+    )
     affected: list[AffectedOut]
+
+
+def _pairs_cny(
+    pairs: tuple[tuple[str, int], ...], rates: dict[str, FxRate]
+) -> CnyEquivalentOut | None:
+    return CnyEquivalentOut.of_money((MoneyAmount(a, c) for c, a in pairs), rates)
 
 
 def _amount_list(pairs: tuple[tuple[str, int], ...]) -> list[AmountOut]:
@@ -452,7 +479,9 @@ def _amount_list(pairs: tuple[tuple[str, int], ...]) -> list[AmountOut]:
     "/contagion",
     response_model=ContagionOut,
 )
-def contagion(body: ContagionIn, caller: RiskReader, db: DatabaseDep) -> ContagionOut:
+def contagion(
+    body: ContagionIn, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> ContagionOut:
     """Propagate a default through guarantees and control (threshold model, see docs).
 
     Totals are whole; affected companies outside the caller's branches show no amounts.
@@ -484,12 +513,16 @@ def contagion(body: ContagionIn, caller: RiskReader, db: DatabaseDep) -> Contagi
                 exposure_at_default=_amount_list(a.exposure_at_default) if visible else None,
             )
         )
+    rates = read_latest_rates(db)
     return ContagionOut(
         seed=result.seed,
         rounds=result.rounds,
-        explanation=result.explanation,
+        explanation=render(result.explanation, language),
+        explanation_message=MessageOut.of(result.explanation),
         total_guarantee_calls=_amount_list(result.total_calls),
+        total_guarantee_calls_cny=_pairs_cny(result.total_calls, rates),
         total_exposure_at_default=_amount_list(result.total_exposure_at_default),
+        total_exposure_at_default_cny=_pairs_cny(result.total_exposure_at_default, rates),
         affected=affected,
     )
 

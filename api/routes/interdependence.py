@@ -21,12 +21,17 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from algorithms.groups import Exposure
-from api.deps import Caller, DatabaseDep, require_roles
+from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
+from api.schemas import CnyEquivalentOut, MessageOut
 from core.codes import Role
 from core.errors import NotFoundError
-from core.money import from_minor_units
+from core.formatting import Language
+from core.i18n import N_, gettext
+from core.messages import render_sentences
+from core.money import FxRate, Money, from_minor_units
 from graph.branches import BranchScope
 from graph.database import Database
+from graph.fx import read_latest_rates
 from services import interdependence
 
 router = APIRouter(prefix="/api/v1", tags=["economic interdependence"])
@@ -34,13 +39,6 @@ router = APIRouter(prefix="/api/v1", tags=["economic interdependence"])
 CompanyReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.RISK, Role.MANAGER))]
 RiskReader = Annotated[Caller, Depends(require_roles(Role.RISK, Role.MANAGER))]
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-
-class Text(BaseModel):
-    """A user-visible sentence in both languages."""
-
-    zh: str
-    en: str
 
 
 class CompanyRefOut(BaseModel):
@@ -88,7 +86,12 @@ class DependencyOut(BaseModel):
         description="The dependent's gross receipts/expenditures in the window (or a year)"
     )
     other_currencies: list[str] = Field(description="Currencies not counted (no exchange rate)")
-    explanation: Text | None
+    explanation: str | None = Field(
+        description="Why, in the caller's language (null when the dependent is not shown)"
+    )
+    explanation_messages: list[MessageOut] | None = Field(
+        description="The same sentences as catalogue keys and parameters, language-neutral"
+    )
 
 
 class CompanyInterdependenceOut(BaseModel):
@@ -115,20 +118,29 @@ class GroupInterdependenceOut(BaseModel):
     connected_exposure: list[ExposureOut] = Field(
         description="Facilities of the connected companies outside the group (each once)"
     )
+    connected_limit_cny: CnyEquivalentOut | None = Field(None, description="Their limits in CNY")
+    connected_outstanding_cny: CnyEquivalentOut | None = Field(
+        None, description="Their outstanding in CNY"
+    )
     group_exposure: list[ExposureOut] = Field(description="Facilities of the group's members")
+    group_limit_cny: CnyEquivalentOut | None = Field(None, description="The limits in CNY")
+    group_outstanding_cny: CnyEquivalentOut | None = Field(
+        None, description="The outstanding in CNY"
+    )
     combined_exposure: list[ExposureOut] = Field(
         description="Group plus connected: the group of connected counterparties"
     )
-    label: Text = Field(description="How to read the connected exposure")
+    combined_limit_cny: CnyEquivalentOut | None = Field(None, description="The limits in CNY")
+    combined_outstanding_cny: CnyEquivalentOut | None = Field(
+        None, description="The outstanding in CNY"
+    )
+    label: str = Field(description="How to read the connected exposure, in the caller's language")
 
 
-CONNECTED_LABEL = Text(
-    zh="经济依存关联方敞口单独列示，未计入集团（控制关系）敞口合计；合并数为含经济依存关联方的关联客户整体敞口。",
-    en=(
-        "Exposure to economically dependent counterparties is shown apart and is not included "
-        "in the group's (control) total; the combined figure is the group of connected "
-        "counterparties including them."
-    ),
+CONNECTED_LABEL = N_(
+    "Exposure to economically dependent counterparties is shown apart and is not included "
+    "in the group's (control) total; the combined figure is the group of connected "
+    "counterparties including them."
 )
 
 
@@ -153,6 +165,18 @@ def _exposures(exposures: Iterable[Exposure]) -> list[ExposureOut]:
     ]
 
 
+def _limit_cny(exposures: Iterable[Exposure], rates: dict[str, FxRate]) -> CnyEquivalentOut | None:
+    return CnyEquivalentOut.of_money((Money(e.limit_minor, e.currency) for e in exposures), rates)
+
+
+def _outstanding_cny(
+    exposures: Iterable[Exposure], rates: dict[str, FxRate]
+) -> CnyEquivalentOut | None:
+    return CnyEquivalentOut.of_money(
+        (Money(e.outstanding_minor, e.currency) for e in exposures), rates
+    )
+
+
 def _rule(rule: interdependence.RuleSnapshot | None) -> RuleOut | None:
     if rule is None:
         return None
@@ -166,12 +190,7 @@ def _rule(rule: interdependence.RuleSnapshot | None) -> RuleOut | None:
     )
 
 
-def _dependency(d: interdependence.StoredDependency) -> DependencyOut:
-    explanation = (
-        Text(zh=d.explanation_zh, en=d.explanation_en)
-        if d.explanation_zh is not None and d.explanation_en is not None
-        else None
-    )
+def _dependency(d: interdependence.StoredDependency, language: Language) -> DependencyOut:
     return DependencyOut(
         dependent=_ref(d.dependent),
         counterparty=_ref(d.counterparty),
@@ -186,11 +205,18 @@ def _dependency(d: interdependence.StoredDependency) -> DependencyOut:
         counterparty_amount=_amount(d.counterparty_minor, d.currency),
         dependent_total=_amount(d.total_minor, d.currency),
         other_currencies=list(d.other_currencies),
-        explanation=explanation,
+        explanation=(
+            render_sentences(d.explanation, language) if d.explanation is not None else None
+        ),
+        explanation_messages=(
+            [MessageOut.of(m) for m in d.explanation] if d.explanation is not None else None
+        ),
     )
 
 
-def group_view(db: Database, group_id: str, scope: BranchScope) -> GroupInterdependenceOut | None:
+def group_view(
+    db: Database, group_id: str, scope: BranchScope, language: Language
+) -> GroupInterdependenceOut | None:
     """The group's interdependence view, or ``None`` when unknown or not visible.
 
     The group detail endpoint embeds this, so both answers are one computation.
@@ -198,18 +224,27 @@ def group_view(db: Database, group_id: str, scope: BranchScope) -> GroupInterdep
     found = interdependence.group_interdependence(db, group_id, scope)
     if found is None:
         return None
+    rates = read_latest_rates(db)
     return GroupInterdependenceOut(
         rule=_rule(found.rule),
         connections=[
-            GroupConnectionOut(member_side=c.member_side, dependency=_dependency(c.dependency))
+            GroupConnectionOut(
+                member_side=c.member_side, dependency=_dependency(c.dependency, language)
+            )
             for c in found.connections
         ],
         connected_companies=found.connected_companies,
         connected_customers=found.connected_customers,
         connected_exposure=_exposures(found.connected_exposure),
+        connected_limit_cny=_limit_cny(found.connected_exposure, rates),
+        connected_outstanding_cny=_outstanding_cny(found.connected_exposure, rates),
         group_exposure=_exposures(found.group_exposure),
+        group_limit_cny=_limit_cny(found.group_exposure, rates),
+        group_outstanding_cny=_outstanding_cny(found.group_exposure, rates),
         combined_exposure=_exposures(found.combined_exposure),
-        label=CONNECTED_LABEL,
+        combined_limit_cny=_limit_cny(found.combined_exposure, rates),
+        combined_outstanding_cny=_outstanding_cny(found.combined_exposure, rates),
+        label=gettext(language, CONNECTED_LABEL),
     )
 
 
@@ -218,7 +253,7 @@ def group_view(db: Database, group_id: str, scope: BranchScope) -> GroupInterdep
     response_model=CompanyInterdependenceOut,
 )
 def company(
-    company_id: IdPath, caller: CompanyReader, db: DatabaseDep
+    company_id: IdPath, caller: CompanyReader, db: DatabaseDep, language: CallerLanguage
 ) -> CompanyInterdependenceOut:
     """Whom the company depends on economically, and who depends on it, with evidence."""
     found = interdependence.company_interdependence(db, company_id, caller.scope)
@@ -227,8 +262,8 @@ def company(
     return CompanyInterdependenceOut(
         company=_ref(found.company),
         rule=_rule(found.rule),
-        depends_on=[_dependency(d) for d in found.depends_on],
-        depended_on_by=[_dependency(d) for d in found.depended_on_by],
+        depends_on=[_dependency(d, language) for d in found.depends_on],
+        depended_on_by=[_dependency(d, language) for d in found.depended_on_by],
     )
 
 
@@ -236,9 +271,11 @@ def company(
     "/groups/{group_id}/interdependence",
     response_model=GroupInterdependenceOut,
 )
-def group(group_id: IdPath, caller: RiskReader, db: DatabaseDep) -> GroupInterdependenceOut:
+def group(
+    group_id: IdPath, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> GroupInterdependenceOut:
     """The group's economic connections beyond control and the exposure they add, apart."""
-    found = group_view(db, group_id, caller.scope)
+    found = group_view(db, group_id, caller.scope, language)
     if found is None:
         raise NotFoundError(f"group {group_id} not found")
     return found

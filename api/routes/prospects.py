@@ -22,8 +22,8 @@ from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import PROSPECT_EXAMPLE, PROSPECTS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import (
-    Bilingual,
     CoreEnterpriseOut,
+    MessageOut,
     ProspectDetail,
     ProspectSummary,
     RecommendationsOut,
@@ -33,6 +33,7 @@ from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
 from core.i18n import N_
+from core.messages import render_sentences
 from core.settings import Settings
 from graph.compute_runs import published_runs, run_fields
 from graph.core_enterprises import list_core_enterprises
@@ -201,6 +202,7 @@ def prospect(
 def core_enterprises(
     caller: ProspectReader,
     db: DatabaseDep,
+    language: CallerLanguage,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[CoreEnterpriseOut]:
@@ -217,7 +219,8 @@ def core_enterprises(
             supply_chain_size=c.supply_chain_size,
             influence=c.influence,
             prospect_score=c.prospect_score,
-            explanation=Bilingual(zh=c.explanation_zh or "", en=c.explanation_en or ""),
+            explanation=render_sentences(c.explanation, language),
+            explanation_messages=[MessageOut.of(m) for m in c.explanation],
         )
         for c in cores
     ]
@@ -251,11 +254,12 @@ def recommendations(
     caller: ProspectReader,
     db: DatabaseDep,
     settings: Annotated[Settings, Depends(get_app_settings)],
+    language: CallerLanguage,
 ) -> RecommendationsOut:
     """Products similar customers hold that this customer lacks, and its peer percentile.
 
     Balances count in ``prospect_currency`` (CNY) only, so no currencies are mixed.
     """
     return RecommendationsOut.model_validate(
-        recommendations_view(db, caller.scope, customer_id, settings)
+        recommendations_view(db, caller.scope, customer_id, settings, language)
     )

@@ -359,7 +359,7 @@
       case "controller_change":
         return _("Its ultimate controller changed.");
       default:
-        return lang === "en" ? e.explanation || "" : "";
+        return e.explanation || "";  // rendered by the API in the page's language
     }
   }
 
@@ -652,7 +652,7 @@
         { title: _("Score"), cell: (x) => scoreBar(x.score) },
       ], view.introduced_prospects, _("No prospects introduced."));
       listCard(container, "section-recommendations", _("Cross-sell recommendations"), [
-        { title: _("Recommendation"), cell: (x) => (x.reasons && x.reasons[lang]) || "" },
+        { title: _("Recommendation"), cell: (x) => x.reason || "" },
         { title: _("Peers holding it"), cell: (x) => percent(x.share), numeric: true },
         { title: _("Lift"), cell: (x) => (x.lift === null || x.lift === undefined ? "" : Number(x.lift).toFixed(2)), numeric: true },
       ], view.recommendations, _("No recommendation."));
@@ -769,8 +769,8 @@
     const summary = el("div", { class: "row row-cards mb-3" }, [
       kpi(_("Connected companies"), String(view.connected_companies)),
       kpi(_("Connected customers"), String(view.connected_customers)),
-      kpi(_("Connected outstanding"), moneyList(connected, true)),
-      kpi(_("Group and connected outstanding"), moneyList(combined, true)),
+      kpi(_("Connected outstanding"), moneyList(connected, true, view.connected_outstanding_cny)),
+      kpi(_("Group and connected outstanding"), moneyList(combined, true, view.combined_outstanding_cny)),
     ]);
     const table = el("div");
     container.replaceChildren(card(_("Economic interdependence"), [summary, table]));
@@ -784,6 +784,8 @@
         { title: _("Evidence"), cell: (c) => codeName("dependence_basis", c.dependency.basis) },
         { title: _("Share"), cell: (c) => percent(c.dependency.share), numeric: true },
         { title: _("Amount"), cell: (c) => (c.dependency.counterparty_amount ? money(c.dependency.counterparty_amount) : ""), numeric: true },
+        // Rendered by the API in the page's language (hidden with the dependent's amounts).
+        { title: _("Why"), cell: (c) => c.dependency.explanation || "" },
       ],
     });
   }
@@ -921,8 +923,8 @@
       kpi(_("Companies affected"), String(affected.length)),
       kpi(_("Of which default"), String(defaulted)),
       kpi(_("Rounds"), String(r.rounds)),
-      kpi(_("Guarantee calls"), moneyList(r.total_guarantee_calls, true)),
-      kpi(_("Exposure at default"), moneyList(r.total_exposure_at_default, true)),
+      kpi(_("Guarantee calls"), moneyList(r.total_guarantee_calls, true, r.total_guarantee_calls_cny)),
+      kpi(_("Exposure at default"), moneyList(r.total_exposure_at_default, true, r.total_exposure_at_default_cny)),
     );
     const results = document.getElementById("results");
     results.replaceChildren();
@@ -940,6 +942,8 @@
         { title: _("Exposure at default"), cell: (a) => (a.visible ? moneyList(a.exposure_at_default) : _("Not shown outside your branches")), numeric: true },
       ],
     });
+    // The outcome in one sentence, in the caller's language (rendered by the API).
+    if (r.explanation) results.prepend(el("p", { class: "text-secondary cg-explanation", text: r.explanation }));
   }
 
   pages.group = async function () {

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from algorithms.interdependence import percent_text
 from core.errors import NotFoundError
+from core.formatting import Language
+from core.messages import render_sentences
 from core.money import from_minor_units
 from graph.branches import BranchScope
 from services.interdependence import (
@@ -105,6 +107,9 @@ def interdependence_summary(
 @interdependence_app.command("show")
 def interdependence_show(
     company_id: Annotated[str, typer.Argument(help="Company id, e.g. C0000123.")],
+    lang: Annotated[
+        Language, typer.Option(help="Language of the explanations: zh (default) or en.")
+    ] = "zh",
 ) -> None:
     """A company's dependencies: on whom it depends and who depends on it, with evidence."""
     with open_database() as db:
@@ -115,7 +120,8 @@ def interdependence_show(
     console.print(_table("depends on", found.depends_on))
     console.print(_table("depended on by", found.depended_on_by))
     for d in found.depends_on + found.depended_on_by:
-        console.print(f"· {d.explanation_zh}", highlight=False)
+        if d.explanation is not None:
+            console.print(f"· {render_sentences(d.explanation, lang)}", highlight=False)
 
 
 @interdependence_app.command("group")

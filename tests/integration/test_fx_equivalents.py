@@ -24,6 +24,7 @@ FILES: dict[str, list[list[str]]] = {
         ["company_id", "name", "is_customer", "branch_id"],
         ["C1", "甲公司", "true", "HO"],
         ["C2", "乙公司", "true", "HO"],
+        ["C3", "丙公司", "true", "HO"],
     ],
     "persons": [["person_id", "name"], ["P1", "张三"]],
     "shareholdings": [
@@ -37,6 +38,14 @@ FILES: dict[str, list[list[str]]] = {
         ["F2", "C1", "TF-LC", "500.00", "100.01", "USD"],
         ["F3", "C1", "TF-LC", "9000", "5000", "JPY"],
         ["F4", "C2", "TF-LC", "300.00", "200.00", "USD"],
+        ["F5", "C3", "LOAN", "2000.00", "1000.00", "CNY"],
+        ["F6", "C3", "TF-LC", "20.00", "10.00", "HKD"],
+    ],
+    # C1 and C2 guarantee C3: its default calls both guarantees.
+    "guarantees": [
+        ["guarantee_id", "guarantor_id", "borrower_id", "amount", "currency", "start_date"],
+        ["G1", "C1", "C3", "100.00", "USD", "2025-01-01"],
+        ["G2", "C2", "C3", "500", "JPY", "2025-01-01"],
     ],
     "fx_rates": [
         ["currency", "rate_date", "cny_per_unit"],
@@ -127,3 +136,56 @@ def test_a_cny_only_total_is_complete(client: TestClient) -> None:
     assert usd_only["amount"]["amount"] == "1405.76"
     assert usd_only["complete"]
     assert usd_only["no_rate"] == []
+
+
+def test_contagion_totals_show_the_cny_equivalent_and_explain_in_each_language(
+    client: TestClient,
+) -> None:
+    headers = {"X-API-Key": api_key("risk", "HO", "fx-risk-4")}
+    response = client.post("/api/v1/contagion", json={"company_id": "C3"}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total_guarantee_calls"] == [
+        {"amount": "500", "currency": "JPY"},
+        {"amount": "100.00", "currency": "USD"},
+    ]
+    # 100.00 × 7.0288 = 702.88; JPY has no rate and is listed apart.
+    calls = body["total_guarantee_calls_cny"]
+    assert calls["amount"] == {"amount": "702.88", "currency": "CNY"}
+    assert calls["no_rate"] == [{"amount": "500", "currency": "JPY"}]
+    assert not calls["complete"]
+    exposure = body["total_exposure_at_default_cny"]  # C3's own facilities: CNY and HKD
+    assert exposure["amount"] == {"amount": "1000.00", "currency": "CNY"}
+    assert exposure["no_rate"] == [{"amount": "10.00", "currency": "HKD"}]
+    # The explanation: Chinese by default, English when asked, from one stored key.
+    assert body["explanation"] == (
+        "丙公司违约：1轮内1家企业违约、2家企业承担担保代偿"
+        "（担保代偿达资本金0.5倍即视为担保人违约，并经控制关系交叉违约）"
+    )
+    english = client.post(
+        "/api/v1/contagion",
+        json={"company_id": "C3", "control": False},
+        headers={**headers, "Accept-Language": "en"},
+    ).json()
+    assert english["explanation"] == (
+        "Default of 丙公司: 1 companies default and 2 pay guarantees within 1 rounds "
+        "(guarantor default at 0.5× capital)"
+    )
+    assert english["explanation_message"]["params"]["seed"] == "丙公司"
+    assert english["explanation_message"]["key"] != body["explanation_message"]["key"]
+
+
+def test_group_interdependence_totals_show_the_cny_equivalent(client: TestClient) -> None:
+    headers = {"X-API-Key": api_key("risk", "HO", "fx-risk-5")}
+    gid = client.get("/api/v1/groups", headers=headers).json()["items"][0]["id"]
+    view = client.get(f"/api/v1/groups/{gid}/interdependence", headers=headers).json()
+    assert view["group_outstanding_cny"]["amount"]["amount"] == "1002108.71"
+    assert view["group_limit_cny"]["amount"]["amount"] == "2005623.04"
+    assert view["group_outstanding_cny"]["no_rate"] == [{"amount": "5000", "currency": "JPY"}]
+    assert view["combined_outstanding_cny"] == view["group_outstanding_cny"]
+    assert view["connected_outstanding_cny"] is None  # no connected company: no amount
+    assert view["label"].startswith("经济依存关联方敞口单独列示")
+    english = client.get(
+        f"/api/v1/groups/{gid}/interdependence", headers={**headers, "Accept-Language": "en"}
+    ).json()
+    assert english["label"].startswith("Exposure to economically dependent counterparties")

@@ -293,6 +293,15 @@ def test_api_group_risk_scoping(api: tuple[TestClient, dict[str, Any]], clean_db
     assert client.get("/api/v1/groups", params={"limit": 0}, headers=admin).status_code == 422
     assert client.get("/api/v1/groups", params={"sort": "name"}, headers=admin).status_code == 422
     assert client.get("/api/v1/groups/GRP-NOPE", headers=admin).status_code == 404
+    # How the group is made up: Chinese by default, English when asked, one stored set of
+    # catalogue keys naming the controller.
+    top = body["items"][0]["id"]
+    zh = client.get(f"/api/v1/groups/{top}", headers=admin).json()
+    en = client.get(f"/api/v1/groups/{top}", headers={**admin, "Accept-Language": "en"}).json()
+    assert "层控制关系控制" in zh["explanation"]
+    assert " companies controlled by " in en["explanation"]
+    assert zh["explanation_messages"] == en["explanation_messages"]
+    assert zh["explanation_messages"][0]["params"]["controller"] == zh["controller"]["name"]
 
     # A group with members booked in one branch and not in another.
     group = truth["groups"][0]
@@ -404,6 +413,16 @@ def test_api_contagion(api: tuple[TestClient, dict[str, Any]]) -> None:
     affected = {a["id"] for a in body["affected"]}
     assert circle[0] in affected
     assert len(affected) >= 2  # its circle's guarantors are called
+    defaulted = sum(a["status"] == "defaulted" for a in body["affected"])
+    assert body["explanation_message"]["params"]["defaulted"] == defaulted
+    assert body["explanation"].endswith("并经控制关系交叉违约）")
+    english = client.post(
+        "/api/v1/contagion",
+        json={"company_id": circle[0]},
+        headers={**admin, "Accept-Language": "en"},
+    ).json()
+    assert english["explanation"].startswith("Default of ")
+    assert english["total_guarantee_calls_cny"] == body["total_guarantee_calls_cny"]
     bad = client.post("/api/v1/contagion", json={"company_id": "NOPE"}, headers=admin)
     assert bad.status_code == 404
     invalid = client.post(
@@ -497,6 +516,7 @@ def test_api_controllers_agree_with_stored_groups_for_every_company(
             assert c["paths"]
             assert c["paths"][0][-1] == company
             assert c["explanation"]
+            assert c["explanation_messages"]
         expected &= set(groups)
         assert {g["id"] for g in body["groups"]} == expected == set(stored.get(company, {}))
         assert {g["id"]: g["primary"] for g in body["groups"]} == stored.get(company, {})

@@ -199,8 +199,22 @@ def test_company_endpoint_with_evidence_and_scoping(
         flows["dependent_total"]["amount"]
     )
     assert abs(ratio - Decimal(flows["share"])) <= Decimal("0.00005")
-    assert "%" in flows["explanation"]["zh"]
-    assert "receipts" in flows["explanation"]["en"]
+    # The explanation answers in Chinese by default and in English when asked; both are the
+    # stored catalogue keys rendered, with the amounts of the answer.
+    assert "该交易对手的付款占本公司CNY收款的" in flows["explanation"]
+    assert flows["explanation_messages"][0]["params"]["amount"] == flows["counterparty_amount"]
+    english = client.get(
+        f"/api/v1/companies/{dependent}/interdependence",
+        headers={**admin, "Accept-Language": "en-GB,en;q=0.8"},
+    ).json()
+    english_flows = next(
+        d
+        for d in english["depends_on"]
+        if d["counterparty"]["id"] == counterparty and d["basis"] == "flows"
+    )
+    assert english_flows["explanation"].startswith("From 2025-01 to ")
+    assert "this counterparty paid" in english_flows["explanation"]
+    assert english_flows["explanation_messages"] == flows["explanation_messages"]
     back = client.get(f"/api/v1/companies/{counterparty}/interdependence", headers=admin).json()
     assert dependent in {d["dependent"]["id"] for d in back["depended_on_by"]}
 
@@ -305,7 +319,8 @@ def test_group_detail_shows_the_connections_apart_from_its_exposure(
     combined = {e["currency"]: Decimal(e["outstanding"]) for e in view["combined_exposure"]}
     for currency in set(group_total) | set(expected):
         assert combined[currency] == group_total.get(currency, 0) + expected.get(currency, 0)
-    assert view["label"]["zh"]
+    assert view["label"].startswith("经济依存关联方敞口单独列示")
+    assert view["group_outstanding_cny"]["amount"]["currency"] == "CNY"
     assert client.get("/api/v1/groups/GRP-NOPE/interdependence", headers=admin).status_code == 404
 
 

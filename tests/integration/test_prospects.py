@@ -320,6 +320,15 @@ def test_core_enterprises_and_supply_chain(client: TestClient, small_bank: Small
     head = _key(small_bank.db, "rm", "HO")
     cores = client.get("/api/v1/core-enterprises", params={"limit": 100}, headers=head).json()
     assert set(small_bank.truth["core_enterprises"]) <= {c["id"] for c in cores["items"]}
+    # Why: Chinese by default, English when asked, from one stored key.
+    first = cores["items"][0]
+    assert first["explanation"].startswith(f"{first['name']}是其供应链")
+    english = client.get(
+        "/api/v1/core-enterprises", params={"limit": 1, "lang": "en"}, headers=head
+    ).json()["items"][0]
+    assert english["id"] == first["id"]
+    assert " is the most influential of " in english["explanation"]
+    assert english["explanation_messages"] == first["explanation_messages"]
     customers = {
         c["id"] for c in small_bank.db.read("MATCH (c:Customer) RETURN c.company_id AS id")
     }
@@ -348,6 +357,10 @@ def test_recommendations_find_planted_cross_sell_gaps(
             f"/api/v1/customers/{gap['customer_id']}/recommendations", headers=head
         ).json()
         codes = {r["product_code"] for r in body["recommendations"]}
+        for r in body["recommendations"]:  # the reason names the product, in Chinese
+            assert r["product_name"]
+            assert r["product_name"] in r["reason"]
+            assert r["reason"].startswith("最相似的")
         found += gap["product_code"] in codes
         assert 0 <= body["contribution"]["percentile"] <= 1
         assert body["contribution"]["peer_group_size"] >= 1

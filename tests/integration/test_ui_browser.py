@@ -313,6 +313,9 @@ def test_risk_staff_open_group_and_circle_pages(
     browser.find_element(By.CSS_SELECTOR, "#contagion-form button[type=submit]").click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
     assert f"若{seed}违约" in browser.find_element(By.ID, "results").text
+    # The outcome in one sentence, rendered by the API in the page's language.
+    outcome = browser.find_element(By.CSS_SELECTOR, "#results .cg-explanation").text
+    assert outcome.startswith(f"{seed}违约：")
     assert "担保代偿" in browser.find_element(By.ID, "kpis").text
     assert_offline(browser, LocalApp(origin=base))
 

@@ -23,6 +23,7 @@ from algorithms.control import (
     resolve_control,
 )
 from algorithms.ownership import Holding, OwnershipGraph
+from core.messages import render_clauses
 
 
 def solve(
@@ -224,7 +225,8 @@ def test_both_measures_merge_per_controller() -> None:
     assert by_id["P"].effective_pct == pytest.approx(18.0)
     assert by_id["P"].control_pct == pytest.approx(30.0)
     assert by_id["P"].paths == (("P", "H", "S"),)
-    assert "by agreement" in by_id["P"].explanation
+    assert "H controls S by agreement" in render_clauses(by_id["P"].explanation, "en")
+    assert "H通过协议控制S" in render_clauses(by_id["P"].explanation, "zh")
     assert by_id["Q"].by == ("effective",)
     assert report.status == "sole"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from algorithms.cross_sell import CustomerProfile, cross_sell
+from core.messages import render
 
 
 def _profiles() -> dict[str, CustomerProfile]:
@@ -23,7 +24,8 @@ def test_recommends_what_similar_customers_hold() -> None:
     rec = result.recommendations[0]
     assert (rec.peer_count, rec.peers, rec.share) == (6, 6, 1.0)
     assert rec.lift == round(1.0 / (6 / 9), 2)
-    assert "6家持有LN-WC" in rec.reason_zh
+    assert "6家持有LN-WC" in render(rec.reason, "zh")
+    assert "6 of the 6 most similar customers hold LN-WC" in render(rec.reason, "en")
     assert {cid for cid, _ in result.peers} == {f"P{i}" for i in range(1, 7)}
 
 

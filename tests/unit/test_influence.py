@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from algorithms.influence import core_enterprises, supply_tiers
 from algorithms.prospects import SupplyLink
+from core.messages import render
 from visualizations.supply import tiers_map_spec
 
 LINKS = [
@@ -44,9 +45,9 @@ def test_core_is_the_most_influential_member() -> None:
     assert chain.size == 9
     assert chain.rank_of("core") == 1
     assert chain.rank_of("b1") == 2
-    assert "核心制造" in chain.explanation_zh
-    assert "3 suppliers and 2 buyers" not in chain.explanation_en  # counts two tiers
-    assert "5 suppliers and 3 buyers" in chain.explanation_en
+    assert "核心制造" in render(chain.explanation, "zh")
+    assert "3 suppliers and 2 buyers" not in render(chain.explanation, "en")  # counts two tiers
+    assert "5 suppliers and 3 buyers" in render(chain.explanation, "en")
 
 
 def test_map_spec_levels() -> None:

@@ -16,6 +16,7 @@ from algorithms.interdependence import (
     percent_text,
     window_of,
 )
+from core.messages import render_sentences
 
 YEAR = [f"2025-{m:02d}" for m in range(1, 13)]
 RULE = InterdependenceRule(Fraction(1, 2), window_months=12, min_months=6, currency="CNY")
@@ -40,9 +41,9 @@ def test_a_captive_supplier_depends_on_its_buyer_with_exact_evidence() -> None:
     assert (dep.counterparty_minor, dep.total_minor) == (12 * 700_000_00, 12 * 1_000_000_00)
     assert (dep.months_observed, dep.months_above) == (12, 12)
     assert (dep.window_start, dep.window_end) == ("2025-01", "2025-12")
-    assert "70%" in dep.explanation_en
-    assert "70%" in dep.explanation_zh
-    assert "12" in dep.explanation_zh
+    assert "70%" in render_sentences(dep.explanation, "en")
+    assert "70%" in render_sentences(dep.explanation, "zh")
+    assert "12" in render_sentences(dep.explanation, "zh")
     assert not only(find_dependencies(flows, [], CUSTOMERS, RULE), "SUP", "X")
 
 
@@ -92,8 +93,8 @@ def test_expenditures_make_a_buyer_depend_on_its_one_supplier() -> None:
         "expenditures",
     )
     assert dep.share == Fraction(4, 5)
-    assert "expenditures" in dep.explanation_en
-    assert "支出" in dep.explanation_zh
+    assert "expenditures" in render_sentences(dep.explanation, "en")
+    assert "支出" in render_sentences(dep.explanation, "zh")
 
 
 def test_only_customers_can_depend_but_on_anyone() -> None:
@@ -112,8 +113,8 @@ def test_other_currencies_are_left_out_and_named() -> None:
     [dep] = only(find_dependencies(flows, [], CUSTOMERS, RULE), "SUP", "BIG")
     assert dep.share == Fraction(3, 5)  # the USD receipts are not converted
     assert dep.other_currencies == ("USD",)
-    assert "USD" in dep.explanation_en
-    assert "USD" in dep.explanation_zh
+    assert "USD" in render_sentences(dep.explanation, "en")
+    assert "USD" in render_sentences(dep.explanation, "zh")
     assert only(find_dependencies(flows, [], CUSTOMERS, RULE), "SUP", "FOREIGN") == []
     usd = InterdependenceRule(Fraction(1, 2), 12, 6, "USD")
     [in_usd] = only(find_dependencies(flows, [], CUSTOMERS, usd), "SUP", "FOREIGN")
