@@ -9,14 +9,14 @@ pool, one snapshot, and each query anchored on the customer's index seek.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from neo4j import ManagedTransaction
 
 from .branches import BranchScope
 from .customers import _customer_360
-from .database import Database, Record, TransactionReader
+from .database import Database, TransactionReader
 from .events import list_events
+from .models import CustomerSections, EventOut, OpportunityOut
 from .opportunities import list_opportunities
 
 
@@ -24,14 +24,14 @@ from .opportunities import list_opportunities
 class CustomerView:
     """Every section of the 360, and the customer's latest events and opportunities.
 
-    ``sections`` is the 360's JSON shape (:func:`graph.customers.customer_360`);
-    ``events`` and ``opportunities`` are the list items of their own endpoints.
+    ``sections`` are those of :func:`graph.customers.customer_360`; ``events`` and
+    ``opportunities`` are the list items of their own endpoints.
     """
 
-    sections: Record
-    events: tuple[dict[str, Any], ...]
+    sections: CustomerSections
+    events: tuple[EventOut, ...]
     events_total: int
-    opportunities: tuple[dict[str, Any], ...]
+    opportunities: tuple[OpportunityOut, ...]
     opportunities_total: int
 
 
@@ -48,7 +48,7 @@ def read_customer_view(
 
     def work(tx: ManagedTransaction) -> CustomerView:
         reader = TransactionReader(tx)
-        sections = _customer_360(reader, scope, company_id, top, None)
+        sections = _customer_360(reader, scope, company_id, top)
         events_total, events = list_events(reader, scope, customer=company_id, limit=activity)
         opportunities_total, opportunities = list_opportunities(
             reader, scope, company=company_id, limit=activity

@@ -42,6 +42,7 @@ from .branches import BranchScope, scope_predicate
 from .compute_runs import EVENT_PUBLISHED, PublishedRuns, published_runs
 from .customers import money
 from .database import Database, Reader
+from .models import EventOut
 from .scoping import Anonymiser, anonymiser_for
 
 logger = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ def list_events(
     limit: int = 50,
     offset: int = 0,
     runs: PublishedRuns | None = None,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[EventOut]]:
     """Events about customers in ``scope``, newest month first, and their total.
 
     Only events of published runs: the published events run of ``runs`` (resolved
@@ -288,7 +289,9 @@ def list_events(
     total_row = db.read_one(count, params)
     rows = db.read(page, params)
     anon = anonymiser_for(db, scope, _mentioned_ids(rows))
-    return int(total_row["total"] if total_row else 0), [event_item(r, anon) for r in rows]
+    return int(total_row["total"] if total_row else 0), [
+        EventOut.model_validate(event_item(r, anon)) for r in rows
+    ]
 
 
 def get_event(db: Database, scope: BranchScope, event_id: str) -> dict[str, Any]:
