@@ -48,11 +48,11 @@ from _common import free_port, timed_cli
 
 from core.settings import Settings
 from graph.database import Database, create_driver
+from graph.load_writes import CREATE_FLOWS, UPDATE_FLOWS, graph_instance_id
 from graph.local_server import LocalNeo4j, resolve_connection
 from graph.schema import apply_schema, wipe
 from loaders.contract import LOAD_ORDER
-from loaders.pipeline import graph_instance_id, ledger_path
-from loaders.writers import CREATE_FLOWS, UPDATE_FLOWS
+from loaders.pipeline import ledger_path
 
 # The flows statement the loader used before it knew which keys were new (for comparison).
 MERGE_FLOWS: LiteralString = """

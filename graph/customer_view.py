@@ -9,14 +9,16 @@ pool, one snapshot, and each query anchored on the customer's index seek.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from neo4j import ManagedTransaction
 
+from core.formatting import Language
+
 from .branches import BranchScope
 from .customers import _customer_360
-from .database import Database, Record, TransactionReader
+from .database import Database, TransactionReader
 from .events import list_events
+from .models import CustomerSections, EventOut, OpportunityOut
 from .opportunities import list_opportunities
 
 
@@ -24,21 +26,28 @@ from .opportunities import list_opportunities
 class CustomerView:
     """Every section of the 360, and the customer's latest events and opportunities.
 
-    ``sections`` is the 360's JSON shape (:func:`graph.customers.customer_360`);
-    ``events`` and ``opportunities`` are the list items of their own endpoints.
+    ``sections`` are those of :func:`graph.customers.customer_360`; ``events`` and
+    ``opportunities`` are the list items of their own endpoints.
     """
 
-    sections: Record
-    events: tuple[dict[str, Any], ...]
+    sections: CustomerSections
+    events: tuple[EventOut, ...]
     events_total: int
-    opportunities: tuple[dict[str, Any], ...]
+    opportunities: tuple[OpportunityOut, ...]
     opportunities_total: int
 
 
 def read_customer_view(
-    db: Database, scope: BranchScope, company_id: str, *, top: int = 10, activity: int = 20
+    db: Database,
+    scope: BranchScope,
+    company_id: str,
+    *,
+    top: int = 10,
+    activity: int = 20,
+    language: Language = "zh",
 ) -> CustomerView:
-    """The 360 of ``company_id`` with its ``activity`` latest events and opportunities.
+    """The 360 of ``company_id`` with its ``activity`` latest events and opportunities
+    (their explanations in ``language``).
 
     Raises
     ------
@@ -48,8 +57,10 @@ def read_customer_view(
 
     def work(tx: ManagedTransaction) -> CustomerView:
         reader = TransactionReader(tx)
-        sections = _customer_360(reader, scope, company_id, top, None)
-        events_total, events = list_events(reader, scope, customer=company_id, limit=activity)
+        sections = _customer_360(reader, scope, company_id, top)
+        events_total, events = list_events(
+            reader, scope, customer=company_id, limit=activity, language=language
+        )
         opportunities_total, opportunities = list_opportunities(
             reader, scope, company=company_id, limit=activity
         )

@@ -18,6 +18,7 @@ from core.money import from_minor_units
 from .branches import BranchScope, scope_predicate
 from .compute_runs import EVENT_PUBLISHED, READ_POINTERS, STEPS, published_runs, runs_from_rows
 from .database import Database, Reader, TransactionReader
+from .models import CustomerSections
 from .scoping import Anonymiser, is_visible
 
 Record = dict[str, Any]
@@ -481,8 +482,7 @@ def customer_360(
     company_id: str,
     *,
     top: int = 10,
-    extra_sections: dict[str, Any] | None = None,
-) -> Record:
+) -> CustomerSections:
     """Every section of the single-customer view; each present, empty without data.
 
     Raises
@@ -490,9 +490,7 @@ def customer_360(
     NotFoundError
         Unknown id, not a customer, or booked outside the caller's subtree.
     """
-    return db.read_tx(
-        lambda tx: _customer_360(TransactionReader(tx), scope, company_id, top, extra_sections)
-    )
+    return db.read_tx(lambda tx: _customer_360(TransactionReader(tx), scope, company_id, top))
 
 
 def _customer_360(
@@ -500,8 +498,7 @@ def _customer_360(
     scope: BranchScope,
     company_id: str,
     top: int,
-    extra_sections: dict[str, Any] | None,
-) -> Record:
+) -> CustomerSections:
     # The computed sections come from the published runs, resolved in this transaction.
     runs = runs_from_rows(db.read(READ_POINTERS, {"steps": list(STEPS)})).parameters()
     params = {"id": company_id, **scope.parameters()}
@@ -540,7 +537,7 @@ def _customer_360(
     anon = Anonymiser(scope)
     given = _guarantees(db.read(GUARANTEES_GIVEN, {"id": company_id}), anon)
     received = _guarantees(db.read(GUARANTEES_RECEIVED, {"id": company_id}), anon)
-    return {
+    sections = {
         "profile": profile,
         "segment_history": [
             {"as_of": r["as_of"].iso_format(), "segment": r["segment"]}
@@ -552,7 +549,7 @@ def _customer_360(
             "limit_total": totals_by_currency(facilities, "limit_minor"),
             "outstanding_total": totals_by_currency(facilities, "outstanding_minor"),
         },
-        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id, **runs}), anon),
+        "group": _group_section(db.read_one(GROUP_OF, {"id": company_id, **runs}), anon) or None,
         "guarantees": {
             "given": _amounts(given, "amount_minor"),
             "received": _amounts(received, "amount_minor"),
@@ -573,8 +570,8 @@ def _customer_360(
         "introduced_prospects": db.read(
             INTRODUCED_PROSPECTS, {"id": company_id, "top": top, **runs}
         ),
-        **(extra_sections or {}),
     }
+    return CustomerSections.model_validate(sections)
 
 
 def _guarantees(rows: list[Record], anon: Anonymiser) -> list[Record]:

@@ -44,6 +44,7 @@ from .branches import BranchScope, scope_predicate
 from .compute_runs import EVENT_PUBLISHED, PublishedRuns, published_runs
 from .customers import money
 from .database import Database, Reader
+from .models import EventOut
 from .scoping import Anonymiser, anonymiser_for
 
 logger = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ def list_events(
     offset: int = 0,
     runs: PublishedRuns | None = None,
     language: Language = "zh",
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[EventOut]]:
     """Events about customers in ``scope``, newest month first, and their total.
 
     Only events of published runs: the published events run of ``runs`` (resolved
@@ -314,7 +315,7 @@ def list_events(
     rows = db.read(page, params)
     anon = anonymiser_for(db, scope, _mentioned_ids(rows), language=language)
     return int(total_row["total"] if total_row else 0), [
-        event_item(r, anon, language) for r in rows
+        EventOut.model_validate(event_item(r, anon, language)) for r in rows
     ]
 
 

@@ -51,6 +51,7 @@ from .compute_runs import published_runs
 from .customers import money
 from .database import Database, Reader
 from .events import get_event
+from .models import OpportunityOut
 
 logger = logging.getLogger(__name__)
 
@@ -510,7 +511,7 @@ def list_opportunities(
     branch_ids: list[str] | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[OpportunityOut]]:
     """Opportunities in ``scope``, newest first, and their total."""
     params = {
         **scope.parameters(),
@@ -530,7 +531,9 @@ def list_opportunities(
         )
     )
     total = db.read_one(count, params)
-    return int(total["total"] if total else 0), [_item(r) for r in db.read(page, params)]
+    return int(total["total"] if total else 0), [
+        OpportunityOut.model_validate(_item(r)) for r in db.read(page, params)
+    ]
 
 
 def update_opportunity(

@@ -15,13 +15,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, LiteralString, Protocol
+from typing import Any, Final, Protocol
 
 from core.errors import InputValidationError
 from core.settings import Settings
 from core.spreadsheet import safe_row
+from graph import load_writes
 from graph.branches import BranchTree
 from graph.database import Database
+from graph.load_writes import EXISTING_IDS, Upsert, graph_instance_id
 
 from . import resolution_load
 from .contract import CONTRACT, LOAD_ORDER, FileSpec
@@ -38,33 +40,10 @@ from .validation import (
     missing_columns,
     validate_rows,
 )
-from .writers import (
-    COUNT_FLOWS,
-    CREATE_FLOWS,
-    DERIVE_CUSTOMER_EXPOSURE,
-    STATEMENTS,
-    UPDATE_FLOWS,
-    UPSERT_COUNTERPARTIES,
-    counterparty_rows,
-    statement_rows,
-)
+from .writers import STATEMENTS, counterparty_rows, statement_rows
 
 logger = logging.getLogger(__name__)
 
-INSTANCE_ID: Final[LiteralString] = (
-    "MERGE (m:CorpgraphMeta {key: 'instance'}) "
-    "ON CREATE SET m.instance_id = randomUUID() RETURN m.instance_id AS instance_id"
-)
-EXISTING_IDS: Final[dict[str, LiteralString]] = {
-    "branches.branch_id": "MATCH (n:Branch) RETURN n.branch_id AS id",
-    "relationship_managers.rm_id": "MATCH (n:RelationshipManager) RETURN n.rm_id AS id",
-    "companies.company_id": "MATCH (n:Company) RETURN n.company_id AS id",
-    "persons.person_id": "MATCH (n:Person) RETURN n.person_id AS id",
-    "products.product_code": "MATCH (n:Product) RETURN n.product_code AS id",
-}
-EXISTING_BRANCH_PARENTS: Final[LiteralString] = (
-    "MATCH (b:Branch) RETURN b.branch_id AS id, b.parent_branch_id AS parent"
-)
 REJECT_COLUMNS: Final = ("file", "row", "field", "reason", "message")
 
 
@@ -114,23 +93,6 @@ class LoadReport:
         return next((f for f in self.files if f.file == name), None)
 
 
-def graph_instance_id(db: Database) -> str:
-    """A random id stored in the graph; a wiped graph gets a new one (and a new ledger)."""
-    rows = db.write_returning(INSTANCE_ID)
-    return str(rows[0]["instance_id"])
-
-
-# Each load gets a new data version: caches built from the data (the cross-sell
-# index) notice it and rebuild.
-NEW_DATA_VERSION: Final[LiteralString] = (
-    "MERGE (m:CorpgraphMeta {key: 'instance'}) "
-    "ON CREATE SET m.instance_id = randomUUID() SET m.data_version = randomUUID()"
-)
-READ_INSTANCE_ID: Final[LiteralString] = (
-    "MATCH (m:CorpgraphMeta {key: 'instance'}) RETURN m.instance_id AS instance_id"
-)
-
-
 def ledger_path(settings: Settings, instance_id: str) -> Path:
     """Where the flow ledger of one graph instance lives."""
     return settings.home.expanduser() / "ledgers" / f"{instance_id}.duckdb"
@@ -138,17 +100,13 @@ def ledger_path(settings: Settings, instance_id: str) -> Path:
 
 def forget_ledger(db: Database, settings: Settings) -> Path | None:
     """Delete the flow ledger of the graph (call it when the graph is wiped)."""
-    row = db.read_one(READ_INSTANCE_ID)
-    if row is None:
+    instance_id = load_writes.read_instance_id(db)
+    if instance_id is None:
         return None
-    path = ledger_path(settings, str(row["instance_id"]))
+    path = ledger_path(settings, instance_id)
     path.unlink(missing_ok=True)
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
     return path
-
-
-def _existing_ids(db: Database, reference: str) -> set[str]:
-    return {str(r["id"]) for r in db.read(EXISTING_IDS[reference])}
 
 
 def _check_headers(files: dict[str, InputFile]) -> None:
@@ -177,7 +135,7 @@ def _validate_file(
         # Parents may come later in the same file, or from an earlier load.
         own = {r["branch_id"] for r in result.records}
         known["branches.branch_id"] = known.get("branches.branch_id", set()) | own
-        parents = {str(r["id"]): r["parent"] for r in db.read(EXISTING_BRANCH_PARENTS)}
+        parents = load_writes.read_branch_parents(db)
         check_references(result, spec, known)
         parents.update({r["branch_id"]: r["parent_branch_id"] for r in result.records})
         BranchTree.from_parents(parents)  # a cycle is fatal: the tree would be meaningless
@@ -202,7 +160,7 @@ def _write_records(db: Database, name: str, records: Sequence[Record], progress:
         if not rows:
             continue
         advance = progress.task(f"writing {name}", len(rows))
-        db.write_rows(statement.query, rows, on_batch=advance)
+        load_writes.upsert(db, statement.target, rows, on_batch=advance)
 
 
 def _load_transactions(
@@ -216,7 +174,7 @@ def _load_transactions(
 ) -> TransactionsResult:
     path = ledger_path(settings, graph_instance_id(db))
     report.ledger_path = path
-    existing = _existing_ids(db, "companies.company_id")
+    existing = load_writes.read_existing_ids(db, "companies.company_id")
     with FlowLedger(path) as ledger:
         progress.task("resolving counterparties", None)
         matcher = resolution_load.ledger_resolver(db, settings, companies, ledger)
@@ -230,15 +188,15 @@ def _load_transactions(
         created = staged.created_companies
         if created:
             advance = progress.task("creating counterparties", len(created))
-            db.write_rows(UPSERT_COUNTERPARTIES, counterparty_rows(created), on_batch=advance)
+            load_writes.upsert(
+                db, Upsert.COUNTERPARTIES, counterparty_rows(created), on_batch=advance
+            )
         resolution_load.forget_moved_flows(db, staged)
         advance = progress.task("writing monthly flows", staged.flow_keys)
-        edges = db.read_one(COUNT_FLOWS)
         for batch in ledger.flow_writes(
-            db.write_batch_size, graph_pays_edges=int(edges["edges"]) if edges else 0
+            db.write_batch_size, graph_pays_edges=load_writes.count_flows(db)
         ):
-            query = UPDATE_FLOWS if batch.may_exist else CREATE_FLOWS
-            db.write_rows(query, batch.rows, on_batch=advance)
+            load_writes.write_flows(db, batch.rows, may_exist=batch.may_exist, on_batch=advance)
             report.flows_written += len(batch.rows)
             if batch.may_exist:
                 report.flows_updated += len(batch.rows)
@@ -308,7 +266,9 @@ def load_directory(
         )
     _check_headers(files)
     report = LoadReport(directory=directory)
-    known: dict[str, set[str]] = {ref: _existing_ids(db, ref) for ref in EXISTING_IDS}
+    known: dict[str, set[str]] = {
+        ref: load_writes.read_existing_ids(db, ref) for ref in EXISTING_IDS
+    }
     results: dict[str, FileResult] = {}
     for name in LOAD_ORDER:
         if name == "transactions" or name not in files:
@@ -353,8 +313,8 @@ def load_directory(
         report.rejects.extend(staged.rejects)
         report.created_counterparties = len(staged.created_companies)
         report.resolution_methods = Counter(r.method for r in resolutions)
-    db.run_autocommit(DERIVE_CUSTOMER_EXPOSURE)
-    db.write(NEW_DATA_VERSION)
+    load_writes.derive_customer_exposure(db)
+    load_writes.new_data_version(db)
     _write_rejects(rejects_path, report.rejects)
     report.rejects_path = rejects_path
     if resolutions:
@@ -384,7 +344,7 @@ def apply_resolution(
         )
     report.created_counterparties = len(staged.created_companies)
     report.resolution_methods = Counter(r.method for r in staged.resolutions)
-    db.write(NEW_DATA_VERSION)
+    load_writes.new_data_version(db)
     return report
 
 

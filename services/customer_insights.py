@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from algorithms.cross_sell import CrossSellIndex, CustomerProfile
-from algorithms.influence import SupplyTiers, supply_tiers
+from algorithms.influence import SupplyTiers, TierMember, supply_tiers
 from algorithms.prospects import SupplyLink
 from core.errors import NotFoundError
 from core.formatting import Language
@@ -20,6 +20,7 @@ from core.money import from_minor_units
 from core.settings import Settings
 from graph.branches import BranchScope
 from graph.database import Database
+from graph.models import Ref, SupplyChainOut, SupplyTierMember
 from graph.schema import read_data_version
 from graph.scoping import Anonymiser
 from graph.supply import (
@@ -73,7 +74,7 @@ def read_supply_tiers(
     return tiers, names, center.name, frozenset(hidden)
 
 
-def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dict[str, Any]:
+def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> SupplyChainOut:
     """Upstream and downstream tiers (two each) around a customer, with annual amounts.
 
     A company outside the caller's subtree is a placeholder: no id, the placeholder's
@@ -81,29 +82,29 @@ def supply_chain_view(db: Database, scope: BranchScope, customer_id: str) -> dic
     """
     tiers, _, center_name, hidden = read_supply_tiers(db, scope, customer_id)
 
-    def tier_out(members: tuple[Any, ...]) -> list[dict[str, Any]]:
+    def tier_out(members: tuple[TierMember, ...]) -> list[SupplyTierMember]:
         return [
-            {
-                "id": m.company_id if m.company_id not in hidden else None,
-                "name": m.name,
-                "is_customer": m.is_customer,
-                "tier": m.tier,
-                "via": m.via if m.via not in hidden else None,
-                "annual_amount": (
+            SupplyTierMember(
+                id=m.company_id if m.company_id not in hidden else None,
+                name=m.name,
+                is_customer=m.is_customer,
+                tier=m.tier,
+                via=m.via if m.via not in hidden else None,
+                annual_amount=(
                     str(from_minor_units(m.annual_amount_minor, m.currency))
                     if m.company_id not in hidden
                     else None
                 ),
-                "currency": m.currency,
-            }
+                currency=m.currency,
+            )
             for m in members
         ]
 
-    return {
-        "customer": {"id": customer_id, "name": center_name},
-        "upstream": [tier_out(t) for t in tiers.upstream],
-        "downstream": [tier_out(t) for t in tiers.downstream],
-    }
+    return SupplyChainOut(
+        customer=Ref(id=customer_id, name=center_name),
+        upstream=[tier_out(t) for t in tiers.upstream],
+        downstream=[tier_out(t) for t in tiers.downstream],
+    )
 
 
 _index_lock = threading.Lock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
@@ -14,7 +14,15 @@ from api.deps import Caller, CallerLanguage, DatabaseDep, get_app_settings, requ
 from api.downloads import FILE_RESPONSES, ExportFormat, scope_name, table_file
 from api.examples import CUSTOMER_360_EXAMPLE, CUSTOMERS_PAGE_EXAMPLE, NETWORK_EXAMPLE
 from api.pagination import Limit, Offset, Page
-from api.schemas import CnyEquivalentOut, Customer360, CustomerSummary, NetworkOut
+from api.schemas import (
+    CnyEquivalentOut,
+    Customer360,
+    CustomerSummary,
+    Facilities,
+    GroupExposure,
+    MoneyOut,
+    NetworkOut,
+)
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
@@ -32,6 +40,9 @@ from visualizations.model import MapSpec
 from visualizations.network import NetworkRequest, network, spec_to_json
 
 logger = logging.getLogger(__name__)
+
+#: The sections with a multi-currency limit and outstanding total.
+FacilitiesT = TypeVar("FacilitiesT", Facilities, GroupExposure)
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 CustomerReader = Annotated[
@@ -182,17 +193,15 @@ def export_customers(
     )
 
 
-def _add_cny_equivalents(view: dict[str, Any], rates: dict[str, FxRate]) -> None:
-    """Every multi-currency total of the 360 also in CNY (``*_cny``), marking amounts
-    whose currency has no rate."""
-    totals = [view["facilities"]]
-    if view["group"]:
-        totals.append(view["group"]["exposure"])
-    for section in totals:
-        for key in ("limit_total", "outstanding_total"):
-            section[f"{key}_cny"] = CnyEquivalentOut.of(section[key], rates)
-    for circle in view["guarantees"]["circles"]:
-        circle["amounts_cny"] = CnyEquivalentOut.of(circle["amounts"], rates)
+def _with_cny(section: FacilitiesT, rates: dict[str, FxRate]) -> FacilitiesT:
+    """A multi-currency total section with its totals also in CNY (``*_cny``), marking
+    amounts whose currency has no rate."""
+    return section.model_copy(
+        update={
+            "limit_total_cny": CnyEquivalentOut.of(section.limit_total, rates),
+            "outstanding_total_cny": CnyEquivalentOut.of(section.outstanding_total, rates),
+        }
+    )
 
 
 @router.get(
@@ -208,22 +217,44 @@ def get_customer(
     language: CallerLanguage,
 ) -> Customer360:
     """The single-customer view: every section present, empty when there is no data."""
-    read = read_customer_view(db, caller.scope, customer_id, activity=20)
-    view = read.sections
-    view["events"] = list(read.events)
-    view["opportunities"] = list(read.opportunities)
+    read = read_customer_view(db, caller.scope, customer_id, activity=20, language=language)
+    sections = read.sections
     insights = recommendations_view(db, caller.scope, customer_id, settings, language)
-    view["recommendations"] = insights["recommendations"]
-    view["contribution"] = {**insights["contribution"], "peers": insights["peers"]}
-    view["group"] = view.get("group") or None
-    _add_cny_equivalents(view, read_latest_rates(db))
-    if view["group"]:
-        # The bank's concentration threshold, so that the group's use of it can be drawn.
-        view["group"]["concentration_threshold"] = [
-            money(minor, currency)
-            for currency, minor in sorted(settings.group_concentration_minor.items())
-        ]
-    return Customer360.model_validate(view)
+    rates = read_latest_rates(db)
+    group = sections.group
+    if group is not None:
+        group = group.model_copy(
+            update={
+                "exposure": _with_cny(group.exposure, rates),
+                # The bank's concentration threshold, so that the group's use of it can be drawn.
+                "concentration_threshold": [
+                    MoneyOut.model_validate(money(minor, currency))
+                    for currency, minor in sorted(settings.group_concentration_minor.items())
+                ],
+            }
+        )
+    guarantees = sections.guarantees.model_copy(
+        update={
+            "circles": [
+                circle.model_copy(
+                    update={"amounts_cny": CnyEquivalentOut.of(circle.amounts, rates)}
+                )
+                for circle in sections.guarantees.circles
+            ]
+        }
+    )
+    return Customer360.model_validate(
+        {
+            **dict(sections),
+            "facilities": _with_cny(sections.facilities, rates),
+            "group": group,
+            "guarantees": guarantees,
+            "events": list(read.events),
+            "opportunities": list(read.opportunities),
+            "recommendations": insights["recommendations"],
+            "contribution": {**insights["contribution"], "peers": insights["peers"]},
+        }
+    )
 
 
 def _network_request(

@@ -101,7 +101,7 @@ def get_events(
         total=total,
         limit=limit,
         offset=offset,
-        items=[EventOut.model_validate(i) for i in items],
+        items=items,
         **run_fields(run, "events"),
     )
 

@@ -149,7 +149,7 @@ def get_opportunities(
         total=total,
         limit=limit,
         offset=offset,
-        items=[OpportunityOut.model_validate(i) for i in items],
+        items=items,
     )
 
 

@@ -234,7 +234,7 @@ def supply_chain(
     db: DatabaseDep,
 ) -> SupplyChainOut:
     """Upstream and downstream tiers (two each) around a customer, with annual amounts."""
-    return SupplyChainOut.model_validate(supply_chain_view(db, caller.scope, customer_id))
+    return supply_chain_view(db, caller.scope, customer_id)
 
 
 @router.get("/customers/{customer_id}/supply-chain/map", response_class=HTMLResponse)

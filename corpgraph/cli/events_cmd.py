@@ -53,13 +53,13 @@ def list_command(
     )
     for item in items:
         table.add_row(
-            item["id"],
-            item["type"],
-            item["severity"],
-            item["customer"]["id"],
-            item["month"],
-            item["status"],
-            item["owner_rm_id"] or "",
+            item.id,
+            item.type,
+            item.severity,
+            item.customer.id,
+            item.month,
+            item.status,
+            item.owner_rm_id or "",
         )
     console.print(table)
 

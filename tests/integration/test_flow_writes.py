@@ -12,8 +12,8 @@ import pytest
 from core.settings import Settings
 from graph.customers import LATEST_MONTH
 from graph.database import Database
-from loaders.pipeline import graph_instance_id, ledger_path, load_directory
-from loaders.writers import CREATE_FLOWS, UPDATE_FLOWS
+from graph.load_writes import CREATE_FLOWS, UPDATE_FLOWS, graph_instance_id
+from loaders.pipeline import ledger_path, load_directory
 
 from .conftest import cli_env, run_cli
 from .test_load_bank import counts, fingerprint, load
