@@ -57,20 +57,6 @@ from graph.models import (
 Scalar = str | int | float | bool | None
 
 
-class Bilingual(ApiModel):
-    """A sentence in Chinese and English."""
-
-    zh: str
-    en: str
-
-
-class BilingualList(ApiModel):
-    """Sentences in Chinese and English."""
-
-    zh: list[str]
-    en: list[str]
-
-
 # --- customers ------------------------------------------------------------------------------
 class CustomerSummary(ApiModel):
     """One row of the screening list."""
