@@ -14,7 +14,7 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from .branches import BranchScope
-from .customers import _customer_360
+from .customers import read_customer_360_sections
 from .database import Database, Record, TransactionReader
 from .events import list_events
 from .opportunities import list_opportunities
@@ -48,7 +48,7 @@ def read_customer_view(
 
     def work(tx: ManagedTransaction) -> CustomerView:
         reader = TransactionReader(tx)
-        sections = _customer_360(reader, scope, company_id, top, None)
+        sections = read_customer_360_sections(reader, scope, company_id, top, None)
         events_total, events = list_events(reader, scope, customer=company_id, limit=activity)
         opportunities_total, opportunities = list_opportunities(
             reader, scope, company=company_id, limit=activity
