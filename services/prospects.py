@@ -64,11 +64,11 @@ from graph.branches import BranchScope
 from graph.compute_runs import PublishedRuns, published_runs
 from graph.customers import money_of
 from graph.database import Database
+from graph.group_results import read_id_salt
 from graph.scoping import Anonymiser, anonymiser_for, visible_predicate
 
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .exports import Cell, Column, Table
-from .group_risk import read_id_salt
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
