@@ -104,7 +104,7 @@ GROUP_CONNECTIONS: Final[LiteralString] = (
 MATCH (m:Company)-[:MEMBER_OF]->(g:Group {group_id: $group_id, run_id: $group_run})
 MATCH (m)-[r:DEPENDS_ON {run_id: $dependency_run}]-(o:Company)
 WHERE NOT EXISTS { (o)-[:MEMBER_OF]->(g) }
-WITH DISTINCT r, startNode(r) AS d, endNode(r) AS k
+WITH DISTINCT r, startNode(r) AS d, endNode(r) AS k, g
 """
     + _SIDES
     + ", EXISTS { (d)-[:MEMBER_OF]->(g) } AS member_depends"
