@@ -30,7 +30,9 @@ older than the previous published one are collected by the next run.
 The read functions below serve the API and the CLI from what compute published (the
 controllers answer reads the stored claims and statuses, so it always agrees with
 the stored groups); each takes the caller's :class:`~graph.branches.BranchScope`
-where results are scoped.
+where results are scoped. The Cypher of every read and write is
+:mod:`graph.group_results`; this module runs the algorithms, decodes the stored
+cycles and pairs, and scopes the answers.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ The reads below serve the API and the CLI. A company outside the caller's branch
 subtree (a customer booked elsewhere) is an anonymous placeholder: no id, no name.
 Evidence amounts are the dependent's own flows, so they are shown only when the
 dependent is visible; shares and months are shown always, as the evidence of the
-connection.
+connection. The Cypher is :mod:`graph.interdependence_store`.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ itself, so the run is published by the step's pointer and a reader sees one run:
   ``prospect_linked_customers`` (a list), ``suggested_branch_id``, ``suggested_rm_id`` and
   ``introducer_id``.
 
-A company that no longer qualifies simply has no such property in the new run.
+A company that no longer qualifies simply has no such property in the new run. The
+Cypher of every read and write is :mod:`graph.prospect_results`.
 """
 
 from __future__ import annotations
