@@ -15,7 +15,7 @@ from neo4j import ManagedTransaction
 from core.formatting import Language
 
 from .branches import BranchScope
-from .customers import _customer_360
+from .customers import read_customer_360_sections
 from .database import Database, TransactionReader
 from .events import list_events
 from .models import CustomerSections, EventOut, OpportunityOut
@@ -57,7 +57,7 @@ def read_customer_view(
 
     def work(tx: ManagedTransaction) -> CustomerView:
         reader = TransactionReader(tx)
-        sections = _customer_360(reader, scope, company_id, top)
+        sections = read_customer_360_sections(reader, scope, company_id, top)
         events_total, events = list_events(
             reader, scope, customer=company_id, limit=activity, language=language
         )

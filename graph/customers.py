@@ -490,15 +490,26 @@ def customer_360(
     NotFoundError
         Unknown id, not a customer, or booked outside the caller's subtree.
     """
-    return db.read_tx(lambda tx: _customer_360(TransactionReader(tx), scope, company_id, top))
+    return db.read_tx(
+        lambda tx: read_customer_360_sections(TransactionReader(tx), scope, company_id, top)
+    )
 
 
-def _customer_360(
+def read_customer_360_sections(
     db: Reader,
     scope: BranchScope,
     company_id: str,
     top: int,
 ) -> CustomerSections:
+    """The 360's sections read through ``db``: one open read transaction
+    (:class:`~graph.database.TransactionReader`) when the caller reads more with it
+    (:mod:`graph.customer_view`), so every section comes from one snapshot.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown id, not a customer, or booked outside the caller's subtree.
+    """
     # The computed sections come from the published runs, resolved in this transaction.
     runs = runs_from_rows(db.read(READ_POINTERS, {"steps": list(STEPS)})).parameters()
     params = {"id": company_id, **scope.parameters()}

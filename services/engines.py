@@ -28,201 +28,31 @@ The Python engine never reads a node without an edge; the GDS engine filters the
 out of its streams.
 
 Labels and relationship types come from the allowlists in :mod:`graph.schema`;
-nothing from input is ever spliced into Cypher.
+nothing from input is ever spliced into Cypher. Projections and the Cypher that
+reads them are :mod:`graph.projections`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from neo4j import exceptions as neo4j_errors
 
 from algorithms import graph_algorithms as algo
 from algorithms.graph_algorithms import ISOLATED_ZERO, EdgeList, NodeScores, isolated_pagerank
-from core.errors import ConfigurationError, InputValidationError
+from core.errors import ConfigurationError
 from graph.database import Database, translate_driver_error
-from graph.schema import NODE_KEYS, RELATIONSHIP_TYPES
+from graph.projections import Projection as Projection
+from graph.projections import RelationshipSpec as RelationshipSpec
+from graph.projections import TypeEdges, read_type_edges, resolve_projection, stream_gds
 
 logger = logging.getLogger(__name__)
 
 EngineMode = Literal["auto", "gds", "python"]
-
-
-@dataclass(frozen=True)
-class RelationshipSpec:
-    """One relationship type of a projection; parallel edges are summed into one."""
-
-    type: str
-    weight_property: str | None = None
-
-
-@dataclass(frozen=True)
-class Projection:
-    """Which part of the graph an algorithm runs on.
-
-    Examples
-    --------
-    >>> Projection("guarantees", ("Company",), (RelationshipSpec("GUARANTEES"),)).name
-    'guarantees'
-    >>> Projection("bad", ("Company; DROP",), ())
-    Traceback (most recent call last):
-    ...
-    core.errors.InputValidationError: unknown node label 'Company; DROP'
-    """
-
-    name: str
-    node_labels: tuple[str, ...]
-    relationships: tuple[RelationshipSpec, ...]
-    undirected: bool = False
-
-    def __post_init__(self) -> None:
-        for label in self.node_labels:
-            if label not in NODE_KEYS and label != "Customer":
-                raise InputValidationError(f"unknown node label {label!r}")
-        for rel in self.relationships:
-            if rel.type not in RELATIONSHIP_TYPES:
-                raise InputValidationError(f"unknown relationship type {rel.type!r}")
-            if rel.weight_property is not None and not rel.weight_property.isidentifier():
-                raise InputValidationError(f"bad weight property {rel.weight_property!r}")
-
-    @property
-    def weighted(self) -> bool:
-        return any(r.weight_property for r in self.relationships)
-
-    @property
-    def has_edges(self) -> bool:
-        """False when no relationship type is left (after :func:`resolve_projection`)."""
-        return bool(self.relationships)
-
-
-def _key_expression(variable: str) -> str:
-    """A node's business key, chosen by its label (a company also has a ``branch_id``).
-
-    Examples
-    --------
-    >>> _key_expression("n")[:60]
-    'CASE WHEN n:Company THEN n.company_id WHEN n:Person THEN n.p'
-    """
-    cases = " ".join(
-        f"WHEN {variable}:{label} THEN {variable}.{key}" for label, key in NODE_KEYS.items()
-    )
-    return f"CASE {cases} END"
-
-
-def _label_predicate(variable: str, labels: tuple[str, ...]) -> str:
-    return "(" + " OR ".join(f"{variable}:{label}" for label in labels) + ")"
-
-
-def presence_query(projection: Projection) -> str:
-    """One read telling which labels, types and weight properties the store holds.
-
-    Columns: ``label_<i>`` (a node has label ``i``), ``edges_<j>`` (an edge of type
-    ``j`` joins two nodes of the projection) and ``weighted_<j>`` (one of them has
-    the weight property).
-
-    Examples
-    --------
-    >>> print(presence_query(Projection("s", ("Company",), (RelationshipSpec("SUPPLIES", "w"),))))
-    RETURN EXISTS { MATCH (n:Company) } AS label_0, EXISTS { MATCH (a)-[r:SUPPLIES]->(b) \
-WHERE (a:Company) AND (b:Company) } AS edges_0, EXISTS { MATCH (a)-[r:SUPPLIES]->(b) \
-WHERE (a:Company) AND (b:Company) AND r.w IS NOT NULL } AS weighted_0
-    """
-    where = (
-        f"{_label_predicate('a', projection.node_labels)} "
-        f"AND {_label_predicate('b', projection.node_labels)}"
-    )
-    columns = [
-        f"EXISTS {{ MATCH (n:{label}) }} AS label_{i}"
-        for i, label in enumerate(projection.node_labels)
-    ]
-    for j, rel in enumerate(projection.relationships):
-        pattern = f"MATCH (a)-[r:{rel.type}]->(b) WHERE {where}"
-        columns.append(f"EXISTS {{ {pattern} }} AS edges_{j}")
-        if rel.weight_property:
-            columns.append(
-                f"EXISTS {{ {pattern} AND r.{rel.weight_property} IS NOT NULL }} AS weighted_{j}"
-            )
-        else:
-            columns.append(f"false AS weighted_{j}")
-    return "RETURN " + ", ".join(columns)
-
-
-def resolve_projection(db: Database, projection: Projection) -> Projection:
-    """The part of ``projection`` that the store holds (see :func:`resolved`)."""
-    return resolved(projection, db.read_one(presence_query(projection)) or {})
-
-
-def resolved(projection: Projection, row: Mapping[str, Any]) -> Projection:
-    """The part of ``projection`` that the :func:`presence_query` answer ``row`` shows.
-
-    Labels without nodes and relationship types without edges are dropped; when no
-    edge has any of the weight properties the projection becomes unweighted. The
-    result may have no relationship type left (:attr:`Projection.has_edges`).
-
-    Examples
-    --------
-    >>> spec = Projection("s", ("Company",), (RelationshipSpec("SUPPLIES", "amount"),))
-    >>> resolved(spec, {"label_0": True, "edges_0": True, "weighted_0": False}).weighted
-    False
-    >>> resolved(spec, {"label_0": True, "edges_0": False}).has_edges
-    False
-    """
-    labels = tuple(label for i, label in enumerate(projection.node_labels) if row.get(f"label_{i}"))
-    present = [
-        (rel, bool(row.get(f"weighted_{j}")))
-        for j, rel in enumerate(projection.relationships)
-        if row.get(f"edges_{j}")
-    ]
-    if not labels or not present:
-        return replace(projection, relationships=())
-    weighted = any(has_weight for _, has_weight in present)
-    relationships = tuple(
-        rel if weighted else RelationshipSpec(rel.type, None) for rel, _ in present
-    )
-    if weighted and any(not has_weight for _, has_weight in present):
-        logger.info("projection %s: some edges lack their weight; they weigh 0", projection.name)
-    return replace(projection, node_labels=labels, relationships=relationships)
-
-
-EDGE_COLUMNS: Final = ("source", "target", "weight", "edges")
-
-
-def edges_query(projection: Projection, rel: RelationshipSpec) -> str:
-    """Cypher listing one relationship type's edges, parallel edges summed.
-
-    ``weight`` sums the weight property (0 where an edge lacks it; 1 per edge when
-    ``rel`` has none) and ``edges`` counts the parallel edges, so one read serves
-    the weighted and the unweighted projection of a type.
-    """
-    weight = f"toFloat(coalesce(r.{rel.weight_property}, 0))" if rel.weight_property else "1.0"
-    return (
-        f"MATCH (a)-[r:{rel.type}]->(b) "
-        f"WHERE {_label_predicate('a', projection.node_labels)} "
-        f"AND {_label_predicate('b', projection.node_labels)} "
-        f"RETURN {_key_expression('a')} AS source, {_key_expression('b')} AS target, "
-        f"sum({weight}) AS weight, count(r) AS edges"
-    )
-
-
-@dataclass(frozen=True)
-class TypeEdges:
-    """One relationship type's edges between a projection's labels, as read once."""
-
-    pairs: list[tuple[str, str]]
-    weights: list[float]
-    counts: list[float]
-
-
-def _has_edge_predicate(variable: str, projection: Projection) -> str:
-    """Cypher: the node has an edge of the projection (either direction)."""
-    types = "|".join(rel.type for rel in projection.relationships)
-    other = _label_predicate("m", projection.node_labels)
-    return f"EXISTS {{ ({variable})-[:{types}]-(m) WHERE {other} }}"
 
 
 class GraphEngine(Protocol):
@@ -288,12 +118,7 @@ class PythonEngine:
                 known = next(v for k, v in self._edges.items() if k[:2] == unweighted[:2])
                 self._edges[key] = TypeEdges(known.pairs, known.counts, known.counts)
             else:
-                read = self.db.read_columns(edges_query(projection, rel), EDGE_COLUMNS)
-                self._edges[key] = TypeEdges(
-                    [(str(s), str(t)) for s, t in zip(read["source"], read["target"], strict=True)],
-                    [float(w) for w in read["weight"]],
-                    [float(c) for c in read["edges"]],
-                )
+                self._edges[key] = read_type_edges(self.db, projection, rel)
         return self._edges[key]
 
     def read(self, projection: Projection) -> tuple[Projection, EdgeList]:
@@ -408,20 +233,12 @@ class GdsEngine:
             return {}
         try:
             with self._projected(projection) as graph:
-                query = (
-                    f"CALL {procedure}($graph, $config) YIELD nodeId, {column} "
-                    f"WITH gds.util.asNode(nodeId) AS n, {column} AS value "
-                    f"WHERE {_has_edge_predicate('n', projection)} "
-                    f"RETURN {_key_expression('n')} AS key, value"
-                )
-                # One record of two lists, not one record per node: the driver decodes
-                # it several times faster (Database.read_columns).
-                read = self.db.read_columns(
-                    query, ("key", "value"), {"graph": graph.name(), "config": config or {}}
+                read = stream_gds(
+                    self.db, procedure, projection, column, graph.name(), config or {}
                 )
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
             raise translate_driver_error(error) from error
-        return dict(zip(map(str, read["key"]), read["value"], strict=True))
+        return dict(zip(read.keys, read.values, strict=True))
 
     def _components(self, procedure: str, projection: Projection) -> dict[str, str]:
         raw = self._stream(procedure, self.resolve(projection), "componentId")

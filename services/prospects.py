@@ -24,7 +24,8 @@ itself, so the run is published by the step's pointer and a reader sees one run:
   ``prospect_linked_customers`` (a list), ``suggested_branch_id``, ``suggested_rm_id`` and
   ``introducer_id``.
 
-A company that no longer qualifies simply has no such property in the new run.
+A company that no longer qualifies simply has no such property in the new run. The
+Cypher of every read and write is :mod:`graph.prospect_results`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, LiteralString
+from typing import Any, Final
 
 import pandas as pd
 
@@ -60,15 +61,16 @@ from core.i18n import pgettext as code_name
 from core.ids import opaque_id
 from core.messages import from_json, params_json, render, rewrite_text, to_json
 from core.settings import Settings
+from graph import prospect_results as store
 from graph.branches import BranchScope
 from graph.compute_runs import PublishedRuns, published_runs
 from graph.customers import money_of
 from graph.database import Database
-from graph.scoping import Anonymiser, anonymiser_for, visible_predicate
+from graph.group_results import read_id_salt
+from graph.scoping import Anonymiser, anonymiser_for
 
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .exports import Cell, Column, Table
-from .group_risk import read_id_salt
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
@@ -87,76 +89,6 @@ FLOW_UNDIRECTED: Final = Projection(
     "flows-undirected", ("Company",), (RelationshipSpec("PAYS", "amount_minor"),), undirected=True
 )
 FLOW_UNWEIGHTED: Final = Projection("flows-unweighted", ("Company",), (RelationshipSpec("PAYS"),))
-
-READ_CUSTOMERS: Final[LiteralString] = """
-MATCH (c:Customer)
-OPTIONAL MATCH (c)-[:MEMBER_OF]->(g:Group {run_id: $group_run})
-RETURN c.company_id AS id, c.name AS name, c.branch_id AS branch_id, c.rm_id AS rm_id,
-       collect(DISTINCT g.group_id) AS group_ids
-"""
-
-READ_CANDIDATES: Final[LiteralString] = """
-MATCH (n:Company)
-WHERE NOT n:Customer
-  AND (EXISTS { (n)-[:PAYS]-(:Customer) } OR EXISTS { (n)-[:SUPPLIES]-(:Customer) })
-RETURN n.company_id AS id, n.name AS name, n.uscc AS uscc, n.status AS status,
-       n.industry AS industry, n.region AS region
-"""
-
-#: Read as columns (:meth:`Database.read_columns`): no column may be null.
-READ_FLOWS: Final[LiteralString] = """
-MATCH (n:Company)-[r:PAYS]-(c:Customer)
-WHERE NOT n:Customer
-RETURN n.company_id AS prospect_id, c.company_id AS customer_id,
-       CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction,
-       r.month AS month, r.currency AS currency, coalesce(r.amount_minor, 0) AS amount_minor,
-       coalesce(r.txn_count, 0) AS txn_count
-"""
-
-READ_SUPPLY: Final[LiteralString] = """
-MATCH (s:Company)-[r:SUPPLIES]->(b:Company)
-RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
-       coalesce(r.annual_amount_minor, 0) AS amount_minor, coalesce(r.currency, 'CNY') AS currency,
-       s.name AS supplier_name, b.name AS buyer_name,
-       s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer
-"""
-
-#: Every company's id: each gets one :data:`WRITE_INFLUENCE` row, the isolated values
-#: (those of a company without edges) when it has no edge.
-READ_COMPANY_IDS: Final[LiteralString] = (
-    "MATCH (c:Company) WHERE c.company_id IS NOT NULL RETURN c.company_id AS id"
-)
-
-WRITE_INFLUENCE: Final[LiteralString] = """
-UNWIND $rows AS row
-MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
-SET c.influence_supply_pagerank = row.supply_pagerank,
-    c.influence_supply_degree = row.supply_degree,
-    c.influence_supply_betweenness = row.supply_betweenness,
-    c.influence_flow_pagerank = row.flow_pagerank,
-    c.influence_flow_degree = row.flow_degree,
-    c.influence_flow_betweenness = row.flow_betweenness
-"""
-
-WRITE_CHAIN_MEMBERS: Final[LiteralString] = """
-UNWIND $rows AS row
-MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
-SET c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.rank,
-    c.core_enterprise = row.is_core,
-    c.supply_chain_size = CASE WHEN row.is_core THEN row.size ELSE null END,
-    c.core_explanation = CASE WHEN row.is_core THEN row.explanation ELSE null END
-"""
-
-WRITE_PROSPECTS: Final[LiteralString] = """
-UNWIND $rows AS row
-MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
-SET c:Prospect, c.prospect_score = row.score, c.prospect_rank = row.rank,
-    c.prospect_components = row.components, c.prospect_facts = row.facts,
-    c.prospect_ties = row.ties, c.prospect_reasons = row.reasons,
-    c.prospect_linked_customers = row.linked_customers,
-    c.suggested_branch_id = row.suggested_branch_id, c.suggested_rm_id = row.suggested_rm_id,
-    c.introducer_id = row.introducer_id, c.prospect_computed_at = $computed_at
-"""
 
 
 def read_blocklist(path: Path | None) -> frozenset[str]:
@@ -211,20 +143,20 @@ def read_supply_links(db: Database) -> tuple[list[SupplyLink], dict[str, str], s
     links: list[SupplyLink] = []
     names: dict[str, str] = {}
     customers: set[str] = set()
-    for r in db.read(READ_SUPPLY):
-        s, b = str(r["supplier_id"]), str(r["buyer_id"])
-        links.append(SupplyLink(s, b, int(r["amount_minor"]), str(r["currency"])))
-        names[s], names[b] = str(r["supplier_name"] or s), str(r["buyer_name"] or b)
-        if r["supplier_is_customer"]:
+    for r in store.read_supply_links(db):
+        s, b = r.supplier_id, r.buyer_id
+        links.append(SupplyLink(s, b, r.amount_minor, r.currency))
+        names[s], names[b] = r.supplier_name or s, r.buyer_name or b
+        if r.supplier_is_customer:
             customers.add(s)
-        if r["buyer_is_customer"]:
+        if r.buyer_is_customer:
             customers.add(b)
     return links, names, customers
 
 
 def read_flows(db: Database) -> pd.DataFrame:
     """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`)."""
-    frame = pd.DataFrame(db.read_columns(READ_FLOWS, FLOW_COLUMNS), columns=list(FLOW_COLUMNS))
+    frame = pd.DataFrame(store.read_flow_columns(db, FLOW_COLUMNS), columns=list(FLOW_COLUMNS))
     frame["amount_minor"] = frame["amount_minor"].astype("int64")
     frame["txn_count"] = frame["txn_count"].astype("int64")
     return frame
@@ -255,9 +187,9 @@ def compute_influence(
     ids = sorted({cid for s in columns.values() if s is not None for cid in s.values})
     # One MERGE per company: a first pass setting the isolated values on every company
     # and a second one on those with edges cost twice the writes.
-    every_id = sorted(map(str, db.read_columns(READ_COMPANY_IDS, ("id",))["id"]))
-    db.write_rows(
-        WRITE_INFLUENCE,
+    every_id = store.read_company_ids(db)
+    store.write_influence(
+        db,
         (
             {
                 "id": cid,
@@ -265,7 +197,7 @@ def compute_influence(
             }
             for cid in every_id
         ),
-        extra_parameters={"run_id": run_id},
+        run_id,
     )
     links, names, customers = read_supply_links(db)
     communities = engine.wcc(SUPPLY_DIRECTED)
@@ -292,7 +224,7 @@ def compute_influence(
         for chain in chains
         for rank, (cid, _) in enumerate(chain.ranking, start=1)
     ]
-    db.write_rows(WRITE_CHAIN_MEMBERS, member_rows, extra_parameters={"run_id": run_id})
+    store.write_chain_members(db, member_rows, run_id)
     return chains, flow_pr, len(ids)
 
 
@@ -339,25 +271,14 @@ def rank_prospects(
     """
     group_run = published_runs(db, ("group_risk",)).group_risk
     customers = {
-        str(r["id"]): CustomerInfo(
-            str(r["id"]),
-            str(r["name"] or r["id"]),
-            r["branch_id"],
-            r["rm_id"],
-            tuple(sorted(str(g) for g in r["group_ids"] if g is not None)),
+        r.company_id: CustomerInfo(
+            r.company_id, r.name or r.company_id, r.branch_id, r.rm_id, r.group_ids
         )
-        for r in db.read(READ_CUSTOMERS, {"group_run": group_run})
+        for r in store.read_customers(db, group_run)
     }
     candidates = [
-        Candidate(
-            str(r["id"]),
-            str(r["name"] or r["id"]),
-            r["uscc"],
-            r["status"],
-            r["industry"],
-            r["region"],
-        )
-        for r in db.read(READ_CANDIDATES)
+        Candidate(r.company_id, r.name or r.company_id, r.uscc, r.status, r.industry, r.region)
+        for r in store.read_candidates(db)
     ]
     flows = read_flows(db)
     links, _, _ = read_supply_links(db)
@@ -381,11 +302,7 @@ def compute_prospects(
     chains, flow_pr, influenced = compute_influence(db, engine, settings, run_id)
     ranking = rank_prospects(db, settings, chains, flow_pr)
     computed_at = datetime.now(UTC).isoformat(timespec="seconds")
-    db.write_rows(
-        WRITE_PROSPECTS,
-        _prospect_rows(ranking),
-        extra_parameters={"computed_at": computed_at, "run_id": run_id},
-    )
+    store.write_prospects(db, _prospect_rows(ranking), run_id, computed_at)
     logger.info(
         "stored %d prospects (%d excluded) and %d supply chains",
         len(ranking.prospects),
@@ -427,69 +344,6 @@ PROSPECT_TABLE: Final = Table(
     ),
 )
 
-_PROSPECT_FILTER: Final[LiteralString] = (
-    """
-MATCH (r:Prospect {run_id: $prospect_run})
-WHERE ($prospect_id IS NULL OR r.company_id = $prospect_id)
-  AND ($scope_all OR r.suggested_branch_id IN $scope_branch_ids)
-  AND ($branch_ids IS NULL OR r.suggested_branch_id IN $branch_ids)
-  AND ($min_score IS NULL OR r.prospect_score >= $min_score)
-MATCH (p:Company {company_id: r.company_id})
-WHERE ($industry IS NULL OR p.industry = $industry)
-  AND ($region IS NULL OR p.region = $region)
-  AND ($linked_customer IS NULL OR ($linked_customer IN r.prospect_linked_customers
-       AND EXISTS { MATCH (lc:Company {company_id: $linked_customer})
-                    WHERE """
-    + visible_predicate("lc")
-    + """ }))
-"""
-)
-
-COUNT_PROSPECTS: Final[LiteralString] = _PROSPECT_FILTER + "RETURN count(p) AS total"
-
-_PROSPECT_PROJECTION: Final[LiteralString] = """
-OPTIONAL MATCH (b:Branch {branch_id: r.suggested_branch_id})
-OPTIONAL MATCH (m:RelationshipManager {rm_id: r.suggested_rm_id})
-OPTIONAL MATCH (i:Company {company_id: r.introducer_id})
-RETURN p.company_id AS id, p.name AS name, p.uscc AS uscc, r.prospect_score AS score,
-       r.prospect_rank AS rank, p.industry AS industry, p.region AS region,
-       r.prospect_components AS components, r.prospect_facts AS facts,
-       r.prospect_ties AS ties, r.prospect_reasons AS reasons,
-       COLLECT {
-           MATCH (c:Company) WHERE c.company_id IN r.prospect_linked_customers AND c:Customer
-           RETURN {id: c.company_id, branch_id: c.branch_id}
-       } AS linked_branches,
-       r.suggested_branch_id AS branch_id, b.name AS branch_name,
-       r.suggested_rm_id AS rm_id, m.name AS rm_name,
-       r.introducer_id AS introducer_id, i.name AS introducer_name,
-       r.core_enterprise AS core_enterprise
-"""
-
-#: ORDER BY clauses by sort key and order (chosen from this table, never from input).
-_ORDERS: Final[dict[tuple[str, bool], LiteralString]] = {
-    ("score", True): "ORDER BY r.prospect_score DESC, p.company_id ",
-    ("score", False): "ORDER BY r.prospect_score ASC, p.company_id ",
-    ("name", True): "ORDER BY p.name DESC, p.company_id ",
-    ("name", False): "ORDER BY p.name ASC, p.company_id ",
-    ("id", True): "ORDER BY p.company_id DESC ",
-    ("id", False): "ORDER BY p.company_id ASC ",
-}
-
-READ_PROSPECT_FLOWS: Final[LiteralString] = """
-MATCH (p:Company {company_id: $id})-[r:PAYS]-(c:Customer)
-WHERE c.company_id IN $customer_ids
-RETURN c.company_id AS customer_id,
-       CASE WHEN startNode(r) = p THEN 'out' ELSE 'in' END AS direction,
-       r.month AS month, r.currency AS currency, r.amount_minor AS amount_minor,
-       r.txn_count AS txn_count
-ORDER BY customer_id, month, direction
-"""
-
-WRITE_EXPORT_AUDIT: Final[LiteralString] = """
-CREATE (:ExportAudit {export_id: randomUUID(), kind: $kind, user_id: $user_id, at: $at,
-                      format: $format, filters: $filters, row_count: $rows})
-"""
-
 
 @dataclass(frozen=True)
 class ProspectFilters:
@@ -511,38 +365,32 @@ class ProspectFilters:
         }
 
 
-READ_CORE_IDS: Final[LiteralString] = (
-    "MATCH (c:CompanyResult {run_id: $prospect_run}) WHERE c.core_enterprise = true "
-    "RETURN c.company_id AS id"
-)
-
-
 def _anonymiser(
     db: Database,
     scope: BranchScope,
-    rows: list[dict[str, Any]],
-    run: Mapping[str, Any],
+    rows: list[store.ProspectRow],
+    prospect_run: str | None,
     language: Language,
 ) -> Anonymiser:
     """Knows every company a page of prospects may mention: ties, introducers, and the core
     enterprises their reasons may name."""
-    ids = [str(r["id"]) for r in db.read(READ_CORE_IDS, run)]
+    ids = store.read_core_enterprise_ids(db, prospect_run)
     for row in rows:
-        ids.extend(str(t["customer_id"]) for t in json.loads(row["ties"] or "[]"))
-        if row["introducer_id"] is not None:
-            ids.append(str(row["introducer_id"]))
+        ids.extend(str(t["customer_id"]) for t in json.loads(row.ties or "[]"))
+        if row.introducer_id is not None:
+            ids.append(row.introducer_id)
     return anonymiser_for(db, scope, ids, language=language)
 
 
 def _item(
-    row: Mapping[str, Any], scope: BranchScope, anon: Anonymiser, language: Language
+    row: store.ProspectRow, scope: BranchScope, anon: Anonymiser, language: Language
 ) -> dict[str, Any]:
-    visible = {str(c["id"]) for c in row["linked_branches"] if scope.allows(c["branch_id"])}
+    visible = {c.company_id for c in row.linked_customers if scope.allows(c.branch_id)}
     visible = {c for c in visible if anon.visible(c)}
-    ties = json.loads(row["ties"] or "[]")
-    facts = json.loads(row["facts"] or "{}")
+    ties = json.loads(row.ties or "[]")
+    facts = json.loads(row.facts or "{}")
     # A name in a reason of a company outside the caller's branches is the placeholder.
-    reasons = [rewrite_text(m, _scrubber(anon)) for m in from_json(row["reasons"])]
+    reasons = [rewrite_text(m, _scrubber(anon)) for m in from_json(row.reasons)]
     currency = str(facts.get("currency", "CNY"))
     linked = [
         {
@@ -558,26 +406,26 @@ def _item(
         if t["customer_id"] in visible
     ]
     return {
-        "id": row["id"],
-        "name": row["name"],
-        "uscc": row["uscc"],
-        "score": row["score"],
-        "rank": row["rank"],
-        "industry": row["industry"],
-        "region": row["region"],
-        "core_enterprise": bool(row["core_enterprise"]),
-        "components": json.loads(row["components"] or "{}"),
+        "id": row.company_id,
+        "name": row.name,
+        "uscc": row.uscc,
+        "score": row.score,
+        "rank": row.rank,
+        "industry": row.industry,
+        "region": row.region,
+        "core_enterprise": row.core_enterprise,
+        "components": json.loads(row.components or "{}"),
         "reasons": [render(m, language) for m in reasons],
         "reason_messages": [{"key": m.key, "params": params_json(m)} for m in reasons],
         "linked_customers": linked,
         "linked_customers_outside_scope": len(ties) - len(linked),
-        "suggested_branch": {"id": row["branch_id"], "name": row["branch_name"]},
-        "suggested_rm": {"id": row["rm_id"], "name": row["rm_name"]},
+        "suggested_branch": {"id": row.branch_id, "name": row.branch_name},
+        "suggested_rm": {"id": row.rm_id, "name": row.rm_name},
         "introducer": {
-            "id": anon.id(row["introducer_id"]),
+            "id": anon.id(row.introducer_id),
             "name": (
-                anon.name(row["introducer_id"], row["introducer_name"])
-                if row["introducer_id"] is not None
+                anon.name(row.introducer_id, row.introducer_name)
+                if row.introducer_id is not None
                 else None
             ),
         },
@@ -605,22 +453,23 @@ def list_prospects(
 
     Count and page come from one published run (``runs``, resolved here when not given).
     """
-    order = _ORDERS.get((sort, descending))
-    if order is None:
+    if (sort, descending) not in store.ORDERS:
         raise InputValidationError(f"unknown sort {sort!r}")
-    run = _run(db, runs)
-    params = {**scope.parameters(), **filters.parameters(), **run, "prospect_id": None}
-    total_row = db.read_one(COUNT_PROSPECTS, params)
-    total = int(total_row["total"]) if total_row else 0
-    query: LiteralString = (
-        _PROSPECT_FILTER
-        + "WITH p, r "
-        + order
-        + "SKIP $offset LIMIT $limit "
-        + _PROSPECT_PROJECTION
+    prospect_run = _run(db, runs)
+    total = store.count_prospects(db, scope.parameters(), filters.parameters(), prospect_run)
+    rows = store.list_prospect_rows(
+        db,
+        scope.parameters(),
+        filters.parameters(),
+        prospect_run,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
     )
-    rows = db.read(query, {**params, "offset": offset, "limit": limit})
-    anon = _anonymiser(db, scope, rows, run, language)
+    if rows is None:
+        raise InputValidationError(f"unknown sort {sort!r}")
+    anon = _anonymiser(db, scope, rows, prospect_run, language)
     return total, [_item(r, scope, anon, language) for r in rows]
 
 
@@ -634,26 +483,22 @@ def get_prospect(
     NotFoundError
         When it is not a stored prospect or is suggested to a branch outside ``scope``.
     """
-    run = _run(db, None)
-    params = {
-        **scope.parameters(),
-        **ProspectFilters().parameters(),
-        **run,
-        "prospect_id": prospect_id,
-    }
-    rows = db.read(_PROSPECT_FILTER + "WITH p, r " + _PROSPECT_PROJECTION, params)
-    if not rows:
+    prospect_run = _run(db, None)
+    row = store.read_prospect(
+        db, scope.parameters(), ProspectFilters().parameters(), prospect_run, prospect_id
+    )
+    if row is None:
         raise NotFoundError(f"prospect {prospect_id} not found")
-    item = _item(rows[0], scope, _anonymiser(db, scope, rows, run, language), language)
+    item = _item(row, scope, _anonymiser(db, scope, [row], prospect_run, language), language)
     visible = [c["id"] for c in item["linked_customers"]]
     monthly: dict[str, list[dict[str, Any]]] = {}
-    for r in db.read(READ_PROSPECT_FLOWS, {"id": prospect_id, "customer_ids": visible}):
-        monthly.setdefault(str(r["customer_id"]), []).append(
+    for r in store.read_prospect_flows(db, prospect_id, visible):
+        monthly.setdefault(r.customer_id, []).append(
             {
-                "month": r["month"],
-                "direction": r["direction"],
-                **money_of(int(r["amount_minor"] or 0), str(r["currency"])),
-                "txn_count": r["txn_count"],
+                "month": r.month,
+                "direction": r.direction,
+                **money_of(r.amount_minor, r.currency),
+                "txn_count": r.txn_count,
             }
         )
     item["money_paths"] = [
@@ -673,9 +518,9 @@ def get_prospect(
     return item
 
 
-def _run(db: Database, runs: PublishedRuns | None) -> dict[str, str | None]:
-    """``{"prospect_run": ...}``: the published prospects run (resolved now unless given)."""
-    return {"prospect_run": (runs or published_runs(db, ("prospects",))).prospects}
+def _run(db: Database, runs: PublishedRuns | None) -> str | None:
+    """The published prospects run (resolved now unless given)."""
+    return (runs or published_runs(db, ("prospects",))).prospects
 
 
 def _score(value: object) -> Decimal:
@@ -705,20 +550,3 @@ def export_rows(items: Iterable[Mapping[str, Any]], language: Language) -> list[
             ]
         )
     return rows
-
-
-def audit_export(
-    db: Database, *, user_id: str, export_format: str, filters: Mapping[str, Any], rows: int
-) -> None:
-    """Record an export as an ``(:ExportAudit {kind: 'prospects'})`` node."""
-    db.write(
-        WRITE_EXPORT_AUDIT,
-        {
-            "kind": "prospects",
-            "user_id": user_id,
-            "at": datetime.now(UTC),
-            "format": export_format,
-            "filters": json.dumps(dict(filters), sort_keys=True, ensure_ascii=False, default=str),
-            "rows": rows,
-        },
-    )

@@ -38,11 +38,11 @@ from core.settings import Settings
 from graph.compute_runs import published_runs, run_fields
 from graph.core_enterprises import list_core_enterprises
 from graph.database import Database
+from graph.export_audit import record_export
 from services.customer_insights import recommendations_view, supply_chain_view
 from services.prospects import (
     PROSPECT_TABLE,
     ProspectFilters,
-    audit_export,
     export_rows,
     get_prospect,
     list_prospects,
@@ -155,8 +155,9 @@ def export_prospects(
         db, caller.scope, filters, language=lang, sort=sort, descending=order == "desc", limit=top
     )
     rows = export_rows(items, lang)
-    audit_export(
+    record_export(
         db,
+        kind="prospects",
         user_id=caller.user.user_id,
         export_format=format,
         filters={

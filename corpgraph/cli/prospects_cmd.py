@@ -11,11 +11,11 @@ import typer
 from core.errors import CorpgraphError, InputValidationError, NotFoundError
 from core.formatting import Language
 from graph.branches import BranchScope, read_branch_tree
+from graph.export_audit import record_export
 from services.exports import to_csv, to_xlsx
 from services.prospects import (
     PROSPECT_TABLE,
     ProspectFilters,
-    audit_export,
     export_rows,
     list_prospects,
 )
@@ -58,8 +58,9 @@ def export(
             write = to_xlsx if suffix == ".xlsx" else to_csv
             data = write(PROSPECT_TABLE, rows, lang)
             out.write_bytes(data)
-            audit_export(
+            record_export(
                 db,
+                kind="prospects",
                 user_id=f"cli:{getpass.getuser()}",
                 export_format=suffix[1:],
                 filters={"branch": branch, "top": top, "out": str(out), "lang": lang},

@@ -21,8 +21,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from core.settings import Settings
 from graph.database import Database
+from graph.group_results import read_id_salt
 from graph.schema import wipe
-from services.group_risk import public_group_id, read_id_salt
+from services.group_risk import public_group_id
 
 from .conftest import cli_env, run_cli
 

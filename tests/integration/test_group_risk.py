@@ -22,13 +22,13 @@ from graph import schema
 from graph.branches import BranchScope
 from graph.compute_runs import new_run_id, publish
 from graph.database import Database
+from graph.group_results import read_id_salt
 from services.engines import GdsEngine, PythonEngine
 from services.group_risk import (
     company_controllers,
     compute_group_risk,
     public_circle_id,
     public_group_id,
-    read_id_salt,
 )
 
 from .conftest import api_key, cli_env, control_snapshot, published, run_cli

@@ -36,7 +36,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from core.settings import Settings
 from graph.database import Database
-from services.group_risk import public_group_id, read_id_salt
+from graph.group_results import read_id_salt
+from services.group_risk import public_group_id
 
 from .conftest import api_key, cli_env, control_snapshot, run_cli
 

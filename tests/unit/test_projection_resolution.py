@@ -1,8 +1,8 @@
-"""A projection keeps only what the store holds (pure part of services.engines)."""
+"""A projection keeps only what the store holds (pure part of graph.projections)."""
 
 from __future__ import annotations
 
-from services.engines import Projection, RelationshipSpec, presence_query, resolved
+from graph.projections import Projection, RelationshipSpec, presence_query, resolved
 
 FLOWS_AND_SUPPLY = Projection(
     "mixed",
