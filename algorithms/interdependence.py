@@ -75,7 +75,7 @@ from fractions import Fraction
 from typing import Final, Literal
 
 from core.i18n import N_
-from core.messages import Message
+from core.messages import Message, Month
 from core.money import Money
 
 from .events import month_axis
@@ -451,8 +451,8 @@ def _flow_explanation(
     main = Message(
         _FLOW_KEYS[direction],
         {
-            "start": months[0],
-            "end": months[-1],
+            "start": Month(months[0]),
+            "end": Month(months[-1]),
             "share": percent_text(share),
             "currency": cur,
             "amount": Money(amount, cur),
@@ -484,8 +484,8 @@ def _supply_explanation(
             "currency": cur,
             "total": Money(annual_total, cur),
             "observed": observed,
-            "start": months[0],
-            "end": months[-1],
+            "start": Month(months[0]),
+            "end": Month(months[-1]),
         },
     )
     return (main, *_other_currency_notes(others, direction))

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .formatting import Language
+from .formatting import Language, format_month
 from .i18n import gettext, pgettext
 from .money import Money
 
@@ -51,8 +51,24 @@ class Code:
     code: str
 
 
-#: A parameter of a message: text (a name), a count, an amount, or a code.
-Param = str | int | Money | Code
+@dataclass(frozen=True, slots=True)
+class Month:
+    """A calendar month ``YYYY-MM``, shown in the reader's language (``2025年12月`` /
+    ``Dec 2025``), never as an ISO string in a sentence.
+
+    Examples
+    --------
+    >>> from core.i18n import N_
+    >>> m = Message(N_("From {start} to {end}"), {"start": Month("2025-01")})
+    >>> from_json(to_json([m])) == [m]
+    True
+    """
+
+    value: str
+
+
+#: A parameter of a message: text (a name), a count, an amount, a code, or a month.
+Param = str | int | Money | Code | Month
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +84,8 @@ def _shown(value: Param, language: Language) -> str:
         return value.format(language, compact=True)
     if isinstance(value, Code):
         return pgettext(language, value.code_list, value.code)
+    if isinstance(value, Month):
+        return format_month(value.value, language)
     return str(value)
 
 
@@ -116,12 +134,16 @@ def _param_json(value: Param) -> Any:
         return {"minor": value.minor, "currency": value.currency}
     if isinstance(value, Code):
         return {"code_list": value.code_list, "code": value.code}
+    if isinstance(value, Month):
+        return {"month": value.value}
     return value
 
 
 def _param_value(value: Any) -> Param:
     if isinstance(value, dict) and "code_list" in value:
         return Code(str(value["code_list"]), str(value["code"]))
+    if isinstance(value, dict) and "month" in value:
+        return Month(str(value["month"]))
     if isinstance(value, dict):
         return Money(int(value["minor"]), str(value["currency"]))
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -160,6 +182,8 @@ def params_json(message: Message) -> dict[str, Any]:
             out[name] = {"amount": str(value.amount), "currency": value.currency}
         elif isinstance(value, Code):
             out[name] = {"code_list": value.code_list, "code": value.code}
+        elif isinstance(value, Month):
+            out[name] = value.value  # ``YYYY-MM``: language-neutral
         else:
             out[name] = value
     return out

@@ -212,7 +212,7 @@ def test_company_endpoint_with_evidence_and_scoping(
         for d in english["depends_on"]
         if d["counterparty"]["id"] == counterparty and d["basis"] == "flows"
     )
-    assert english_flows["explanation"].startswith("From 2025-01 to ")
+    assert english_flows["explanation"].startswith("From Jan 2025 to ")
     assert "this counterparty paid" in english_flows["explanation"]
     assert english_flows["explanation_messages"] == flows["explanation_messages"]
     back = client.get(f"/api/v1/companies/{counterparty}/interdependence", headers=admin).json()

@@ -37,9 +37,9 @@ from .conftest import cli_env, run_cli
 
 pytestmark = pytest.mark.integration
 
-TODAY = date.today()
-#: Before any USD rate (USD amounts have no equivalent), inside the rates, and today.
-DATES = (date(2024, 6, 30), date(2025, 8, 15), TODAY)
+#: Before any USD rate (USD amounts have no equivalent) and inside the rates; the test adds
+#: today, read after it acts (a module-level date goes stale when a run crosses midnight).
+PAST_DATES = (date(2024, 6, 30), date(2025, 8, 15))
 
 
 @dataclass(frozen=True)
@@ -202,10 +202,12 @@ def test_every_level_is_the_sum_or_weighted_mean_of_its_children_and_of_the_file
     client: TestClient, bank: Bank
 ) -> None:
     _act_on_events_and_opportunities(client, bank)
+    today = date.today()
+    dates = (*PAST_DATES, today)
     head = _key(bank.db, "manager", "HO")
     branches = {r["branch_id"]: r["parent_branch_id"] or None for r in _rows(bank, "branches")}
     rm_branch = {r["rm_id"]: r["branch_id"] for r in _rows(bank, "relationship_managers")}
-    for on in DATES:
+    for on in dates:
         items = _all_kpis(client, head, on=on.isoformat())
         got = {(i["scope_type"], i["scope_id"], i["metric"], i["category"]): i for i in items}
         assert {k[0] for k in got} == {"branch", "rm"}
@@ -249,20 +251,22 @@ def test_every_level_is_the_sum_or_weighted_mean_of_its_children_and_of_the_file
         assert got[("branch", "HO", "customers", None)]["numerator"] > 0
     before_usd = {
         (i["scope_id"], i["category"]): i
-        for i in _all_kpis(client, head, on=DATES[0].isoformat(), metric="facility_outstanding")
+        for i in _all_kpis(
+            client, head, on=PAST_DATES[0].isoformat(), metric="facility_outstanding"
+        )
         if i["scope_type"] == "branch"
     }
     assert before_usd[("HO", None)]["no_rate"], "USD facilities have no rate before 2025"
-    today = {
+    on_today = {
         (i["metric"], i["category"]): i
-        for i in _all_kpis(client, head, on=TODAY.isoformat(), scope_id="HO")
+        for i in _all_kpis(client, head, on=today.isoformat(), scope_id="HO")
     }
-    assert today[("opportunities_won", None)]["numerator"] == 1
+    assert on_today[("opportunities_won", None)]["numerator"] == 1
     # 1000.01 USD at the latest rate, 7.0288: 7028.870288 → 7028.87
-    assert today[("opportunities_won_amount", None)]["value"] == "7028.87"
-    assert today[("events_actioned_share", None)]["numerator"] == 1
-    assert today[("event_response_hours", None)]["denominator"] == 3
-    assert today[("stage_conversion", "won")]["value"] == "100.0000"
+    assert on_today[("opportunities_won_amount", None)]["value"] == "7028.87"
+    assert on_today[("events_actioned_share", None)]["numerator"] == 1
+    assert on_today[("event_response_hours", None)]["denominator"] == 3
+    assert on_today[("stage_conversion", "won")]["value"] == "100.0000"
 
 
 def test_scoping_an_rm_sees_their_own_a_manager_their_subtree(

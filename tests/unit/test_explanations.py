@@ -71,11 +71,11 @@ def test_a_dependency_is_explained_in_both_languages_with_a_note_on_other_curren
     by_flows = next(d for d in found if d.basis == "flows" and d.direction == "receipts")
     zh, en = _both(by_flows.explanation)
     assert zh == (
-        "2025-01至2025-12，该交易对手的付款占本公司CNY收款的80%（¥9,600.00万/¥1.20亿），"
+        "2025年1月至2025年12月，该交易对手的付款占本公司CNY收款的80%（¥9,600.00万/¥1.20亿），"
         "12个有收款的月份中有12个月不低于50%。另有USD收款未计入（无汇率折算）。"
     )
     assert en == (
-        "From 2025-01 to 2025-12 this counterparty paid 80% of the company's CNY receipts "
+        "From Jan 2025 to Dec 2025 this counterparty paid 80% of the company's CNY receipts "
         "(CNY 96.00M of CNY 120.00M), and at least 50% in 12 of the 12 months with receipts. "
         "Its receipts in USD are not counted (no exchange rate)."
     )
