@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from .names import to_simplified
+from .names import PROVINCES, to_simplified
 
 
 class KeyPersonRole(StrEnum):
@@ -92,46 +92,9 @@ class ContactKind(StrEnum):
 #: Contact kinds compared as addresses: a registered and an office address match.
 ADDRESS_KINDS: Final = frozenset({ContactKind.REGISTERED_ADDRESS, ContactKind.OFFICE_ADDRESS})
 
-#: Province-level names (short forms); the full form adds 省/市/自治区 or the ethnic name.
-_PROVINCES: Final = (
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-)
 _PROVINCE_SUFFIX: Final = r"(?:省|市|特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区)?"
 _PROVINCE: Final = re.compile(
-    "^(?:" + "|".join(sorted(_PROVINCES, key=len, reverse=True)) + ")" + _PROVINCE_SUFFIX
+    "^(?:" + "|".join(sorted(PROVINCES, key=len, reverse=True)) + ")" + _PROVINCE_SUFFIX
 )
 _CITY: Final = re.compile(r"^([\u4e00-\u9fff]{2,4}?)市")
 _DROP: Final = re.compile(r"[\s\W_]+", re.UNICODE)

@@ -52,47 +52,10 @@ from pypinyin.contrib.tone_convert import to_normal
 from pypinyin.phrases_dict import phrases_dict
 from pypinyin.pinyin_dict import pinyin_dict
 
-from .names import fold, name_key, to_simplified
+from .names import PROVINCES, fold, name_key, to_simplified
 
 Script = Literal["cjk", "latin"]
 
-#: China's provincial divisions, short forms (the gazetteer adds 省/市/自治区 variants).
-PROVINCES: Final = (
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-)
 #: Places whose English name is not their pinyin.
 EXONYMS: Final[dict[str, tuple[str, ...]]] = {
     "香港": ("hongkong", "hk"),
