@@ -26,12 +26,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
 
-from core.codes import STAGES
+from core.codes import SALES_ACTIVITY_KINDS, STAGES
 from core.errors import InputValidationError
 from core.kpis import CONVERSION_STAGES, METRICS, Rollup
 from core.money import FxRate, Money, cny_equivalent, latest_rates
 from graph.kpis import KpiFacts, Position
+
+#: Dimensions whose categories also add up to a total (category ``None``); a stage's
+#: conversion does not add across stages.
+_TOTALLED_DIMENSIONS: Final = frozenset({"product_category", "activity_kind"})
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,11 @@ def contributions(facts: KpiFacts) -> list[Contribution]:
     out = _money_contributions("holding_balance", facts.holdings, rates)
     out += _money_contributions("facility_outstanding", facts.facilities, rates)
 
-    counted = {c.customer_id: c for c in facts.customers if c.since is None or c.since <= on}
+    counted = {
+        c.customer_id: c
+        for c in facts.customers
+        if (c.since is None or c.since <= on) and (c.lost_on is None or c.lost_on > on)
+    }
     products: dict[str, set[str]] = defaultdict(set)
     for holding in facts.holdings:
         products[holding.customer_id].add(holding.product_code)
@@ -157,6 +166,7 @@ def contributions(facts: KpiFacts) -> list[Contribution]:
             )
         )
 
+    out += _acquisition_and_diligence(facts)
     for opp in facts.opportunities:
         if opp.created_at >= end:
             continue
@@ -214,6 +224,42 @@ def contributions(facts: KpiFacts) -> list[Contribution]:
     return out
 
 
+def _acquisition_and_diligence(facts: KpiFacts) -> list[Contribution]:
+    """Customers won and lost, visits and calls, and forward stage moves, to ``facts.on``."""
+    on = facts.on
+    end = _end_of(on)
+    out: list[Contribution] = []
+    for customer in sorted(facts.customers, key=lambda c: c.customer_id):
+        if customer.since is not None and customer.since <= on:
+            out.append(
+                Contribution("new_customers_won", None, customer.branch_id, customer.rm_id, 1)
+            )
+        if customer.lost_on is not None and customer.lost_on <= on:
+            out.append(Contribution("lost_customers", None, customer.branch_id, customer.rm_id, 1))
+    for activity in facts.activities:
+        if activity.on <= on and activity.kind in SALES_ACTIVITY_KINDS:
+            out.append(
+                Contribution(
+                    "sales_activities", activity.kind, activity.branch_id, activity.rm_id, 1
+                )
+            )
+    order: dict[str, int] = {stage: i for i, stage in enumerate(STAGES) if stage != "lost"}
+    for opp in facts.opportunities:
+        stage = "identified"
+        advanced = 0
+        for change in opp.history:
+            if change.at >= end:
+                break
+            if change.to in order and order[change.to] > order.get(stage, len(order)):
+                advanced += 1
+            stage = change.to
+        if advanced:
+            out.append(
+                Contribution("opportunities_advanced", None, opp.branch_id, opp.rm_id, advanced)
+            )
+    return out
+
+
 def roll_up(
     items: Iterable[Contribution],
     parents: Mapping[str, str | None],
@@ -236,7 +282,7 @@ def roll_up(
     for item in items:
         definition = METRICS[item.metric]
         categories: list[str | None] = [item.category]
-        if definition.dimension == "product_category":
+        if definition.dimension in _TOTALLED_DIMENSIONS and item.category is not None:
             categories.append(None)
         for category in categories:
             if item.rm_id is not None:

@@ -27,6 +27,7 @@ from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
 from algorithms.related_parties import EvidenceKind
 from core.codes import (
+    ACTIVITY_KINDS,
     EVENT_TYPES,
     SEGMENT_ORDER,
     SEVERITIES,
@@ -69,6 +70,7 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "suggested_action": get_args(Action),
     "stage": STAGES,
     "opportunity_source": SOURCES,
+    "activity_kind": ACTIVITY_KINDS,
     "relation": get_args(Relation),
     "node_kind": get_args(NodeKind),
     "member_role": get_args(MemberRole),

@@ -58,3 +58,16 @@ CLOSED_STAGES: Final[frozenset[OpportunityStage]] = frozenset({"won", "lost"})
 OpportunitySource = Literal["prospect", "event", "recommendation", "manual"]
 #: Where an opportunity comes from.
 SOURCES: Final[tuple[OpportunitySource, ...]] = ("prospect", "event", "recommendation", "manual")
+
+ActivityKind = Literal["visit", "call", "meeting", "proposal_sent", "note"]
+#: What an RM records on an opportunity or a customer (the ``activities`` file's ``kind``).
+ACTIVITY_KINDS: Final[tuple[ActivityKind, ...]] = (
+    "visit",
+    "call",
+    "meeting",
+    "proposal_sent",
+    "note",
+)
+#: The kinds that count as sales activities (the ``sales_activities`` metric): the RM's
+#: own contacts with the customer, as the plan measures diligence (visits and calls).
+SALES_ACTIVITY_KINDS: Final[tuple[ActivityKind, ...]] = ("visit", "call")

@@ -70,6 +70,53 @@ class MetricDefinition:
     dimension: str | None = None
 
 
+#: Customers won and lost, and the sales diligence the scorecards read (issue 15, T14).
+#: Counts that grow with time are cumulative to the date, like ``opportunities_won``: a
+#: period's figure is the value at its end less the value the day before it began.
+_ACQUISITION_AND_DILIGENCE: Final[tuple[MetricDefinition, ...]] = (
+    MetricDefinition(
+        "new_customers_won",
+        N_("New customers won"),
+        N_(
+            "Customers whose relationship began (their first holding was opened) on or "
+            "before the date; a period's new customers are the difference across it."
+        ),
+        "count",
+        Rollup.SUM,
+    ),
+    MetricDefinition(
+        "lost_customers",
+        N_("Lost customers"),
+        N_(
+            "Customers whose every holding was closed on or before the date, counted from "
+            "the last closing; a period's losses are the difference across it."
+        ),
+        "count",
+        Rollup.SUM,
+    ),
+    MetricDefinition(
+        "sales_activities",
+        N_("Sales activities (visits and calls)"),
+        N_(
+            "Visits and calls the RMs logged on or before the date, by kind, counted for "
+            "the RM and the branch the RM works at."
+        ),
+        "count",
+        Rollup.SUM,
+        "activity_kind",
+    ),
+    MetricDefinition(
+        "opportunities_advanced",
+        N_("Opportunities advanced"),
+        N_(
+            "Forward stage moves of opportunities (to a later stage, won included) made "
+            "on or before the date."
+        ),
+        "count",
+        Rollup.SUM,
+    ),
+)
+
 METRICS: Final[dict[str, MetricDefinition]] = {
     m.code: m
     for m in (
@@ -102,7 +149,8 @@ METRICS: Final[dict[str, MetricDefinition]] = {
             N_("Customers"),
             N_(
                 "Customers whose relationship had begun on the date: their first holding "
-                "was opened on or before it (customers without a dated holding always count)."
+                "was opened on or before it (customers without a dated holding always count), "
+                "and had not ended: not every holding closed by then."
             ),
             "count",
             Rollup.SUM,
@@ -159,6 +207,7 @@ METRICS: Final[dict[str, MetricDefinition]] = {
             "share",
             Rollup.WEIGHTED_MEAN,
         ),
+        *_ACQUISITION_AND_DILIGENCE,
     )
 }
 #: The metric codes, in the registry's order (the ``targets`` file's ``metric`` values).

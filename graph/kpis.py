@@ -6,8 +6,8 @@ an event — with the booking branch and the RM it is attributed to, so that
 aggregates: the one definition of every metric is :data:`core.kpis.METRICS` and its
 computation lives in :func:`algorithms.kpis.contributions`.
 
-Dates: a holding counts from its ``opened`` date; a facility counts until its
-``maturity`` (the contract keeps no history of balances, so a past date sees the
+Dates: a holding counts from its ``opened`` date until its ``closed`` date; a
+facility counts until its ``maturity`` (the contract keeps no history of balances, so a past date sees the
 current balance of what was open then); opportunities and events are dated by
 their stage and status histories.
 """
@@ -22,12 +22,14 @@ from typing import Any, Final, LiteralString
 
 from core.money import FxRate
 
+from .activities import ActivityFact, read_activities
 from .compute_runs import EVENT_PUBLISHED, published_runs
 from .database import Reader
 
 HOLDINGS_ON: Final[LiteralString] = (
     "MATCH (c:Customer)-[h:HOLDS]->(p:Product) "
-    "WHERE h.opened IS NULL OR h.opened <= date($on) "
+    "WHERE (h.opened IS NULL OR h.opened <= date($on)) "
+    "AND (h.closed IS NULL OR h.closed > date($on)) "
     "RETURN c.company_id AS customer_id, c.branch_id AS branch_id, c.rm_id AS rm_id, "
     "p.product_code AS product_code, coalesce(p.category, p.product_code) AS category, "
     "h.currency AS currency, coalesce(h.balance_minor, 0) AS amount_minor"
@@ -45,9 +47,11 @@ FACILITIES_ON: Final[LiteralString] = (
 CUSTOMERS: Final[LiteralString] = (
     "MATCH (c:Customer) "
     "OPTIONAL MATCH (c)-[h:HOLDS]->(:Product) "
-    "WITH c, min(h.opened) AS since "
+    "WITH c, min(h.opened) AS since, count(h) AS held, count(h.closed) AS closed, "
+    "max(h.closed) AS last_closed "
     "RETURN c.company_id AS customer_id, c.branch_id AS branch_id, c.rm_id AS rm_id, "
-    "CASE WHEN since IS NULL THEN null ELSE toString(since) END AS since"
+    "CASE WHEN since IS NULL THEN null ELSE toString(since) END AS since, "
+    "CASE WHEN held > 0 AND closed = held THEN toString(last_closed) END AS lost_on"
 )
 RATES: Final[LiteralString] = (
     "MATCH (r:FxRate) RETURN r.currency AS currency, toString(r.rate_date) AS rate_date, "
@@ -88,6 +92,8 @@ class CustomerFact:
     branch_id: str | None
     rm_id: str | None
     since: date | None
+    #: The day its last holding closed, when every holding it had is closed.
+    lost_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class KpiFacts:
     rates: tuple[FxRate, ...]
     opportunities: tuple[OpportunityFact, ...]
     events: tuple[EventFact, ...]
+    activities: tuple[ActivityFact, ...] = ()
 
 
 def _moment(text: str) -> datetime:
@@ -175,6 +182,7 @@ def read_kpi_facts(db: Reader, on: date) -> KpiFacts:
                 r["branch_id"],
                 r["rm_id"],
                 date.fromisoformat(r["since"]) if r["since"] else None,
+                date.fromisoformat(r["lost_on"]) if r["lost_on"] else None,
             )
             for r in db.read(CUSTOMERS)
         ),
@@ -208,4 +216,5 @@ def read_kpi_facts(db: Reader, on: date) -> KpiFacts:
             for r in db.read(EVENTS, {"event_run": event_run})
             if r["created_ms"] is not None
         ),
+        activities=read_activities(db, on),
     )

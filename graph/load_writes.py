@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
+from .activities import UPSERT_ACTIVITIES
 from .branches import UPSERT_BRANCHES
 from .database import Database
 from .related_parties import (
@@ -171,7 +172,8 @@ UNWIND $rows AS row
 MATCH (c:Company {company_id: row.customer_id})
 MATCH (p:Product {product_code: row.product_code})
 MERGE (c)-[h:HOLDS]->(p)
-SET h.balance_minor = row.balance_minor, h.currency = row.currency, h.opened = row.opened
+SET h.balance_minor = row.balance_minor, h.currency = row.currency, h.opened = row.opened,
+    h.closed = row.closed
 """
 
 UPSERT_SEGMENT_SNAPSHOTS: Final[LiteralString] = """
@@ -266,6 +268,7 @@ class Upsert(StrEnum):
     SEGMENT_SNAPSHOTS = "segment_snapshots"
     FX_RATES = "fx_rates"
     TARGETS = "targets"
+    ACTIVITIES = "activities"
     KEY_PERSONS = "key_persons"
     PERSON_RELATIONS = "person_relations"
     COMPANY_CONTACTS = "company_contacts"
@@ -290,6 +293,7 @@ UPSERTS: Final[dict[Upsert, LiteralString]] = {
     Upsert.SEGMENT_SNAPSHOTS: UPSERT_SEGMENT_SNAPSHOTS,
     Upsert.FX_RATES: UPSERT_FX_RATES,
     Upsert.TARGETS: UPSERT_TARGETS,
+    Upsert.ACTIVITIES: UPSERT_ACTIVITIES,
     Upsert.KEY_PERSONS: UPSERT_KEY_PERSONS,
     Upsert.PERSON_RELATIONS: UPSERT_PERSON_RELATIONS,
     Upsert.COMPANY_CONTACTS: UPSERT_COMPANY_CONTACTS,

@@ -190,6 +190,13 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE CONSTRAINT kpi_target_id_unique IF NOT EXISTS "
         "FOR (n:KpiTarget) REQUIRE n.target_id IS UNIQUE",
     ),
+    # An activity is one node per id (graph.activities); the KPIs read them by date.
+    SchemaItem(
+        "activity_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT activity_id_unique IF NOT EXISTS "
+        "FOR (n:Activity) REQUIRE n.activity_id IS UNIQUE",
+    ),
     SchemaItem(
         "corpgraph_meta_key_unique",
         "constraint",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from core.codes import ACTIVITY_KINDS
 from core.contacts import ContactKind, FamilyRelation, KeyPersonRole
 from core.kpis import METRIC_CODES, SCOPE_TYPES
 
@@ -218,8 +219,14 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             _c("balance", Kind.DECIMAL, currency_column="currency"),
             _c("currency", Kind.CURRENCY),
             _c("opened", Kind.DATE, False),
+            _c("closed", Kind.DATE, False, "empty while the customer holds the product"),
         ),
         key=("customer_id", "product_code"),
+        notes=(
+            "A customer whose every holding is closed is a lost customer from the last "
+            "closing date (the lost_customers metric). A row whose closed is before its "
+            "opened is rejected (out_of_range).",
+        ),
     ),
     "segment_snapshots": FileSpec(
         "segment_snapshots",
@@ -352,6 +359,31 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             "stage_conversion: stage).",
         ),
     ),
+    "activities": FileSpec(
+        "activities",
+        "Sales activities RMs log: visits, calls, meetings, proposals sent, notes.",
+        (
+            _c("activity_id", Kind.ID),
+            _c("rm_id", Kind.ID, references="relationship_managers.rm_id"),
+            _c("company_id", Kind.ID, references="companies.company_id"),
+            _c(
+                "opportunity_id",
+                Kind.ID,
+                False,
+                "the opportunity it advances, when it exists in corpgraph",
+            ),
+            _c("kind", Kind.ENUM, choices=ACTIVITY_KINDS),
+            _c("date", Kind.DATE),
+            _c("notes", Kind.TEXT, False),
+        ),
+        key=("activity_id",),
+        notes=(
+            "An activity counts for its RM and the branch the RM works at (the "
+            "sales_activities metric counts visits and calls).",
+            "opportunity_id is not checked against a file: opportunities live in corpgraph "
+            "(created through the API); an activity naming one links to it once it exists.",
+        ),
+    ),
 }
 
 #: Files in the order they load: referenced files first.
@@ -370,6 +402,7 @@ LOAD_ORDER: Final = (
     "segment_snapshots",
     "fx_rates",
     "targets",
+    "activities",
     "key_persons",
     "person_relations",
     "company_contacts",

@@ -230,6 +230,13 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
     ):
         return "end_date", RejectReason.OUT_OF_RANGE, "end_date is before start_date"
     if (
+        file == "holdings"
+        and record["closed"] is not None
+        and record["opened"] is not None
+        and record["closed"] < record["opened"]
+    ):
+        return "closed", RejectReason.OUT_OF_RANGE, "closed is before opened"
+    if (
         file == "key_persons"
         and record["until"]
         and record["since"]

@@ -136,6 +136,7 @@ STATEMENTS: Final[dict[str, tuple[Statement, ...]]] = {
     "segment_snapshots": (Statement(Upsert.SEGMENT_SNAPSHOTS, _snapshot_row),),
     "fx_rates": (Statement(Upsert.FX_RATES, _fx_rate_row),),
     "targets": (Statement(Upsert.TARGETS, _target_row),),
+    "activities": (Statement(Upsert.ACTIVITIES, _plain),),
     "key_persons": (Statement(Upsert.KEY_PERSONS, _plain),),
     "person_relations": (Statement(Upsert.PERSON_RELATIONS, _plain),),
     "company_contacts": (Statement(Upsert.COMPANY_CONTACTS, _contact_row),),

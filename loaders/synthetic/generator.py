@@ -17,6 +17,7 @@ from core.errors import InputValidationError
 from core.names import counterparty_id, name_key
 from loaders.contract import CONTRACT, LOAD_ORDER
 
+from .activities import plan_activities
 from .control_cases import control_case_truth
 from .defects import DefectPlan, IdBook, Row, bad_rows_by_file, plant_defects
 from .dependence_cases import dependence_truth
@@ -123,6 +124,11 @@ def generate_bank(
     # Its own random stream, drawn last: every other file is the same with or without it.
     relations = plan_relations(structure.bank, seed)
     tables.update(relations.tables)
+    # Activities and lost customers: their own stream too, drawn after the rest.
+    activities = plan_activities(tables, defects.bad_rows, seed)
+    tables["activities"] = activities.activities
+    tables["holdings"] = activities.holdings
+    defects.bad_rows.extend(activities.bad_rows)
     logger.info("planned the %s bank in %.1f s", scale, time.perf_counter() - started)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -162,6 +168,7 @@ def generate_bank(
         "counts": {"rows": rows, "valid_rows": valid_rows},
         "bad_rows": _bad_rows_truth(defects),
         "related_parties": relations.truth,
+        **activities.truth(),
     }
     if hard is not None:
         truth.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,7 @@ from algorithms.kpis import Contribution, contributions, decompose, roll_up
 from core.errors import InputValidationError
 from core.kpis import METRIC_CODES, METRICS, Rollup, display_value, parse_period
 from core.money import FxRate
+from graph.activities import ActivityFact
 from graph.kpis import (
     CustomerFact,
     EventFact,
@@ -27,6 +29,8 @@ from loaders.contract import CONTRACT
 from loaders.validation import validate_rows
 
 pytestmark = pytest.mark.unit
+#: The dimensions whose categories add up to a total (category None).
+TOTALLED = ("product_category", "activity_kind")
 
 
 # --- decomposition --------------------------------------------------------------------------
@@ -78,9 +82,11 @@ def test_every_branch_is_its_direct_book_plus_its_children(seed: int) -> None:
     items = []
     for _ in range(rng.randint(0, 300)):
         code = rng.choice(METRIC_CODES)
-        category = {"product_category": rng.choice(["deposit", "loan"]), "stage": "won"}.get(
-            str(METRICS[code].dimension)
-        )
+        category = {
+            "product_category": rng.choice(["deposit", "loan"]),
+            "activity_kind": rng.choice(["visit", "call"]),
+            "stage": "won",
+        }.get(str(METRICS[code].dimension))
         items.append(
             Contribution(
                 code,
@@ -121,8 +127,7 @@ def test_every_branch_is_its_direct_book_plus_its_children(seed: int) -> None:
         matching = [
             i
             for i in booked
-            if i.category == category
-            or (category is None and METRICS[code].dimension == "product_category")
+            if i.category == category or (category is None and METRICS[code].dimension in TOTALLED)
         ]
         assert table.value("branch", "HO", code, category).numerator == sum(
             i.numerator for i in matching
@@ -135,7 +140,7 @@ def test_every_branch_is_its_direct_book_plus_its_children(seed: int) -> None:
                 and i.rm_id == rm
                 and (
                     i.category == category
-                    or (category is None and METRICS[code].dimension == "product_category")
+                    or (category is None and METRICS[code].dimension in TOTALLED)
                 )
             ]
             assert table.value("rm", rm, code, category).numerator == sum(i.numerator for i in mine)
@@ -287,4 +292,110 @@ def test_targets_rows_are_validated_against_their_metric() -> None:
         (7, "invalid_enum"),
         (8, "invalid_enum"),
         (9, "invalid_decimal"),
+    ]
+
+
+# --- customers won and lost, activities, stage moves (issue 15, T14) ------------------------
+def test_customers_won_and_lost_activities_and_advances_count_to_the_date() -> None:
+    d = date(2025, 9, 1)
+    facts = KpiFacts(
+        on=date(2025, 9, 30),
+        holdings=(),
+        facilities=(),
+        customers=(
+            CustomerFact("C1", "BJ", "R1", date(2020, 1, 1)),
+            CustomerFact("C2", "SH", "R2", None),  # always a customer, never "won"
+            CustomerFact("C3", "SH", "R2", date(2025, 9, 30), None),
+            CustomerFact("C4", "BJ", "R1", date(2019, 5, 1), date(2025, 3, 1)),  # lost
+            CustomerFact("C5", "BJ", "R1", date(2019, 5, 1), date(2025, 10, 1)),  # lost later
+        ),
+        rates=(),
+        opportunities=(
+            OpportunityFact(
+                "O1",
+                "BJ",
+                "R1",
+                None,
+                None,
+                _at(d),
+                (
+                    StatusChange("identified", _at(d)),
+                    StatusChange("proposal", _at(d, 10)),
+                    StatusChange("contacted", _at(d, 11)),  # back: not an advance
+                    StatusChange("proposal", _at(d, 12)),
+                    StatusChange("won", _at(date(2025, 10, 2))),  # after the date
+                ),
+            ),
+            OpportunityFact("O2", "SH", "R2", None, None, _at(d), (StatusChange("lost", _at(d)),)),
+        ),
+        events=(),
+        activities=(
+            ActivityFact("A1", "R1", "BJ", "visit", date(2025, 9, 30), None),
+            ActivityFact("A2", "R1", "BJ", "call", date(2025, 1, 2), "O1"),
+            ActivityFact("A3", "R1", "BJ", "note", date(2025, 1, 2), None),  # no contact
+            ActivityFact("A4", "R2", "SH", "call", date(2025, 2, 2), None),
+            ActivityFact("A5", "R2", "SH", "visit", date(2025, 10, 1), None),  # later
+        ),
+    )
+    parents: dict[str, str | None] = {"HO": None, "BJ": "HO", "SH": "HO"}
+    table = roll_up(contributions(facts), parents, facts.on)
+
+    def value(scope_type: str, unit: str, code: str, category: str | None = None) -> int:
+        return table.value(scope_type, unit, code, category).numerator
+
+    assert value("branch", "HO", "new_customers_won") == 4  # C1, C3, C4, C5
+    assert value("branch", "HO", "lost_customers") == 1  # C4
+    assert value("branch", "HO", "customers") == 4  # C1, C2, C3, C5 (C4 lost)
+    assert value("rm", "R1", "customers") == 2
+    assert value("rm", "R1", "sales_activities") == 2
+    assert value("rm", "R1", "sales_activities", "visit") == 1
+    assert value("branch", "HO", "sales_activities") == 3
+    assert value("branch", "SH", "sales_activities", "call") == 1
+    assert value("branch", "BJ", "opportunities_advanced") == 2  # to proposal, proposal again
+    assert value("branch", "SH", "opportunities_advanced") == 0
+    later = roll_up(
+        contributions(dataclasses.replace(facts, on=date(2025, 12, 31))),
+        parents,
+        date(2025, 12, 31),
+    )
+    assert later.value("branch", "HO", "lost_customers", None).numerator == 2
+    assert later.value("branch", "BJ", "opportunities_advanced", None).numerator == 3
+    assert later.value("branch", "HO", "sales_activities", None).numerator == 4
+
+
+def test_activity_rows_are_validated() -> None:
+    header = CONTRACT["activities"].column_names
+    rows = [
+        ("A1", "R1", "C1", "", "visit", "2025-03-01", "拜访"),  # good
+        ("A2", "R1", "C1", "O9", "proposal_sent", "2025/03/02", ""),  # good
+        ("A3", "R1", "C1", "", "lunch", "2025-03-01", ""),  # not a kind
+        ("A4", "R1", "C1", "", "call", "2025-02-30", ""),  # no such day
+        ("A5", "", "C1", "", "call", "2025-03-01", ""),  # no RM
+        ("A1", "R1", "C1", "", "call", "2025-03-01", ""),  # the key again, other values
+    ]
+    result = validate_rows(
+        CONTRACT["activities"],
+        [(n, dict(zip(header, row, strict=True))) for n, row in enumerate(rows, start=2)],
+    )
+    assert [r["activity_id"] for r in result.records] == ["A1", "A2"]
+    assert [(r.row, r.reason.value) for r in result.rejects] == [
+        (4, "invalid_enum"),
+        (5, "invalid_date"),
+        (6, "missing_required"),
+        (7, "duplicate_key"),
+    ]
+
+
+def test_a_holding_cannot_close_before_it_opened() -> None:
+    header = CONTRACT["holdings"].column_names
+    rows = [
+        ("C1", "DEP", "1.00", "CNY", "2025-01-01", "2025-06-30"),
+        ("C1", "LN", "1.00", "CNY", "2025-01-01", "2024-12-31"),
+    ]
+    result = validate_rows(
+        CONTRACT["holdings"],
+        [(n, dict(zip(header, row, strict=True))) for n, row in enumerate(rows, start=2)],
+    )
+    assert [(r.row, r.field, r.reason.value) for r in result.rejects] == [
+        (3, "closed", "out_of_range")
     ]
