@@ -7,8 +7,8 @@ aggregates: the one definition of every metric is :data:`core.kpis.METRICS` and 
 computation lives in :func:`algorithms.kpis.contributions`.
 
 Dates: a holding counts from its ``opened`` date until its ``closed`` date; a
-facility counts until its ``maturity`` (the contract keeps no history of balances, so a past date sees the
-current balance of what was open then); opportunities and events are dated by
+facility counts until its ``maturity`` (the contract keeps no history of balances,
+so a past date sees the current balance of what was open then); opportunities and events are dated by
 their stage and status histories.
 """
 
