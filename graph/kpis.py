@@ -8,8 +8,8 @@ computation lives in :func:`algorithms.kpis.contributions`.
 
 Dates: a holding counts from its ``opened`` date until its ``closed`` date; a
 facility counts until its ``maturity`` (the contract keeps no history of balances,
-so a past date sees the current balance of what was open then); opportunities and events are dated by
-their stage and status histories.
+so a past date sees the current balance of what was open then); opportunities and
+events are dated by their stage and status histories.
 """
 
 from __future__ import annotations
