@@ -353,6 +353,8 @@ class ActivityOut(ApiModel):
     kind: str
     date: str
     text: str
+    activity_id: str | None = None
+    rm_id: str | None = Field(default=None, description="The RM whose activity it is")
     by: str | None = None
     recorded_at: str | None = None
 

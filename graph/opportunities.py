@@ -218,6 +218,11 @@ UPDATE_OPPORTUNITY: Final[LiteralString] = (
     "o.notes = $notes, o.history = o.history + $entries, "
     "o.activities = o.activities + $activities, o.updated_at = datetime($at), "
     "o.version = coalesce(o.version, 1) + 1) "
+    # An activity is also its own node (graph.activities), which the KPIs count.
+    "FOREACH (a IN CASE WHEN fresh THEN $activity_nodes ELSE [] END | "
+    "MERGE (n:Activity {activity_id: a.activity_id}) "
+    "SET n += a, n.date = date(a.date), n.recorded_at = datetime($at), "
+    "n.opportunity_id = o.opportunity_id, n.company_id = o.company_id) "
     "REMOVE o._lock "
     "RETURN fresh AS applied, o.version AS version"
 )
@@ -608,10 +613,28 @@ def update_opportunity(
         new_amount = changes["expected_amount"]
         amount_minor, currency = parse_money(str(new_amount["amount"]), str(new_amount["currency"]))
     activities: list[str] = []
+    activity_nodes: list[dict[str, Any]] = []
     if changes.get("activity") is not None:
         activity = dict(changes["activity"])
-        activity.update({"by": user_id, "recorded_at": at})
+        activity_rm = editor.rm_id if editor.role is Role.RM else owner
+        activity_id = f"ACT-{uuid.uuid4().hex[:16]}"
+        activity.update(
+            {"activity_id": activity_id, "rm_id": activity_rm, "by": user_id, "recorded_at": at}
+        )
         activities.append(json.dumps(activity, ensure_ascii=False, default=str))
+        if activity_rm is not None:
+            activity_nodes.append(
+                {
+                    "activity_id": activity_id,
+                    "rm_id": activity_rm,
+                    "branch_id": owner_branch,
+                    "kind": str(activity["kind"]),
+                    "date": str(activity["date"]),
+                    "notes": activity.get("text"),
+                    "source": "api",
+                    "recorded_by": user_id,
+                }
+            )
     due = changes.get("due_date", current["due_date"])
     # Fields the PATCH leaves out are written back as read: safe, because the write
     # applies only while the stored version is still the one they were read at.
@@ -630,6 +653,7 @@ def update_opportunity(
             "notes": changes.get("notes", current["notes"]),
             "entries": entries,
             "activities": activities,
+            "activity_nodes": activity_nodes,
             "at": at,
         },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -14,8 +14,13 @@ from api.errors import VERSIONED_WRITE_RESPONSES
 from api.examples import OPPORTUNITIES_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.schemas import OpportunityOut
-from core.codes import OpportunitySource, OpportunityStage, Role
-from core.errors import PreconditionFailedError, PreconditionRequiredError
+from core.codes import ActivityKind, OpportunitySource, OpportunityStage, Role
+from core.errors import (
+    InputValidationError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
+from graph.activities import record_activity
 from graph.opportunities import (
     Editor,
     NewOpportunity,
@@ -31,6 +36,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["opportunities"])
 
 OpportunityUser = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER, Role.RISK))]
+ActivityRecorder = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER))]
 Stage = OpportunityStage
 AMOUNT_PATTERN = r"^\d{1,15}(\.\d{1,4})?$"
 #: An Idempotency-Key is an opaque client token (a UUID in practice).
@@ -86,11 +92,25 @@ class Amount(BaseModel):
 
 
 class Activity(BaseModel):
-    """A visit, call or note recorded on an opportunity."""
+    """A visit, call, meeting, proposal sent or note recorded on an opportunity."""
 
-    kind: Literal["visit", "call", "meeting", "note"]
+    kind: ActivityKind
     date: date
     text: str = Field(max_length=4000)
+
+
+class ActivityIn(BaseModel):
+    """An activity to record: what, when, notes, and (for a manager) whose it is."""
+
+    kind: ActivityKind
+    date: date
+    notes: str | None = Field(default=None, max_length=4000)
+    rm_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The RM whose activity it is: an RM records their own (the default); "
+        "a manager names an RM of their branches (default: the opportunity's owner).",
+    )
 
 
 class OpportunityCreate(BaseModel):
@@ -241,5 +261,47 @@ def patch_opportunity(
         editor=_editor(caller),
         expected_version=expected,
     )
+    response.headers["ETag"] = etag(item["version"])
+    return OpportunityOut.model_validate(item)
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/activities",
+    status_code=201,
+    response_model=OpportunityOut,
+)
+def post_activity(
+    opportunity_id: Annotated[str, Path(max_length=64)],
+    body: ActivityIn,
+    caller: ActivityRecorder,
+    db: DatabaseDep,
+    response: Response,
+) -> OpportunityOut:
+    """Record a visit, call, meeting, proposal sent or note on an opportunity in scope.
+
+    An RM records their own activities on the opportunities they own (403 otherwise);
+    a manager records one for an RM of their branches. The activity counts in the
+    ``sales_activities`` metric and the scorecards. No ``If-Match``: an activity adds
+    to the opportunity and overwrites nothing.
+    """
+    own_rm = caller.user.rm_id if caller.user.role == Role.RM else None
+    if caller.user.role == Role.RM and own_rm is None:
+        raise InputValidationError("this RM user names no relationship manager")
+    current = get_opportunity(db, caller.scope, opportunity_id)
+    rm_id = body.rm_id or own_rm or current["owner_rm_id"]
+    if rm_id is None:
+        raise InputValidationError("the opportunity has no owner: name the RM (rm_id)")
+    record_activity(
+        db,
+        caller.scope,
+        opportunity_id,
+        rm_id=str(rm_id),
+        kind=body.kind,
+        on=body.date,
+        notes=body.notes,
+        user_id=caller.user.user_id,
+        caller_rm_id=own_rm,
+    )
+    item = get_opportunity(db, caller.scope, opportunity_id)
     response.headers["ETag"] = etag(item["version"])
     return OpportunityOut.model_validate(item)
