@@ -30,6 +30,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .scorecards import SCORECARD_LINES
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -592,6 +594,33 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(
         default=3600.0, ge=0, description="Longest delay between two attempts (one hour)."
     )
+    # --- scorecards (issue 15, T14) ------------------------------------------------------
+    scorecard_window_months: int = Field(
+        default=3,
+        ge=1,
+        le=24,
+        description=(
+            "Months the scorecards count new customers, losses, wins, activities and "
+            "advances over: a quarter, the period banks review RMs on, long enough that one "
+            "busy week does not decide a rank."
+        ),
+    )
+    scorecard_weights: dict[str, int] = Field(
+        default_factory=lambda: {
+            "new_customers": 20,
+            "lost_customers": 10,
+            "won_amount": 15,
+            "balances": 15,
+            "activities": 15,
+            "response_time": 10,
+            "advanced": 15,
+        },
+        description=(
+            "Weight of each scorecard line (JSON object; a line left out weighs 0): "
+            "results 60, diligence 40, so activity alone never outranks results, yet an "
+            "RM who logs nothing and answers no event cannot reach the top."
+        ),
+    )
     events_stream_poll_s: float = Field(
         default=2.0, gt=0, description="How often the event stream polls Neo4j for new events."
     )
@@ -624,6 +653,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CORPGRAPH_WEBHOOK_SECRET must be whsec_ + base64 of 24 to 64 random bytes"
             )
+        return value
+
+    @field_validator("scorecard_weights")
+    @classmethod
+    def _known_scorecard_lines(cls, value: dict[str, int]) -> dict[str, int]:
+        known = SCORECARD_LINES
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(f"unknown scorecard lines {unknown}; use {', '.join(known)}")
+        if any(weight < 0 for weight in value.values()) or not any(value.values()):
+            raise ValueError("scorecard weights are not negative and not all zero")
         return value
 
     @field_validator("neo4j_uri")

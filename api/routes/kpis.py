@@ -141,12 +141,13 @@ def _target_out(target: Target, language: str) -> TargetOut:
     )
 
 
-def _units(
+def visible_kpi_units(
     db: DatabaseDep, caller: Caller, scope_type: str | None, scope_id: str | None
 ) -> list[KpiUnit]:
     own_rm = caller.user.rm_id if caller.user.role == Role.RM else None
     if caller.user.role == Role.RM and own_rm is None:
         return []
+    """The units the caller may see, narrowed to one type or one unit (404 outside)."""
     units = visible_units(kpi_units(db), caller.scope, own_rm)
     if scope_id is not None:
         units = [u for u in units if u.scope_id == scope_id and scope_type in (None, u.scope_type)]
@@ -179,7 +180,7 @@ def get_kpis(
     offset: Offset = 0,
 ) -> Page[KpiOut]:
     """Every metric (or one) of the units the caller may see, at a snapshot date."""
-    units = _units(db, caller, scope_type, scope_id)
+    units = visible_kpi_units(db, caller, scope_type, scope_id)
     rows = kpi_rows(kpi_table(db, on or date.today()), units, metric_code=metric, category=category)
     return Page[KpiOut](
         total=len(rows),
@@ -202,7 +203,7 @@ def export_kpis(
     format: ExportFormat = "csv",
 ) -> Response:
     """The same rows as a CSV or xlsx file in the caller's language."""
-    units = _units(db, caller, scope_type, scope_id)
+    units = visible_kpi_units(db, caller, scope_type, scope_id)
     snapshot = on or date.today()
     rows = kpi_rows(kpi_table(db, snapshot), units, metric_code=metric, category=category)
     return table_file(

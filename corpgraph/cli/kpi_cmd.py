@@ -16,8 +16,9 @@ from core.kpis import METRICS
 from services.exports import to_csv, to_xlsx
 from services.kpi_exports import KPI_TABLE, kpi_export_rows
 from services.kpis import KpiRow, kpi_rows, kpi_table, kpi_units
+from services.scorecards import SCORECARD_TABLE, UnitScorecard, scorecard_export_rows, scorecards
 
-from .common import console, open_database, report_error
+from .common import console, open_database, report_error, settings
 
 kpi_app = typer.Typer(help="KPIs of every branch and RM at a snapshot date (core/kpis.py).")
 
@@ -90,3 +91,47 @@ def export(
         report_error(error)
         raise typer.Exit(error.exit_code) from error
     console.print(f"wrote {len(rows):,} KPI rows to {out}")
+
+
+def _scorecards(on: str | None, unit: str | None) -> list[UnitScorecard]:
+    try:
+        snapshot = date.fromisoformat(on) if on else date.today()
+    except ValueError as error:
+        raise InputValidationError(f"--on {on!r} is not a date YYYY-MM-DD") from error
+    config = settings()
+    with open_database() as db:
+        cards = scorecards(db, snapshot, config.scorecard_weights, config.scorecard_window_months)
+    if unit is not None:
+        cards = [c for c in cards if c.unit.scope_id == unit]
+        if not cards:
+            raise NotFoundError(f"unit {unit} not found")
+    return cards
+
+
+@kpi_app.command("scorecard")
+def scorecard(
+    on: OnOption = None,
+    unit: UnitOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write FILE.csv or FILE.xlsx instead.")
+    ] = None,
+    lang: Annotated[Language, typer.Option(help="Language of names: zh (default) or en.")] = "zh",
+) -> None:
+    """RM and branch scorecards: results and diligence ranked against peers (Settings weights)."""
+    try:
+        if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
+            raise InputValidationError("--out must end in .csv or .xlsx")
+        cards = _scorecards(on, unit)
+        if out is not None:
+            write = to_xlsx if out.suffix.lower() == ".xlsx" else to_csv
+            out.write_bytes(write(SCORECARD_TABLE, scorecard_export_rows(cards, lang), lang))
+    except CorpgraphError as error:
+        report_error(error)
+        raise typer.Exit(error.exit_code) from error
+    if out is not None:
+        console.print(f"wrote {len(cards):,} scorecards to {out}")
+        return
+    table = Table(*SCORECARD_TABLE.headers(lang), title=gettext(lang, SCORECARD_TABLE.sheet))
+    for cells in scorecard_export_rows(cards, lang):
+        table.add_row(*("" if c is None else str(c) for c in cells))
+    console.print(table)
