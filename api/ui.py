@@ -108,6 +108,13 @@ PAGES: Final[dict[str, Page]] = {
         Page("events", "events.html.j2", N_("Events"), ("/api/v1/events",), menu=True),
         Page("pipeline", "pipeline.html.j2", N_("Pipeline"), ("/api/v1/opportunities",), menu=True),
         Page("reports", "reports.html.j2", N_("Reports"), ("/api/v1/reports/events",), menu=True),
+        Page(
+            "scorecards",
+            "scorecards.html.j2",
+            N_("Scorecards"),
+            ("/api/v1/scorecards",),
+            menu=True,
+        ),
     )
 }
 #: Pages that host a map document (a ``srcdoc`` frame, which inherits their policy).
@@ -308,6 +315,11 @@ def pipeline_page(request: Request) -> HTMLResponse:
 @router.get("/ui/reports", response_class=HTMLResponse)
 def reports_page(request: Request) -> HTMLResponse:
     return _render(request, "reports")
+
+
+@router.get("/ui/scorecards", response_class=HTMLResponse)
+def scorecards_page(request: Request) -> HTMLResponse:
+    return _render(request, "scorecards")
 
 
 class Catalogue(BaseModel):

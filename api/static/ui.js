@@ -1213,6 +1213,40 @@
     } catch (error) { showProblem(error); }
   };
 
+  // ---------------------------------------------------------------- scorecards (T14)
+  /** A scorecard line: its value as the API formats it (money in 万/亿) and its percentile. */
+  function scoreLine(line) {
+    if (!line) return "";
+    const title = fill(_("Peer percentile: {value}"), { value: line.percentile === null ? "—" : line.percentile });
+    return el("span", { title }, [line.value_text, el("div", { class: "text-secondary small", text: line.percentile === null ? "" : "P" + line.percentile })]);
+  }
+
+  pages.scorecards = function () {
+    const form = document.getElementById("scorecards-form");
+    const target = document.getElementById("scorecards");
+    const query = () => formQuery(form);
+    const show = async () => {
+      let first;
+      try { first = await json("/api/v1/scorecards?" + query() + "&limit=1"); } catch (error) { showProblem(error); return; }
+      const lines = first.items.length ? first.items[0].lines : [];
+      dataTable(target, {
+        load: fromApi("/api/v1/scorecards?" + query()),
+        empty: _("No scorecard for this selection."),
+        columns: [
+          { title: _("Unit"), cell: (c) => c.scope_name },
+          { title: _("Unit type"), cell: (c) => (c.scope_type === "rm" ? _("Relationship manager") : _("Branch")) },
+          { title: _("Rank"), cell: (c) => (c.rank === null ? "—" : fill(_("{rank} of {peers}"), { rank: c.rank, peers: c.peers })), numeric: true },
+          { title: _("Score"), cell: (c) => (c.score === null ? "—" : c.score), numeric: true },
+          ...lines.map((l, index) => ({ title: l.name, cell: (c) => scoreLine(c.lines[index]), numeric: true })),
+        ],
+      });
+    };
+    form.addEventListener("submit", (event) => { event.preventDefault(); show(); });
+    document.getElementById("scorecards-csv").addEventListener("click", () => download("/api/v1/scorecards/export?format=csv&" + query(), "scorecards.csv").catch(showProblem));
+    document.getElementById("scorecards-xlsx").addEventListener("click", () => download("/api/v1/scorecards/export?format=xlsx&" + query(), "scorecards.xlsx").catch(showProblem));
+    show();
+  };
+
   // ---------------------------------------------------------------- start
   try {
     const loaded = await (await fetch("/ui/i18n/" + lang + ".json")).json();

@@ -110,12 +110,16 @@ def _recomputed(bank: Bank, on: date) -> dict[tuple[str, str, str, str | None], 
     no_rate: set[tuple[str, str, str]] = set()
     since: dict[str, str] = {}
     products: dict[str, set[str]] = defaultdict(set)
+    closings: dict[str, list[str]] = defaultdict(list)
     for r in _rows(bank, "holdings"):
         if r["customer_id"] not in customers:
             continue
+        closings[r["customer_id"]].append(r["closed"])
         if r["opened"]:
             since[r["customer_id"]] = min(since.get(r["customer_id"], r["opened"]), r["opened"])
         if r["opened"] and r["opened"] > on.isoformat():
+            continue
+        if r["closed"] and r["closed"] <= on.isoformat():
             continue
         products[r["customer_id"]].add(r["product_code"])
         key = ("holding_balance", r["customer_id"], category[r["product_code"]])
@@ -144,11 +148,33 @@ def _recomputed(bank: Bank, on: date) -> dict[tuple[str, str, str, str | None], 
         fen = int((amount * 100).quantize(Decimal(1), ROUND_HALF_UP))
         add(customer, metric, cat, fen)
         add(customer, metric, None, fen)
+    day = on.isoformat()
     for customer in customers:
-        if customer in since and since[customer] > on.isoformat():
+        closed = closings.get(customer, [])
+        lost_on = max(closed) if closed and all(closed) else None
+        if customer in since and since[customer] <= day:
+            add(customer, "new_customers_won", None, 1)
+        if lost_on is not None and lost_on <= day:
+            add(customer, "lost_customers", None, 1)
+            continue
+        if customer in since and since[customer] > day:
             continue
         add(customer, "customers", None, 1)
         add(customer, "products_per_customer", None, len(products[customer]))
+    # Visits and calls count for their RM and the branch the RM works at.
+    rm_branch = {r["rm_id"]: r["branch_id"] for r in _rows(bank, "relationship_managers")}
+    for r in _rows(bank, "activities"):
+        if r["kind"] not in ("visit", "call") or r["date"] > day:
+            continue
+        units = [("rm", r["rm_id"])]
+        branch = rm_branch[r["rm_id"]]
+        while branch is not None:
+            units.append(("branch", branch))
+            branch = parents[branch]
+        for unit in units:
+            for cat in (r["kind"], None):
+                out[(*unit, "sales_activities", cat)][0] += 1
+                out[(*unit, "sales_activities", cat)][1] += 1
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
@@ -240,6 +266,9 @@ def test_every_level_is_the_sum_or_weighted_mean_of_its_children_and_of_the_file
                 "facility_outstanding",
                 "customers",
                 "products_per_customer",
+                "new_customers_won",
+                "lost_customers",
+                "sales_activities",
             ):
                 continue
             numerator, count = expected.get(key, (0, 0))
@@ -249,6 +278,18 @@ def test_every_level_is_the_sum_or_weighted_mean_of_its_children_and_of_the_file
         # the totals are not trivially zero: the test can fail
         assert got[("branch", "HO", "holding_balance", "deposit")]["numerator"] > 0
         assert got[("branch", "HO", "customers", None)]["numerator"] > 0
+        assert got[("branch", "HO", "sales_activities", "visit")]["numerator"] > 0
+    # the planted lost customers are lost from their day on, and not before
+    lost = bank.truth["lost_customers"]
+    assert lost
+    last = max(lost.values())
+    at_end = {
+        (i["scope_type"], i["scope_id"]): i["numerator"]
+        for i in _all_kpis(client, head, on=last, metric="lost_customers")
+    }
+    assert at_end[("branch", "HO")] == len(lost)
+    before = _all_kpis(client, head, on=PAST_DATES[0].isoformat(), metric="lost_customers")
+    assert all(i["numerator"] == 0 for i in before)
     before_usd = {
         (i["scope_id"], i["category"]): i
         for i in _all_kpis(
@@ -442,3 +483,169 @@ def test_cli_show_and_export_give_the_api_rows(
     bad = run_cli("kpi", "show", "--on", "2025-13-01", env=cli_env(), check=False)
     assert bad.returncode == 2
     assert "YYYY-MM-DD" in bad.stderr + bad.stdout
+
+
+# --- activities and scorecards (issue 15, T14) ----------------------------------------------
+def _sales_activities(client: TestClient, headers: dict[str, str], rm_id: str, on: str) -> int:
+    found = client.get(
+        "/api/v1/kpis",
+        params={"on": on, "scope_id": rm_id, "metric": "sales_activities"},
+        headers=headers,
+    ).json()["items"]
+    return int(next(i["numerator"] for i in found if i["category"] is None))
+
+
+def test_activities_are_recorded_by_their_rm_within_scope_and_counted(
+    client: TestClient, bank: Bank
+) -> None:
+    head = _key(bank.db, "manager", "HO")
+    rms = _rows(bank, "relationship_managers")
+    customers = [r for r in _rows(bank, "companies") if r["is_customer"] == "true" and r["rm_id"]]
+    customer = customers[0]
+    rm_id, branch = customer["rm_id"], customer["branch_id"]
+    own = _key(bank.db, "rm", branch, rm_id)
+    created = client.post(
+        "/api/v1/opportunities",
+        json={"source": "manual", "company_id": customer["company_id"], "owner_rm_id": rm_id},
+        headers=head,
+    )
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/opportunities/{created.json()['id']}/activities"
+    day = "2025-11-20"
+    before = _sales_activities(client, head, rm_id, day)
+    day_before = _sales_activities(client, head, rm_id, "2025-11-19")
+    posted = client.post(
+        url, json={"kind": "visit", "date": day, "notes": "拜访财务总监"}, headers=own
+    )
+    assert posted.status_code == 201, posted.text
+    logged = posted.json()["activities"]
+    assert [(a["kind"], a["date"], a["text"], a["rm_id"]) for a in logged] == [
+        ("visit", day, "拜访财务总监", rm_id)
+    ]
+    proposal = client.post(url, json={"kind": "proposal_sent", "date": day}, headers=own)
+    assert proposal.status_code == 201
+    # a visit counts, a proposal sent is no visit or call
+    assert _sales_activities(client, head, rm_id, day) == before + 1
+    assert _sales_activities(client, head, rm_id, "2025-11-19") == day_before
+    # bad input, other RMs and managers outside the subtree
+    assert client.post(url, json={"kind": "lunch", "date": day}, headers=own).status_code == 422
+    assert (
+        client.post(url, json={"kind": "call", "date": "2025-02-30"}, headers=own).status_code
+        == 422
+    )
+    other = next(r for r in rms if r["rm_id"] != rm_id)
+    other_key = _key(bank.db, "rm", other["branch_id"], other["rm_id"])
+    assert client.post(url, json={"kind": "call", "date": day}, headers=other_key).status_code in (
+        403,
+        404,
+    )
+    branches = {r["branch_id"]: r["parent_branch_id"] for r in _rows(bank, "branches")}
+    elsewhere = next(
+        b for b, p in branches.items() if p == "HO" and b != branch and branches.get(branch) != b
+    )
+    outside = _key(bank.db, "manager", elsewhere)
+    assert client.post(url, json={"kind": "call", "date": day}, headers=outside).status_code == 404
+    by_manager = client.post(url, json={"kind": "call", "date": day}, headers=head)
+    assert by_manager.status_code == 201
+    assert _sales_activities(client, head, rm_id, day) == before + 2
+
+
+def _all_scorecards(
+    client: TestClient, headers: dict[str, str], **params: Any
+) -> list[dict[str, Any]]:
+    page = client.get("/api/v1/scorecards", params={**params, "limit": 500}, headers=headers)
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert body["total"] == len(body["items"])
+    return list(body["items"])
+
+
+def test_scorecards_are_scoped_and_read_the_kpis(client: TestClient, bank: Bank) -> None:
+    head = _key(bank.db, "manager", "HO")
+    on = "2025-12-31"
+    cards = _all_scorecards(client, head, on=on)
+    rms = _rows(bank, "relationship_managers")
+    branches = {r["branch_id"]: r["parent_branch_id"] or None for r in _rows(bank, "branches")}
+    assert {(c["scope_type"], c["scope_id"]) for c in cards} == {
+        ("branch", b) for b in branches
+    } | {("rm", r["rm_id"]) for r in rms}
+    # every line is the KPI at the date, or what it added over the window, per month
+    kpis = {
+        (i["scope_type"], i["scope_id"], i["metric"], i["on"]): i
+        for day in (on, cards[0]["window_start"])
+        for i in _all_kpis(client, head, on=day)
+        if i["category"] is None
+    }
+    rm_cards = [c for c in cards if c["scope_type"] == "rm"]
+    for card in rm_cards:
+        lines = {line["code"]: line for line in card["lines"]}
+        key = ("rm", card["scope_id"])
+        won = (
+            kpis[(*key, "new_customers_won", on)]["numerator"]
+            - kpis[(*key, "new_customers_won", card["window_start"])]["numerator"]
+        )
+        assert Decimal(lines["new_customers"]["value"]) == won
+        calls = (
+            kpis[(*key, "sales_activities", on)]["numerator"]
+            - kpis[(*key, "sales_activities", card["window_start"])]["numerator"]
+        )
+        assert Decimal(lines["activities"]["value"]) == (Decimal(calls) / 3).quantize(
+            Decimal("0.0001")
+        )
+        assert card["peers"] == len(rms)
+    # ranks run 1.. among the RMs, best score first
+    ranked = sorted((c for c in rm_cards if c["score"] is not None), key=lambda c: c["rank"])
+    assert ranked[0]["rank"] == 1
+    scores = [Decimal(c["score"]) for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert len({c["score"] for c in ranked}) > 1, "the synthetic RMs differ in diligence"
+
+    # an RM sees only their own scorecard; a manager their subtree
+    rm = rms[0]
+    own = _key(bank.db, "rm", rm["branch_id"], rm["rm_id"])
+    mine = _all_scorecards(client, own, on=on)
+    assert [(c["scope_type"], c["scope_id"]) for c in mine] == [("rm", rm["rm_id"])]
+    assert mine[0]["rank"] == next(c["rank"] for c in rm_cards if c["scope_id"] == rm["rm_id"])
+    for unit in (rm["branch_id"], next(r["rm_id"] for r in rms if r["rm_id"] != rm["rm_id"])):
+        assert (
+            client.get("/api/v1/scorecards", params={"scope_id": unit}, headers=own).status_code
+            == 404
+        )
+    local_branch = next(b for b, p in branches.items() if p == "HO")
+    local = _key(bank.db, "manager", local_branch)
+    subtree = {local_branch} | {b for b, p in branches.items() if p == local_branch}
+    seen = {(c["scope_type"], c["scope_id"]) for c in _all_scorecards(client, local, on=on)}
+    assert seen == {("branch", b) for b in subtree} | {
+        ("rm", r["rm_id"]) for r in rms if r["branch_id"] in subtree
+    }
+    assert (
+        client.get("/api/v1/scorecards", params={"scope_id": "HO"}, headers=local).status_code
+        == 404
+    )
+    assert client.get("/api/v1/scorecards", headers=_key(bank.db, "risk", "HO")).status_code == 403
+
+    # the export in both languages, names not ids
+    zh = client.get("/api/v1/scorecards/export", params={"on": on}, headers=own)
+    assert zh.status_code == 200
+    rows = list(csv.reader(io.StringIO(zh.content.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["单位类型", "单位"]
+    assert {r[1] for r in rows[1:]} == {rm["name"]}
+    assert len(rows) == 1 + len(mine[0]["lines"])
+    en = client.get(
+        "/api/v1/scorecards/export", params={"on": on, "format": "xlsx", "lang": "en"}, headers=own
+    )
+    assert en.content[:2] == b"PK"
+
+
+def test_cli_scorecard_gives_the_api_scores(client: TestClient, bank: Bank, tmp_path: Path) -> None:
+    head = _key(bank.db, "manager", "HO")
+    out = tmp_path / "scorecards.csv"
+    run_cli(
+        "kpi", "scorecard", "--on", "2025-12-31", "--out", str(out), "--lang", "en", env=cli_env()
+    )
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    api = _all_scorecards(client, head, on="2025-12-31")
+    assert {(r["Unit"], r["Score"] or None) for r in rows} == {
+        (c["scope_name"], c["score"]) for c in api
+    }

@@ -108,6 +108,8 @@ def expected_counts(bank: Path, truth: dict[str, Any], rejects: Path) -> dict[st
         "GUARANTEES": valid["guarantees"],
         "HAS_FACILITY": valid["facilities"],
         "HOLDS": valid["holdings"],
+        # One node per valid activity row; the planted unknown kind is rejected.
+        "Activity": valid["activities"],
         "HAS_SEGMENT": valid["segment_snapshots"],
         "PAYS": len(flows),
     }
