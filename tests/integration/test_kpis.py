@@ -167,10 +167,10 @@ def _recomputed(bank: Bank, on: date) -> dict[tuple[str, str, str, str | None], 
         if r["kind"] not in ("visit", "call") or r["date"] > day:
             continue
         units = [("rm", r["rm_id"])]
-        branch = rm_branch[r["rm_id"]]
-        while branch is not None:
-            units.append(("branch", branch))
-            branch = parents[branch]
+        at: str | None = rm_branch[r["rm_id"]]
+        while at is not None:
+            units.append(("branch", at))
+            at = parents[at]
         for unit in units:
             for cat in (r["kind"], None):
                 out[(*unit, "sales_activities", cat)][0] += 1
