@@ -172,9 +172,9 @@ def _recomputed(bank: Bank, on: date) -> dict[tuple[str, str, str, str | None], 
             units.append(("branch", at))
             at = parents[at]
         for unit in units:
-            for cat in (r["kind"], None):
-                out[(*unit, "sales_activities", cat)][0] += 1
-                out[(*unit, "sales_activities", cat)][1] += 1
+            for kind in (r["kind"], None):
+                out[(*unit, "sales_activities", kind)][0] += 1
+                out[(*unit, "sales_activities", kind)][1] += 1
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
