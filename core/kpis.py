@@ -215,6 +215,22 @@ METRIC_CODES: Final[tuple[str, ...]] = tuple(METRICS)
 #: The stages whose conversion is measured, each from the stage before it.
 CONVERSION_STAGES: Final[tuple[str, ...]] = ("contacted", "proposal", "won")
 
+#: Counts and amounts that grow with time (cumulative to the date): a period's figure is
+#: the value at its end less the value the day before it began. Other metrics are read as
+#: they stand at a period's end (balances, customers) or as its mean (ratios, shares).
+CUMULATIVE_METRICS: Final[frozenset[str]] = frozenset(
+    {
+        "opportunities_won",
+        "opportunities_won_amount",
+        "new_customers_won",
+        "lost_customers",
+        "sales_activities",
+        "opportunities_advanced",
+    }
+)
+#: Metrics where less is better (a target is a ceiling): losses and response time.
+LOWER_IS_BETTER: Final[frozenset[str]] = frozenset({"lost_customers", "event_response_hours"})
+
 #: Scope types of a KPI unit or a target.
 ScopeType = Literal["branch", "rm"]
 SCOPE_TYPES: Final[tuple[ScopeType, ...]] = ("branch", "rm")
