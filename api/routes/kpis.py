@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -24,10 +25,13 @@ from core.codes import Role
 from core.errors import NotFoundError
 from core.i18n import gettext
 from core.kpis import METRICS, MetricUnit, ScopeType
+from core.messages import render
 from core.money import from_minor_units
 from graph.targets import Target, list_targets
 from services.kpi_exports import KPI_TABLE, kpi_export_rows
 from services.kpis import KpiRow, KpiUnit, kpi_rows, kpi_table, kpi_units, set_target, visible_units
+from services.scorecards import rounded
+from services.target_aid import default_period, target_aid, to_display
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
@@ -259,3 +263,76 @@ def post_target(
         set_by=caller.user.user_id,
     )
     return TargetsWritten(items=[_target_out(t, language) for t in written])
+
+
+# --- target aid (T1) ------------------------------------------------------------------------
+class PeriodFigureOut(ApiModel):
+    """One history period and the unit's figure in it."""
+
+    period: str
+    value: str | None = Field(description="In the metric's unit; null for a mean of nothing.")
+
+
+class TargetAidOut(ApiModel):
+    """What to know before typing a target: history, trend, peers, a suggestion and why."""
+
+    scope_type: ScopeType
+    scope_id: str
+    scope_name: str
+    metric: str
+    metric_name: str
+    unit: MetricUnit
+    category: str | None
+    period: str = Field(description="The period the target is for.")
+    history: list[PeriodFigureOut] = Field(description="The 8 periods before it, oldest first.")
+    trend: str = Field(description="rising, falling, flat or unknown")
+    slope: str | None = Field(description="Least-squares change per period, in the unit.")
+    peer_percentile: str | None = Field(description="0 worst to 100 best, last period.")
+    peer_median: str | None
+    peers: int
+    suggested_target: str | None
+    reasons: list[str] = Field(description="Why, in the caller's language.")
+
+
+@router.get("/targets/aid", response_model=TargetAidOut)
+def get_target_aid(
+    caller: KpiUser,
+    db: DatabaseDep,
+    language: CallerLanguage,
+    scope_type: Annotated[Literal["branch", "rm"], Query(description="branch or rm")],
+    scope_id: Annotated[str, Query(max_length=64, description="A branch or RM id")],
+    metric: Annotated[str, Query(max_length=64, description=f"One of {', '.join(METRICS)}")],
+    category: CategoryQuery = None,
+    period: Annotated[
+        str | None, Query(max_length=10, description="Target period; this quarter by default")
+    ] = None,
+) -> TargetAidOut:
+    """The last 8 periods, the trend, the peer percentile and a suggested target."""
+    unit = visible_kpi_units(db, caller, scope_type, scope_id)[0]
+    aid = target_aid(db, unit, metric, category, period or default_period(date.today()))
+    definition = aid.definition
+    suggestion = aid.suggestion
+
+    def shown(value: Fraction | None) -> str | None:
+        return None if value is None else format(to_display(definition, value), "f")
+
+    return TargetAidOut(
+        scope_type="branch" if unit.scope_type == "branch" else "rm",
+        scope_id=unit.scope_id,
+        scope_name=unit.name,
+        metric=definition.code,
+        metric_name=gettext(language, definition.name),
+        unit=definition.unit,
+        category=aid.category,
+        period=aid.period.code,
+        history=[PeriodFigureOut(period=f.period.code, value=shown(f.value)) for f in aid.history],
+        trend=suggestion.trend,
+        slope=shown(suggestion.slope),
+        peer_percentile=None
+        if suggestion.percentile is None
+        else format(rounded(suggestion.percentile), "f"),
+        peer_median=shown(suggestion.peer_median),
+        peers=suggestion.peers,
+        suggested_target=shown(suggestion.suggested),
+        reasons=[render(m, language) for m in suggestion.reasons],
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +15,11 @@ from rich.table import Table
 from core.errors import CorpgraphError, InputValidationError, NotFoundError
 from core.formatting import Language
 from core.i18n import gettext
-from core.kpis import METRICS
+from core.kpis import METRICS, SCOPE_TYPES
+from graph.branches import BranchScope
 from services.exports import to_csv, to_xlsx
 from services.kpi_exports import KPI_TABLE, kpi_export_rows
-from services.kpis import KpiRow, kpi_rows, kpi_table, kpi_units
+from services.kpis import KpiRow, kpi_rows, kpi_table, kpi_units, set_target
 from services.scorecards import SCORECARD_TABLE, UnitScorecard, scorecard_export_rows, scorecards
 
 from .common import console, open_database, report_error, settings
@@ -134,4 +138,94 @@ def scorecard(
     table = Table(*SCORECARD_TABLE.headers(lang), title=gettext(lang, SCORECARD_TABLE.sheet))
     for cells in scorecard_export_rows(cards, lang):
         table.add_row(*("" if c is None else str(c) for c in cells))
+    console.print(table)
+
+
+def read_weights(path: Path) -> dict[str, int]:
+    """A weights file: ``scope_type,scope_id,weight`` rows (UTF-8, with or without BOM).
+
+    Raises
+    ------
+    InputValidationError
+        A missing file or column, a bad scope type, a weight that is no whole number.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise InputValidationError(f"cannot read the weights file {path}: {error}") from error
+    reader = csv.DictReader(io.StringIO(text))
+    needed = {"scope_type", "scope_id", "weight"}
+    if reader.fieldnames is None or not needed <= set(reader.fieldnames):
+        raise InputValidationError(
+            f"the weights file needs the columns {', '.join(sorted(needed))}",
+            details={"columns": reader.fieldnames},
+        )
+    weights: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        scope_type, scope_id = row["scope_type"].strip(), row["scope_id"].strip()
+        if scope_type not in SCOPE_TYPES or not scope_id:
+            raise InputValidationError(
+                f"line {line}: scope_type is branch or rm and scope_id is set",
+                details={"line": line},
+            )
+        try:
+            weight = int(row["weight"].strip())
+        except ValueError as error:
+            raise InputValidationError(
+                f"line {line}: weight {row['weight']!r} is not a whole number",
+                details={"line": line},
+            ) from error
+        weights[f"{scope_type}:{scope_id}"] = weight
+    return weights
+
+
+@kpi_app.command("target")
+def target(
+    scope_type: Annotated[str, typer.Option("--type", help="branch or rm.")],
+    unit: Annotated[str, typer.Option("--unit", help="The branch or RM id.")],
+    metric_code: Annotated[str, typer.Option("--metric", help=f"One of: {', '.join(METRICS)}.")],
+    period: Annotated[str, typer.Option("--period", help="2026, 2026-Q1 or 2026-03.")],
+    value: Annotated[str, typer.Option("--value", help="In the metric's unit (yuan for money).")],
+    category: CategoryOption = None,
+    split: Annotated[
+        str, typer.Option("--split", help="none, history, or weights (with --weights).")
+    ] = "none",
+    weights_file: Annotated[
+        Path | None,
+        typer.Option("--weights", help="CSV scope_type,scope_id,weight of the child units."),
+    ] = None,
+) -> None:
+    """Set a target (head-office scope) and optionally split it down to the child units."""
+    try:
+        if split not in ("none", "history", "weights"):
+            raise InputValidationError("--split is none, history or weights")
+        if (split == "weights") != (weights_file is not None):
+            raise InputValidationError("--weights FILE goes with --split weights")
+        try:
+            amount = Decimal(value)
+        except ArithmeticError as error:
+            raise InputValidationError(f"--value {value!r} is not a number") from error
+        weights = read_weights(weights_file) if weights_file is not None else None
+        with open_database() as db:
+            written = set_target(
+                db,
+                BranchScope("", None),
+                scope_type=scope_type,
+                scope_id=unit,
+                metric_code=metric_code,
+                category=category,
+                period=period,
+                value=amount,
+                decomposition=split,  # type: ignore[arg-type]
+                weights=weights,
+                set_by="cli",
+            )
+    except CorpgraphError as error:
+        report_error(error)
+        raise typer.Exit(error.exit_code) from error
+    table = Table("scope", "target", "source")
+    for item in written:
+        table.add_row(
+            f"{item.scope_type}:{item.scope_id}", format(item.target_value, "f"), item.source
+        )
     console.print(table)
