@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -649,3 +650,85 @@ def test_cli_scorecard_gives_the_api_scores(client: TestClient, bank: Bank, tmp_
     assert {(r["Unit"], r["Score"] or None) for r in rows} == {
         (c["scope_name"], c["score"]) for c in api
     }
+
+
+def test_target_aid_reads_the_history_and_is_scoped(client: TestClient, bank: Bank) -> None:
+    head = _key(bank.db, "manager", "HO")
+    rm = _rows(bank, "relationship_managers")[0]
+    params = {
+        "scope_type": "rm",
+        "scope_id": rm["rm_id"],
+        "metric": "sales_activities",
+        "period": "2026-Q1",
+    }
+    answer = client.get("/api/v1/targets/aid", params=params, headers=head)
+    assert answer.status_code == 200, answer.text
+    aid = answer.json()
+    assert [h["period"] for h in aid["history"]] == [
+        f"{year}-Q{q}" for year in (2024, 2025) for q in (1, 2, 3, 4)
+    ]
+    # each period's figure is what the cumulative KPI added across it
+    edges = ["2023-12-31", "2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"]
+    edges += ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"]
+    counts = [_sales_activities(client, head, rm["rm_id"], day) for day in edges]
+    assert [Decimal(h["value"]) for h in aid["history"]] == [
+        after - before for before, after in pairwise(counts)
+    ]
+    assert sum(counts[1:]) > 0
+    assert aid["suggested_target"] is not None
+    assert aid["peers"] == len(_rows(bank, "relationship_managers"))
+    assert aid["reasons"][-1].startswith("建议目标")
+    english = client.get("/api/v1/targets/aid", params={**params, "lang": "en"}, headers=head)
+    assert english.json()["reasons"][-1].startswith("Suggested target")
+
+    own = _key(bank.db, "rm", rm["branch_id"], rm["rm_id"])
+    assert client.get("/api/v1/targets/aid", params=params, headers=own).status_code == 200
+    other = next(r for r in _rows(bank, "relationship_managers") if r["rm_id"] != rm["rm_id"])
+    assert (
+        client.get(
+            "/api/v1/targets/aid", params={**params, "scope_id": other["rm_id"]}, headers=own
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get("/api/v1/targets/aid", params={**params, "period": "2026-Q9"}, headers=head)
+    ).status_code == 422
+    assert (
+        client.get("/api/v1/targets/aid", params=params, headers=_key(bank.db, "risk", "HO"))
+    ).status_code == 403
+
+
+def test_cli_splits_a_target_by_a_weights_file(
+    client: TestClient, bank: Bank, tmp_path: Path
+) -> None:
+    branches = {r["branch_id"]: r["parent_branch_id"] for r in _rows(bank, "branches")}
+    child = next(b for b, p in branches.items() if p == "HO")
+    grandchildren = sorted(b for b, p in branches.items() if p == child)
+    weights = tmp_path / "weights.csv"
+    weights.write_text(
+        "scope_type,scope_id,weight\n"
+        + "".join(f"branch,{b},{n + 1}\n" for n, b in enumerate(grandchildren)),
+        encoding="utf-8",
+    )
+    run_cli(
+        "kpi", "target", "--type", "branch", "--unit", child, "--metric", "new_customers_won",
+        "--period", "2027", "--value", "101", "--split", "weights", "--weights", str(weights),
+        env=cli_env(),
+    )  # fmt: skip
+    head = _key(bank.db, "manager", "HO")
+    listed = client.get(
+        "/api/v1/targets",
+        params={"metric": "new_customers_won", "period": "2027", "limit": 500},
+        headers=head,
+    ).json()["items"]
+    parts = {t["scope_id"]: Decimal(t["target_value"]) for t in listed if t["parent_target_id"]}
+    assert set(parts) == set(grandchildren)
+    assert sum(parts.values()) == 101
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,weight\nX,1\n", encoding="utf-8")
+    refused = run_cli(
+        "kpi", "target", "--type", "branch", "--unit", child, "--metric", "customers",
+        "--period", "2027", "--value", "1", "--split", "weights", "--weights", str(bad),
+        env=cli_env(), check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
