@@ -368,6 +368,15 @@ class StageChange(ApiModel):
     backwards: bool | None = Field(default=None, description="A move back to an earlier stage")
 
 
+class Assignment(ApiModel):
+    kind: str = Field(description="rm or product_specialist: who it was handed to")
+    from_: str | None = Field(alias="from")
+    to: str
+    by: str | None
+    at: str | None
+    reason: str | None = None
+
+
 class OpportunityOut(ApiModel):
     """An opportunity with its stage history and activities."""
 
@@ -387,6 +396,12 @@ class OpportunityOut(ApiModel):
     created_at: str | None
     updated_at: str | None
     version: int = Field(description="Changes with every write; send it back as If-Match")
+    specialist_id: str | None = Field(
+        default=None, description="The product specialist working it with the owner RM"
+    )
+    assignments: list[Assignment] = Field(
+        default_factory=list, description="Reassignments, oldest first: who, when, from, to"
+    )
 
 
 class SupplyTierMember(ApiModel):

@@ -175,7 +175,8 @@ OPP_FIELDS: Final[LiteralString] = (
     "o.stage AS stage, o.owner_rm_id AS owner_rm_id, o.branch_id AS branch_id, "
     "o.due_date AS due_date, o.notes AS notes, o.activities AS activities, "
     "o.history AS history, o.created_by AS created_by, toString(o.created_at) AS created_at, "
-    "toString(o.updated_at) AS updated_at, coalesce(o.version, 1) AS version"
+    "toString(o.updated_at) AS updated_at, coalesce(o.version, 1) AS version, "
+    "o.specialist_id AS specialist_id, o.assignments AS assignments"
 )
 GET_OPPORTUNITY: Final[LiteralString] = (
     "MATCH (o:Opportunity {opportunity_id: $id}) WHERE "
@@ -256,6 +257,8 @@ def _item(row: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "version": int(row["version"]),
+        "specialist_id": row["specialist_id"],
+        "assignments": [json.loads(a) for a in row["assignments"] or []],
     }
 
 

@@ -21,6 +21,7 @@ from core.errors import (
     PreconditionRequiredError,
 )
 from graph.activities import record_activity
+from graph.assignments import AssigneeKind, reassign
 from graph.opportunities import (
     Editor,
     NewOpportunity,
@@ -37,6 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["opportunities"])
 
 OpportunityUser = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER, Role.RISK))]
 ActivityRecorder = Annotated[Caller, Depends(require_roles(Role.RM, Role.MANAGER))]
+Reassigner = Annotated[Caller, Depends(require_roles(Role.MANAGER))]
 Stage = OpportunityStage
 AMOUNT_PATTERN = r"^\d{1,15}(\.\d{1,4})?$"
 #: An Idempotency-Key is an opaque client token (a UUID in practice).
@@ -303,5 +305,54 @@ def post_activity(
         caller_rm_id=own_rm,
     )
     item = get_opportunity(db, caller.scope, opportunity_id)
+    response.headers["ETag"] = etag(item["version"])
+    return OpportunityOut.model_validate(item)
+
+
+class ReassignIn(BaseModel):
+    """Whom to hand the opportunity to: an RM (the new owner) or a product specialist."""
+
+    assignee_kind: AssigneeKind
+    assignee_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="An RM id (rm) or a corpgraph user id (product_specialist) of your branches.",
+    )
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/reassign",
+    response_model=OpportunityOut,
+    responses=VERSIONED_WRITE_RESPONSES,
+)
+def post_reassign(
+    opportunity_id: Annotated[str, Path(max_length=64)],
+    body: ReassignIn,
+    caller: Reassigner,
+    db: DatabaseDep,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(max_length=200, description="The ETag of the version the change was made on."),
+    ] = None,
+) -> OpportunityOut:
+    """Hand an opportunity to another RM or a product specialist, and back.
+
+    Managers of the owner's branch only (403 otherwise); the assignee must be of the
+    caller's branches (422). ``If-Match`` as for a PATCH (428 without, 412 when stale).
+    The change is kept in the opportunity's ``assignments`` history.
+    """
+    expected = version_of(if_match)
+    item = reassign(
+        db,
+        caller.scope,
+        opportunity_id,
+        kind=body.assignee_kind,
+        assignee_id=body.assignee_id,
+        reason=body.reason,
+        editor=_editor(caller),
+        expected_version=expected,
+    )
     response.headers["ETag"] = etag(item["version"])
     return OpportunityOut.model_validate(item)

@@ -732,3 +732,68 @@ def test_cli_splits_a_target_by_a_weights_file(
         env=cli_env(), check=False,
     )  # fmt: skip
     assert refused.returncode == 2
+
+
+def test_a_manager_reassigns_to_a_specialist_and_back_with_history(
+    client: TestClient, bank: Bank
+) -> None:
+    rms = _rows(bank, "relationship_managers")
+    branches = {r["branch_id"]: r["parent_branch_id"] or None for r in _rows(bank, "branches")}
+    # a customer of a sub-branch, so that its manager's subtree is not the whole bank
+    customer = next(
+        r
+        for r in _rows(bank, "companies")
+        if r["is_customer"] == "true"
+        and r["rm_id"]
+        and branches.get(r["branch_id"]) not in (None, "HO")
+    )
+    owner, branch = customer["rm_id"], customer["branch_id"]
+    manager_branch = str(branches[branch])
+    subtree = {manager_branch} | {b for b, p in branches.items() if p == manager_branch}
+    manager = _key(bank.db, "manager", manager_branch)
+    created = client.post(
+        "/api/v1/opportunities",
+        json={"source": "manual", "company_id": customer["company_id"], "owner_rm_id": owner},
+        headers=manager,
+    )
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/opportunities/{created.json()['id']}"
+    specialist, _ = UserStore(bank.db).add("产品经理", "prospecting", manager_branch)
+    colleague = next(r for r in rms if r["branch_id"] == branch and r["rm_id"] != owner)
+
+    def reassign(kind: str, to: str, headers: dict[str, str], etag: str | None = None) -> Any:
+        tag = etag or client.get(url, headers=manager).headers["ETag"]
+        return client.post(
+            url + "/reassign",
+            json={"assignee_kind": kind, "assignee_id": to, "reason": "方案需要产品支持"},
+            headers={**headers, "If-Match": tag},
+        )
+
+    stale = client.get(url, headers=manager).headers["ETag"]
+    handed = reassign("product_specialist", specialist.user_id, manager)
+    assert handed.status_code == 200, handed.text
+    assert handed.json()["specialist_id"] == specialist.user_id
+    assert handed.json()["owner_rm_id"] == owner
+    # a second change on the version read before the first: refused, nothing lost
+    assert reassign("rm", colleague["rm_id"], manager, stale).status_code == 412
+    back = reassign("rm", colleague["rm_id"], manager)
+    assert back.status_code == 200, back.text
+    body = back.json()
+    assert (body["owner_rm_id"], body["specialist_id"]) == (colleague["rm_id"], None)
+    history = [(a["kind"], a["from"], a["to"]) for a in body["assignments"]]
+    assert history == [
+        ("product_specialist", owner, specialist.user_id),
+        ("rm", specialist.user_id, colleague["rm_id"]),
+    ]
+    assert all(a["by"] and a["at"] for a in body["assignments"])
+    # scoped: an RM may not reassign; a manager elsewhere does not see it; no If-Match
+    own = _key(bank.db, "rm", branch, colleague["rm_id"])
+    assert reassign("rm", owner, own).status_code == 403
+    elsewhere = next(b for b, p in branches.items() if p == "HO" and b != manager_branch)
+    assert reassign("rm", owner, _key(bank.db, "manager", elsewhere)).status_code == 404
+    outside_rm = next(r for r in rms if r["branch_id"] not in subtree)
+    assert reassign("rm", outside_rm["rm_id"], manager).status_code == 422
+    no_tag = client.post(
+        url + "/reassign", json={"assignee_kind": "rm", "assignee_id": owner}, headers=manager
+    )
+    assert no_tag.status_code == 428
