@@ -759,7 +759,7 @@ def test_a_manager_reassigns_to_a_specialist_and_back_with_history(
     assert created.status_code == 201, created.text
     url = f"/api/v1/opportunities/{created.json()['id']}"
     specialist, _ = UserStore(bank.db).add("产品经理", "prospecting", manager_branch)
-    colleague = next(r for r in rms if r["branch_id"] == branch and r["rm_id"] != owner)
+    colleague = next(r for r in rms if r["branch_id"] in subtree and r["rm_id"] != owner)
 
     def reassign(kind: str, to: str, headers: dict[str, str], etag: str | None = None) -> Any:
         tag = etag or client.get(url, headers=manager).headers["ETag"]
@@ -787,7 +787,7 @@ def test_a_manager_reassigns_to_a_specialist_and_back_with_history(
     ]
     assert all(a["by"] and a["at"] for a in body["assignments"])
     # scoped: an RM may not reassign; a manager elsewhere does not see it; no If-Match
-    own = _key(bank.db, "rm", branch, colleague["rm_id"])
+    own = _key(bank.db, "rm", colleague["branch_id"], colleague["rm_id"])
     assert reassign("rm", owner, own).status_code == 403
     elsewhere = next(b for b, p in branches.items() if p == "HO" and b != manager_branch)
     assert reassign("rm", owner, _key(bank.db, "manager", elsewhere)).status_code == 404
