@@ -441,7 +441,7 @@ def test_manager_events_inbox_pipeline_and_reports(
 
 #: What each role's menu offers (the API's role rules, read from its routes).
 MENUS = {
-    "rm": {"home", "search", "prospects", "events", "pipeline"},
+    "rm": {"home", "search", "prospects", "events", "pipeline", "scorecards"},
     "risk": {"home", "search", "groups", "contagion", "events", "pipeline"},
     "prospecting": {"home", "search", "prospects"},
     "manager": {
@@ -453,6 +453,7 @@ MENUS = {
         "events",
         "pipeline",
         "reports",
+        "scorecards",
     },
 }
 
@@ -560,6 +561,7 @@ def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
         "events": "/ui/events",
         "pipeline": "/ui/pipeline",
         "reports": "/ui/reports",
+        "scorecards": "/ui/scorecards",
     }
     problems: dict[str, list[str]] = {}  # page → findings
     seen: list[str] = []
