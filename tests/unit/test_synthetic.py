@@ -23,6 +23,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from core.codes import ACTIVITY_KINDS
 from core.errors import InputValidationError
 from core.names import counterparty_id, name_key
 from core.uscc import is_valid_uscc
@@ -611,6 +612,9 @@ def _assert_bad(
             assert _field_error(parse_date, row["date"]) is reason
         case RejectReason.INVALID_DECIMAL:
             assert _field_error(parse_decimal, row["amount"]) is reason
+        case RejectReason.INVALID_ENUM:
+            assert file == "activities"
+            assert row["kind"] not in ACTIVITY_KINDS
         case _:
             pytest.fail(f"unexpected reason {reason}")
 
