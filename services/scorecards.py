@@ -124,7 +124,7 @@ SCORECARD_TABLE: Final = Table(
         Column(N_("Score"), "amount", 10),
         Column(N_("Rank"), "integer", 8),
         Column(N_("Peers"), "integer", 8),
-        Column(N_("Group"), "text", 10),
+        Column(N_("Area"), "text", 10),
         Column(N_("Line"), "text", 28),
         Column(N_("Value"), "text", 18),
         Column(N_("Peer percentile"), "amount", 12),
