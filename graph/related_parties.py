@@ -151,8 +151,7 @@ _UNDECIDED: Final[LiteralString] = (
 )
 COUNT_RELATED: Final[LiteralString] = _UNDECIDED + "RETURN count(s) AS total"
 READ_RELATED: Final[LiteralString] = (
-    _UNDECIDED
-    + "RETURN s.review_id AS review_id, s.other_id AS other_id, "
+    _UNDECIDED + "RETURN s.review_id AS review_id, s.other_id AS other_id, "
     "s.evidence_kinds AS evidence_kinds, s.evidence_counts AS evidence_counts, "
     "s.evidence_total AS evidence_total, "
     "s.tied_by_ownership AS tied_by_ownership, s.paths AS paths "
