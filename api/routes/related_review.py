@@ -64,6 +64,10 @@ RiskReader = Annotated[Caller, Depends(require_roles(Role.RISK, Role.MANAGER))]
 ReviewIdPath = Annotated[str, Path(pattern=r"^RP-[0-9a-f]{16}$", max_length=19)]
 GroupIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
+#: The code lists (api.vocabulary) that name a connection's kind and an evidence kind.
+CONNECTION_KINDS: Final = "connection_kind"
+CONFIRMED_KIND: Final = "confirmed_related_party"
+EVIDENCE_KINDS: Final = "related_evidence"
 #: When a decision applies, as the API states it on every decision and group view.
 APPLIES_AT: Final = "decision"
 APPLIES_TEXT = N_(
@@ -188,12 +192,12 @@ def group_related_view(
                 member=_ref_out(c.member, language, f"hidden-member-{n}"),
                 related=_ref_out(c.related, language, f"hidden-related-{n}"),
                 kind=CodeOut(
-                    code="confirmed_related_party",
-                    name=pgettext(language, "connection_kind", "confirmed_related_party"),
+                    code=CONFIRMED_KIND,
+                    name=pgettext(language, CONNECTION_KINDS, CONFIRMED_KIND),
                 ),
                 strength=[
                     StrengthOut(
-                        kind=CodeOut(code=kind, name=pgettext(language, "related_evidence", kind)),
+                        kind=CodeOut(code=kind, name=pgettext(language, EVIDENCE_KINDS, kind)),
                         count=count,
                     )
                     for kind, count in c.strength.items()

@@ -34,6 +34,7 @@ def test_menus_follow_the_roles_each_endpoint_admits() -> None:
     assert roles["groups"] == roles["group"] == roles["circle"] == ("risk", "manager", "admin")
     assert roles["events"] == roles["pipeline"] == ("rm", "risk", "manager", "admin")
     assert roles["reports"] == ("manager", "admin")
+    assert roles["related"] == ("risk", "admin")  # the related-party review: decides, so risk
     assert set(roles) == set(PAGES)
 
 
