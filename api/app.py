@@ -36,6 +36,7 @@ from .routes import interdependence as interdependence_routes
 from .routes import kpis as kpi_routes
 from .routes import maps as map_routes
 from .routes import related as related_routes
+from .routes import related_review as related_review_routes
 from .routes import scorecards as scorecard_routes
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kpi_routes.router,
         scorecard_routes.router,
         related_routes.router,
+        related_review_routes.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(ui.router)

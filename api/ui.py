@@ -105,6 +105,17 @@ PAGES: Final[dict[str, Page]] = {
             ("POST /api/v1/contagion", "/api/v1/customers"),
             menu=True,
         ),
+        Page(
+            "related",
+            "related.html.j2",
+            N_("Related-party review"),
+            (
+                "/api/v1/related-parties/review",
+                "POST /api/v1/related-parties/review/{review_id}/confirm",
+                "POST /api/v1/related-parties/review/{review_id}/dismiss",
+            ),
+            menu=True,
+        ),
         Page("events", "events.html.j2", N_("Events"), ("/api/v1/events",), menu=True),
         Page("pipeline", "pipeline.html.j2", N_("Pipeline"), ("/api/v1/opportunities",), menu=True),
         Page("reports", "reports.html.j2", N_("Reports"), ("/api/v1/reports/events",), menu=True),
@@ -300,6 +311,11 @@ def group_page(request: Request, group_id: IdPath) -> HTMLResponse:
 @router.get("/ui/circles/{circle_id}", response_class=HTMLResponse)
 def circle_page(request: Request, circle_id: IdPath) -> HTMLResponse:
     return _render(request, "circle", subject_id=circle_id)
+
+
+@router.get("/ui/related", response_class=HTMLResponse)
+def related_review_page(request: Request) -> HTMLResponse:
+    return _render(request, "related")
 
 
 @router.get("/ui/events", response_class=HTMLResponse)

@@ -97,6 +97,10 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "contact_kind": tuple(k.value for k in ContactKind),
     "contact_family": ("address", "phone", "email"),
     "related_evidence": tuple(k.value for k in EvidenceKind),
+    # The related-party review: the queue and the decided pairs.
+    "review_status": ("pending", "confirmed", "dismissed"),
+    # The kinds of connection between a group and companies outside it.
+    "connection_kind": ("economic_interdependence", "confirmed_related_party"),
 }
 
 

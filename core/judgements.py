@@ -45,3 +45,31 @@ def candidate_id(first: str, second: str) -> str:
     left, right = ordered_pair(first, second)
     digest = hashlib.sha1(f"{left}|{right}".encode(), usedforsecurity=False).hexdigest()
     return "RC-" + digest[:16]
+
+
+class RelatedVerdict(StrEnum):
+    """A risk reviewer's verdict on a suspected related-party pair (疑似关联).
+
+    ``confirmed``: the two companies are related; the link joins the group of connected
+    counterparties with the other company's exposure. ``dismissed``: they are not; the
+    pair leaves the review queue for good (until a reviewer decides again).
+    """
+
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+def related_pair_id(first: str, second: str) -> str:
+    """The stable id of a suspected related-party pair (``RP-`` + 16 hex digits).
+
+    It depends only on the two company ids, whatever their order, so a decision on the
+    pair holds across reloads of the same files and every later compute.
+
+    >>> related_pair_id("C2", "C1") == related_pair_id("C1", "C2")
+    True
+    >>> related_pair_id("C1", "C2").startswith("RP-"), len(related_pair_id("C1", "C2"))
+    (True, 19)
+    """
+    left, right = ordered_pair(first, second)
+    digest = hashlib.sha1(f"related|{left}|{right}".encode(), usedforsecurity=False).hexdigest()
+    return "RP-" + digest[:16]

@@ -128,6 +128,9 @@ WHERE NOT EXISTS { (c)-[:MEMBER_OF]->(g) }
 """
     + _FACILITY_SUMS
 )
+COMPANY_FACILITIES: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (c:Company {company_id: id})" + _FACILITY_SUMS
+)
 SUMMARY: Final[LiteralString] = """
 MATCH (d:Company)-[r:DEPENDS_ON {run_id: $dependency_run}]->(k:Company)
 RETURN r.direction AS direction, r.basis AS basis, count(r) AS dependencies,
@@ -425,6 +428,11 @@ def read_group_connected_facilities(
     return _facilities(
         db.read(GROUP_CONNECTED_FACILITIES, _runs(group_id, group_run, dependency_run))
     )
+
+
+def read_company_facilities(db: Reader, company_ids: Iterable[str]) -> list[CompanyFacilities]:
+    """The facility sums of each of these companies (each once), e.g. confirmed related parties."""
+    return _facilities(db.read(COMPANY_FACILITIES, {"ids": sorted(set(company_ids))}))
 
 
 def read_kind_counts(db: Reader, dependency_run: str | None) -> list[KindCountRow]:

@@ -15,7 +15,7 @@ paths is not a Neo4j property type). The API reads them through :func:`read_rela
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, LiteralString
@@ -119,7 +119,7 @@ def read_inputs(db: Database, *, as_of: date) -> RelatedPartyInputs:
 WRITE_RELATIONS: Final[LiteralString] = """
 UNWIND $rows AS row
 MERGE (s:SuspectedRelation {pair_id: row.pair_id, run_id: $run_id})
-SET s.customer_id = row.customer_id, s.other_id = row.other_id,
+SET s.customer_id = row.customer_id, s.other_id = row.other_id, s.review_id = row.review_id,
     s.evidence_kinds = row.evidence_kinds, s.evidence_counts = row.evidence_counts,
     s.evidence_total = row.evidence_total, s.tied_by_ownership = row.tied_by_ownership,
     s.rank = row.rank, s.paths = row.paths
@@ -129,7 +129,8 @@ SET s.customer_id = row.customer_id, s.other_id = row.other_id,
 def write_relations(db: Database, run_id: str, rows: Sequence[dict[str, Any]]) -> None:
     """Store suspected relations under ``run_id`` (idempotent: MERGE on pair and run).
 
-    Each row has ``pair_id``, ``customer_id``, ``other_id``, ``evidence_kinds`` and
+    Each row has ``pair_id``, ``customer_id``, ``other_id``, ``review_id`` (the
+    unordered pair's stable id, :func:`core.judgements.related_pair_id`), ``evidence_kinds`` and
     ``evidence_counts`` (parallel lists), ``evidence_total``, ``tied_by_ownership``,
     ``rank`` and ``paths`` (JSON text: ``[{kind, nodes: [[kind, id]...], links}]``).
     """
@@ -142,13 +143,17 @@ READ_CUSTOMER_IN_SCOPE: Final[LiteralString] = (
     + scope_predicate("c")
     + " RETURN c.company_id AS id, c.name AS name"
 )
-COUNT_RELATED: Final[LiteralString] = (
-    "MATCH (s:SuspectedRelation {run_id: $run_id, customer_id: $id}) RETURN count(s) AS total"
-)
-READ_RELATED: Final[LiteralString] = (
+# Suspected and not yet decided: a pair with a review decision (graph.related_review) is
+# listed with its decision instead.
+_UNDECIDED: Final[LiteralString] = (
     "MATCH (s:SuspectedRelation {run_id: $run_id, customer_id: $id}) "
-    "RETURN s.other_id AS other_id, s.evidence_kinds AS evidence_kinds, "
-    "s.evidence_counts AS evidence_counts, s.evidence_total AS evidence_total, "
+    "WHERE NOT EXISTS { MATCH (l:RelatedPartyLink {review_id: s.review_id}) } "
+)
+COUNT_RELATED: Final[LiteralString] = _UNDECIDED + "RETURN count(s) AS total"
+READ_RELATED: Final[LiteralString] = (
+    _UNDECIDED + "RETURN s.review_id AS review_id, s.other_id AS other_id, "
+    "s.evidence_kinds AS evidence_kinds, s.evidence_counts AS evidence_counts, "
+    "s.evidence_total AS evidence_total, "
     "s.tied_by_ownership AS tied_by_ownership, s.paths AS paths "
     "ORDER BY s.rank SKIP $offset LIMIT $limit"
 )
@@ -179,6 +184,7 @@ class StoredRelation:
     evidence_total: int
     tied_by_ownership: bool
     evidence: tuple[StoredEvidence, ...]
+    review_id: str | None = None  # the pair's id in the review (core.judgements.related_pair_id)
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,8 @@ class RelatedPage:
     contact_values: dict[str, str]
 
 
-def _stored(row: dict[str, Any]) -> StoredRelation:
+def stored_relation(row: Mapping[str, Any]) -> StoredRelation:
+    """A stored relation from a row with ``other_id``, the evidence lists and ``paths`` (JSON)."""
     paths = json.loads(str(row["paths"]))
     return StoredRelation(
         other_id=str(row["other_id"]),
@@ -208,11 +215,27 @@ def _stored(row: dict[str, Any]) -> StoredRelation:
             )
             for p in paths
         ),
+        review_id=str(row["review_id"]) if row.get("review_id") is not None else None,
     )
 
 
 def _ids_of(relations: Iterable[StoredRelation], kind: str) -> list[str]:
     return sorted({i for r in relations for e in r.evidence for k, i in e.nodes if k == kind})
+
+
+def read_path_names(
+    db: Reader, relations: Sequence[StoredRelation]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The names of the persons and the values of the contacts on the relations' paths."""
+    persons = {
+        str(r["id"]): str(r["name"] or "")
+        for r in db.read(READ_PERSON_NAMES, {"ids": _ids_of(relations, "person")})
+    }
+    contacts = {
+        str(r["key"]): str(r["value"] or "")
+        for r in db.read(READ_CONTACT_VALUES, {"keys": _ids_of(relations, "contact")})
+    }
+    return persons, contacts
 
 
 def read_related(
@@ -225,6 +248,8 @@ def read_related(
     offset: int,
 ) -> RelatedPage:
     """A page of the suspected related parties of ``customer_id`` in run ``run_id``.
+
+    Pairs with a review decision are left out: :mod:`graph.related_review` lists them.
 
     The ids are not scoped here: the caller applies :class:`graph.scoping.Anonymiser`.
 
@@ -241,15 +266,8 @@ def read_related(
     params = {"id": customer_id, "run_id": run_id}
     counted = db.read_one(COUNT_RELATED, params)
     rows = db.read(READ_RELATED, {**params, "limit": limit, "offset": offset})
-    relations = tuple(_stored(r) for r in rows)
-    persons = {
-        str(r["id"]): str(r["name"] or "")
-        for r in db.read(READ_PERSON_NAMES, {"ids": _ids_of(relations, "person")})
-    }
-    contacts = {
-        str(r["key"]): str(r["value"] or "")
-        for r in db.read(READ_CONTACT_VALUES, {"keys": _ids_of(relations, "contact")})
-    }
+    relations = tuple(stored_relation(r) for r in rows)
+    persons, contacts = read_path_names(db, relations)
     return RelatedPage(
         customer_id,
         str(customer["name"] or ""),

@@ -38,6 +38,8 @@ NODE_KEYS: Final[dict[str, str]] = {
     "ResolutionDecision": "decision_id",
     "KpiTarget": "target_id",
     "Contact": "contact_key",
+    "RelatedPartyDecision": "decision_id",
+    "RelatedPartyLink": "review_id",
 }
 
 #: Results of compute runs (:mod:`graph.compute_runs`): each is unique on its key *within
@@ -314,6 +316,36 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "index",
         "CREATE INDEX suspected_relation_customer IF NOT EXISTS "
         "FOR (n:SuspectedRelation) ON (n.run_id, n.customer_id)",
+    ),
+    SchemaItem(
+        "suspected_relation_review",
+        "index",
+        "CREATE INDEX suspected_relation_review IF NOT EXISTS "
+        "FOR (n:SuspectedRelation) ON (n.run_id, n.review_id)",
+    ),
+    SchemaItem(
+        "related_party_decision_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT related_party_decision_id_unique IF NOT EXISTS "
+        "FOR (n:RelatedPartyDecision) REQUIRE n.decision_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "related_party_link_review_id_unique",
+        "constraint",
+        "CREATE CONSTRAINT related_party_link_review_id_unique IF NOT EXISTS "
+        "FOR (n:RelatedPartyLink) REQUIRE n.review_id IS UNIQUE",
+    ),
+    SchemaItem(
+        "related_party_link_left",
+        "index",
+        "CREATE INDEX related_party_link_left IF NOT EXISTS "
+        "FOR (n:RelatedPartyLink) ON (n.left_id, n.status)",
+    ),
+    SchemaItem(
+        "related_party_link_right",
+        "index",
+        "CREATE INDEX related_party_link_right IF NOT EXISTS "
+        "FOR (n:RelatedPartyLink) ON (n.right_id, n.status)",
     ),
     SchemaItem(
         "group_run",

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Final
 
 from algorithms.related_parties import SuspectedRelation, suspected_related_parties
+from core.judgements import related_pair_id
 from core.settings import Settings
 from graph.database import Database
 from graph.related_parties import read_inputs, write_relations
@@ -52,6 +53,7 @@ def relation_rows(relations: Sequence[SuspectedRelation]) -> list[dict[str, Any]
         rows.append(
             {
                 "pair_id": f"{relation.customer_id}|{relation.other_id}",
+                "review_id": related_pair_id(relation.customer_id, relation.other_id),
                 "customer_id": relation.customer_id,
                 "other_id": relation.other_id,
                 "evidence_kinds": list(strength),

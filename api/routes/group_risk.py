@@ -27,6 +27,7 @@ from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.examples import GROUPS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
+from api.routes.related_review import GroupRelatedPartiesOut, group_related_view
 from api.schemas import CnyEquivalentOut, MessageOut
 from core.codes import Role
 from core.errors import NotFoundError
@@ -142,6 +143,8 @@ class GroupDetail(GroupSummary):
     members: list[MemberOut]
     #: The second kind of connection: economic interdependence beyond control.
     economic_interdependence: GroupInterdependenceOut | None = None
+    #: The third kind: related parties confirmed in the review (at once, no compute needed).
+    confirmed_related_parties: GroupRelatedPartiesOut | None = None
 
 
 class AmountOut(BaseModel):
@@ -357,6 +360,7 @@ def group(
             for m in found.members
         ],
         economic_interdependence=group_view(db, group_id, caller.scope, language),
+        confirmed_related_parties=group_related_view(db, group_id, caller.scope, language),
     )
 
 

@@ -80,7 +80,7 @@
   const percent = (value) => (value === null || value === undefined ? "" : (100 * Number(value)).toFixed(1) + "%");
   const yesNo = (value) => (value ? _("Yes") : _("No"));
 
-  const BADGE_TONES = { high: "danger", medium: "warning", low: "muted", new: "info", acknowledged: "info", actioned: "success", dismissed: "muted", won: "success", lost: "danger" };
+  const BADGE_TONES = { high: "danger", medium: "warning", low: "muted", new: "info", acknowledged: "info", actioned: "success", dismissed: "muted", confirmed: "danger", pending: "warning", won: "success", lost: "danger" };
   const badge = (list, code) => (code ? el("span", { class: "badge cg-tone-" + (BADGE_TONES[code] || "info"), text: codeName(list, code) }) : "");
 
   function emptyState(text) {
@@ -984,6 +984,7 @@
         ]));
       }
       interdependenceSection(document.getElementById("interdependence"), g.economic_interdependence, names);
+      relatedPartiesSection(document.getElementById("related-parties"), g.confirmed_related_parties);
     } catch (error) { showProblem(error); return; }
     showMap(path + "/map");
   };
@@ -1029,6 +1030,94 @@
     } catch (error) { showProblem(error); return; }
     showMap(path + "/map");
   };
+
+  // ---------------------------------------------------------------- related parties (疑似关联)
+  /** A company of a pair as the caller may see it: the 360 for a visible customer. */
+  const relatedCompany = (c) => (c && c.visible ? (c.is_customer && c.id ? link(c.name || _("Unnamed"), customerHref(c.id)) : c.name || _("Unnamed")) : (c && c.name) || _("a company outside your branches"));
+  /** Each kind of evidence with how many pieces of it. */
+  const strengthText = (list) => (list || []).map((s) => fill(_("{kind} ×{count}"), { kind: s.kind.name, count: s.count })).join("、");
+  /** The evidence paths, one a line: the names and the ties between them. */
+  function evidencePaths(list) {
+    return el("div", {}, (list || []).map((e) => {
+      const steps = (e.nodes || []).map((n, i) => (i > 0 ? " —" + ((e.links[i - 1] || {}).name || "") + "— " : "") + n.name);
+      return el("div", { class: "small cg-evidence" }, [el("span", { class: "badge cg-tone-info me-1", text: e.kind.name }), steps.join("")]);
+    }));
+  }
+  /** Who decided what, when and why. */
+  const decisionText = (d) => (d ? el("div", {}, [badge("review_status", d.verdict), el("div", { class: "small text-secondary", text: fill(_("{user} on {date}: {note}"), { user: d.user_name || _("Unnamed"), date: dateTime(d.decided_at), note: d.note }) })]) : "");
+
+  pages.related = function () {
+    const form = document.getElementById("review-form");
+    fillSelects(form);
+    // Confirm or dismiss with a note: the note goes into the audit log.
+    const actions = (item) => {
+      const holder = el("div", { class: "btn-list" });
+      const buttons = () => [
+        el("button", { type: "button", class: "btn btn-sm btn-danger cg-confirm", text: _("Confirm"), onclick: () => ask("confirm") }),
+        el("button", { type: "button", class: "btn btn-sm cg-dismiss", text: _("Dismiss"), onclick: () => ask("dismiss") }),
+      ];
+      const ask = (verdict) => {
+        const field = "note-" + item.review_id;
+        const input = el("input", { id: field, class: "form-control form-control-sm", required: true, maxlength: "2000" });
+        const note = el("form", {}, [
+          el("label", { class: "form-label small", for: field, text: verdict === "confirm" ? _("Why are they related?") : _("Why are they not related?") }), input,
+          el("div", { class: "btn-list mt-2" }, [
+            el("button", { type: "submit", class: "btn btn-sm " + (verdict === "confirm" ? "btn-danger" : "btn-secondary"), text: verdict === "confirm" ? _("Confirm") : _("Dismiss") }),
+            el("button", { type: "button", class: "btn btn-sm", text: _("Cancel"), onclick: () => holder.replaceChildren(...buttons()) }),
+          ]),
+        ]);
+        note.addEventListener("submit", async (event) => {
+          event.preventDefault();
+          try {
+            await post("/api/v1/related-parties/review/" + encodeURIComponent(item.review_id) + "/" + verdict, { note: input.value.trim() });
+            notice(verdict === "confirm" ? _("Confirmed: the pair joins the group of connected counterparties now.") : _("Dismissed: the pair leaves the queue for good."));
+            table.reload();
+          } catch (error) { showProblem(error); }
+        });
+        holder.replaceChildren(note);
+        input.focus();
+      };
+      holder.replaceChildren(...buttons());
+      return holder;
+    };
+    const table = dataTable(document.getElementById("results"), {
+      columns: [
+        { title: _("Customer"), cell: (i) => relatedCompany(i.company) },
+        { title: _("Related company"), cell: (i) => relatedCompany(i.related.company) },
+        { title: _("Strength"), cell: (i) => strengthText(i.related.strength) },
+        { title: _("Evidence"), cell: (i) => evidencePaths(i.related.evidence) },
+        { title: _("Decision"), cell: (i) => (i.related.decision ? decisionText(i.related.decision) : actions(i)) },
+      ],
+      rowKey: (i) => i.review_id,
+      load: (offset, limit) => json("/api/v1/related-parties/review?" + formQuery(form, { offset, limit })),
+      empty: _("No pair in this list."),
+    });
+    form.addEventListener("submit", (event) => { event.preventDefault(); notice(""); table.reload(); });
+  };
+
+  /** A group's confirmed related parties: the third kind of connection, and the connected exposure. */
+  function relatedPartiesSection(container, view) {
+    if (!container || !view) return;
+    const outstanding = (list) => (list || []).map((e) => ({ amount: e.outstanding, currency: e.currency }));
+    const summary = el("div", { class: "row row-cards mb-3" }, [
+      kpi(_("Confirmed related companies"), String(view.related_companies)),
+      kpi(_("Their outstanding"), moneyList(outstanding(view.related_exposure), true)),
+      kpi(_("Connected companies"), String(view.connected_companies)),
+      kpi(_("Outstanding of the connected counterparties"), moneyList(outstanding(view.connected_exposure), true)),
+    ]);
+    const table = el("div");
+    container.replaceChildren(card(_("Confirmed related parties"), [summary, el("p", { class: "text-secondary", text: view.label + " " + view.applies_text }), table]));
+    dataTable(table, {
+      load: inHand(view.connections || []),
+      empty: _("No confirmed related party outside the group."),
+      columns: [
+        { title: _("Member"), cell: (c) => relatedCompany(c.member) },
+        { title: _("Related company"), cell: (c) => relatedCompany(c.related) },
+        { title: _("Strength"), cell: (c) => strengthText(c.strength) },
+        { title: _("Decision"), cell: (c) => decisionText(c.decision) },
+      ],
+    });
+  }
 
   pages.events = function () {
     const form = document.getElementById("events-form");

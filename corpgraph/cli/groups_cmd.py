@@ -13,6 +13,7 @@ from core.errors import NotFoundError
 from core.money import from_minor_units
 from graph.branches import BranchScope
 from services.group_risk import StoredGroup, StoredMember, get_group, list_groups
+from services.related_review import GroupRelatedParties, group_related_parties
 
 from .common import console, open_database
 
@@ -93,6 +94,7 @@ def groups_show(
     """Print a group: controller, flags, control tree with roles and depths, exposure."""
     with open_database() as db:
         group = get_group(db, group_id, _ALL_BRANCHES)
+        related = group_related_parties(db, group_id, _ALL_BRANCHES)
     if group is None:
         raise NotFoundError(f"group {group_id} not found (run `corpgraph compute` first?)")
     console.print(
@@ -120,3 +122,45 @@ def groups_show(
         parent = nodes.get(m.parent_id or "", tree)
         nodes[m.id] = parent.add(_member_label(m))
     console.print(tree)
+    if related is not None:
+        _print_connected(related)
+
+
+def _print_connected(related: GroupRelatedParties) -> None:
+    """Confirmed related parties (the third kind of connection) and the connected exposure."""
+    links = Table(
+        "member",
+        "confirmed related party",
+        "evidence",
+        "decided",
+        title="confirmed related parties",
+    )
+    for c in related.connections:
+        d = c.decision
+        links.add_row(
+            f"{c.member.id} {escape(c.member.name or '')}",
+            f"{c.related.id} {escape(c.related.name or '')}",
+            ", ".join(f"{kind} ×{count}" for kind, count in c.strength.items()),
+            escape(f"{d.user_name or d.user_id} {d.decided_at:%Y-%m-%d}: {d.note}"),
+        )
+    console.print(links)
+    exposure = Table(
+        "currency",
+        "group (control)",
+        "confirmed related, apart",
+        "group of connected counterparties",
+        title=(
+            f"outstanding · {related.connected_companies} connected companies outside the group "
+            "(economic interdependence or confirmed related party), each counted once"
+        ),
+    )
+    group = {e.currency: e.outstanding_minor for e in related.group_exposure}
+    apart = {e.currency: e.outstanding_minor for e in related.related_exposure}
+    for e in related.connected_exposure:
+        exposure.add_row(
+            e.currency,
+            f"{from_minor_units(group.get(e.currency, 0), e.currency):,}",
+            f"{from_minor_units(apart.get(e.currency, 0), e.currency):,}",
+            f"{from_minor_units(e.outstanding_minor, e.currency):,}",
+        )
+    console.print(exposure)

@@ -25,6 +25,7 @@ from .groups_cmd import groups_app
 from .interdependence_cmd import interdependence_app
 from .kpi_cmd import kpi_app
 from .prospects_cmd import prospects_app
+from .related_cmd import related_app
 from .resolve_cmd import resolve_app
 from .webhooks_cmd import webhooks_app
 
@@ -48,6 +49,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(interdependence_app, name="interdependence")
 app.add_typer(resolve_app, name="resolve")
 app.add_typer(kpi_app, name="kpi")
+app.add_typer(related_app, name="related")
 
 
 @app.callback()

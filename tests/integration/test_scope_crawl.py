@@ -44,12 +44,17 @@ Response = Any
 
 HOME = "BR-BJ-01"
 UNKNOWN_COMPANY = "C9999990"
-UNKNOWN_OPAQUE = {"group_id": "GRP-0000000000000000", "circle_id": "GC-0000000000000000"}
+UNKNOWN_OPAQUE = {
+    "group_id": "GRP-0000000000000000",
+    "circle_id": "GC-0000000000000000",
+    "review_id": "RP-0000000000000000",
+}
 ID_PATTERNS = {
     "group_id": re.compile(r"GRP-[A-Za-z0-9-]+"),
     "circle_id": re.compile(r"GC-[A-Za-z0-9]+"),
     "event_id": re.compile(r"EV-[0-9a-f]{20}"),
     "opportunity_id": re.compile(r"OPP-[0-9a-f]{16}"),
+    "review_id": re.compile(r"RP-[0-9a-f]{16}"),
     "company": re.compile(r"(?<![A-Za-z0-9])[CP][0-9]{7}(?![0-9])"),
 }
 #: Path parameters filled from the pool of ids of the same kind.
@@ -62,6 +67,7 @@ POOLS = {
     "circle_id": "circle_id",
     "event_id": "event_id",
     "opportunity_id": "opportunity_id",
+    "review_id": "review_id",
 }
 #: Query parameters that filter by a company id (probed with hidden and unknown ids).
 COMPANY_FILTERS = frozenset({"linked_customer", "customer", "company"})
@@ -253,6 +259,8 @@ def sample_body(method: str, template: str, crawl: Crawl, value: str | None) -> 
     if template.endswith("/events/{event_id}") and method == "PATCH":
         return {"status": "acknowledged", "note": "crawl"}
     if template.endswith("/ack"):
+        return {"note": "crawl"}
+    if template.endswith(("/confirm", "/dismiss")):
         return {"note": "crawl"}
     if template.endswith("/resolution/candidates") and method == "POST":
         return {"candidate_id": "RC-0000000000000000", "judgement": "negative", "reason": "x"}

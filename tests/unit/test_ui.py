@@ -34,6 +34,7 @@ def test_menus_follow_the_roles_each_endpoint_admits() -> None:
     assert roles["groups"] == roles["group"] == roles["circle"] == ("risk", "manager", "admin")
     assert roles["events"] == roles["pipeline"] == ("rm", "risk", "manager", "admin")
     assert roles["reports"] == ("manager", "admin")
+    assert roles["related"] == ("risk", "admin")  # the related-party review: decides, so risk
     assert set(roles) == set(PAGES)
 
 
@@ -96,3 +97,17 @@ def test_api_docs_use_the_apps_own_assets(client: TestClient, path: str, asset: 
     assert asset in page.text
     assert not re.search(r"https?://(?!corpgraph\.invalid)", page.text)
     assert client.get(re.findall(r'src="([^"]+)"', page.text)[0]).status_code == 200
+
+
+def test_the_related_party_review_page_is_in_both_languages(client: TestClient) -> None:
+    zh = client.get("/ui/related?lang=zh")
+    assert "<title>疑似关联复核 · corpgraph</title>" in zh.text
+    assert 'data-roles="risk admin"' in zh.text
+    assert 'data-codes="review_status"' in zh.text
+    en = client.get("/ui/related?lang=en")
+    assert "<title>Related-party review · corpgraph</title>" in en.text
+    assert "never comes back to this queue" in en.text
+    body = client.get("/ui/i18n/zh.json").json()
+    assert body["messages"]["review_status\x04dismissed"] == "已排除"
+    assert body["code_lists"]["review_status"] == ["pending", "confirmed", "dismissed"]
+    client.get("/ui/home?lang=zh")
