@@ -667,8 +667,11 @@
     if (print) print.addEventListener("click", () => window.print());
   };
 
+  /** The ties of people and contacts: one "Persons and contacts" toggle, not a tick each. */
+  const PEOPLE_RELATIONS = ["KEY_PERSON_OF", "FAMILY_OF", "HAS_CONTACT"];
+
   function mapTypes(fieldset) {
-    codesOf("relation").forEach((code) => {
+    codesOf("relation").filter((code) => !PEOPLE_RELATIONS.includes(code)).forEach((code) => {
       const id = "m-type-" + code;
       fieldset.appendChild(el("div", { class: "form-check form-check-inline" }, [
         el("input", { class: "form-check-input", type: "checkbox", name: "types", value: code, id, checked: true }),
@@ -682,7 +685,12 @@
     const frame = document.getElementById("map-frame");
     const targetBox = document.getElementById("m-target-box");
     mapTypes(document.getElementById("m-types"));
-    const showTarget = () => { targetBox.hidden = form.view.value !== "path"; };
+    // Persons and contacts: drawn on the relationship network only (paths and the
+    // look-through follow the ties of companies), so the toggle shows with that view.
+    const showTarget = () => {
+      targetBox.hidden = form.view.value !== "path";
+      document.getElementById("m-people-box").hidden = form.view.value !== "network";
+    };
     form.view.addEventListener("change", showTarget);
     // A path's other end: a customer found by name, else the text taken as an id.
     const resolveTarget = async (wanted) => {
@@ -706,6 +714,7 @@
         } else {
           const params = new URLSearchParams({ depth: form.depth.value, limit: form.limit.value, lang });
           if (types.length) params.set("types", types.join(","));
+          if (form.people.checked) params.set("people", "true");
           url = base + "/map?" + params;
         }
         const response = await api(url);
