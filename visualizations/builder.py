@@ -127,7 +127,8 @@ RELATION_STYLES: Final[Mapping[Relation, Mapping[str, Any]]] = {
     "SUPPLIES": {"color": "#2e9e5b", "dashes": False, "arrows": "to", "width": 1.5},
     "GUARANTEES": {"color": "#c0392b", "dashes": [3, 4], "arrows": "to", "width": 2},
     "PAYS": {"color": "#e67e22", "dashes": [10, 4, 2, 4], "arrows": "to", "width": 1.5},
-    "KEY_PERSON_OF": {"color": "#2e9e5b", "dashes": [2, 3], "arrows": "to", "width": 1.5},
+    "KEY_PERSON_OF": {"color": "#0f9d8a", "dashes": [2, 3], "arrows": "to", "width": 1.5},
+    # Family ties and shared contacts read both ways: no arrow.
     "FAMILY_OF": {"color": "#d63384", "dashes": [6, 3], "arrows": "", "width": 2},
     "HAS_CONTACT": {"color": "#17a2b8", "dashes": [1, 3], "arrows": "", "width": 1},
 }

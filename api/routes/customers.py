@@ -251,6 +251,7 @@ def get_customer(
             "guarantees": guarantees,
             "events": list(read.events),
             "opportunities": list(read.opportunities),
+            "key_persons": list(read.key_persons),
             "recommendations": insights["recommendations"],
             "contribution": {**insights["contribution"], "peers": insights["peers"]},
         }

@@ -575,6 +575,33 @@
     window.addEventListener("resize", () => chart.resize());
   }
 
+  /** A company a key person or relative sits at: a link for a customer the caller may see,
+   *  the placeholder's name (never a link) for one of another branch. */
+  function seatCell(c) {
+    const name = c.visible && c.is_customer && c.id ? link(c.name, customerHref(c.id)) : el("span", { class: c.visible ? "" : "text-secondary", text: c.name });
+    return el("div", { class: "cg-seat" }, c.role_name ? [name, " · " + c.role_name] : [name]);
+  }
+
+  /** A role's span: "since – until", open-ended when it has no end. */
+  function tenure(x) {
+    if (!x.since && !x.until) return "";
+    return fill(_("{from} to {to}"), { from: x.since ? date(x.since) : "…", to: x.until ? date(x.until) : _("Open-ended") });
+  }
+
+  /** The 360's key persons: roles, other seats and family ties to other visible companies. */
+  function keyPersonsCard(container, persons) {
+    listCard(container, "section-key-persons", _("Key persons"), [
+      { title: _("Name"), cell: (x) => x.name || _("Unnamed") },
+      { title: _("Role"), cell: (x) => (x.current ? x.role_name : el("span", { class: "text-secondary", text: fill(_("{role} (ended)"), { role: x.role_name }) })) },
+      { title: _("Tenure"), cell: (x) => tenure(x) },
+      { title: _("Other companies"), cell: (x) => el("div", {}, (x.other_companies || []).map(seatCell)) },
+      { title: _("Family ties"), cell: (x) => el("div", {}, (x.family || []).map((f) => el("div", { class: "cg-relative" }, [
+        el("span", { text: fill(_("{relation}: {name}"), { relation: f.relation_name, name: f.name }) }),
+        el("div", { class: "ms-3" }, (f.companies || []).map(seatCell)),
+      ]))) },
+    ], persons, _("No key persons on record."));
+  }
+
   pages.customer = async function () {
     const container = document.getElementById("sections");
     container.replaceChildren(loading());
@@ -600,6 +627,7 @@
         [_("Branch"), p.branch_name || branchName(p.branch_id)], [_("Relationship manager"), p.rm_name || rmName(p.rm_id)],
         [_("Registered capital"), money(p.registered_capital)],
       ])], "section-profile"));
+      keyPersonsCard(container, view.key_persons);
       const productNames = new Map((view.products || []).map((x) => [x.product_code, x.name]));
       listCard(container, "section-facilities", _("Facilities and exposure"), [
         { title: _("Product"), cell: (x) => productNames.get(x.product) || x.product },
