@@ -314,7 +314,6 @@ def network(
         subject=node_id,
         layout="radial",
         relations=request.types,
-        people_shown=any(r in PEOPLE_TYPES for r in request.types),
     )
 
 
