@@ -125,6 +125,62 @@ CUSTOMER_360_EXAMPLE: Final[dict[str, Any]] = {
     "introduced_prospects": [
         {"id": "C0000021", "name": "昕和宙制造(上海)有限公司", "score": 0.5491, "rank": 27}
     ],
+    "key_persons": [
+        {
+            "person_id": "P0000321",
+            "name": "王建国",
+            "role": "legal_representative",
+            "role_name": "法定代表人",
+            "since": "2019-03-01",
+            "until": None,
+            "current": True,
+            "other_companies": [
+                {
+                    "id": "C0000188",
+                    "key": "C0000188",
+                    "name": "广州翔粮物流有限公司",
+                    "is_customer": True,
+                    "visible": True,
+                    "role": "director",
+                    "role_name": "董事",
+                    "since": "2021-06-30",
+                    "until": None,
+                },
+                {
+                    "id": None,
+                    "key": "hidden-1",
+                    "name": "另一分支机构的客户",
+                    "is_customer": True,
+                    "visible": False,
+                    "role": None,
+                    "role_name": None,
+                    "since": None,
+                    "until": None,
+                },
+            ],
+            "family": [
+                {
+                    "person_id": "P0000322",
+                    "name": "李秀英",
+                    "relation": "spouse",
+                    "relation_name": "配偶",
+                    "companies": [
+                        {
+                            "id": "C0000190",
+                            "key": "C0000190",
+                            "name": "广州秀英贸易有限公司",
+                            "is_customer": False,
+                            "visible": True,
+                            "role": "supervisor",
+                            "role_name": "监事",
+                            "since": None,
+                            "until": None,
+                        }
+                    ],
+                }
+            ],
+        }
+    ],
     "events": [
         {
             "id": "EV-094d459fa779d243d479",

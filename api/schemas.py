@@ -35,6 +35,9 @@ from graph.models import (
     GuaranteeLine,
     Guarantees,
     IntroducedProspect,
+    KeyPersonCompany,
+    KeyPersonOut,
+    KeyPersonRelative,
     MessageOut,
     MoneyOut,
     MonthlyTotals,
@@ -113,6 +116,10 @@ class Customer360(CustomerSections):
     opportunities: list[OpportunityOut]
     recommendations: list[Recommendation]
     contribution: ContributionWithPeers
+    key_persons: list[KeyPersonOut] = Field(
+        description="Who runs the customer: roles, other seats (placeholders for companies "
+        "of other branches) and family ties to key persons of other visible companies."
+    )
 
 
 # --- network --------------------------------------------------------------------------------
@@ -300,6 +307,9 @@ __all__ = [
     "GuaranteeLine",
     "Guarantees",
     "IntroducedProspect",
+    "KeyPersonCompany",
+    "KeyPersonOut",
+    "KeyPersonRelative",
     "MessageOut",
     "MoneyOut",
     "MonthlyTotals",

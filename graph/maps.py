@@ -1,11 +1,15 @@
 """Reads behind the relationship maps: a party, its neighbours, its stakes, paths.
 
-Every query starts from a company or person id through the ``company_id`` /
-``person_id`` uniqueness constraints (a ``UNION`` of two index seeks, since an id
-names one or the other), and filters relationship types against ``$types``, which
-callers take from the allowlist :data:`MAP_RELATIONS`. The rows come back as frozen
-dataclasses; scoping (who is a placeholder) is the caller's, since the same party may
-be shown or hidden depending on who asks.
+Every query starts from a company, person or contact id through the ``company_id`` /
+``person_id`` / ``contact_key`` uniqueness constraints (a ``UNION`` of index seeks,
+since an id names one of them), and filters relationship types against ``$types``,
+which callers take from the allowlists :data:`MAP_RELATIONS` (ties between companies,
+and persons as shareholders and controllers) and :data:`PEOPLE_RELATIONS` (key
+persons, family ties and shared contacts). The rows come back as frozen dataclasses;
+scoping (who is a placeholder) is the caller's, since the same party may be shown or
+hidden depending on who asks. For that, a person or contact carries its *anchors*:
+the distinct bookings (customer or not, branch) of the companies it is directly tied
+to, since a person or contact is visible only through a company the caller may see.
 """
 
 from __future__ import annotations
@@ -16,8 +20,18 @@ from typing import Any, Final, Literal, LiteralString
 
 from .database import Database
 
-MapRelation = Literal["OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS"]
-#: The relationship types a map may follow (the allowlist every ``$types`` comes from).
+MapRelation = Literal[
+    "OWNS",
+    "CONTROLS",
+    "SUPPLIES",
+    "GUARANTEES",
+    "PAYS",
+    "KEY_PERSON_OF",
+    "FAMILY_OF",
+    "HAS_CONTACT",
+]
+#: The relationship types a company map follows by default (ties between companies,
+#: and persons as shareholders and controllers).
 MAP_RELATIONS: Final[tuple[MapRelation, ...]] = (
     "OWNS",
     "CONTROLS",
@@ -25,70 +39,141 @@ MAP_RELATIONS: Final[tuple[MapRelation, ...]] = (
     "GUARANTEES",
     "PAYS",
 )
+#: The ties of people and contacts: a map follows them when asked to (the maps' toggle).
+PEOPLE_RELATIONS: Final[tuple[MapRelation, ...]] = ("KEY_PERSON_OF", "FAMILY_OF", "HAS_CONTACT")
+#: Every relationship type a map may follow (the allowlist every ``$types`` comes from).
+ALL_MAP_RELATIONS: Final[tuple[MapRelation, ...]] = MAP_RELATIONS + PEOPLE_RELATIONS
 #: Hops a path may have at most. A variable-length bound cannot be a Cypher
 #: parameter, so each depth has its own query text; past six hops a "tie" between two
 #: companies is no longer something an RM can act on.
 MAX_PATH_DEPTH: Final = 6
 
+#: Relationship types that tie a person or contact to a company directly: what makes
+#: it visible to a caller who may see that company.
+_ANCHOR_TYPES: Final[LiteralString] = (
+    "OWNS|CONTROLS|KEY_PERSON_OF|HAS_CONTACT|GUARANTEES|PAYS|SUPPLIES"
+)
+
+
+def _party_columns(alias: LiteralString, id_column: LiteralString) -> LiteralString:
+    """The columns :func:`_party` reads, for a company, person or contact ``alias``.
+
+    ``anchors`` is empty for a company; for a person or contact, the distinct
+    ``[is_customer, branch_id]`` of the companies it is directly tied to.
+    """
+    return (
+        "CASE WHEN "
+        + alias
+        + ":Company THEN "
+        + alias
+        + ".company_id WHEN "
+        + alias
+        + ":Person THEN "
+        + alias
+        + ".person_id ELSE "
+        + alias
+        + ".contact_key END AS "
+        + id_column
+        + ", CASE WHEN "
+        + alias
+        + ":Contact THEN "
+        + alias
+        + ".value ELSE "
+        + alias
+        + ".name END AS name, "
+        + alias
+        + ":Person AS is_person, "
+        + alias
+        + ":Contact AS is_contact, CASE WHEN "
+        + alias
+        + ":Contact THEN "
+        + alias
+        + ".kind END AS contact_family, coalesce("
+        + alias
+        + ".is_customer, false) AS is_customer, "
+        + alias
+        + ".branch_id AS branch_id, "
+        + alias
+        + ".uscc AS uscc, "
+        + alias
+        + ".segment AS segment, "
+        + alias
+        + ".industry AS industry, "
+        + alias
+        + ".region AS region, "
+        + alias
+        + ".status AS status, "
+        + alias
+        + ".exposure_cny_minor AS exposure, COLLECT { MATCH ("
+        + alias
+        + ")-[:"
+        + _ANCHOR_TYPES
+        + "]-(anchor:Company) WHERE NOT "
+        + alias
+        + ":Company RETURN DISTINCT [coalesce(anchor.is_customer, false) OR anchor:Customer, "
+        "anchor.branch_id] } AS anchors"
+    )
+
+
 READ_PARTY: Final[LiteralString] = """
 CALL () {
-    MATCH (n:Company {company_id: $id})
-    RETURN n.company_id AS id, n.name AS name, false AS is_person, n.is_customer AS is_customer,
-           n.branch_id AS branch_id, n.uscc AS uscc, n.segment AS segment,
-           n.industry AS industry, n.region AS region, n.status AS status,
-           n.exposure_cny_minor AS exposure
+    MATCH (n:Company {company_id: $id}) RETURN n
     UNION
-    MATCH (n:Person {person_id: $id})
-    RETURN n.person_id AS id, n.name AS name, true AS is_person, false AS is_customer,
-           null AS branch_id, null AS uscc, null AS segment, null AS industry,
-           null AS region, null AS status, null AS exposure
+    MATCH (n:Person {person_id: $id}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: $id}) RETURN n
 }
-RETURN id, name, is_person, is_customer, branch_id, uscc, segment, industry, region, status,
-       exposure
-"""
+RETURN """ + _party_columns("n", "id")
 
 # Neighbours of a frontier, one row per (node, neighbour, relation, direction, currency).
-READ_NEIGHBOURS: Final[LiteralString] = """
+READ_NEIGHBOURS: Final[LiteralString] = (
+    """
 UNWIND $ids AS id
 CALL (id) {
     MATCH (n:Company {company_id: id}) RETURN n
     UNION
     MATCH (n:Person {person_id: id}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: id}) RETURN n
 }
 MATCH (n)-[r]-(m)
-WHERE type(r) IN $types AND (m:Company OR m:Person)
+WHERE type(r) IN $types AND (m:Company OR m:Person OR m:Contact)
 WITH id, m, r, type(r) AS rel, startNode(r) = n AS outgoing
-RETURN id, rel, outgoing,
-       CASE WHEN m:Company THEN m.company_id ELSE m.person_id END AS other,
-       m.name AS name, m:Person AS is_person, coalesce(m.is_customer, false) AS is_customer,
-       m.branch_id AS branch_id, m.uscc AS uscc, m.segment AS segment,
-       m.industry AS industry, m.region AS region, m.status AS status,
-       m.exposure_cny_minor AS exposure, r.currency AS currency,
+RETURN id, rel, outgoing, """
+    + _party_columns("m", "other")
+    + """, r.currency AS currency,
        sum(CASE rel WHEN 'PAYS' THEN r.amount_minor WHEN 'GUARANTEES' THEN r.amount_minor
                     WHEN 'SUPPLIES' THEN coalesce(r.annual_amount_minor, 0) ELSE 0 END) AS minor,
-       max(CASE rel WHEN 'OWNS' THEN r.share_pct ELSE null END) AS share_pct
+       max(CASE rel WHEN 'OWNS' THEN r.share_pct ELSE null END) AS share_pct,
+       collect(DISTINCT CASE rel WHEN 'KEY_PERSON_OF' THEN r.role
+                                 WHEN 'FAMILY_OF' THEN r.relation
+                                 WHEN 'HAS_CONTACT' THEN r.kind END) AS codes
 """
+)
 
 # The stakes of a frontier, one row per (company, other party), upwards or downwards.
-READ_STAKES: Final[LiteralString] = """
+READ_STAKES: Final[LiteralString] = (
+    """
 UNWIND $ids AS id
 CALL (id) {
     MATCH (n:Company {company_id: id}) RETURN n
     UNION
     MATCH (n:Person {person_id: id}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: id}) RETURN n
 }
 CALL (n) {
     MATCH (m)-[r:OWNS]->(n) WHERE $up RETURN m, r
     UNION
     MATCH (n)-[r:OWNS]->(m) WHERE NOT $up RETURN m, r
 }
-RETURN id, CASE WHEN m:Company THEN m.company_id ELSE m.person_id END AS other,
-       m.name AS name, m:Person AS is_person, coalesce(m.is_customer, false) AS is_customer,
-       m.branch_id AS branch_id, m.uscc AS uscc, m.segment AS segment,
-       m.industry AS industry, m.region AS region, m.status AS status,
-       m.exposure_cny_minor AS exposure, max(r.share_pct) AS share_pct
+WITH id, m, max(r.share_pct) AS share_pct
+RETURN id, share_pct, """
+    + _party_columns("m", "other")
+    + """
 ORDER BY id, share_pct DESC, other
 """
+)
 
 
 def _paths_query(depth: int) -> LiteralString:
@@ -99,12 +184,16 @@ CALL () {
     MATCH (n:Company {company_id: $source}) RETURN n
     UNION
     MATCH (n:Person {person_id: $source}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: $source}) RETURN n
 }
 WITH n AS a
 CALL () {
     MATCH (n:Company {company_id: $target}) RETURN n
     UNION
     MATCH (n:Person {person_id: $target}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: $target}) RETURN n
 }
 WITH a, n AS b
 MATCH p = allShortestPaths((a)-[*.."""
@@ -131,24 +220,26 @@ CALL (id) {
     MATCH (n:Company {company_id: id}) RETURN n
     UNION
     MATCH (n:Person {person_id: id}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: id}) RETURN n
 }
-RETURN id, n.name AS name, n:Person AS is_person, coalesce(n.is_customer, false) AS is_customer,
-       n.branch_id AS branch_id, n.uscc AS uscc, n.segment AS segment,
-       n.industry AS industry, n.region AS region, n.status AS status,
-       n.exposure_cny_minor AS exposure
-"""
+RETURN """ + _party_columns("n", "id")
 READ_PATH_TIES: Final[LiteralString] = """
 UNWIND $pairs AS pair
 CALL (pair) {
     MATCH (n:Company {company_id: pair[0]}) RETURN n
     UNION
     MATCH (n:Person {person_id: pair[0]}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: pair[0]}) RETURN n
 }
 WITH pair, n AS a
 CALL (pair) {
     MATCH (n:Company {company_id: pair[1]}) RETURN n
     UNION
     MATCH (n:Person {person_id: pair[1]}) RETURN n
+    UNION
+    MATCH (n:Contact {contact_key: pair[1]}) RETURN n
 }
 WITH pair, a, n AS b
 MATCH (a)-[r]-(b)
@@ -163,17 +254,27 @@ ORDER BY a, b, relation, forward, currency
 """
 
 
+#: The booking of a company a person or contact is tied to: (is a customer, branch id).
+Anchor = tuple[bool, str | None]
+
+
 @dataclass(frozen=True)
 class MapParty:
-    """A company or person as a map shows it, with the fields scoping decides on.
+    """A company, person or contact as a map shows it, with the fields scoping decides on.
 
-    ``exposure_minor`` is the customer's CNY exposure in minor units; persons carry
-    no branch, code fields or exposure.
+    ``exposure_minor`` is the customer's CNY exposure in minor units; persons and
+    contacts carry no branch, code fields or exposure. A contact's ``name`` is its
+    normalised value and ``contact_family`` its kind (``address``, ``phone``, ``email``).
+    ``anchors`` (persons and contacts only) are the distinct bookings of the companies
+    it is directly tied to: it is visible only through one the caller may see.
     """
 
     party_id: str
     name: str | None
     is_person: bool = False
+    is_contact: bool = False
+    contact_family: str | None = None
+    anchors: tuple[Anchor, ...] = ()
     is_customer: bool = False
     branch_id: str | None = None
     uscc: str | None = None
@@ -199,6 +300,8 @@ class NeighbourTie:
     currency: str | None
     minor: int
     share_pct: float | None
+    #: The roles (key persons), family relations or contact kinds of the ties, sorted.
+    codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,6 +335,17 @@ def _party(row: Mapping[str, Any], id_column: str) -> MapParty:
         party_id=str(row[id_column]),
         name=row.get("name"),
         is_person=bool(row.get("is_person")),
+        is_contact=bool(row.get("is_contact")),
+        contact_family=row.get("contact_family"),
+        anchors=tuple(
+            sorted(
+                {
+                    (bool(a[0]), None if a[1] is None else str(a[1]))
+                    for a in row.get("anchors") or ()
+                },
+                key=lambda a: (a[0], a[1] or ""),
+            )
+        ),
         is_customer=bool(row.get("is_customer")),
         branch_id=row.get("branch_id"),
         uscc=row.get("uscc"),
@@ -244,8 +358,8 @@ def _party(row: Mapping[str, Any], id_column: str) -> MapParty:
 
 
 def _types(relations: Sequence[MapRelation]) -> list[str]:
-    """The ``$types`` parameter, checked against :data:`MAP_RELATIONS`."""
-    chosen: list[str] = [r for r in relations if r in MAP_RELATIONS]
+    """The ``$types`` parameter, checked against :data:`ALL_MAP_RELATIONS`."""
+    chosen: list[str] = [r for r in relations if r in ALL_MAP_RELATIONS]
     if len(chosen) != len(relations):
         raise ValueError(f"relations outside the map allowlist: {list(relations)}")
     return chosen
@@ -271,6 +385,7 @@ def read_neighbours(
             currency=row["currency"],
             minor=int(row["minor"] or 0),
             share_pct=float(row["share_pct"]) if row["share_pct"] is not None else None,
+            codes=tuple(sorted(str(c) for c in row["codes"] if c is not None)),
         )
         for row in rows
     ]

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from core.contacts import FamilyRelation, KeyPersonRole
 from core.messages import Message, params_json
 from core.money import FxRate, Money, cny_equivalent, exact_minor_units, from_minor_units
 
@@ -435,3 +436,52 @@ class CustomerSections(ApiModel):
     supply_chain: SupplySection
     counterparties: Counterparties
     introduced_prospects: list[IntroducedProspect]
+
+
+# --- key persons (the 360's people section) --------------------------------------------------
+class KeyPersonCompany(ApiModel):
+    """Another company a key person (or a relative) sits at, as the caller may see it.
+
+    A company booked outside the caller's subtree is the anonymous placeholder: no id,
+    the placeholder's name, ``key`` its response-local reference (``hidden-N``), and
+    neither the role nor its dates.
+    """
+
+    id: str | None
+    key: str
+    name: str
+    is_customer: bool
+    visible: bool
+    role: KeyPersonRole | None = None
+    role_name: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+class KeyPersonRelative(ApiModel):
+    """A close relative of a key person who is a key person of other visible companies.
+
+    ``relation`` is what the relative is to the key person (``child``: the relative is
+    the key person's child), named in the caller's language by ``relation_name``.
+    """
+
+    person_id: str
+    name: str
+    relation: FamilyRelation
+    relation_name: str
+    companies: list[KeyPersonCompany]
+
+
+class KeyPersonOut(ApiModel):
+    """A key person of the customer: the role, its dates, the person's other seats and
+    the family ties that lead to other companies the caller may see."""
+
+    person_id: str
+    name: str
+    role: KeyPersonRole
+    role_name: str
+    since: str | None
+    until: str | None
+    current: bool
+    other_companies: list[KeyPersonCompany]
+    family: list[KeyPersonRelative]

@@ -84,6 +84,12 @@ KIND_STYLES: Final[Mapping[NodeKind, Mapping[str, Any]]] = {
         "size": 13,
         "color": {"background": "#2e9e5b", "border": "#1d6b3c"},
     },
+    # A shared address, phone or e-mail: a small square, so it never reads as a company.
+    "contact": {
+        "shape": "square",
+        "size": 9,
+        "color": {"background": "#17a2b8", "border": "#0f6b7a"},
+    },
     "group": {
         "shape": "hexagon",
         "size": 22,
@@ -121,6 +127,10 @@ RELATION_STYLES: Final[Mapping[Relation, Mapping[str, Any]]] = {
     "SUPPLIES": {"color": "#2e9e5b", "dashes": False, "arrows": "to", "width": 1.5},
     "GUARANTEES": {"color": "#c0392b", "dashes": [3, 4], "arrows": "to", "width": 2},
     "PAYS": {"color": "#e67e22", "dashes": [10, 4, 2, 4], "arrows": "to", "width": 1.5},
+    "KEY_PERSON_OF": {"color": "#0f9d8a", "dashes": [2, 3], "arrows": "to", "width": 1.5},
+    # Family ties and shared contacts read both ways: no arrow.
+    "FAMILY_OF": {"color": "#d63384", "dashes": [6, 3], "arrows": "", "width": 2},
+    "HAS_CONTACT": {"color": "#17a2b8", "dashes": [1, 3], "arrows": "", "width": 1},
 }
 
 #: How a highlighted edge (``MapEdge.highlight``) is drawn, over its relation's style.
@@ -167,6 +177,7 @@ _TEXT_IDS: Final[Mapping[str, str]] = {
     "more_loading": N_("Loading…"),
     "more_failed": N_("Could not load the list ({status})"),
     "outside_note": N_("Names of customers of other branches are not shown."),
+    "people": N_("Persons and contacts"),
     "ties_outside": N_("Ties outside your branch"),
 }
 _BADGE_IDS: Final[Mapping[str, str]] = {
@@ -191,6 +202,7 @@ DETAIL_FIELDS: Final[Mapping[str, tuple[str, str | None]]] = {
     "supply_role": (N_("Supply role"), "supply_role"),
     "annual_amount": (N_("Annual amount"), None),
     "controllers": (N_("Controllers"), None),
+    "contact_family": (N_("Contact type"), "contact_family"),
     "outside": (N_("Ties outside your branch"), None),
 }
 
@@ -490,6 +502,7 @@ def map_data(spec: MapSpec, *, language: str = "zh") -> dict[str, Any]:
         "layout": "radial" if radial else "hierarchical" if spec.hierarchical else "force",
         "label_min_weight": spec.label_min_weight,
         "relations": list(spec.relations or RELATION_STYLES),
+        "people_shown": spec.people_shown,
         "font_size": LABEL_FONT_SIZE,
         "nodes": net.nodes,
         "edges": net.edges,

@@ -10,7 +10,10 @@ with the amount summed, so a pair paid twelve times is one hop, not twelve paths
 Scoping: both ends must be visible to the caller (otherwise the path is "not found",
 exactly like an unknown id). A customer booked outside the caller's branch subtree
 may sit *inside* a path: it is then an anonymous placeholder (``outside-1``...), with
-neither its name nor its id, and the amounts of its ties are left out.
+neither its name nor its id, and the amounts of its ties are left out. So is a person
+tied only to such companies (persons are visible only through a company the caller
+may see). Paths follow the ties of companies (:data:`NETWORK_TYPES`), not key persons
+or shared contacts: those are the relationship network's, with its toggle.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from graph.maps import (
 )
 from visualizations.model import Relation
 
-from .network import NETWORK_TYPES
+from .network import NETWORK_TYPES, party_visible
 
 #: Distinct shortest paths returned at most (a hub can make thousands).
 MAX_PATHS: Final = 50
@@ -92,15 +95,18 @@ class PathsResponse(BaseModel):
     truncated: bool = Field(description="More shortest paths exist than were returned.")
 
 
-def parse_relations(types: str | None) -> tuple[Relation, ...]:
-    """The relations of a comma-separated list, checked against the allowlist."""
+def parse_relations(
+    types: str | None, allowed: tuple[Relation, ...] = NETWORK_TYPES
+) -> tuple[Relation, ...]:
+    """The relations of a comma-separated list, checked against ``allowed`` (default:
+    the ties of companies; a neighbour list also takes those of people and contacts)."""
     chosen: list[Relation] = []
     for raw in (types or ",".join(NETWORK_TYPES)).split(","):
         name = raw.strip().upper()
-        if name not in NETWORK_TYPES:
+        if name not in allowed:
             raise InputValidationError(
-                f"unknown relationship type {raw!r}; use {', '.join(NETWORK_TYPES)}",
-                details={"allowed": list(NETWORK_TYPES)},
+                f"unknown relationship type {raw!r}; use {', '.join(allowed)}",
+                details={"allowed": list(allowed)},
             )
         if name not in chosen:
             chosen.append(name)
@@ -114,6 +120,11 @@ def _kind(party: MapParty | None) -> PathNodeKind:
 
 
 def _visible(party: MapParty | None, scope: BranchScope) -> bool:
+    """A customer outside the subtree is hidden; a person only through a visible company
+    (:func:`~visualizations.network.party_visible`), so that a path never names a person
+    known only through companies booked elsewhere."""
+    if party is not None and (party.is_person or party.is_contact):
+        return party_visible(party, scope)
     return party is None or not party.is_customer or scope.allows(party.branch_id)
 
 

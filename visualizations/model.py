@@ -11,8 +11,19 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-NodeKind = Literal["customer", "non_customer", "person", "group", "more", "outside"]
-Relation = Literal["OWNS", "CONTROLS", "SUPPLIES", "GUARANTEES", "PAYS"]
+NodeKind = Literal["customer", "non_customer", "person", "contact", "group", "more", "outside"]
+#: The node kinds of people and contacts: what the maps' "persons and contacts" toggle hides.
+PEOPLE_KINDS: Final[tuple[NodeKind, ...]] = ("person", "contact")
+Relation = Literal[
+    "OWNS",
+    "CONTROLS",
+    "SUPPLIES",
+    "GUARANTEES",
+    "PAYS",
+    "KEY_PERSON_OF",
+    "FAMILY_OF",
+    "HAS_CONTACT",
+]
 #: Flags a map shows above the drawing (texts in the builder's catalogue).
 Badge = Literal["control_cycle", "cross_holding", "joint_control"]
 #: How the map is laid out: ``radial`` rings around the subject (a customer's network),
@@ -73,6 +84,10 @@ class MapSpec:
     label_min_weight: float | None = None
     #: Relations the map was drawn with (the "+N more" list asks for these).
     relations: tuple[Relation, ...] = ()
+    #: Whether persons and contacts show when the page opens (the map's toggle flips it).
+    #: On where the map is about who runs a company (a customer's network); off where it
+    #: is about trade (the supply chain), whose persons are shareholders at most.
+    people_shown: bool = True
 
 
 #: Node sizes (vis-network pixels at zoom 1) for no exposure and for the largest.

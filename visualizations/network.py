@@ -4,7 +4,11 @@ Customers booked outside the caller's subtree never appear as nodes, and their i
 are never in a node's id; but the tie is not silently dropped: each node that has
 such ties gets one anonymous "N ties outside your branch" node per relation (a
 guarantee circle whose other members are booked elsewhere stays visible as a
-circle). Non-customers and persons are visible to everyone who may see maps. Each
+circle). Non-customers are visible to everyone who may see maps. Persons and
+contacts are visible only through a company the caller may see (:func:`party_visible`):
+one tied only to companies booked elsewhere (a relative of another branch's
+customer's director, that customer's phone) is counted in the "outside" node like a
+hidden company, and cannot be a map's root or expanded. Each
 expanded node keeps its ``limit`` strongest neighbours (by amount, or share for
 ownership) and gets one "+k more" node for the rest, whose list
 :func:`neighbour_page` serves page by page.
@@ -21,18 +25,39 @@ from typing import Any, Final
 
 from core.errors import InputValidationError, NotFoundError
 from core.formatting import Language, format_money
-from core.i18n import gettext
+from core.i18n import gettext, pgettext
 from core.money import from_minor_units
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
-from graph.maps import MAP_RELATIONS, MapParty, NeighbourTie, read_neighbours, read_party
+from graph.maps import (
+    MAP_RELATIONS,
+    PEOPLE_RELATIONS,
+    MapParty,
+    NeighbourTie,
+    read_neighbours,
+    read_party,
+)
 from graph.scoping import is_visible
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind, Relation, exposure_size
 
-#: The relations a map may follow: the graph layer's allowlist.
+#: The relations a map follows by default: ties of companies (and of persons as
+#: shareholders and controllers). The API's default is unchanged by people and contacts.
 NETWORK_TYPES: Final[tuple[Relation, ...]] = MAP_RELATIONS
+#: The ties of people and contacts, followed when asked for (``types`` or ``people``).
+PEOPLE_TYPES: Final[tuple[Relation, ...]] = PEOPLE_RELATIONS
+#: Every relation a network map may follow.
+ALL_NETWORK_TYPES: Final[tuple[Relation, ...]] = NETWORK_TYPES + PEOPLE_TYPES
+#: The code list naming each people tie's code on its edge (a role, a relation, a kind).
+_EDGE_CODE_LISTS: Final[dict[str, str]] = {
+    "KEY_PERSON_OF": "key_person_role",
+    "FAMILY_OF": "family_relation",
+    "HAS_CONTACT": "contact_kind",
+}
 MAX_DEPTH: Final = 3
 MAX_LIMIT: Final = 200
+#: A map node's id at most: a company or person id, or a contact's normal form
+#: (``address|`` and a whole street address) when a map shows contacts.
+NODE_ID_MAX: Final = 256
 
 
 @dataclass(frozen=True)
@@ -44,8 +69,11 @@ class NetworkRequest:
     limit: int = 25
 
     @classmethod
-    def parse(cls, depth: int, types: str | None, limit: int) -> NetworkRequest:
-        """Validate ``depth`` (1-3), ``types`` (comma-separated allowlist) and ``limit``."""
+    def parse(
+        cls, depth: int, types: str | None, limit: int, *, people: bool = False
+    ) -> NetworkRequest:
+        """Validate ``depth`` (1-3), ``types`` (comma-separated allowlist) and ``limit``;
+        ``people`` adds the ties of persons and contacts (:data:`PEOPLE_TYPES`)."""
         if not 1 <= depth <= MAX_DEPTH:
             raise InputValidationError(f"depth must be between 1 and {MAX_DEPTH}")
         if not 1 <= limit <= MAX_LIMIT:
@@ -53,23 +81,52 @@ class NetworkRequest:
         chosen: list[Relation] = []
         for raw in (types or ",".join(NETWORK_TYPES)).split(","):
             name = raw.strip().upper()
-            if name not in NETWORK_TYPES:
+            if name not in ALL_NETWORK_TYPES:
                 raise InputValidationError(
-                    f"unknown relationship type {raw!r}; use {', '.join(NETWORK_TYPES)}"
+                    f"unknown relationship type {raw!r}; use {', '.join(ALL_NETWORK_TYPES)}"
                 )
             if name not in chosen:
                 chosen.append(name)
+        if people:
+            chosen.extend(r for r in PEOPLE_TYPES if r not in chosen)
         return cls(depth, tuple(chosen), limit)
 
 
 def _kind(party: MapParty) -> NodeKind:
     if party.is_person:
         return "person"
+    if party.is_contact:
+        return "contact"
     return "customer" if party.is_customer else "non_customer"
 
 
-def _visible(party: MapParty, scope: BranchScope) -> bool:
-    """The one rule of :func:`graph.scoping.is_visible` (persons carry no branch)."""
+def party_visible(party: MapParty, scope: BranchScope) -> bool:
+    """Whether the caller may see ``party`` on a map.
+
+    A company: the one rule of :func:`graph.scoping.is_visible`. A person or contact:
+    only through a company it is directly tied to that the caller may see (its
+    ``anchors``); one tied to no company at all is not shown either, since nothing
+    the caller may see leads to it.
+
+    Examples
+    --------
+    >>> from graph.branches import BranchTree
+    >>> scope = BranchScope.for_home_branch(BranchTree.from_parents({"HO": None, "A": "HO",
+    ...     "B": "HO"}), "A")
+    >>> person = MapParty("P1", "张三", is_person=True, anchors=((True, "B"),))
+    >>> party_visible(person, scope)
+    False
+    >>> party_visible(MapParty("P1", "张三", is_person=True,
+    ...     anchors=((True, "B"), (False, None))), scope)
+    True
+    >>> party_visible(MapParty("K1", "x", is_contact=True, anchors=()), scope)
+    False
+    """
+    if party.is_person or party.is_contact:
+        return any(
+            is_visible(scope, is_customer=booked, branch_id=branch)
+            for booked, branch in party.anchors
+        )
     return is_visible(scope, is_customer=party.is_customer, branch_id=party.branch_id)
 
 
@@ -83,6 +140,7 @@ DETAIL_FIELDS: Final[tuple[str, ...]] = (
     "branch",
     "exposure",
     "uscc",
+    "contact_family",
 )
 
 
@@ -103,6 +161,8 @@ def _details(party: MapParty, branch_names: dict[str, str], language: Language) 
         details["branch"] = branch_names.get(party.branch_id, "")
     if party.exposure_minor:
         details["exposure"] = _format_amount(party.exposure_minor, "CNY", language)
+    if party.is_contact and party.contact_family:
+        details["contact_family"] = party.contact_family
     return {key: details[key] for key in DETAIL_FIELDS if details.get(key)}
 
 
@@ -120,8 +180,11 @@ def _edge(source: str, tie: NeighbourTie, language: Language) -> MapEdge:
     other = tie.other.party_id
     start, end = (source, other) if tie.outgoing else (other, source)
     relation: Relation = tie.relation
+    code_list = _EDGE_CODE_LISTS.get(relation)
     label = (
-        f"{tie.share_pct:.2f}%"
+        "、".join(pgettext(language, code_list, code) for code in tie.codes)
+        if code_list is not None
+        else f"{tie.share_pct:.2f}%"
         if relation == "OWNS" and tie.share_pct is not None
         else _format_amount(tie.minor, tie.currency, language)
         if tie.minor
@@ -167,7 +230,7 @@ def network(
         Unknown id, or a customer outside the caller's subtree.
     """
     root = read_party(db, node_id)
-    if root is None or not _visible(root, scope):
+    if root is None or not party_visible(root, scope):
         raise NotFoundError(f"{node_id} not found")
     branch_names = {b.branch_id: b.name for b in read_branches(db)}
     root_kind = _kind(root)
@@ -187,7 +250,7 @@ def network(
         by_source: dict[str, list[NeighbourTie]] = defaultdict(list)
         outside: dict[tuple[str, Relation], set[str]] = defaultdict(set)
         for tie in read_neighbours(db, frontier, request.types):
-            if _visible(tie.other, scope):
+            if party_visible(tie.other, scope):
                 by_source[tie.source_id].append(tie)
             else:
                 outside[(tie.source_id, tie.relation)].add(tie.other.party_id)
@@ -244,7 +307,10 @@ def network(
         title=title or str(root.name),
         nodes=tuple(nodes.values()),
         edges=tuple(edges.values()),
-        expand_url=f"/api/v1/nodes/{{id}}/network?depth=1&lang={language}",
+        # Expanding follows the relations the map was drawn with (people and contacts too).
+        expand_url=(
+            f"/api/v1/nodes/{{id}}/network?depth=1&lang={language}&types={','.join(request.types)}"
+        ),
         subject=node_id,
         layout="radial",
         relations=request.types,
@@ -288,12 +354,12 @@ def neighbour_page(
     if offset < 0 or not 1 <= limit <= MAX_LIMIT:
         raise InputValidationError(f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
     root = read_party(db, node_id)
-    if root is None or not _visible(root, scope):
+    if root is None or not party_visible(root, scope):
         raise NotFoundError(f"{node_id} not found")
     branch_names = {b.branch_id: b.name for b in read_branches(db)}
     ties = read_neighbours(db, [node_id], relations)
-    visible = _strongest_first([t for t in ties if _visible(t.other, scope)])
-    outside = {t.other.party_id for t in ties if not _visible(t.other, scope)}
+    visible = _strongest_first([t for t in ties if party_visible(t.other, scope)])
+    outside = {t.other.party_id for t in ties if not party_visible(t.other, scope)}
     order = list(dict.fromkeys(t.other.party_id for t in visible))
     chosen = order[offset : offset + limit]
     items = []

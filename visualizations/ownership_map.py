@@ -21,7 +21,8 @@ from graph.database import Database
 from graph.maps import MapParty, Stake, read_party, read_stakes
 from visualizations.model import MapEdge, MapNode, MapSpec, NodeKind
 
-from .network import N_, _details, _kind, _node_size, _visible, more_label
+from .network import N_, _details, _kind, _node_size, more_label
+from .network import party_visible as _visible
 
 #: Levels walked each way at most: beyond four, a look-through stops being readable.
 MAX_OWNERSHIP_LEVELS: Final = 4

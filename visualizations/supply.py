@@ -68,4 +68,6 @@ def tiers_map_spec(tiers: SupplyTiers, *, title: str | None = None) -> MapSpec:
         edges=tuple(edges),
         hierarchical=True,
         subject=tiers.center_id,
+        # A supply chain is about trade: persons and contacts start hidden (the toggle).
+        people_shown=False,
     )

@@ -37,7 +37,7 @@ from services.customer_exports import CUSTOMER_TABLE, customer_rows
 from services.customer_insights import recommendations_view
 from visualizations.builder import render_map
 from visualizations.model import MapSpec
-from visualizations.network import NetworkRequest, network, spec_to_json
+from visualizations.network import NODE_ID_MAX, NetworkRequest, network, spec_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +251,7 @@ def get_customer(
             "guarantees": guarantees,
             "events": list(read.events),
             "opportunities": list(read.opportunities),
+            "key_persons": list(read.key_persons),
             "recommendations": insights["recommendations"],
             "contribution": {**insights["contribution"], "peers": insights["peers"]},
         }
@@ -261,11 +262,19 @@ def _network_request(
     depth: Annotated[int, Query(ge=1, le=3)] = 1,
     types: Annotated[
         str | None,
-        Query(max_length=80, description="Comma-separated: OWNS,CONTROLS,SUPPLIES,GUARANTEES,PAYS"),
+        Query(
+            max_length=80,
+            description="Comma-separated: OWNS,CONTROLS,SUPPLIES,GUARANTEES,PAYS and the "
+            "ties of people and contacts KEY_PERSON_OF,FAMILY_OF,HAS_CONTACT",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Neighbours kept per node")] = 25,
+    people: Annotated[
+        bool,
+        Query(description="Also follow key persons, family ties and shared contacts"),
+    ] = False,
 ) -> NetworkRequest:
-    return NetworkRequest.parse(depth, types, limit)
+    return NetworkRequest.parse(depth, types, limit, people=people)
 
 
 NetworkRequestDep = Annotated[NetworkRequest, Depends(_network_request)]
@@ -318,7 +327,7 @@ def get_customer_map(
 
 @router.get("/nodes/{node_id}/network", response_model=NetworkOut)
 def get_node_network(
-    node_id: Annotated[str, Path(max_length=64)],
+    node_id: Annotated[str, Path(max_length=NODE_ID_MAX)],
     caller: CustomerReader,
     db: DatabaseDep,
     request: NetworkRequestDep,

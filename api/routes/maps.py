@@ -23,7 +23,13 @@ from visualizations.connections import (
     connection_paths,
     parse_relations,
 )
-from visualizations.network import MAX_LIMIT, neighbour_page, spec_to_json
+from visualizations.network import (
+    ALL_NETWORK_TYPES,
+    MAX_LIMIT,
+    NODE_ID_MAX,
+    neighbour_page,
+    spec_to_json,
+)
 from visualizations.ownership_map import MAX_OWNERSHIP_LEVELS, ownership_map
 from visualizations.paths import path_map
 
@@ -34,7 +40,11 @@ MapReader = Annotated[
 ]
 Types = Annotated[
     str | None,
-    Query(max_length=80, description="Comma-separated: OWNS,CONTROLS,SUPPLIES,GUARANTEES,PAYS"),
+    Query(
+        max_length=80,
+        description="Comma-separated: OWNS,CONTROLS,SUPPLIES,GUARANTEES,PAYS "
+        "(and, for neighbour lists, KEY_PERSON_OF,FAMILY_OF,HAS_CONTACT)",
+    ),
 ]
 PartyId = Annotated[str, Query(min_length=1, max_length=64)]
 Depth = Annotated[int, Query(ge=1, le=MAX_PATH_DEPTH, description="Hops at most")]
@@ -138,7 +148,7 @@ def get_paths_map(
 
 @router.get("/nodes/{node_id}/neighbours", response_model=NeighbourPage)
 def get_neighbours(
-    node_id: Annotated[str, Path(max_length=64)],
+    node_id: Annotated[str, Path(max_length=NODE_ID_MAX)],
     caller: MapReader,
     db: DatabaseDep,
     types: Types = None,
@@ -151,7 +161,7 @@ def get_neighbours(
         db,
         caller.scope,
         node_id,
-        parse_relations(types),
+        parse_relations(types, ALL_NETWORK_TYPES),
         offset=offset,
         limit=limit,
         language=lang,

@@ -575,6 +575,33 @@
     window.addEventListener("resize", () => chart.resize());
   }
 
+  /** A company a key person or relative sits at: a link for a customer the caller may see,
+   *  the placeholder's name (never a link) for one of another branch. */
+  function seatCell(c) {
+    const name = c.visible && c.is_customer && c.id ? link(c.name, customerHref(c.id)) : el("span", { class: c.visible ? "" : "text-secondary", text: c.name });
+    return el("div", { class: "cg-seat" }, c.role_name ? [name, " · " + c.role_name] : [name]);
+  }
+
+  /** A role's span: "since – until", open-ended when it has no end. */
+  function tenure(x) {
+    if (!x.since && !x.until) return "";
+    return fill(_("{from} to {to}"), { from: x.since ? date(x.since) : "…", to: x.until ? date(x.until) : _("Open-ended") });
+  }
+
+  /** The 360's key persons: roles, other seats and family ties to other visible companies. */
+  function keyPersonsCard(container, persons) {
+    listCard(container, "section-key-persons", _("Key persons"), [
+      { title: _("Name"), cell: (x) => x.name || _("Unnamed") },
+      { title: _("Role"), cell: (x) => (x.current ? x.role_name : el("span", { class: "text-secondary", text: fill(_("{role} (ended)"), { role: x.role_name }) })) },
+      { title: _("Tenure"), cell: (x) => tenure(x) },
+      { title: _("Other companies"), cell: (x) => el("div", {}, (x.other_companies || []).map(seatCell)) },
+      { title: _("Family ties"), cell: (x) => el("div", {}, (x.family || []).map((f) => el("div", { class: "cg-relative" }, [
+        el("span", { text: fill(_("{relation}: {name}"), { relation: f.relation_name, name: f.name }) }),
+        el("div", { class: "ms-3" }, (f.companies || []).map(seatCell)),
+      ]))) },
+    ], persons, _("No key persons on record."));
+  }
+
   pages.customer = async function () {
     const container = document.getElementById("sections");
     container.replaceChildren(loading());
@@ -600,6 +627,7 @@
         [_("Branch"), p.branch_name || branchName(p.branch_id)], [_("Relationship manager"), p.rm_name || rmName(p.rm_id)],
         [_("Registered capital"), money(p.registered_capital)],
       ])], "section-profile"));
+      keyPersonsCard(container, view.key_persons);
       const productNames = new Map((view.products || []).map((x) => [x.product_code, x.name]));
       listCard(container, "section-facilities", _("Facilities and exposure"), [
         { title: _("Product"), cell: (x) => productNames.get(x.product) || x.product },
@@ -667,8 +695,11 @@
     if (print) print.addEventListener("click", () => window.print());
   };
 
+  /** The ties of people and contacts: one "Persons and contacts" toggle, not a tick each. */
+  const PEOPLE_RELATIONS = ["KEY_PERSON_OF", "FAMILY_OF", "HAS_CONTACT"];
+
   function mapTypes(fieldset) {
-    codesOf("relation").forEach((code) => {
+    codesOf("relation").filter((code) => !PEOPLE_RELATIONS.includes(code)).forEach((code) => {
       const id = "m-type-" + code;
       fieldset.appendChild(el("div", { class: "form-check form-check-inline" }, [
         el("input", { class: "form-check-input", type: "checkbox", name: "types", value: code, id, checked: true }),
@@ -682,7 +713,12 @@
     const frame = document.getElementById("map-frame");
     const targetBox = document.getElementById("m-target-box");
     mapTypes(document.getElementById("m-types"));
-    const showTarget = () => { targetBox.hidden = form.view.value !== "path"; };
+    // Persons and contacts: drawn on the relationship network only (paths and the
+    // look-through follow the ties of companies), so the toggle shows with that view.
+    const showTarget = () => {
+      targetBox.hidden = form.view.value !== "path";
+      document.getElementById("m-people-box").hidden = form.view.value !== "network";
+    };
     form.view.addEventListener("change", showTarget);
     // A path's other end: a customer found by name, else the text taken as an id.
     const resolveTarget = async (wanted) => {
@@ -706,6 +742,7 @@
         } else {
           const params = new URLSearchParams({ depth: form.depth.value, limit: form.limit.value, lang });
           if (types.length) params.set("types", types.join(","));
+          if (form.people.checked) params.set("people", "true");
           url = base + "/map?" + params;
         }
         const response = await api(url);

@@ -182,7 +182,7 @@ def test_rm_journey_search_360_map_expand_prospects_export(
     wait(browser, lambda d: d.find_elements(By.ID, "section-profile"))
     settle(browser)
     assert target["name"] in browser.find_element(By.TAG_NAME, "h1").text
-    for section in ("facilities", "guarantees", "counterparties", "flows"):
+    for section in ("key-persons", "facilities", "guarantees", "counterparties", "flows"):
         assert browser.find_elements(By.ID, f"section-{section}")
 
     browser.find_element(By.ID, "map-link").click()
@@ -196,6 +196,16 @@ def test_rm_journey_search_360_map_expand_prospects_export(
         ),
         timeout=60,
     )
+    # The customer's key persons are on its map; the legend's toggle hides them and back.
+    shown_people = (
+        "return corpgraphMap.nodes.get({filter: n => ['person', 'contact'].includes(n.kind)"
+        " && !n.hidden}).length;"
+    )
+    assert browser.execute_script(shown_people)
+    browser.execute_script("document.getElementById('cg-people').click();")
+    assert browser.execute_script(shown_people) == 0
+    browser.execute_script("document.getElementById('cg-people').click();")
+    assert browser.execute_script(shown_people)
     before = browser.execute_script("return corpgraphMap.nodes.length;")
     expandable = browser.execute_script(
         "return corpgraphMap.nodes.get({filter: n => !['more', 'outside'].includes(n.kind)"

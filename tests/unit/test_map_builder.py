@@ -53,6 +53,7 @@ def small_spec(**overrides: Any) -> MapSpec:
         MapNode("P1", "张三", "person", level=0),
         MapNode("M1", "+7 more", "more", level=2),
         MapNode("O1", "3 ties outside your branch", "outside", level=2),
+        MapNode("K1", "深圳南山区科技园a座1201室", "contact", level=2),
     )
     edges = (
         MapEdge("G1", "C1", "OWNS", "51.0%", 51.0),
@@ -62,6 +63,9 @@ def small_spec(**overrides: Any) -> MapSpec:
         MapEdge("C1", "N1", "PAYS", "¥86万"),
         MapEdge("C1", "M1", "PAYS", ""),
         MapEdge("C1", "O1", "GUARANTEES", ""),
+        MapEdge("P1", "C1", "KEY_PERSON_OF", "法定代表人"),
+        MapEdge("P1", "N1", "FAMILY_OF", "配偶"),
+        MapEdge("C1", "K1", "HAS_CONTACT", "注册地址"),
     )
     values: dict[str, Any] = {
         "title": "华东控股集团 关系图",
@@ -171,11 +175,15 @@ def test_styles_by_kind_and_relation() -> None:
     for relation in RELATIONS:
         assert by_relation[relation]["color"] == RELATION_STYLES[relation]["color"]
         assert by_relation[relation]["dashes"] == RELATION_STYLES[relation]["dashes"]
-        assert by_relation[relation]["arrows"] == "to"
-    assert (
-        len({str(RELATION_STYLES[r]["dashes"]) + RELATION_STYLES[r]["color"] for r in RELATIONS})
-        == 5
-    )
+        assert by_relation[relation]["arrows"] == RELATION_STYLES[relation]["arrows"]
+    # Ties between companies point; family ties and shared contacts read both ways.
+    assert {r for r in RELATIONS if RELATION_STYLES[r]["arrows"] != "to"} == {
+        "FAMILY_OF",
+        "HAS_CONTACT",
+    }
+    assert len(
+        {str(RELATION_STYLES[r]["dashes"]) + RELATION_STYLES[r]["color"] for r in RELATIONS}
+    ) == len(RELATIONS)
     assert by_relation["OWNS"]["value"] == 51.0
     assert data["kind_styles"].keys() == set(KINDS)  # the page styles expanded nodes alike
 

@@ -18,7 +18,10 @@
     minAmount: 0,
     search: { query: "", matches: [], index: -1 },
     more: null,
+    /* Persons and contacts show or not (the legend's toggle); the map says how it opens. */
+    peopleShown: data.people_shown !== false,
   };
+  var PEOPLE_KINDS = { person: true, contact: true };
   var FORMAT = window.corpgraphFormat;
   var LABEL_CHARS = 12; /* longer names are cut on the canvas; the panel shows them whole */
   var hasOwn = function (object, key) {
@@ -423,8 +426,16 @@
   /* What shows: edges of the ticked relations from the amount threshold up, and the
      nodes still tied to the subject through them (or, on a map without a subject, the
      nodes that keep a tie): filtering never leaves orphans floating. */
+  function isPeople(id) {
+    var node = nodes.get(id);
+    return Boolean(node && PEOPLE_KINDS[node.kind]);
+  }
+
   function edgeShown(edge) {
     if (hiddenRelations[edge.relation]) {
+      return false;
+    }
+    if (!state.peopleShown && (isPeople(edge.from) || isPeople(edge.to))) {
       return false;
     }
     return !(state.minAmount > 0 && typeof edge.amount === "number" && edge.amount < state.minAmount);
@@ -471,7 +482,9 @@
     }
     var nodeChanges = [];
     nodes.forEach(function (node) {
-      var visible = Boolean(keep[node.id]) || !degree[node.id];
+      var visible =
+        (Boolean(keep[node.id]) || !degree[node.id]) &&
+        (state.peopleShown || !PEOPLE_KINDS[node.kind] || node.id === data.subject);
       if (Boolean(node.hidden) === visible) {
         nodeChanges.push({ id: node.id, hidden: !visible });
       }
@@ -535,6 +548,17 @@
     label.appendChild(name);
     item.appendChild(label);
     $("cg-relations").appendChild(item);
+  });
+
+  function setPeopleShown(shown) {
+    state.peopleShown = Boolean(shown);
+    $("cg-people").checked = state.peopleShown;
+    applyVisibility();
+  }
+
+  $("cg-people").checked = state.peopleShown;
+  $("cg-people").addEventListener("change", function () {
+    setPeopleShown($("cg-people").checked);
   });
 
   /* ---- details panel ---- */
@@ -1003,6 +1027,7 @@
     rings: rings,
     showDetails: showDetails,
     expand: expand,
+    setPeopleShown: setPeopleShown,
     openMore: openMore,
     setRelationVisible: setRelationVisible,
     setMinAmount: setMinAmount,
