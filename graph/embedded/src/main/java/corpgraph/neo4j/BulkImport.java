@@ -79,9 +79,9 @@ final class BulkImport {
             Launcher.fail("cannot write " + conf + ": " + Launcher.oneLine(e));
             return Launcher.EXIT_STARTUP_FAILED;
         }
-        List<String> command = new ArrayList<>(List.of("database", "import", "full"));
+        // The database name first: options such as --relationships take several values.
+        List<String> command = new ArrayList<>(List.of("database", "import", "full", database));
         command.addAll(importerArgs);
-        command.add(database);
         Launcher.log("neo4j-admin " + String.join(" ", command));
         ExecutionContext context = new ExecutionContext(dataDir, conf, out, err,
                 new org.neo4j.io.fs.DefaultFileSystemAbstraction());
