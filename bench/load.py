@@ -37,7 +37,7 @@ With ``--medium`` it also loads the medium bank and reports the loader's peak
 resident memory (the Python process with DuckDB in it; Neo4j runs in its own JVM).
 
 Run: ``.venv/bin/python bench/load.py [--scale small] [--naive-rows 20000] [--medium]
-[--flows-only] [--no-bulk]``
+[--flows-only] [--no-bulk] [--no-flows]``
 """
 
 from __future__ import annotations
@@ -297,6 +297,7 @@ def main() -> None:
         "--flows-only", action="store_true", help="the load and the flows write, no naive run"
     )
     parser.add_argument("--no-bulk", action="store_true", help="skip the bulk path")
+    parser.add_argument("--no-flows", action="store_true", help="skip the flows write alone")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="corpgraph-bench-") as tmp:
@@ -330,7 +331,8 @@ def main() -> None:
                 f"= {fast:,.0f} rows/s"
             )
 
-            bench_flows(db, settings, args.merge_budget)
+            if not args.no_flows:
+                bench_flows(db, settings, args.merge_budget)
             if args.flows_only:
                 return
 

@@ -42,6 +42,10 @@ LOCAL_USER: Final = "neo4j"
 STOP_TIMEOUT_S: Final = 90.0
 
 
+#: The launcher processes this process started (see :meth:`LocalNeo4j.start`).
+_LAUNCHED: list[subprocess.Popen[bytes]] = []
+
+
 @dataclass(frozen=True)
 class LocalServerState:
     """What the state file records about a running launcher."""
@@ -245,6 +249,9 @@ class LocalNeo4j:
             umask=PRIVATE_UMASK,
         )
         log.close()
+        # The launcher outlives this process by design; kept so that its handle is not
+        # collected (with a ResourceWarning) while it runs, as after a bulk import.
+        _LAUNCHED.append(process)
         uri = f"bolt://127.0.0.1:{port}"
         state = LocalServerState(process.pid, port, str(data_path), uri, started_at)
         self._write_state(state)
