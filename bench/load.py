@@ -20,14 +20,24 @@ its DuckDB ledger), batches of 10k, into the same graph:
 - **update**: what it does for keys the graph may hold (all of them, here), anchored on
   the endpoints.
 
-Each line gives rows/s and this process's CPU seconds (the driver's share of the work:
+Then the bulk path, on the same bank, into the emptied database:
+
+- **corpgraph --bulk**: ``corpgraph load --bulk`` end to end (the same validation,
+  resolution and ledger; the importer's files; server stop, import, restart; schema and
+  the remaining writes);
+- **bulk importer**: ``neo4j-admin database import full`` alone (run by the launcher)
+  on the files corpgraph wrote, the server stopped: the physical limit of a first load.
+
+All of them are rows/s over the same count: the bank's input rows.
+
+Each flows line gives rows/s and this process's CPU seconds (the driver's share of the work:
 ``neo4j-rust-ext``, if installed, lowers it).
 
 With ``--medium`` it also loads the medium bank and reports the loader's peak
 resident memory (the Python process with DuckDB in it; Neo4j runs in its own JVM).
 
 Run: ``.venv/bin/python bench/load.py [--scale small] [--naive-rows 20000] [--medium]
-[--flows-only]``
+[--flows-only] [--no-bulk] [--no-flows]``
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ from graph.load_writes import CREATE_FLOWS, UPDATE_FLOWS, graph_instance_id
 from graph.local_server import LocalNeo4j, resolve_connection
 from graph.schema import apply_schema, wipe
 from loaders.contract import LOAD_ORDER
-from loaders.pipeline import ledger_path
+from loaders.pipeline import forget_ledger, ledger_path
 
 # The flows statement the loader used before it knew which keys were new (for comparison).
 MERGE_FLOWS: LiteralString = """
@@ -239,6 +249,44 @@ def bench_flows(db: Database, settings: Settings, merge_budget: float) -> None:
     )
 
 
+def bench_bulk(
+    env: dict[str, str], db: Database, settings: Settings, bank: Path, tmp: str
+) -> tuple[float, float]:
+    """``load --bulk`` end to end, then the importer alone on the files it wrote; the
+    wall seconds of each."""
+    forget_ledger(db, settings)
+    wipe(db)
+    seconds = timed_cli(env, "load", str(bank), "--bulk", "--rejects", f"{tmp}/rejects-b.csv")
+    db.forget_bookmarks()  # the import replaced the store under this driver
+    [work] = sorted((settings.home / "bulk").iterdir())
+    arguments = (work / "import.args").read_text(encoding="utf-8").split()
+    local = LocalNeo4j(settings)
+    state = local.read_state()
+    if state is None:
+        raise SystemExit("the bulk load left no server running")
+    local.stop()
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            "java",
+            f"-Xmx{env['CORPGRAPH_LOCAL_NEO4J_HEAP']}",
+            "-jar",
+            str(local.jar_path),
+            "import",
+            "--data-dir",
+            state.data_dir,
+            "--",
+            *arguments,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    importer = time.perf_counter() - start
+    local.start(state.port, Path(state.data_dir))
+    return seconds, importer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="small")
@@ -248,6 +296,8 @@ def main() -> None:
     parser.add_argument(
         "--flows-only", action="store_true", help="the load and the flows write, no naive run"
     )
+    parser.add_argument("--no-bulk", action="store_true", help="skip the bulk path")
+    parser.add_argument("--no-flows", action="store_true", help="skip the flows write alone")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="corpgraph-bench-") as tmp:
@@ -281,7 +331,8 @@ def main() -> None:
                 f"= {fast:,.0f} rows/s"
             )
 
-            bench_flows(db, settings, args.merge_budget)
+            if not args.no_flows:
+                bench_flows(db, settings, args.merge_budget)
             if args.flows_only:
                 return
 
@@ -297,7 +348,25 @@ def main() -> None:
                 "py2neo bulk API: not run; corpgraph does not depend on py2neo, which has "
                 "been end-of-life since 2023 (use the official neo4j driver)"
             )
-            print(f"ratio: corpgraph is {fast / slow:.1f}x faster than one MERGE per row")
+            if args.no_bulk:
+                print(f"ratio: corpgraph is {fast / slow:.1f}x faster than one MERGE per row")
+            else:
+                bulk_seconds, importer_seconds = bench_bulk(env, db, settings, bank, tmp)
+                bulk = total / bulk_seconds
+                importer = total / importer_seconds
+                print(
+                    f"corpgraph load --bulk: {total:,} rows in {bulk_seconds:.1f}s = "
+                    f"{bulk:,.0f} rows/s (validation, resolution, files, stop, import, "
+                    "restart, schema)"
+                )
+                print(
+                    f"bulk importer alone (neo4j-admin database import full on corpgraph's "
+                    f"files): {importer_seconds:.1f}s = {importer:,.0f} rows/s"
+                )
+                print(f"{'':<24}{'vs one MERGE per row':>22}{'vs the bulk importer':>22}")
+                for label, rate in (("corpgraph load", fast), ("corpgraph load --bulk", bulk)):
+                    print(f"{label:<24}{rate / slow:>21.1f}x{rate / importer:>21.2f}x")
+            print(f"load average: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
             if args.medium:
                 wipe(db)

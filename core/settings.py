@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     local_neo4j_pagecache: str = Field(
         default="512m", pattern=r"^\d+[mMgG]$", description="Page cache of the embedded server."
     )
+    # The importer takes 90% of the free memory by default: too greedy on a shared box,
+    # and 1 GiB writes the medium bank's store without spilling (bench/load.py).
+    bulk_import_max_off_heap: str = Field(
+        default="1g",
+        pattern=r"^\d+[mMgG]$",
+        description="Off-heap memory of `load --bulk`'s neo4j-admin database import.",
+    )
     local_neo4j_start_timeout_s: float = Field(
         default=300.0, gt=0, description="How long `neo4j start` waits for Bolt to answer."
     )

@@ -276,6 +276,8 @@ class Database:
         self.driver = driver
         self.database = database
         self.write_batch_size = write_batch_size
+        # Reads chain on the driver's bookmarks, until a bulk import replaces the store.
+        self._bookmarks = driver.execute_query_bookmark_manager
 
     # --- reads ---------------------------------------------------------------------------
     def read(
@@ -288,6 +290,7 @@ class Database:
                 parameters_=dict(parameters or {}),
                 routing_=RoutingControl.READ,
                 database_=self.database,
+                bookmark_manager_=self._bookmarks,
             )
         return [_row(record) for record in records]
 
@@ -319,6 +322,7 @@ class Database:
                 parameters_=dict(parameters or {}),
                 routing_=RoutingControl.READ,
                 database_=self.database,
+                bookmark_manager_=self._bookmarks,
             )
         # The lists hold plain values: taken as they are, not through Record.data(),
         # which walks every element of every list again (a third of a large read).
@@ -330,6 +334,15 @@ class Database:
                 details={"columns": list(columns)},
             )
         return result
+
+    def forget_bookmarks(self) -> None:
+        """Stop chaining reads on bookmarks of a store that was replaced.
+
+        After ``neo4j-admin database import`` the store's transaction ids start over:
+        a read chained to a bookmark of the old store would wait for a transaction
+        that never comes.
+        """
+        self._bookmarks = GraphDatabase.bookmark_manager()
 
     def read_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
         """Run several reads in one managed read transaction (a consistent snapshot)."""
@@ -417,6 +430,7 @@ class Database:
                 parameters_=dict(parameters or {}),
                 routing_=RoutingControl.READ,
                 database_=self.database,
+                bookmark_manager_=self._bookmarks,
             )
         steps: list[PlanStep] = []
         stack: list[Mapping[str, Any]] = [summary.plan] if summary.plan else []

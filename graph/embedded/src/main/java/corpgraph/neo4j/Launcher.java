@@ -92,6 +92,8 @@ public final class Launcher {
                 "         [--listen-address 127.0.0.1] [--pagecache 512m] [--plugins-dir /abs/path]",
                 "         [--no-gds] [--procedures-unrestricted 'gds.*,apoc.*'] [--conf key=value]...",
                 "         [--startup-timeout SECONDS]",
+                "   or: java [jvm opts] -jar corpgraph-neo4j-launcher.jar import --data-dir /abs/path",
+                "         [--database neo4j] -- [neo4j-admin database import full options]",
                 "password: env " + PASSWORD_ENV + " (absent => auth disabled)");
     }
 
@@ -180,6 +182,13 @@ public final class Launcher {
         final PrintStream stdout = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
                 StandardCharsets.UTF_8);
         System.setOut(ERR);
+        if (args.length > 0 && args[0].equals("import")) {
+            // `import ...`: neo4j-admin database import full into a stopped launcher's data dir.
+            int rc = BulkImport.run(java.util.Arrays.copyOfRange(args, 1, args.length), ERR, ERR);
+            ERR.flush();
+            System.exit(rc);
+            return;
+        }
 
         Options opts;
         try {
