@@ -22,6 +22,7 @@ from algorithms.control import Measure
 from algorithms.control import RootKind as ControllerKind
 from algorithms.control import Status as ControlStatus
 from algorithms.groups import Role as MemberRole
+from algorithms.hidden_guarantees import HiddenRiskKind
 from algorithms.interdependence import Basis as DependenceBasis
 from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
@@ -95,6 +96,7 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "contact_kind": tuple(k.value for k in ContactKind),
     "contact_family": ("address", "phone", "email"),
     "related_evidence": tuple(k.value for k in EvidenceKind),
+    "hidden_guarantee_risk": tuple(k.value for k in HiddenRiskKind),
 }
 
 

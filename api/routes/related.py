@@ -21,19 +21,16 @@ from api.pagination import Limit, Offset, Page
 from api.schemas import ApiModel
 from core.codes import Role
 from core.formatting import Language
-from core.i18n import N_, gettext, pgettext
+from core.i18n import pgettext
 from graph.compute_runs import published_runs, run_fields
 from graph.related_parties import RelatedPage, StoredEvidence, read_related
 from graph.scoping import Anonymiser
-from services.related_parties import link_list, visible_nodes
+from services.related_parties import scoped_evidence
 
 router = APIRouter(prefix="/api/v1", tags=["related parties"])
 
 RelatedReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.RISK, Role.MANAGER))]
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
-
-HIDDEN_PERSON = N_("A person known only through a customer of another branch")
-HIDDEN_CONTACT = N_("A contact known only through a customer of another branch")
 
 
 class CodeOut(ApiModel):
@@ -97,53 +94,8 @@ def _code(language: Language, context: str, code: str) -> CodeOut:
 def _evidence(
     evidence: StoredEvidence, page: RelatedPage, anon: Anonymiser, language: Language
 ) -> EvidenceOut:
-    shown = visible_nodes(evidence.nodes, anon.visible)
-    nodes: list[PathNodeOut] = []
-    for (kind, node_id), visible in zip(evidence.nodes, shown, strict=True):
-        if kind == "company":
-            ref = anon.ref(node_id)
-            nodes.append(
-                PathNodeOut(
-                    kind="company",
-                    id=ref.id,
-                    key=ref.key,
-                    name=ref.name,
-                    visible=ref.visible,
-                    is_customer=ref.is_customer,
-                )
-            )
-        elif kind == "person":
-            nodes.append(
-                PathNodeOut(
-                    kind="person",
-                    id=node_id if visible else None,
-                    key=node_id if visible else f"hidden-person-{len(nodes) + 1}",
-                    name=page.person_names.get(node_id, node_id)
-                    if visible
-                    else gettext(language, HIDDEN_PERSON),
-                    visible=visible,
-                )
-            )
-        else:
-            family = node_id.partition("|")[0]
-            nodes.append(
-                PathNodeOut(
-                    kind="contact",
-                    id=None,
-                    key=f"contact-{len(nodes) + 1}",
-                    name=page.contact_values.get(node_id, "")
-                    if visible
-                    else gettext(language, HIDDEN_CONTACT),
-                    visible=visible,
-                    contact_kind=_code(language, "contact_family", family),
-                )
-            )
-    links = [
-        _code(language, context, code)
-        for context, code in link_list(evidence.nodes, evidence.links)
-    ]
-    return EvidenceOut(
-        kind=_code(language, "related_evidence", evidence.kind), nodes=nodes, links=links
+    return EvidenceOut.model_validate(
+        scoped_evidence(evidence, page.person_names, page.contact_values, anon, language)
     )
 
 
