@@ -27,8 +27,7 @@ from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.examples import GROUPS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
-from api.routes.related import CodeOut, EvidenceOut
-from api.schemas import CnyEquivalentOut, MessageOut
+from api.schemas import CnyEquivalentOut, EvidenceOut, MessageOut, PathCodeOut
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language
@@ -157,7 +156,7 @@ class RelatedPairOut(BaseModel):
 
     first: str
     second: str
-    kinds: list[CodeOut]
+    kinds: list[PathCodeOut]
     evidence: list[EvidenceOut]
 
 
@@ -165,7 +164,7 @@ class HiddenRiskOut(BaseModel):
     """Mutual guarantees between companies run by one family, one person, or sharing
     contacts: members of the circle are suspected related parties."""
 
-    kind: CodeOut
+    kind: PathCodeOut
     explanation: str = Field(description="The flag in one sentence, in the caller's language")
     explanation_message: MessageOut = Field(
         description="The same sentence as a catalogue key and parameters, language-neutral"
@@ -223,7 +222,9 @@ def _hidden_risk(
     if risk is None:
         return None
     return HiddenRiskOut(
-        kind=CodeOut(code=risk.kind, name=pgettext(language, "hidden_guarantee_risk", risk.kind)),
+        kind=PathCodeOut(
+            code=risk.kind, name=pgettext(language, "hidden_guarantee_risk", risk.kind)
+        ),
         explanation=render(risk.explanation, language),
         explanation_message=MessageOut.of(risk.explanation),
         related_members=list(risk.related_members),
@@ -232,7 +233,8 @@ def _hidden_risk(
                 first=p.first,
                 second=p.second,
                 kinds=[
-                    CodeOut(code=k, name=pgettext(language, "related_evidence", k)) for k in p.kinds
+                    PathCodeOut(code=k, name=pgettext(language, "related_evidence", k))
+                    for k in p.kinds
                 ],
                 evidence=[EvidenceOut.model_validate(e) for e in p.evidence],
             )

@@ -12,13 +12,14 @@ hidden is what only the hidden company would reveal (the relative of its key per
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
 from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.pagination import Limit, Offset, Page
-from api.schemas import ApiModel
+from api.schemas import ApiModel, EvidenceOut
+from api.schemas import PathCodeOut as CodeOut
 from core.codes import Role
 from core.formatting import Language
 from core.i18n import pgettext
@@ -31,33 +32,6 @@ router = APIRouter(prefix="/api/v1", tags=["related parties"])
 
 RelatedReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.RISK, Role.MANAGER))]
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-class CodeOut(ApiModel):
-    """A code and its name in the caller's language."""
-
-    code: str
-    name: str
-
-
-class PathNodeOut(ApiModel):
-    """One node of an evidence path: a company, a person or a contact."""
-
-    kind: Literal["company", "person", "contact"]
-    id: str | None
-    key: str
-    name: str
-    visible: bool
-    is_customer: bool = False
-    contact_kind: CodeOut | None = None
-
-
-class EvidenceOut(ApiModel):
-    """One evidence path from the customer to the related company."""
-
-    kind: CodeOut
-    nodes: list[PathNodeOut]
-    links: list[CodeOut]
 
 
 class StrengthOut(ApiModel):
