@@ -216,15 +216,17 @@ class CircleDetail(BaseModel):
     )
 
 
+def _code(language: Language, code_list: str, code: str) -> PathCodeOut:
+    return PathCodeOut(code=code, name=pgettext(language, code_list, code))
+
+
 def _hidden_risk(
     risk: group_risk.CircleHiddenRisk | None, language: Language
 ) -> HiddenRiskOut | None:
     if risk is None:
         return None
     return HiddenRiskOut(
-        kind=PathCodeOut(
-            code=risk.kind, name=pgettext(language, "hidden_guarantee_risk", risk.kind)
-        ),
+        kind=_code(language, "hidden_guarantee_risk", risk.kind),
         explanation=render(risk.explanation, language),
         explanation_message=MessageOut.of(risk.explanation),
         related_members=list(risk.related_members),
@@ -232,10 +234,7 @@ def _hidden_risk(
             RelatedPairOut(
                 first=p.first,
                 second=p.second,
-                kinds=[
-                    PathCodeOut(code=k, name=pgettext(language, "related_evidence", k))
-                    for k in p.kinds
-                ],
+                kinds=[_code(language, "related_evidence", k) for k in p.kinds],
                 evidence=[EvidenceOut.model_validate(e) for e in p.evidence],
             )
             for p in risk.pairs

@@ -171,7 +171,9 @@ def plant_people_cases(
 
     # A shared office address is no introduction.
     not_introductions: list[dict[str, Any]] = []
-    chosen = take(1) if len(prospects) > len(introductions) else []
+    chosen = (
+        take(1, lambda c: c not in agent_clients) if len(prospects) > len(introductions) else []
+    )
     if chosen:
         prospect, customer = prospects[len(introductions)], chosen[0]
         address = next(
