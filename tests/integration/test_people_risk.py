@@ -264,3 +264,13 @@ def test_an_introducer_outside_the_callers_branches_is_a_placeholder(
         if intro["via"] == "relative":
             # The customer's legal representative is known only through the customer.
             assert legal[intro["introducer"]] not in text
+
+
+def test_the_cli_lists_circles_with_the_flag(truth: dict[str, Any], bank: Path) -> None:
+    out = run_cli("groups", "circles", "--limit", "500", env=cli_env()).stdout
+    family = next(c for c in truth["people_cases"]["guarantee_circles"] if c["run_by"])
+    assert "run by one family" in out
+    flagged = [line for line in out.splitlines() if "run by one family" in line]
+    assert len(flagged) == 1
+    assert ", ".join(family["members"]) in flagged[0]
+    assert f"{len(truth['guarantee_circles'])} circles, 1 flagged" in out
