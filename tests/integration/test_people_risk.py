@@ -267,7 +267,8 @@ def test_an_introducer_outside_the_callers_branches_is_a_placeholder(
 
 
 def test_the_cli_lists_circles_with_the_flag(truth: dict[str, Any], bank: Path) -> None:
-    out = run_cli("groups", "circles", "--limit", "500", env=cli_env()).stdout
+    wide = cli_env(COLUMNS="400")  # one table row a line
+    out = run_cli("groups", "circles", "--limit", "500", env=wide).stdout
     family = next(c for c in truth["people_cases"]["guarantee_circles"] if c["run_by"])
     assert "run by one family" in out
     flagged = [line for line in out.splitlines() if "run by one family" in line]
