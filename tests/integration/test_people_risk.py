@@ -217,7 +217,10 @@ def test_warm_introductions_are_in_both_languages_exports(
         for i in detail["warm_introducers"]
         if i["customer"]["id"] == intro["introducer"]
     )
-    for lang, header in (("zh", "熟人引荐"), ("en", "Warm introductions")):
+    for lang, company, header in (
+        ("zh", "企业名称", "熟人引荐"),
+        ("en", "Company name", "Warm introductions"),
+    ):
         response = client.get(
             "/api/v1/prospects/export",
             params={"format": "csv", "lang": lang},
@@ -225,8 +228,9 @@ def test_warm_introductions_are_in_both_languages_exports(
         )
         assert response.status_code == 200, response.text
         table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-        (row,) = [r for r in table if r[header] and name in r[header]]
-        assert row[header].startswith(name)
+        (row,) = [r for r in table if r[company] == detail["name"]]
+        assert name in row[header]
+        assert not any(r[header] for r in table if r[company] == "")
 
 
 def test_an_introducer_outside_the_callers_branches_is_a_placeholder(
