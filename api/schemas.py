@@ -10,6 +10,8 @@ supply-chain tiers) live in :mod:`graph.models` and are re-exported here.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, JsonValue
 
 from core.pagination import Page
@@ -159,6 +161,55 @@ class LinkedCustomer(ApiModel):
     supply_roles: list[str] | None
 
 
+# --- evidence paths (suspected related parties, hidden guarantee risk, warm introductions) ---
+class PathCodeOut(ApiModel):
+    """A code and its name in the caller's language."""
+
+    code: str
+    name: str
+
+
+class PathNodeOut(ApiModel):
+    """One node of an evidence path: a company, a person or a contact."""
+
+    kind: Literal["company", "person", "contact"]
+    id: str | None
+    key: str
+    name: str
+    visible: bool
+    is_customer: bool = False
+    contact_kind: PathCodeOut | None = None
+
+
+class EvidenceOut(ApiModel):
+    """One evidence path from the customer to the related company."""
+
+    kind: PathCodeOut
+    nodes: list[PathNodeOut]
+    links: list[PathCodeOut]
+
+
+class CompanyRefOut(ApiModel):
+    """A company as the caller may see it: no id and the placeholder name when hidden."""
+
+    id: str | None
+    key: str
+    name: str
+    is_customer: bool
+    visible: bool
+
+
+class IntroducerOut(ApiModel):
+    """A customer that can introduce the bank to a prospect (a placeholder outside the
+    caller's branches), and the paths of people between them."""
+
+    customer: CompanyRefOut
+    direct: bool = Field(description="One person is a key person at both (no relative between)")
+    paths: list[EvidenceOut] = Field(
+        description="Prospect – person – [relative –] customer, with the roles and the relation"
+    )
+
+
 class ProspectSummary(ApiModel):
     """A ranked prospect with its reasons and the customers it is tied to."""
 
@@ -183,6 +234,11 @@ class ProspectSummary(ApiModel):
     suggested_rm: Ref
     introducer: Ref
     facts: dict[str, JsonValue] = Field(description="The facts behind the score")
+    warm_introducers: list[IntroducerOut] = Field(
+        default_factory=list,
+        description="Customers whose key person is a key person of the prospect, or a "
+        "relative of one (warm introductions), with the paths",
+    )
 
 
 class MonthlyFlow(ApiModel):

@@ -22,6 +22,7 @@ from algorithms.control import Measure
 from algorithms.control import RootKind as ControllerKind
 from algorithms.control import Status as ControlStatus
 from algorithms.groups import Role as MemberRole
+from algorithms.hidden_guarantees import HiddenRiskKind
 from algorithms.interdependence import Basis as DependenceBasis
 from algorithms.interdependence import Direction as DependenceDirection
 from algorithms.prospects import COMPONENTS
@@ -101,6 +102,7 @@ CODE_LISTS: Final[Mapping[str, tuple[str, ...]]] = {
     "review_status": ("pending", "confirmed", "dismissed"),
     # The kinds of connection between a group and companies outside it.
     "connection_kind": ("economic_interdependence", "confirmed_related_party"),
+    "hidden_guarantee_risk": tuple(k.value for k in HiddenRiskKind),
 }
 
 

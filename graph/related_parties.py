@@ -276,3 +276,71 @@ def read_related(
         persons,
         contacts,
     )
+
+
+# --- reads of other features: hidden guarantee risk, warm introductions --------------------
+READ_RELATIONS_AMONG: Final[LiteralString] = (
+    "MATCH (s:SuspectedRelation {run_id: $run_id}) "
+    "WHERE s.customer_id IN $ids AND s.other_id IN $ids "
+    "RETURN s.customer_id AS customer_id, s.other_id AS other_id, "
+    "s.evidence_kinds AS evidence_kinds, s.evidence_counts AS evidence_counts, "
+    "s.evidence_total AS evidence_total, s.tied_by_ownership AS tied_by_ownership, "
+    "s.paths AS paths ORDER BY s.customer_id, s.rank"
+)
+#: Relations of customers to the given companies, with evidence of one of ``$kinds``.
+READ_RELATIONS_TO: Final[LiteralString] = (
+    "MATCH (s:SuspectedRelation {run_id: $run_id}) "
+    "WHERE s.other_id IN $ids AND any(k IN s.evidence_kinds WHERE k IN $kinds) "
+    "RETURN s.customer_id AS customer_id, s.other_id AS other_id, "
+    "s.evidence_kinds AS evidence_kinds, s.evidence_counts AS evidence_counts, "
+    "s.evidence_total AS evidence_total, s.tied_by_ownership AS tied_by_ownership, "
+    "s.paths AS paths ORDER BY s.other_id, s.rank"
+)
+
+
+@dataclass(frozen=True)
+class RelationsFound:
+    """Stored relations as ``(customer_id, relation)``, with the names their paths need."""
+
+    relations: tuple[tuple[str, StoredRelation], ...]
+    person_names: dict[str, str]
+    contact_values: dict[str, str]
+
+
+def _found(db: Reader, rows: Iterable[dict[str, Any]]) -> RelationsFound:
+    relations = tuple((str(r["customer_id"]), stored_relation(r)) for r in rows)
+    stored = [r for _, r in relations]
+    return RelationsFound(
+        relations,
+        {
+            str(r["id"]): str(r["name"] or "")
+            for r in db.read(READ_PERSON_NAMES, {"ids": _ids_of(stored, "person")})
+        },
+        {
+            str(r["key"]): str(r["value"] or "")
+            for r in db.read(READ_CONTACT_VALUES, {"keys": _ids_of(stored, "contact")})
+        },
+    )
+
+
+def read_relations_among(db: Reader, run_id: str | None, ids: Iterable[str]) -> RelationsFound:
+    """The suspected relations of run ``run_id`` between two companies of ``ids`` (unscoped).
+
+    A pair of two customers comes once from each side. Nothing before the first run.
+    """
+    wanted = sorted(set(ids))
+    if run_id is None or len(wanted) < 2:
+        return RelationsFound((), {}, {})
+    return _found(db, db.read(READ_RELATIONS_AMONG, {"run_id": run_id, "ids": wanted}))
+
+
+def read_relations_to(
+    db: Reader, run_id: str | None, ids: Iterable[str], kinds: Iterable[str]
+) -> RelationsFound:
+    """The suspected relations of run ``run_id`` of a customer to one of ``ids`` with
+    evidence of one of ``kinds`` (unscoped). Nothing before the first run."""
+    wanted = sorted(set(ids))
+    if run_id is None or not wanted:
+        return RelationsFound((), {}, {})
+    parameters = {"run_id": run_id, "ids": wanted, "kinds": sorted(kinds)}
+    return _found(db, db.read(READ_RELATIONS_TO, parameters))

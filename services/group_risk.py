@@ -69,7 +69,9 @@ from algorithms.groups import (
     with_exposure,
 )
 from algorithms.guarantees import Circle, GuaranteeEdge, build_circles, longest_chains
+from algorithms.hidden_guarantees import RelatedPair, hidden_guarantee_risk
 from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, OwnershipGraph
+from core.formatting import Language
 from core.ids import opaque_id
 from core.messages import Message, from_json, rewrite_text, to_json
 from core.settings import Settings
@@ -78,9 +80,11 @@ from graph.branches import BranchScope
 from graph.compute_runs import PublishedRuns, published_runs
 from graph.database import Database
 from graph.group_results import read_id_salt
+from graph.related_parties import StoredRelation, read_relations_among
 from graph.scoping import Anonymiser, anonymiser_for
 
 from .engines import GraphEngine, Projection, RelationshipSpec
+from .related_parties import scoped_evidence
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
@@ -708,6 +712,77 @@ class StoredCircle:
     mutual_pairs: tuple[tuple[str, str], ...] = ()
     amounts: tuple[CircleAmount, ...] = ()
     guarantee_ids: tuple[str, ...] = ()
+    hidden_risk: CircleHiddenRisk | None = None
+
+
+@dataclass(frozen=True)
+class HiddenRiskPair:
+    """Two members suspected related: their keys, the evidence kinds and (in a circle's
+    detail) the evidence paths as the caller may see them."""
+
+    first: str
+    second: str
+    kinds: tuple[str, ...]
+    evidence: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CircleHiddenRisk:
+    """The hidden guarantee risk of a circle (:mod:`algorithms.hidden_guarantees`)."""
+
+    kind: str
+    explanation: Message
+    related_members: tuple[str, ...]
+    pairs: tuple[HiddenRiskPair, ...]
+
+
+def hidden_risks(
+    db: Database,
+    circles: Sequence[tuple[str, Sequence[str]]],
+    anon: Anonymiser,
+    language: Language,
+    *,
+    with_evidence: bool,
+) -> dict[str, CircleHiddenRisk]:
+    """Circle id → its hidden guarantee risk, for the circles whose members are suspected
+    related parties in the published ``related_parties`` run (the stored evidence, never
+    derived again). Members are shown through ``anon``; evidence paths are scoped."""
+    related_run = published_runs(db, ("related_parties",)).run_id("related_parties")
+    found = read_relations_among(db, related_run, {m for _, ms in circles for m in ms})
+    by_pair: dict[tuple[str, str], tuple[str, StoredRelation]] = {}
+    for customer, relation in found.relations:
+        key = (min(customer, relation.other_id), max(customer, relation.other_id))
+        if key not in by_pair or customer == key[0]:  # a pair of customers: from the first
+            by_pair[key] = (customer, relation)
+    related = [RelatedPair(a, b, frozenset(r.strength)) for (a, b), (_, r) in by_pair.items()]
+    risks: dict[str, CircleHiddenRisk] = {}
+    for circle_id, members in circles:
+        risk = hidden_guarantee_risk(members, related)
+        if risk is None:
+            continue
+        pairs = []
+        for pair in risk.pairs:
+            _, relation = by_pair[(pair.first, pair.second)]
+            evidence = (
+                tuple(
+                    scoped_evidence(e, found.person_names, found.contact_values, anon, language)
+                    for e in relation.evidence
+                )
+                if with_evidence
+                else ()
+            )
+            pairs.append(
+                HiddenRiskPair(
+                    anon.key(pair.first), anon.key(pair.second), tuple(sorted(pair.kinds)), evidence
+                )
+            )
+        risks[circle_id] = CircleHiddenRisk(
+            kind=risk.kind.value,
+            explanation=risk.explanation,
+            related_members=tuple(anon.keys(risk.related_members)),
+            pairs=tuple(pairs),
+        )
+    return risks
 
 
 @dataclass(frozen=True)
@@ -773,17 +848,29 @@ def list_circles(
     limit: int,
     offset: int,
     runs: PublishedRuns | None = None,
+    language: Language = "zh",
 ) -> tuple[int, list[StoredCircle]]:
     """Visible guarantee circles, largest first: the total and one page.
 
     Members outside the caller's subtree are listed by their response-local
-    placeholder key (:mod:`graph.scoping`), in members, cycles and mutual pairs.
+    placeholder key (:mod:`graph.scoping`), in members, cycles and mutual pairs. A
+    circle whose members are suspected related parties carries its hidden risk
+    (without the evidence paths, which its detail shows).
     """
     group_run = _run(db, runs)
     total = results.count_circles(db, scope.parameters(), group_run)
     rows = results.list_circle_rows(db, scope.parameters(), group_run, limit=limit, offset=offset)
-    anon = anonymiser_for(db, scope, (m for r in rows for m in r.members))
-    return total, [_stored_circle(_anonymised(r, anon), anon.keys(r.members)) for r in rows]
+    anon = anonymiser_for(db, scope, (m for r in rows for m in r.members), language=language)
+    risks = hidden_risks(
+        db, [(r.circle_id, r.members) for r in rows], anon, language, with_evidence=False
+    )
+    return total, [
+        replace(
+            _stored_circle(_anonymised(r, anon), anon.keys(r.members)),
+            hidden_risk=risks.get(r.circle_id),
+        )
+        for r in rows
+    ]
 
 
 def _anonymised(k: results.CircleRow, anon: Anonymiser) -> results.CircleRow:
@@ -802,19 +889,29 @@ def _anonymised(k: results.CircleRow, anon: Anonymiser) -> results.CircleRow:
 
 
 def get_circle(
-    db: Database, circle_id: str, scope: BranchScope, *, runs: PublishedRuns | None = None
+    db: Database,
+    circle_id: str,
+    scope: BranchScope,
+    *,
+    runs: PublishedRuns | None = None,
+    language: Language = "zh",
 ) -> CircleDetail | None:
     """A visible circle, its members and its internal guarantees, or ``None``.
 
     Members outside the caller's subtree are placeholders (:mod:`graph.scoping`):
-    their key, never their id, in members, cycles, mutual pairs and guarantees.
+    their key, never their id, in members, cycles, mutual pairs and guarantees. Its
+    hidden risk, if any, comes with the evidence paths (persons and contacts shown
+    only through visible companies).
     """
     group_run = _run(db, runs)
     row = results.read_circle_row(db, circle_id, scope.parameters(), group_run)
     if row is None:
         return None
     rows = results.read_circle_members(db, circle_id, scope.parameters(), group_run)
-    anon = anonymiser_for(db, scope, (m.company_id for m in rows))
+    anon = anonymiser_for(db, scope, (m.company_id for m in rows), language=language)
+    risk = hidden_risks(
+        db, [(circle_id, [m.company_id for m in rows])], anon, language, with_evidence=True
+    ).get(circle_id)
     members = tuple(
         CircleMemberRow(
             id=anon.key(m.company_id),
@@ -827,7 +924,9 @@ def get_circle(
         )
         for m in rows
     )
-    circle = _stored_circle(_anonymised(row, anon), (m.id for m in members))
+    circle = replace(
+        _stored_circle(_anonymised(row, anon), (m.id for m in members)), hidden_risk=risk
+    )
     edges = []
     for r in results.read_guarantees_by_id(db, circle.guarantee_ids):
         shown = anon.visible(r.guarantor_id) or anon.visible(r.borrower_id)

@@ -43,6 +43,7 @@ import pandas as pd
 
 from algorithms.graph_algorithms import NodeScores
 from algorithms.influence import SupplyChain, core_enterprises
+from algorithms.introductions import INTRODUCTION_KINDS, IntroPath, warm_introductions
 from algorithms.prospects import (
     COMPONENTS,
     FLOW_COLUMNS,
@@ -67,10 +68,12 @@ from graph.compute_runs import PublishedRuns, published_runs
 from graph.customers import money_of
 from graph.database import Database
 from graph.group_results import read_id_salt
+from graph.related_parties import StoredEvidence, read_relations_to
 from graph.scoping import Anonymiser, anonymiser_for
 
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .exports import Cell, Column, Table
+from .related_parties import scoped_evidence
 from .steps import StepReport
 
 logger = logging.getLogger(__name__)
@@ -341,6 +344,7 @@ PROSPECT_TABLE: Final = Table(
         Column(N_("Suggested branch"), "text", 20),
         Column(N_("Suggested RM"), "text", 14),
         Column(N_("Introducer"), "text", 30),
+        Column(N_("Warm introductions"), "text", 60),
     ),
 )
 
@@ -470,7 +474,8 @@ def list_prospects(
     if rows is None:
         raise InputValidationError(f"unknown sort {sort!r}")
     anon = _anonymiser(db, scope, rows, prospect_run, language)
-    return total, [_item(r, scope, anon, language) for r in rows]
+    items = [_item(r, scope, anon, language) for r in rows]
+    return total, with_warm_introducers(db, items, anon, language)
 
 
 def get_prospect(
@@ -489,7 +494,8 @@ def get_prospect(
     )
     if row is None:
         raise NotFoundError(f"prospect {prospect_id} not found")
-    item = _item(row, scope, _anonymiser(db, scope, [row], prospect_run, language), language)
+    anon = _anonymiser(db, scope, [row], prospect_run, language)
+    (item,) = with_warm_introducers(db, [_item(row, scope, anon, language)], anon, language)
     visible = [c["id"] for c in item["linked_customers"]]
     monthly: dict[str, list[dict[str, Any]]] = {}
     for r in store.read_prospect_flows(db, prospect_id, visible):
@@ -516,6 +522,68 @@ def get_prospect(
     ]
     item["explanation"] = ("；" if language == "zh" else "; ").join(item["reasons"])
     return item
+
+
+def with_warm_introducers(
+    db: Database, items: list[dict[str, Any]], anon: Anonymiser, language: Language
+) -> list[dict[str, Any]]:
+    """``items`` with each prospect's ``warm_introducers``: customers where a key person of
+    the prospect, or a relative of one, is a key person (:mod:`algorithms.introductions`).
+
+    Read from the published ``related_parties`` run's evidence. An introducer outside the
+    caller's branches is the placeholder; persons are shown only through visible
+    companies (:func:`services.related_parties.scoped_evidence`).
+    """
+    related_run = published_runs(db, ("related_parties",)).run_id("related_parties")
+    found = read_relations_to(db, related_run, (i["id"] for i in items), INTRODUCTION_KINDS)
+    introducers = warm_introductions(
+        (customer, r.other_id, [IntroPath(e.kind, e.nodes, e.links) for e in r.evidence])
+        for customer, r in found.relations
+    )
+    anon.load(db, [c for customer, r in found.relations for c in (customer, r.other_id)])
+    for item in items:
+        shown = []
+        for intro in introducers.get(item["id"], ()):
+            ref = anon.ref(intro.customer_id)
+            shown.append(
+                {
+                    "customer": {
+                        "id": ref.id,
+                        "key": ref.key,
+                        "name": ref.name,
+                        "is_customer": ref.is_customer,
+                        "visible": ref.visible,
+                    },
+                    "direct": intro.direct,
+                    "paths": [
+                        scoped_evidence(
+                            StoredEvidence(p.kind, p.nodes, p.links),
+                            found.person_names,
+                            found.contact_values,
+                            anon,
+                            language,
+                        )
+                        for p in intro.paths
+                    ],
+                }
+            )
+        item["warm_introducers"] = shown
+    return items
+
+
+def introduction_text(introducer: Mapping[str, Any], language: Language) -> str:
+    """One introducer as text: its first path, each node with the tie to the next.
+
+    >>> introduction_text({"customer": {"name": "甲公司"}, "paths": [{"nodes": [
+    ...     {"name": "乙公司"}, {"name": "张三"}, {"name": "甲公司"}],
+    ...     "links": [{"name": "董事"}, {"name": "法定代表人"}]}]}, "zh")
+    '甲公司：乙公司 —董事— 张三 —法定代表人— 甲公司'
+    """
+    path = introducer["paths"][0]
+    text = path["nodes"][0]["name"]
+    for link, node in zip(path["links"], path["nodes"][1:], strict=True):
+        text += f" —{link['name']}— {node['name']}"
+    return f"{introducer['customer']['name']}{'：' if language == 'zh' else ': '}{text}"
 
 
 def _run(db: Database, runs: PublishedRuns | None) -> str | None:
@@ -547,6 +615,9 @@ def export_rows(items: Iterable[Mapping[str, Any]], language: Language) -> list[
                 it["suggested_branch"]["name"],
                 it["suggested_rm"]["name"],
                 it["introducer"]["name"],
+                separator.join(
+                    introduction_text(i, language) for i in it.get("warm_introducers", ())
+                ),
             ]
         )
     return rows

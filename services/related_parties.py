@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
 from algorithms.related_parties import SuspectedRelation, suspected_related_parties
+from core.formatting import Language
+from core.i18n import N_, gettext, pgettext
 from core.judgements import related_pair_id
 from core.settings import Settings
 from graph.database import Database
-from graph.related_parties import read_inputs, write_relations
+from graph.related_parties import StoredEvidence, read_inputs, write_relations
+from graph.scoping import Anonymiser
 
 from .engines import GraphEngine
 from .steps import StepReport
@@ -115,6 +118,77 @@ def visible_nodes(
         else:
             shown.append((i > 0 and companies[i - 1]) or (i + 1 < len(nodes) and companies[i + 1]))
     return shown
+
+
+HIDDEN_PERSON: Final = N_("A person known only through a customer of another branch")
+HIDDEN_CONTACT: Final = N_("A contact known only through a customer of another branch")
+
+
+def _code(language: Language, context: str, code: str) -> dict[str, str]:
+    return {"code": code, "name": pgettext(language, context, code)}
+
+
+def scoped_evidence(
+    evidence: StoredEvidence,
+    person_names: Mapping[str, str],
+    contact_values: Mapping[str, str],
+    anon: Anonymiser,
+    language: Language,
+) -> dict[str, Any]:
+    """An evidence path as the caller may see it (the shape of ``api.routes.related.EvidenceOut``).
+
+    Companies go through ``anon`` (a placeholder outside the caller's subtree); a person
+    or a contact is shown only when :func:`visible_nodes` says so, else it is a
+    placeholder with no id and no name. Codes come with their names in ``language``.
+    """
+    shown = visible_nodes(evidence.nodes, anon.visible)
+    nodes: list[dict[str, Any]] = []
+    for (kind, node_id), visible in zip(evidence.nodes, shown, strict=True):
+        if kind == "company":
+            ref = anon.ref(node_id)
+            nodes.append(
+                {
+                    "kind": "company",
+                    "id": ref.id,
+                    "key": ref.key,
+                    "name": ref.name,
+                    "visible": ref.visible,
+                    "is_customer": ref.is_customer,
+                }
+            )
+        elif kind == "person":
+            nodes.append(
+                {
+                    "kind": "person",
+                    "id": node_id if visible else None,
+                    "key": node_id if visible else f"hidden-person-{len(nodes) + 1}",
+                    "name": person_names.get(node_id, node_id)
+                    if visible
+                    else gettext(language, HIDDEN_PERSON),
+                    "visible": visible,
+                }
+            )
+        else:
+            nodes.append(
+                {
+                    "kind": "contact",
+                    "id": None,
+                    "key": f"contact-{len(nodes) + 1}",
+                    "name": contact_values.get(node_id, "")
+                    if visible
+                    else gettext(language, HIDDEN_CONTACT),
+                    "visible": visible,
+                    "contact_kind": _code(language, "contact_family", node_id.partition("|")[0]),
+                }
+            )
+    return {
+        "kind": _code(language, "related_evidence", evidence.kind),
+        "nodes": nodes,
+        "links": [
+            _code(language, context, code)
+            for context, code in link_list(evidence.nodes, evidence.links)
+        ],
+    }
 
 
 def compute_related_parties(

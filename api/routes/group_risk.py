@@ -28,9 +28,11 @@ from api.examples import GROUPS_PAGE_EXAMPLE
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import GroupInterdependenceOut, group_view
 from api.routes.related_review import GroupRelatedPartiesOut, group_related_view
-from api.schemas import CnyEquivalentOut, MessageOut
+from api.schemas import CnyEquivalentOut, EvidenceOut, MessageOut, PathCodeOut
 from core.codes import Role
 from core.errors import NotFoundError
+from core.formatting import Language
+from core.i18n import pgettext
 from core.messages import render, render_clauses
 from core.money import FxRate, from_minor_units
 from core.money import Money as MoneyAmount
@@ -152,12 +154,37 @@ class AmountOut(BaseModel):
     amount: str
 
 
+class RelatedPairOut(BaseModel):
+    """Two members suspected related parties, and why (evidence only in a circle's detail)."""
+
+    first: str
+    second: str
+    kinds: list[PathCodeOut]
+    evidence: list[EvidenceOut]
+
+
+class HiddenRiskOut(BaseModel):
+    """Mutual guarantees between companies run by one family, one person, or sharing
+    contacts: members of the circle are suspected related parties."""
+
+    kind: PathCodeOut
+    explanation: str = Field(description="The flag in one sentence, in the caller's language")
+    explanation_message: MessageOut = Field(
+        description="The same sentence as a catalogue key and parameters, language-neutral"
+    )
+    related_members: list[str]
+    pairs: list[RelatedPairOut]
+
+
 class CircleSummary(BaseModel):
     id: str
     size: int
     members: list[str]
     amounts: list[AmountOut]
     amounts_cny: CnyEquivalentOut | None = Field(None, description="The amounts in CNY")
+    hidden_risk: HiddenRiskOut | None = Field(
+        None, description="Set when members are suspected related parties (疑似关联)"
+    )
 
 
 class CircleMember(BaseModel):
@@ -187,6 +214,35 @@ class CircleDetail(BaseModel):
     amounts: list[AmountOut]
     amounts_cny: CnyEquivalentOut | None = Field(None, description="The amounts in CNY")
     guarantees: list[GuaranteeOut]
+    hidden_risk: HiddenRiskOut | None = Field(
+        None, description="Set when members are suspected related parties, with the evidence"
+    )
+
+
+def _code(language: Language, code_list: str, code: str) -> PathCodeOut:
+    return PathCodeOut(code=code, name=pgettext(language, code_list, code))
+
+
+def _hidden_risk(
+    risk: group_risk.CircleHiddenRisk | None, language: Language
+) -> HiddenRiskOut | None:
+    if risk is None:
+        return None
+    return HiddenRiskOut(
+        kind=_code(language, "hidden_guarantee_risk", risk.kind),
+        explanation=render(risk.explanation, language),
+        explanation_message=MessageOut.of(risk.explanation),
+        related_members=list(risk.related_members),
+        pairs=[
+            RelatedPairOut(
+                first=p.first,
+                second=p.second,
+                kinds=[_code(language, "related_evidence", k) for k in p.kinds],
+                evidence=[EvidenceOut.model_validate(e) for e in p.evidence],
+            )
+            for p in risk.pairs
+        ],
+    )
 
 
 def _money(exposures: Iterable[Exposure]) -> list[Money]:
@@ -366,11 +422,18 @@ def group(
 
 @router.get("/guarantee-circles", response_model=Page[CircleSummary])
 def circles(
-    caller: RiskReader, db: DatabaseDep, limit: Limit = 50, offset: Offset = 0
+    caller: RiskReader,
+    db: DatabaseDep,
+    language: CallerLanguage,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[CircleSummary]:
-    """Visible guarantee circles, largest first."""
+    """Visible guarantee circles, largest first; ``hidden_risk`` flags those whose members
+    are suspected related parties (run by one family, one person, or sharing contacts)."""
     run = published_runs(db, ("group_risk",))
-    total, rows = group_risk.list_circles(db, caller.scope, limit=limit, offset=offset, runs=run)
+    total, rows = group_risk.list_circles(
+        db, caller.scope, limit=limit, offset=offset, runs=run, language=language
+    )
     rates = read_latest_rates(db)
     items = [
         CircleSummary(
@@ -379,6 +442,7 @@ def circles(
             members=list(k.members),
             amounts=_amounts(k),
             amounts_cny=_amounts_cny(k, rates),
+            hidden_risk=_hidden_risk(k.hidden_risk, language),
         )
         for k in rows
     ]
@@ -391,9 +455,12 @@ def circles(
     "/guarantee-circles/{circle_id}",
     response_model=CircleDetail,
 )
-def circle(circle_id: IdPath, caller: RiskReader, db: DatabaseDep) -> CircleDetail:
-    """A circle: members (with exposure when visible), elementary cycles, mutual pairs, amounts."""
-    found = group_risk.get_circle(db, circle_id, caller.scope)
+def circle(
+    circle_id: IdPath, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> CircleDetail:
+    """A circle: members (with exposure when visible), elementary cycles, mutual pairs,
+    amounts, and its hidden risk with the evidence when members are suspected related."""
+    found = group_risk.get_circle(db, circle_id, caller.scope, language=language)
     if found is None:
         raise NotFoundError(f"guarantee circle {circle_id} not found")
     k = found.circle
@@ -429,6 +496,7 @@ def circle(circle_id: IdPath, caller: RiskReader, db: DatabaseDep) -> CircleDeta
             )
             for e in found.guarantees
         ],
+        hidden_risk=_hidden_risk(k.hidden_risk, language),
     )
 
 

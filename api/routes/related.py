@@ -26,51 +26,22 @@ from pydantic import Field
 
 from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.pagination import Limit, Offset, Page
-from api.schemas import ApiModel
+from api.schemas import ApiModel, EvidenceOut
+from api.schemas import PathCodeOut as CodeOut
 from core.codes import Role
 from core.formatting import Language
-from core.i18n import N_, gettext, pgettext
+from core.i18n import pgettext
 from core.judgements import RelatedVerdict
 from graph.compute_runs import published_runs, run_fields
 from graph.related_parties import StoredEvidence, StoredRelation, read_related
 from graph.related_review import Decision, list_customer_links
 from graph.scoping import Anonymiser
-from services.related_parties import link_list, visible_nodes
+from services.related_parties import scoped_evidence
 
 router = APIRouter(prefix="/api/v1", tags=["related parties"])
 
 RelatedReader = Annotated[Caller, Depends(require_roles(Role.RM, Role.RISK, Role.MANAGER))]
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
-
-HIDDEN_PERSON = N_("A person known only through a customer of another branch")
-HIDDEN_CONTACT = N_("A contact known only through a customer of another branch")
-
-
-class CodeOut(ApiModel):
-    """A code and its name in the caller's language."""
-
-    code: str
-    name: str
-
-
-class PathNodeOut(ApiModel):
-    """One node of an evidence path: a company, a person or a contact."""
-
-    kind: Literal["company", "person", "contact"]
-    id: str | None
-    key: str
-    name: str
-    visible: bool
-    is_customer: bool = False
-    contact_kind: CodeOut | None = None
-
-
-class EvidenceOut(ApiModel):
-    """One evidence path from the customer to the related company."""
-
-    kind: CodeOut
-    nodes: list[PathNodeOut]
-    links: list[CodeOut]
 
 
 class StrengthOut(ApiModel):
@@ -179,54 +150,8 @@ def _evidence(
     anon: Anonymiser,
     language: Language,
 ) -> EvidenceOut:
-    shown = visible_nodes(evidence.nodes, anon.visible)
-    nodes: list[PathNodeOut] = []
-    for (kind, node_id), visible in zip(evidence.nodes, shown, strict=True):
-        if kind == "company":
-            ref = anon.ref(node_id)
-            nodes.append(
-                PathNodeOut(
-                    kind="company",
-                    id=ref.id,
-                    key=ref.key,
-                    name=ref.name,
-                    visible=ref.visible,
-                    is_customer=ref.is_customer,
-                )
-            )
-        elif kind == "person":
-            nodes.append(
-                PathNodeOut(
-                    kind="person",
-                    id=node_id if visible else None,
-                    key=node_id if visible else f"hidden-person-{len(nodes) + 1}",
-                    name=persons.get(node_id, node_id)
-                    if visible
-                    else gettext(language, HIDDEN_PERSON),
-                    visible=visible,
-                )
-            )
-        else:
-            family = node_id.partition("|")[0]
-            nodes.append(
-                PathNodeOut(
-                    kind="contact",
-                    id=None,
-                    key=f"contact-{len(nodes) + 1}",
-                    name=contacts.get(node_id, "")
-                    if visible
-                    else gettext(language, HIDDEN_CONTACT),
-                    visible=visible,
-                    contact_kind=_code(language, "contact_family", family),
-                )
-            )
-    links = [
-        _code(language, context, code)
-        for context, code in link_list(evidence.nodes, evidence.links)
-    ]
-    return EvidenceOut(
-        kind=_code(language, "related_evidence", evidence.kind), nodes=nodes, links=links
-    )
+    """One evidence path, scoped: see :func:`services.related_parties.scoped_evidence`."""
+    return EvidenceOut.model_validate(scoped_evidence(evidence, persons, contacts, anon, language))
 
 
 RelatedStatus = Literal["suspected", "confirmed", "dismissed"]

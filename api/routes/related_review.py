@@ -32,7 +32,6 @@ from api.deps import Caller, CallerLanguage, DatabaseDep, require_roles
 from api.pagination import Limit, Offset, Page
 from api.routes.interdependence import ExposureOut
 from api.routes.related import (
-    CodeOut,
     RelatedCompanyOut,
     RelatedPartyOut,
     ReviewDecisionOut,
@@ -43,6 +42,7 @@ from api.routes.related import (
     relation_out,
 )
 from api.schemas import ApiModel
+from api.schemas import PathCodeOut as CodeOut
 from core.codes import Role
 from core.errors import NotFoundError
 from core.formatting import Language

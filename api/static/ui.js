@@ -305,6 +305,7 @@
       { title: _("Guarantee circle"), cell: (c) => link(fill(_("Circle of {size} companies"), { size: c.size }), "/ui/circles/" + encodeURIComponent(c.id)) },
       { title: _("Members"), cell: (c) => String(c.size), numeric: true },
       { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
+      { title: _("Hidden risk"), cell: (c) => hiddenRiskBadge(c.hidden_risk) },
     ],
     prospects: () => [
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
@@ -314,8 +315,26 @@
       { title: _("Linked customers"), cell: (p) => String((p.linked_customers || []).length + (p.linked_customers_outside_scope || 0)), numeric: true },
       { title: _("Suggested branch"), cell: (p) => (p.suggested_branch ? p.suggested_branch.name || branchName(p.suggested_branch.id) : "") },
       { title: _("Suggested RM"), cell: (p) => (p.suggested_rm ? p.suggested_rm.name || rmName(p.suggested_rm.id) : "") },
+      { title: _("Warm introductions"), cell: (p) => (p.warm_introducers || []).map((i) => i.customer.name).join("、") },
     ],
   };
+
+  /** The hidden guarantee risk of a circle as a badge (its sentence on hover), or a dash. */
+  function hiddenRiskBadge(risk) {
+    if (!risk) return "—";
+    return el("span", { class: "badge cg-tone-danger", title: risk.explanation, text: risk.kind.name });
+  }
+
+  /** An evidence path: each node by name, with the tie (role, relation, contact) between. */
+  function evidencePath(path) {
+    const parts = [];
+    (path.nodes || []).forEach((n, i) => {
+      if (i > 0) parts.push(el("span", { class: "text-secondary", text: " —" + ((path.links[i - 1] || {}).name || "") + "— " }));
+      const name = n.name || _("Unnamed");
+      parts.push(n.kind === "company" && n.visible && n.is_customer ? link(name, customerHref(n.id)) : el("span", { class: n.visible ? "" : "text-secondary", text: name }));
+    });
+    return el("span", { class: "cg-path" }, parts);
+  }
 
   /** The top reason, with the others one click away. */
   function reasons(list) {
@@ -859,6 +878,10 @@
       { title: _("Months with payments"), cell: (c) => String(c.months), numeric: true },
       { title: _("Supply"), cell: (c) => (c.supply_roles || []).map((r) => codeName("supply_role", r)).join("、") },
     ], linked, _("No linked customer in your branches."));
+    listCard(document.getElementById("introducers"), "section-introducers", _("Warm introductions"), [
+      { title: _("Introducer"), cell: (i) => (i.customer.visible ? link(i.customer.name || _("Unnamed"), customerHref(i.customer.id)) : i.customer.name) },
+      { title: _("How they know each other"), cell: (i) => el("div", {}, i.paths.map((path) => el("div", {}, [evidencePath(path)]))) },
+    ], p.warm_introducers || [], _("No customer's key person is a key person here, or a relative of one."));
     convertButton(document.getElementById("convert"), p, user);
   };
 
@@ -1039,7 +1062,13 @@
         kpi(_("Guaranteed amount"), moneyList(c.amounts, true, c.amounts_cny)),
         kpi(_("Cycles"), String((c.cycles || []).length)),
         kpi(_("Mutual guarantees"), String((c.mutual_pairs || []).length)),
+        kpi(_("Hidden risk"), hiddenRiskBadge(c.hidden_risk)),
       );
+      const risk = c.hidden_risk;
+      document.getElementById("hidden-risk").replaceChildren(...(risk ? [card(risk.kind.name, [
+        el("p", { class: "cg-reason", text: risk.explanation }),
+        el("ul", { class: "mb-0" }, risk.pairs.flatMap((pair) => pair.evidence.map((e) => el("li", {}, [el("strong", { text: e.kind.name }), " ", evidencePath(e)])))),
+      ], "section-hidden-risk")] : []));
       dataTable(document.getElementById("members"), {
         title: _("Members"),
         load: inHand(c.members || []),

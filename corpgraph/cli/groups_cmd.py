@@ -10,9 +10,16 @@ from rich.table import Table
 from rich.tree import Tree
 
 from core.errors import NotFoundError
+from core.messages import render
 from core.money import from_minor_units
 from graph.branches import BranchScope
-from services.group_risk import StoredGroup, StoredMember, get_group, list_groups
+from services.group_risk import (
+    StoredGroup,
+    StoredMember,
+    get_group,
+    list_circles,
+    list_groups,
+)
 from services.related_review import GroupRelatedParties, group_related_parties
 
 from .common import console, open_database
@@ -164,3 +171,28 @@ def _print_connected(related: GroupRelatedParties) -> None:
             f"{from_minor_units(e.outstanding_minor, e.currency):,}",
         )
     console.print(exposure)
+
+
+@groups_app.command("circles")
+def groups_circles(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Circles to show.")] = 50,
+) -> None:
+    """List the guarantee circles, largest first, flagging those run by one family, one
+    person or sharing contacts (members that are suspected related parties)."""
+    with open_database() as db:
+        total, circles = list_circles(db, _ALL_BRANCHES, limit=limit, offset=0, language="en")
+    table = Table("circle", "members", "guaranteed", "hidden risk", title="guarantee circles")
+    for c in circles:
+        risk = c.hidden_risk
+        table.add_row(
+            c.circle_id,
+            ", ".join(c.members),
+            ", ".join(
+                f"{from_minor_units(a.amount_minor, a.currency):,} {a.currency}" for a in c.amounts
+            ),
+            f"[bold red]{escape(render(risk.explanation, 'en'))}[/bold red]" if risk else "",
+        )
+    console.print(table)
+    shown = f" (first {len(circles)} shown)" if total > limit else ""
+    flagged = sum(1 for c in circles if c.hidden_risk)
+    console.print(f"{total} circle{'' if total == 1 else 's'}{shown}, {flagged} flagged")

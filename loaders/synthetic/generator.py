@@ -25,6 +25,7 @@ from .flows import FlowPlan
 from .hard import harden, used_spellings
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
+from .people_cases import plant_people_cases
 from .plans import build_structure, plan_flows
 from .relations import plan_relations
 from .scales import (
@@ -129,6 +130,18 @@ def generate_bank(
     tables["activities"] = activities.activities
     tables["holdings"] = activities.holdings
     defects.bad_rows.extend(activities.bad_rows)
+    # Its own stream too, drawn after the people: it only adds rows.
+    people = plant_people_cases(
+        structure.bank,
+        tables,
+        relations.truth,
+        {structure.bank.companies[i].company_id for i in structure.event_customers}
+        | {structure.bank.companies[e.customer].company_id for e in plan.events},
+        seed,
+    )
+    for name, added in people.rows.items():
+        tables[name] = [*tables[name], *added]  # after the rows (and bad rows) of the bank
+    planted["guarantee_circles"] = sorted([*planted["guarantee_circles"], *people.circles])
     logger.info("planned the %s bank in %.1f s", scale, time.perf_counter() - started)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +182,7 @@ def generate_bank(
         "bad_rows": _bad_rows_truth(defects),
         "related_parties": relations.truth,
         **activities.truth(),
+        "people_cases": people.truth,
     }
     if hard is not None:
         truth.update(
