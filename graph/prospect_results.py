@@ -33,16 +33,6 @@ RETURN n.company_id AS id, n.name AS name, n.uscc AS uscc, n.status AS status,
        n.industry AS industry, n.region AS region
 """
 
-#: Read as columns (:meth:`Database.read_columns`): no column may be null.
-READ_FLOWS: Final[LiteralString] = """
-MATCH (n:Company)-[r:PAYS]-(c:Customer)
-WHERE NOT n:Customer
-RETURN n.company_id AS prospect_id, c.company_id AS customer_id,
-       CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction,
-       r.month AS month, r.currency AS currency, coalesce(r.amount_minor, 0) AS amount_minor,
-       coalesce(r.txn_count, 0) AS txn_count
-"""
-
 READ_SUPPLY: Final[LiteralString] = """
 MATCH (s:Company)-[r:SUPPLIES]->(b:Company)
 RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
@@ -258,12 +248,6 @@ def read_candidates(db: Reader) -> list[CandidateRow]:
         CandidateRow(str(r["id"]), r["name"], r["uscc"], r["status"], r["industry"], r["region"])
         for r in db.read(READ_CANDIDATES)
     ]
-
-
-def read_flow_columns(db: Database, columns: Sequence[LiteralString]) -> dict[str, list[Any]]:
-    """Monthly payments between non-customers and customers, read column-wise
-    (:meth:`Database.read_columns`: the input of a data frame)."""
-    return db.read_columns(READ_FLOWS, columns)
 
 
 def read_supply_links(db: Reader) -> list[SupplyLinkRow]:

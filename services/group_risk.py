@@ -80,6 +80,7 @@ from graph.database import Database
 from graph.group_results import read_id_salt
 from graph.scoping import Anonymiser, anonymiser_for
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .steps import StepReport
 
@@ -241,7 +242,13 @@ def public_circle_id(salt: str, members: Iterable[str]) -> str:
 
 
 def compute_group_risk(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,  # the flows: this step does not read them
 ) -> StepReport:
     """The ``group_risk`` compute step: control, groups, exposure and circles (under ``run_id``)."""
 

@@ -41,6 +41,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from algorithms.flow_views import prospect_flows
 from algorithms.graph_algorithms import NodeScores
 from algorithms.influence import SupplyChain, core_enterprises
 from algorithms.prospects import (
@@ -69,6 +70,7 @@ from graph.database import Database
 from graph.group_results import read_id_salt
 from graph.scoping import Anonymiser, anonymiser_for
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .exports import Cell, Column, Table
 from .steps import StepReport
@@ -154,12 +156,10 @@ def read_supply_links(db: Database) -> tuple[list[SupplyLink], dict[str, str], s
     return links, names, customers
 
 
-def read_flows(db: Database) -> pd.DataFrame:
-    """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`)."""
-    frame = pd.DataFrame(store.read_flow_columns(db, FLOW_COLUMNS), columns=list(FLOW_COLUMNS))
-    frame["amount_minor"] = frame["amount_minor"].astype("int64")
-    frame["txn_count"] = frame["txn_count"].astype("int64")
-    return frame
+def read_flows(db: Database, run_inputs: ComputeInputs | None = None) -> pd.DataFrame:
+    """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`), cut
+    from the run's one read of the flows (``run_inputs``; read here when not given)."""
+    return prospect_flows((run_inputs or ComputeInputs(db)).flows()).loc[:, list(FLOW_COLUMNS)]
 
 
 def compute_influence(
@@ -264,10 +264,12 @@ def rank_prospects(
     settings: Settings,
     chains: list[SupplyChain],
     flow_pagerank: NodeScores,
+    run_inputs: ComputeInputs | None = None,
 ) -> ProspectRanking:
     """Read the inputs and score every non-customer (no writes).
 
-    Customers' groups are those of the published group-risk run.
+    Customers' groups are those of the published group-risk run; the flows are the
+    run's (``run_inputs``).
     """
     group_run = published_runs(db, ("group_risk",)).group_risk
     customers = {
@@ -280,7 +282,7 @@ def rank_prospects(
         Candidate(r.company_id, r.name or r.company_id, r.uscc, r.status, r.industry, r.region)
         for r in store.read_candidates(db)
     ]
-    flows = read_flows(db)
+    flows = read_flows(db, run_inputs)
     links, _, _ = read_supply_links(db)
     months = tuple(sorted(flows["month"].unique().tolist())) if not flows.empty else ()
     return score_prospects(
@@ -295,12 +297,18 @@ def rank_prospects(
 
 
 def compute_prospects(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,
 ) -> StepReport:
     """The compute step: influence, supply chains and prospects, stored under ``run_id``."""
 
     chains, flow_pr, influenced = compute_influence(db, engine, settings, run_id)
-    ranking = rank_prospects(db, settings, chains, flow_pr)
+    ranking = rank_prospects(db, settings, chains, flow_pr, run_inputs)
     computed_at = datetime.now(UTC).isoformat(timespec="seconds")
     store.write_prospects(db, _prospect_rows(ranking), run_id, computed_at)
     logger.info(
