@@ -162,43 +162,64 @@ def read_flows(db: Database, run_inputs: ComputeInputs | None = None) -> pd.Data
     return prospect_flows((run_inputs or ComputeInputs(db)).flows()).loc[:, list(FLOW_COLUMNS)]
 
 
-def compute_influence(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
-) -> tuple[list[SupplyChain], NodeScores, int]:
-    """Centralities on the supply and flow graphs and the supply chains; stores them.
+@dataclass(frozen=True)
+class Influence:
+    """The influence part of the step, computed before anything is written.
 
-    Returns the chains, the flow PageRank and the number of companies with a supply
-    link or a payment (the others hold the isolated values).
+    ``rows`` holds each company's influence scores (the isolated values when it has
+    no edge) and, for supply-chain members, its chain; ``connected`` counts the
+    companies with a supply link or a payment.
     """
+
+    chains: list[SupplyChain]
+    flow_pagerank: NodeScores
+    rows: dict[str, dict[str, Any]]
+    connected: int
+
+
+#: Every :data:`graph.prospect_results.WRITE_RESULTS` row has these keys (``None``: unset).
+_INFLUENCE_KEYS: Final = (
+    "supply_pagerank",
+    "supply_degree",
+    "supply_betweenness",
+    "flow_pagerank",
+    "flow_degree",
+    "flow_betweenness",
+)
+_CHAIN_KEYS: Final = ("chain_id", "chain_rank", "is_core", "chain_size", "core_explanation")
+_PROSPECT_KEYS: Final = (
+    "score",
+    "rank",
+    "components",
+    "facts",
+    "ties",
+    "reasons",
+    "linked_customers",
+    "suggested_branch_id",
+    "suggested_rm_id",
+    "introducer_id",
+)
+
+
+def compute_influence(db: Database, engine: GraphEngine, settings: Settings) -> Influence:
+    """Centralities on the supply and flow graphs and the supply chains (no writes)."""
     supply_pr = engine.pagerank(SUPPLY_UNDIRECTED)
     supply_degree = engine.degree(SUPPLY_UNDIRECTED)
     supply_btw = engine.betweenness(SUPPLY_DIRECTED)
     flow_pr = engine.pagerank(FLOW_WEIGHTED)
     flow_degree = engine.degree(FLOW_UNDIRECTED)
     flow_btw = engine.betweenness(FLOW_UNWEIGHTED) if settings.influence_flow_betweenness else None
-    columns = {
-        "supply_pagerank": supply_pr,
-        "supply_degree": supply_degree,
-        "supply_betweenness": supply_btw,
-        "flow_pagerank": flow_pr,
-        "flow_degree": flow_degree,
-        "flow_betweenness": flow_btw,
+    scores = (supply_pr, supply_degree, supply_btw, flow_pr, flow_degree, flow_btw)
+    columns = dict(zip(_INFLUENCE_KEYS, scores, strict=True))
+    ids = {cid for s in columns.values() if s is not None for cid in s.values}
+    rows: dict[str, dict[str, Any]] = {
+        cid: {
+            "id": cid,
+            **{name: None if s is None else s.get(cid) for name, s in columns.items()},
+            **dict.fromkeys(_CHAIN_KEYS),
+        }
+        for cid in store.read_company_ids(db)
     }
-    ids = sorted({cid for s in columns.values() if s is not None for cid in s.values})
-    # One MERGE per company: a first pass setting the isolated values on every company
-    # and a second one on those with edges cost twice the writes.
-    every_id = store.read_company_ids(db)
-    store.write_influence(
-        db,
-        (
-            {
-                "id": cid,
-                **{name: None if s is None else s.get(cid) for name, s in columns.items()},
-            }
-            for cid in every_id
-        ),
-        run_id,
-    )
     links, names, customers = read_supply_links(db)
     communities = engine.wcc(SUPPLY_DIRECTED)
     chains = core_enterprises(
@@ -210,22 +231,19 @@ def compute_influence(
         min_size=settings.supply_chain_min_size,
     )
     salt = read_id_salt(db)
-    member_rows = [
-        {
-            "id": cid,
-            # The algorithm names a chain by its smallest member id; stored, that would
-            # name a company to everyone who sees the chain (graph.scoping).
-            "chain_id": opaque_id("SC", salt, chain.chain_id),
-            "rank": rank,
-            "is_core": cid == chain.core_id,
-            "size": chain.size,
-            "explanation": to_json([chain.explanation]) if cid == chain.core_id else None,
-        }
-        for chain in chains
-        for rank, (cid, _) in enumerate(chain.ranking, start=1)
-    ]
-    store.write_chain_members(db, member_rows, run_id)
-    return chains, flow_pr, len(ids)
+    for chain in chains:
+        for rank, (cid, _) in enumerate(chain.ranking, start=1):
+            is_core = cid == chain.core_id
+            rows[cid].update(
+                # The algorithm names a chain by its smallest member id; stored, that
+                # would name a company to everyone who sees the chain (graph.scoping).
+                chain_id=opaque_id("SC", salt, chain.chain_id),
+                chain_rank=rank,
+                is_core=is_core,
+                chain_size=chain.size if is_core else None,
+                core_explanation=to_json([chain.explanation]) if is_core else None,
+            )
+    return Influence(chains, flow_pr, rows, len(ids))
 
 
 def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
@@ -257,6 +275,12 @@ def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
             "suggested_rm_id": p.suggested_rm_id,
             "introducer_id": p.introducer_id,
         }
+
+
+def _no_influence(company_id: str) -> dict[str, Any]:
+    """The row of a prospect that :func:`compute_influence` did not list (a company loaded
+    meanwhile): every influence and chain value unset."""
+    return {"id": company_id, **dict.fromkeys((*_INFLUENCE_KEYS, *_CHAIN_KEYS))}
 
 
 def rank_prospects(
@@ -307,10 +331,26 @@ def compute_prospects(
 ) -> StepReport:
     """The compute step: influence, supply chains and prospects, stored under ``run_id``."""
 
-    chains, flow_pr, influenced = compute_influence(db, engine, settings, run_id)
-    ranking = rank_prospects(db, settings, chains, flow_pr, run_inputs)
+    influence = compute_influence(db, engine, settings)
+    chains = influence.chains
+    ranking = rank_prospects(db, settings, chains, influence.flow_pagerank, run_inputs)
     computed_at = datetime.now(UTC).isoformat(timespec="seconds")
-    store.write_prospects(db, _prospect_rows(ranking), run_id, computed_at)
+    # One write per company, influence, chain and prospect together: a pass per kind
+    # wrote most companies two or three times.
+    prospects = {row["id"]: row for row in _prospect_rows(ranking)}
+    others = (
+        {**row, **dict.fromkeys(_PROSPECT_KEYS)}
+        for cid, row in influence.rows.items()
+        if cid not in prospects
+    )
+    store.write_results(db, others, run_id, computed_at, prospects=False)
+    store.write_results(
+        db,
+        ({**influence.rows.get(cid, _no_influence(cid)), **row} for cid, row in prospects.items()),
+        run_id,
+        computed_at,
+        prospects=True,
+    )
     logger.info(
         "stored %d prospects (%d excluded) and %d supply chains",
         len(ranking.prospects),
@@ -323,7 +363,7 @@ def compute_prospects(
             "prospects": len(ranking.prospects),
             "excluded": len(ranking.excluded),
             "supply_chains": len(chains),
-            "companies_with_influence": influenced,
+            "companies_with_influence": influence.connected,
         },
     )
 
