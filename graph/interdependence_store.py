@@ -30,11 +30,14 @@ RETURN s.company_id AS supplier, b.company_id AS buyer,
 """
 
 # --- writes ---------------------------------------------------------------------------------
+#: CREATE, not MERGE: the run id is new, and the rule gives each dependent, counterparty,
+#: direction and basis once; a MERGE would walk the dependent's relationships (a customer
+#: has hundreds of monthly ``PAYS``) for every row.
 WRITE_DEPENDENCIES: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (d:Company {company_id: row.dependent_id})
 MATCH (k:Company {company_id: row.counterparty_id})
-MERGE (d)-[r:DEPENDS_ON {direction: row.direction, basis: row.basis, run_id: $run_id}]->(k)
+CREATE (d)-[r:DEPENDS_ON {direction: row.direction, basis: row.basis, run_id: $run_id}]->(k)
 SET r.share = row.share, r.threshold = row.threshold, r.currency = row.currency,
     r.counterparty_minor = row.counterparty_minor, r.total_minor = row.total_minor,
     r.months_observed = row.months_observed, r.months_above = row.months_above,
