@@ -277,6 +277,19 @@ def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
         }
 
 
+def _without_prospect(row: dict[str, Any]) -> dict[str, Any]:
+    """A company's result row with every prospect value unset."""
+    return {**row, **dict.fromkeys(_PROSPECT_KEYS)}
+
+
+def read_candidates(db: Database) -> list[Candidate]:
+    """Every non-customer with a payment or a supply link to a customer."""
+    return [
+        Candidate(r.company_id, r.name or r.company_id, r.uscc, r.status, r.industry, r.region)
+        for r in store.read_candidates(db)
+    ]
+
+
 def _no_influence(company_id: str) -> dict[str, Any]:
     """The row of a prospect that :func:`compute_influence` did not list (a company loaded
     meanwhile): every influence and chain value unset."""
@@ -289,11 +302,13 @@ def rank_prospects(
     chains: list[SupplyChain],
     flow_pagerank: NodeScores,
     run_inputs: ComputeInputs | None = None,
+    *,
+    candidates: list[Candidate] | None = None,
 ) -> ProspectRanking:
     """Read the inputs and score every non-customer (no writes).
 
     Customers' groups are those of the published group-risk run; the flows are the
-    run's (``run_inputs``).
+    run's (``run_inputs``); the candidates are read unless given.
     """
     group_run = published_runs(db, ("group_risk",)).group_risk
     customers = {
@@ -302,10 +317,8 @@ def rank_prospects(
         )
         for r in store.read_customers(db, group_run)
     }
-    candidates = [
-        Candidate(r.company_id, r.name or r.company_id, r.uscc, r.status, r.industry, r.region)
-        for r in store.read_candidates(db)
-    ]
+    if candidates is None:
+        candidates = read_candidates(db)
     flows = read_flows(db, run_inputs)
     links, _, _ = read_supply_links(db)
     months = tuple(sorted(flows["month"].unique().tolist())) if not flows.empty else ()
@@ -333,17 +346,34 @@ def compute_prospects(
 
     influence = compute_influence(db, engine, settings)
     chains = influence.chains
-    ranking = rank_prospects(db, settings, chains, influence.flow_pagerank, run_inputs)
+    candidates = read_candidates(db)
     computed_at = datetime.now(UTC).isoformat(timespec="seconds")
     # One write per company, influence, chain and prospect together: a pass per kind
-    # wrote most companies two or three times.
-    prospects = {row["id"]: row for row in _prospect_rows(ranking)}
-    others = (
-        {**row, **dict.fromkeys(_PROSPECT_KEYS)}
-        for cid, row in influence.rows.items()
-        if cid not in prospects
+    # wrote most companies two or three times. Companies that cannot be prospects
+    # (customers, companies without a tie to one) are written before the scoring.
+    maybe = {c.company_id for c in candidates}
+    store.write_results(
+        db,
+        (_without_prospect(row) for cid, row in influence.rows.items() if cid not in maybe),
+        run_id,
+        computed_at,
+        prospects=False,
     )
-    store.write_results(db, others, run_id, computed_at, prospects=False)
+    ranking = rank_prospects(
+        db, settings, chains, influence.flow_pagerank, run_inputs, candidates=candidates
+    )
+    prospects = {row["id"]: row for row in _prospect_rows(ranking)}
+    store.write_results(
+        db,
+        (
+            _without_prospect(row)
+            for cid, row in influence.rows.items()
+            if cid in maybe and cid not in prospects
+        ),
+        run_id,
+        computed_at,
+        prospects=False,
+    )
     store.write_results(
         db,
         ({**influence.rows.get(cid, _no_influence(cid)), **row} for cid, row in prospects.items()),
