@@ -110,11 +110,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each (best kept)")
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--reuse", type=Path, help="keep the loaded bank in this folder")
+    parser.add_argument(
+        "--port", type=int, help="the embedded Neo4j's Bolt port (default: a free one)"
+    )
     args = parser.parse_args()
 
     home = args.reuse.resolve() if args.reuse else Path(tempfile.mkdtemp(prefix="cg-compute-"))
     home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = args.port or free_port()
     env = bench_env(home, port)
     bank = home / "bank"
     loaded_mark = home / "loaded.txt"
@@ -143,6 +146,8 @@ def main() -> None:
                     f"{time.perf_counter() - started:.0f}s"
                 )
             trees = {"before": before, "after": ROOT}
+            # Asked while the baseline's tree exists (it is removed with its folder).
+            codecs = {code: declares_rust_extension(tree) for code, tree in trees.items()}
             runs: dict[tuple[str, str], list[dict[str, float]]] = {
                 (engine, code): [] for engine in args.engines for code in trees
             }
@@ -153,7 +158,6 @@ def main() -> None:
             cli(env, "neo4j", "stop")
     best = {key: min(r, key=lambda s: s["total"]) for key, r in runs.items()}
     print(f"before: {commit} ({args.baseline}); after: this tree; best of {args.repeat}")
-    codecs = {code: declares_rust_extension(tree) for code, tree in trees.items()}
     print(
         "Bolt packing: "
         + ", ".join(f"{c} {'rust' if r else 'pure Python'}" for c, r in codecs.items())

@@ -2,7 +2,8 @@
 
 The ``events`` compute step (:func:`services.events.compute_events`):
 
-1. reads each customer's monthly flows (``PAYS`` in :attr:`Settings.events_currency`)
+1. takes each customer's monthly flows (``PAYS`` in :attr:`Settings.events_currency`,
+   from the run's one read of the flows: :mod:`services.compute_inputs`)
    and segment snapshots, and runs :mod:`algorithms.events`;
 2. when group-risk results exist (``MEMBER_OF`` → ``Group``), compares each
    customer's group controller with the one stored at the previous compute
@@ -50,16 +51,6 @@ from .scoping import Anonymiser, anonymiser_for
 logger = logging.getLogger(__name__)
 
 # --- inputs ---------------------------------------------------------------------------------
-#: Read as columns (:meth:`Database.read_columns`): no column may be null.
-READ_FLOWS: Final[LiteralString] = """
-MATCH (c:Customer)-[r:PAYS]->(o:Company) WHERE r.currency = $currency
-RETURN c.company_id AS customer_id, o.company_id AS counterparty_id, r.month AS month,
-       'out' AS direction, coalesce(r.amount_minor, 0) AS amount_minor
-UNION ALL
-MATCH (o:Company)-[r:PAYS]->(c:Customer) WHERE r.currency = $currency
-RETURN c.company_id AS customer_id, o.company_id AS counterparty_id, r.month AS month,
-       'in' AS direction, coalesce(r.amount_minor, 0) AS amount_minor
-"""
 READ_SNAPSHOTS: Final[LiteralString] = (
     "MATCH (c:Customer)-[:HAS_SEGMENT]->(s:SegmentSnapshot) "
     "RETURN c.company_id AS customer_id, toString(s.as_of) AS as_of, s.segment AS segment"

@@ -1,4 +1,5 @@
-"""Economic interdependence's repository: the flows and supply links the rule reads,
+"""Economic interdependence's repository: the customers and supply links the rule reads
+(the flows come from the run's one read, :mod:`graph.flow_cells`),
 the dependencies and rule it writes under a run id, and the published results.
 
 The compute step and the scoped answers live in :mod:`services.interdependence`; this
@@ -20,22 +21,6 @@ from .group_results import GROUP_SCOPE
 
 # --- inputs ---------------------------------------------------------------------------------
 READ_CUSTOMERS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.company_id AS id"
-READ_LAST_MONTH: Final[LiteralString] = (
-    "MATCH ()-[r:PAYS]->() WHERE r.currency = $currency RETURN max(r.month) AS month"
-)
-# Every flow with a customer on at least one side, once (customer → customer in the first
-# part), one record per pair with its monthly cells: fewer records than one per edge.
-READ_WINDOW_FLOWS: Final[LiteralString] = """
-MATCH (c:Customer)-[r:PAYS]->(o:Company)
-WHERE r.month >= $first_month AND r.month <= $last_month
-RETURN c.company_id AS payer, o.company_id AS payee,
-       collect([r.month, r.currency, r.amount_minor]) AS cells
-UNION ALL
-MATCH (o:Company)-[r:PAYS]->(c:Customer)
-WHERE r.month >= $first_month AND r.month <= $last_month AND NOT o:Customer
-RETURN o.company_id AS payer, c.company_id AS payee,
-       collect([r.month, r.currency, r.amount_minor]) AS cells
-"""
 READ_SUPPLY: Final[LiteralString] = """
 MATCH (s:Company)-[r:SUPPLIES]->(b:Company)
 WHERE r.annual_amount_minor IS NOT NULL AND r.currency = $currency
@@ -45,11 +30,14 @@ RETURN s.company_id AS supplier, b.company_id AS buyer,
 """
 
 # --- writes ---------------------------------------------------------------------------------
+#: CREATE, not MERGE: the run id is new, and the rule gives each dependent, counterparty,
+#: direction and basis once; a MERGE would walk the dependent's relationships (a customer
+#: has hundreds of monthly ``PAYS``) for every row.
 WRITE_DEPENDENCIES: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (d:Company {company_id: row.dependent_id})
 MATCH (k:Company {company_id: row.counterparty_id})
-MERGE (d)-[r:DEPENDS_ON {direction: row.direction, basis: row.basis, run_id: $run_id}]->(k)
+CREATE (d)-[r:DEPENDS_ON {direction: row.direction, basis: row.basis, run_id: $run_id}]->(k)
 SET r.share = row.share, r.threshold = row.threshold, r.currency = row.currency,
     r.counterparty_minor = row.counterparty_minor, r.total_minor = row.total_minor,
     r.months_observed = row.months_observed, r.months_above = row.months_above,
@@ -156,17 +144,6 @@ WITH r, d, k ORDER BY toFloat(r.share) DESC, d.company_id, k.company_id LIMIT $l
 
 # --- rows -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class FlowCell:
-    """``payer`` paid ``payee`` ``amount_minor`` in ``currency`` in ``month`` (YYYY-MM)."""
-
-    payer: str
-    payee: str
-    month: str
-    currency: str
-    amount_minor: int
-
-
-@dataclass(frozen=True)
 class SupplyRow:
     """``supplier`` supplies ``buyer`` for ``annual_minor`` a year."""
 
@@ -259,28 +236,6 @@ def _int_or_none(value: object) -> int | None:
 def read_customer_ids(db: Reader) -> frozenset[str]:
     """Every customer's id."""
     return frozenset(str(r["id"]) for r in db.read(READ_CUSTOMERS))
-
-
-def read_last_month(db: Reader, currency: str) -> str | None:
-    """The last month with a flow in ``currency``, or ``None``."""
-    row = db.read_one(READ_LAST_MONTH, {"currency": currency})
-    return str(row["month"]) if row and row["month"] else None
-
-
-def read_window_flows(db: Database, first_month: str, last_month: str) -> list[FlowCell]:
-    """Every monthly flow of the window with a customer on at least one side."""
-    # As three columns (one record): the driver decodes it several times faster than a
-    # record per pair.
-    read = db.read_columns(
-        READ_WINDOW_FLOWS,
-        ("payer", "payee", "cells"),
-        {"first_month": first_month, "last_month": last_month},
-    )
-    return [
-        FlowCell(str(payer), str(payee), str(month), str(currency), int(amount or 0))
-        for payer, payee, cells in zip(read["payer"], read["payee"], read["cells"], strict=True)
-        for month, currency, amount in cells
-    ]
 
 
 def read_supply(db: Reader, currency: str) -> list[SupplyRow]:

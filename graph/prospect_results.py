@@ -33,16 +33,6 @@ RETURN n.company_id AS id, n.name AS name, n.uscc AS uscc, n.status AS status,
        n.industry AS industry, n.region AS region
 """
 
-#: Read as columns (:meth:`Database.read_columns`): no column may be null.
-READ_FLOWS: Final[LiteralString] = """
-MATCH (n:Company)-[r:PAYS]-(c:Customer)
-WHERE NOT n:Customer
-RETURN n.company_id AS prospect_id, c.company_id AS customer_id,
-       CASE WHEN startNode(r) = n THEN 'out' ELSE 'in' END AS direction,
-       r.month AS month, r.currency AS currency, coalesce(r.amount_minor, 0) AS amount_minor,
-       coalesce(r.txn_count, 0) AS txn_count
-"""
-
 READ_SUPPLY: Final[LiteralString] = """
 MATCH (s:Company)-[r:SUPPLIES]->(b:Company)
 RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
@@ -51,42 +41,43 @@ RETURN s.company_id AS supplier_id, b.company_id AS buyer_id,
        s:Customer AS supplier_is_customer, b:Customer AS buyer_is_customer
 """
 
-#: Every company's id: each gets one :data:`WRITE_INFLUENCE` row, the isolated values
-#: (those of a company without edges) when it has no edge.
+#: Every company's id: each gets one result row, the isolated influence values (those
+#: of a company without edges) when it has no edge.
 READ_COMPANY_IDS: Final[LiteralString] = (
     "MATCH (c:Company) WHERE c.company_id IS NOT NULL RETURN c.company_id AS id"
 )
 
-WRITE_INFLUENCE: Final[LiteralString] = """
-UNWIND $rows AS row
-MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
+#: A company's results of the run, created in one write (the run id is new: nothing to
+#: merge with): influence, supply chain and, with :data:`_PROSPECT_SET`, prospect.
+_RESULT_SET: Final[LiteralString] = """
 SET c.influence_supply_pagerank = row.supply_pagerank,
     c.influence_supply_degree = row.supply_degree,
     c.influence_supply_betweenness = row.supply_betweenness,
     c.influence_flow_pagerank = row.flow_pagerank,
     c.influence_flow_degree = row.flow_degree,
-    c.influence_flow_betweenness = row.flow_betweenness
+    c.influence_flow_betweenness = row.flow_betweenness,
+    c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.chain_rank,
+    c.core_enterprise = row.is_core, c.supply_chain_size = row.chain_size,
+    c.core_explanation = row.core_explanation
 """
-
-WRITE_CHAIN_MEMBERS: Final[LiteralString] = """
-UNWIND $rows AS row
-MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
-SET c.supply_chain_id = row.chain_id, c.supply_chain_rank = row.rank,
-    c.core_enterprise = row.is_core,
-    c.supply_chain_size = CASE WHEN row.is_core THEN row.size ELSE null END,
-    c.core_explanation = CASE WHEN row.is_core THEN row.explanation ELSE null END
-"""
-
-WRITE_PROSPECTS: Final[LiteralString] = """
-UNWIND $rows AS row
-MERGE (c:CompanyResult {run_id: $run_id, company_id: row.id})
-SET c:Prospect, c.prospect_score = row.score, c.prospect_rank = row.rank,
+_PROSPECT_SET: Final[LiteralString] = """
+SET c.prospect_score = row.score, c.prospect_rank = row.rank,
     c.prospect_components = row.components, c.prospect_facts = row.facts,
     c.prospect_ties = row.ties, c.prospect_reasons = row.reasons,
     c.prospect_linked_customers = row.linked_customers,
     c.suggested_branch_id = row.suggested_branch_id, c.suggested_rm_id = row.suggested_rm_id,
     c.introducer_id = row.introducer_id, c.prospect_computed_at = $computed_at
 """
+WRITE_RESULTS: Final[LiteralString] = (
+    "UNWIND $rows AS row CREATE (c:CompanyResult {run_id: $run_id, company_id: row.id})"
+    + _RESULT_SET
+)
+WRITE_PROSPECT_RESULTS: Final[LiteralString] = (
+    "UNWIND $rows AS row "
+    "CREATE (c:CompanyResult:Prospect {run_id: $run_id, company_id: row.id})"
+    + _RESULT_SET
+    + _PROSPECT_SET
+)
 
 
 _PROSPECT_FILTER: Final[LiteralString] = (
@@ -260,12 +251,6 @@ def read_candidates(db: Reader) -> list[CandidateRow]:
     ]
 
 
-def read_flow_columns(db: Database, columns: Sequence[LiteralString]) -> dict[str, list[Any]]:
-    """Monthly payments between non-customers and customers, read column-wise
-    (:meth:`Database.read_columns`: the input of a data frame)."""
-    return db.read_columns(READ_FLOWS, columns)
-
-
 def read_supply_links(db: Reader) -> list[SupplyLinkRow]:
     """Every supply link with both parties' names and whether each is a customer."""
     return [
@@ -289,23 +274,20 @@ def read_company_ids(db: Database) -> list[str]:
     return sorted(map(str, db.read_columns(READ_COMPANY_IDS, ("id",))["id"]))
 
 
-def write_influence(db: Database, rows: Iterable[Mapping[str, Any]], run_id: str) -> None:
-    """Store the influence scores: one row per company (the isolated values for a company
-    without edges), so each company is written once."""
-    db.write_rows(WRITE_INFLUENCE, rows, extra_parameters={"run_id": run_id})
-
-
-def write_chain_members(db: Database, rows: Iterable[Mapping[str, Any]], run_id: str) -> None:
-    """Store every supply-chain member's chain, rank and (for the core) explanation."""
-    db.write_rows(WRITE_CHAIN_MEMBERS, rows, extra_parameters={"run_id": run_id})
-
-
-def write_prospects(
-    db: Database, rows: Iterable[Mapping[str, Any]], run_id: str, computed_at: str
+def write_results(
+    db: Database,
+    rows: Iterable[Mapping[str, Any]],
+    run_id: str,
+    computed_at: str,
+    *,
+    prospects: bool,
 ) -> None:
-    """Store the run's prospects."""
+    """Create the run's company results, one node per company (:data:`WRITE_RESULTS`;
+    with ``prospects``, :data:`WRITE_PROSPECT_RESULTS`, the ``Prospect`` label too)."""
     db.write_rows(
-        WRITE_PROSPECTS, rows, extra_parameters={"computed_at": computed_at, "run_id": run_id}
+        WRITE_PROSPECT_RESULTS if prospects else WRITE_RESULTS,
+        rows,
+        extra_parameters={"computed_at": computed_at, "run_id": run_id},
     )
 
 

@@ -43,6 +43,7 @@ from graph.compute_runs import (
 )
 from graph.database import Database
 
+from .compute_inputs import ComputeInputs
 from .engines import EngineMode, select_engine
 from .events import compute_events
 from .group_risk import compute_group_risk
@@ -136,7 +137,8 @@ def _run_steps(
     engine_mode: EngineMode,
     only: set[str] | None,
 ) -> tuple[str, list[StepReport]]:
-    engine = select_engine(db, engine_mode)
+    inputs = ComputeInputs(db)  # the flows, read once for every step of the run
+    engine = select_engine(db, engine_mode, inputs)
     reports = []
     for name, step in COMPUTE_STEPS:
         if only is not None and name not in only:
@@ -146,7 +148,7 @@ def _run_steps(
         started_at = datetime.now(UTC)
         run_id = new_run_id(started_at)
         collected = collect_garbage(db, name, run_id)
-        report = step(db, engine, settings, run_id)
+        report = step(db, engine, settings, run_id, run_inputs=inputs)
         publish(db, name, run_id, started_at=started_at, engine=engine.name)
         counts = dict(report.counts)
         if collected:

@@ -43,12 +43,15 @@ from typing import Any, Literal, Protocol
 from neo4j import exceptions as neo4j_errors
 
 from algorithms import graph_algorithms as algo
+from algorithms.flow_views import pair_totals
 from algorithms.graph_algorithms import ISOLATED_ZERO, EdgeList, NodeScores, isolated_pagerank
 from core.errors import ConfigurationError
 from graph.database import Database, translate_driver_error
 from graph.projections import Projection as Projection
 from graph.projections import RelationshipSpec as RelationshipSpec
 from graph.projections import TypeEdges, read_type_edges, resolve_projection, stream_gds
+
+from .compute_inputs import ComputeInputs
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +96,23 @@ class PythonEngine:
     relationships it projects (``CONTROLS_DIRECTLY``) before it first reads them,
     and none writes them again in the run. A projection without relationship types
     is never read.
+
+    **The flows come from the run's one read.** Given the run's
+    :class:`~services.compute_inputs.ComputeInputs`, the ``PAYS`` edges between
+    companies (weighted by ``amount_minor`` or not) are summed from the flows the
+    run reads once for every step, instead of read again.
     """
 
     name = "python"
 
-    def __init__(self, db: Database) -> None:
+    #: The projections :meth:`_type_edges` takes from the run's flows: ``PAYS`` between
+    #: companies, unweighted or weighted by the amount.
+    FLOW_LABELS: tuple[str, ...] = ("Company",)
+    FLOW_WEIGHTS: tuple[str | None, ...] = (None, "amount_minor")
+
+    def __init__(self, db: Database, inputs: ComputeInputs | None = None) -> None:
         self.db = db
+        self.inputs = inputs
         self._resolved: dict[Projection, Projection] = {}
         self._edges: dict[tuple[tuple[str, ...], str, str | None], TypeEdges] = {}
         self._lists: dict[Projection, EdgeList] = {}
@@ -117,6 +131,15 @@ class PythonEngine:
                 # The counts of any read of the type are its unweighted edges.
                 known = next(v for k, v in self._edges.items() if k[:2] == unweighted[:2])
                 self._edges[key] = TypeEdges(known.pairs, known.counts, known.counts)
+            elif (
+                self.inputs is not None
+                and rel.type == "PAYS"
+                and projection.node_labels == self.FLOW_LABELS
+                and rel.weight_property in self.FLOW_WEIGHTS
+            ):
+                pairs, amounts, counts = pair_totals(self.inputs.flows())
+                weights = amounts if rel.weight_property else counts
+                self._edges[key] = TypeEdges(pairs, weights, counts)
             else:
                 self._edges[key] = read_type_edges(self.db, projection, rel)
         return self._edges[key]
@@ -294,14 +317,19 @@ class GdsEngine:
         return self._scores("gds.degree.stream", projection, ISOLATED_ZERO, weighted=True)
 
 
-def select_engine(db: Database, mode: EngineMode = "auto") -> GraphEngine:
-    """GDS when asked for or (``auto``) when the server has it; Python otherwise."""
+def select_engine(
+    db: Database, mode: EngineMode = "auto", inputs: ComputeInputs | None = None
+) -> GraphEngine:
+    """GDS when asked for or (``auto``) when the server has it; Python otherwise.
+
+    ``inputs`` (the run's shared reads) lets the Python engine reuse the run's flows.
+    """
     if mode == "python":
-        return PythonEngine(db)
+        return PythonEngine(db, inputs)
     has_gds = db.gds_version() is not None
     if mode == "gds" and not has_gds:
         raise ConfigurationError("--engine gds, but this Neo4j has no Graph Data Science library")
     if has_gds:
         return GdsEngine(db)
     logger.info("GDS is absent; using the Python engine")
-    return PythonEngine(db)
+    return PythonEngine(db, inputs)

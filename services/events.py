@@ -26,6 +26,7 @@ from algorithms.events import (
     diff_controllers,
     group_risk_events,
 )
+from algorithms.flow_views import customer_flows
 from core.codes import EVENT_TYPES
 from core.messages import to_json
 from core.settings import Settings
@@ -34,13 +35,13 @@ from graph.database import Database
 from graph.events import (
     HAS_GROUP_RESULTS,
     READ_CONTROLLER_SNAPSHOT,
-    READ_FLOWS,
     READ_MEMBERSHIPS,
     READ_SNAPSHOTS,
     WRITE_CONTROLLER_SNAPSHOT,
     WRITE_EVENTS,
 )
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine
 from .steps import StepReport
 
@@ -68,12 +69,14 @@ def event_config(settings: Settings) -> EventConfig:
     )
 
 
-def read_flows(db: Database, currency: str) -> pd.DataFrame:
-    """Monthly flows of every customer in ``currency`` (:data:`FLOW_COLUMNS`)."""
-    columns = db.read_columns(READ_FLOWS, FLOW_COLUMNS, {"currency": currency})
-    frame = pd.DataFrame(columns, columns=list(FLOW_COLUMNS))
-    frame["amount_minor"] = frame["amount_minor"].astype("int64")
-    return frame
+def read_flows(
+    db: Database, currency: str, run_inputs: ComputeInputs | None = None
+) -> pd.DataFrame:
+    """Monthly flows of every customer in ``currency`` (:data:`FLOW_COLUMNS`), cut from
+    the run's one read of the flows (``run_inputs``; read here when not given)."""
+    return customer_flows((run_inputs or ComputeInputs(db)).flows(), currency).loc[
+        :, list(FLOW_COLUMNS)
+    ]
 
 
 def read_snapshots(db: Database) -> pd.DataFrame:
@@ -136,15 +139,19 @@ def _rows(events: list[DetectedEvent]) -> list[dict[str, Any]]:
 
 
 def detect_events(
-    db: Database, settings: Settings, run_id: str | None = None
+    db: Database,
+    settings: Settings,
+    run_id: str | None = None,
+    run_inputs: ComputeInputs | None = None,
 ) -> tuple[list[DetectedEvent], dict[str, int]]:
     """Run every detector on what Neo4j holds now; also the notes for the step report.
 
     The only write is the controller snapshot (under ``run_id``; none without one)
-    that the next ``controller_change`` comparison starts from.
+    that the next ``controller_change`` comparison starts from. The flows are the
+    run's (``run_inputs``).
     """
     config = event_config(settings)
-    flows = read_flows(db, config.currency)
+    flows = read_flows(db, config.currency, run_inputs)
     detected = detect_flow_events(flows, config)
     detected += detect_segment_downgrades(read_snapshots(db))
     last_month = (
@@ -155,13 +162,19 @@ def detect_events(
 
 
 def compute_events(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,
 ) -> StepReport:
     """The ``events`` compute step: detect and store new events under ``run_id``.
 
     The runner queues them for push once the run is published (:mod:`services.compute`).
     """
-    events, notes = detect_events(db, settings, run_id)
+    events, notes = detect_events(db, settings, run_id, run_inputs)
     webhooks = bool(settings.webhook_urls) and settings.webhook_secret is not None
     counters = db.write_rows(
         WRITE_EVENTS,

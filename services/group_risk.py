@@ -83,6 +83,7 @@ from graph.group_results import read_id_salt
 from graph.related_parties import StoredRelation, read_relations_among
 from graph.scoping import Anonymiser, anonymiser_for
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .related_parties import scoped_evidence
 from .steps import StepReport
@@ -245,7 +246,13 @@ def public_circle_id(salt: str, members: Iterable[str]) -> str:
 
 
 def compute_group_risk(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,  # the flows: this step does not read them
 ) -> StepReport:
     """The ``group_risk`` compute step: control, groups, exposure and circles (under ``run_id``)."""
 

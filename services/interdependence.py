@@ -2,9 +2,10 @@
 
 ``corpgraph compute`` runs :func:`compute_interdependence` after ``group_risk``:
 
-1. reads the customers, the monthly ``PAYS`` edges of the window that touch a
-   customer (every currency, so that left-out currencies can be named) and the
-   ``SUPPLIES`` links with an annual amount in the rule's currency;
+1. reads the customers and the ``SUPPLIES`` links with an annual amount in the
+   rule's currency, and takes the monthly ``PAYS`` edges of the window that touch a
+   customer (every currency, so that left-out currencies can be named) from the
+   run's one read of the flows (:mod:`services.compute_inputs`);
 2. runs :func:`algorithms.interdependence.find_dependencies` (the rule and its
    sources are in that module's docstring; the thresholds in ``Settings``);
 3. stores each dependency as ``(:Company dependent)-[:DEPENDS_ON {direction,
@@ -32,6 +33,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, cast
 
+from algorithms import flow_views
 from algorithms.groups import Exposure
 from algorithms.interdependence import (
     Basis,
@@ -51,6 +53,7 @@ from graph.compute_runs import PublishedRuns, published_runs
 from graph.database import Database
 from graph.scoping import Anonymiser, is_visible
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine
 from .steps import StepReport
 
@@ -78,16 +81,31 @@ class InterdependenceInputs:
     supply: tuple[SupplyAmount, ...]
 
 
-def read_inputs(db: Database, rule: InterdependenceRule) -> InterdependenceInputs:
-    """Customers, the window's flows touching a customer, and supply links with an amount."""
+def read_inputs(
+    db: Database, rule: InterdependenceRule, run_inputs: ComputeInputs | None = None
+) -> InterdependenceInputs:
+    """Customers, the window's flows touching a customer, and supply links with an amount.
+
+    The flows are cut from the run's one read of them (``run_inputs``; read here when
+    not given).
+    """
     customers = store.read_customer_ids(db)
-    last_month = store.read_last_month(db, rule.currency)
+    cells = (run_inputs or ComputeInputs(db)).flows()
+    last_month = flow_views.last_month(cells, rule.currency)
     if last_month is None:
         return InterdependenceInputs(customers, None, (), ())
     months = window_of(last_month, rule.window_months)
+    window = flow_views.window_cells(cells, months[0], last_month)
     flows = tuple(
-        MonthlyFlow(f.payer, f.payee, f.month, f.currency, f.amount_minor)
-        for f in store.read_window_flows(db, months[0], last_month)
+        MonthlyFlow(payer, payee, month, currency, amount)
+        for payer, payee, month, currency, amount in zip(
+            window["payer"].tolist(),
+            window["payee"].tolist(),
+            window["month"].tolist(),
+            window["currency"].tolist(),
+            window["amount_minor"].tolist(),
+            strict=True,
+        )
     )
     supply = tuple(
         SupplyAmount(s.supplier, s.buyer, s.annual_minor, s.currency)
@@ -121,12 +139,18 @@ def dependency_rows(found: Iterable[Dependency]) -> list[dict[str, Any]]:
 
 
 def compute_interdependence(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,
 ) -> StepReport:
     """The ``interdependence`` compute step: who depends economically on whom (under ``run_id``)."""
 
     rule = rule_from(settings)
-    inputs = read_inputs(db, rule)
+    inputs = read_inputs(db, rule, run_inputs)
     found = (
         find_dependencies(
             inputs.flows, inputs.supply, inputs.customers, rule, last_month=inputs.last_month

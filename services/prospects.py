@@ -41,6 +41,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from algorithms.flow_views import prospect_flows
 from algorithms.graph_algorithms import NodeScores
 from algorithms.influence import SupplyChain, core_enterprises
 from algorithms.introductions import INTRODUCTION_KINDS, IntroPath, warm_introductions
@@ -71,6 +72,7 @@ from graph.group_results import read_id_salt
 from graph.related_parties import StoredEvidence, read_relations_to
 from graph.scoping import Anonymiser, anonymiser_for
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine, Projection, RelationshipSpec
 from .exports import Cell, Column, Table
 from .related_parties import scoped_evidence
@@ -157,51 +159,70 @@ def read_supply_links(db: Database) -> tuple[list[SupplyLink], dict[str, str], s
     return links, names, customers
 
 
-def read_flows(db: Database) -> pd.DataFrame:
-    """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`)."""
-    frame = pd.DataFrame(store.read_flow_columns(db, FLOW_COLUMNS), columns=list(FLOW_COLUMNS))
-    frame["amount_minor"] = frame["amount_minor"].astype("int64")
-    frame["txn_count"] = frame["txn_count"].astype("int64")
-    return frame
+def read_flows(db: Database, run_inputs: ComputeInputs | None = None) -> pd.DataFrame:
+    """Monthly payments between non-customers and customers (:data:`FLOW_COLUMNS`), cut
+    from the run's one read of the flows (``run_inputs``; read here when not given)."""
+    return prospect_flows((run_inputs or ComputeInputs(db)).flows()).loc[:, list(FLOW_COLUMNS)]
 
 
-def compute_influence(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
-) -> tuple[list[SupplyChain], NodeScores, int]:
-    """Centralities on the supply and flow graphs and the supply chains; stores them.
+@dataclass(frozen=True)
+class Influence:
+    """The influence part of the step, computed before anything is written.
 
-    Returns the chains, the flow PageRank and the number of companies with a supply
-    link or a payment (the others hold the isolated values).
+    ``rows`` holds each company's influence scores (the isolated values when it has
+    no edge) and, for supply-chain members, its chain; ``connected`` counts the
+    companies with a supply link or a payment.
     """
+
+    chains: list[SupplyChain]
+    flow_pagerank: NodeScores
+    rows: dict[str, dict[str, Any]]
+    connected: int
+
+
+#: Every :data:`graph.prospect_results.WRITE_RESULTS` row has these keys (``None``: unset).
+_INFLUENCE_KEYS: Final = (
+    "supply_pagerank",
+    "supply_degree",
+    "supply_betweenness",
+    "flow_pagerank",
+    "flow_degree",
+    "flow_betweenness",
+)
+_CHAIN_KEYS: Final = ("chain_id", "chain_rank", "is_core", "chain_size", "core_explanation")
+_PROSPECT_KEYS: Final = (
+    "score",
+    "rank",
+    "components",
+    "facts",
+    "ties",
+    "reasons",
+    "linked_customers",
+    "suggested_branch_id",
+    "suggested_rm_id",
+    "introducer_id",
+)
+
+
+def compute_influence(db: Database, engine: GraphEngine, settings: Settings) -> Influence:
+    """Centralities on the supply and flow graphs and the supply chains (no writes)."""
     supply_pr = engine.pagerank(SUPPLY_UNDIRECTED)
     supply_degree = engine.degree(SUPPLY_UNDIRECTED)
     supply_btw = engine.betweenness(SUPPLY_DIRECTED)
     flow_pr = engine.pagerank(FLOW_WEIGHTED)
     flow_degree = engine.degree(FLOW_UNDIRECTED)
     flow_btw = engine.betweenness(FLOW_UNWEIGHTED) if settings.influence_flow_betweenness else None
-    columns = {
-        "supply_pagerank": supply_pr,
-        "supply_degree": supply_degree,
-        "supply_betweenness": supply_btw,
-        "flow_pagerank": flow_pr,
-        "flow_degree": flow_degree,
-        "flow_betweenness": flow_btw,
+    scores = (supply_pr, supply_degree, supply_btw, flow_pr, flow_degree, flow_btw)
+    columns = dict(zip(_INFLUENCE_KEYS, scores, strict=True))
+    ids = {cid for s in columns.values() if s is not None for cid in s.values}
+    rows: dict[str, dict[str, Any]] = {
+        cid: {
+            "id": cid,
+            **{name: None if s is None else s.get(cid) for name, s in columns.items()},
+            **dict.fromkeys(_CHAIN_KEYS),
+        }
+        for cid in store.read_company_ids(db)
     }
-    ids = sorted({cid for s in columns.values() if s is not None for cid in s.values})
-    # One MERGE per company: a first pass setting the isolated values on every company
-    # and a second one on those with edges cost twice the writes.
-    every_id = store.read_company_ids(db)
-    store.write_influence(
-        db,
-        (
-            {
-                "id": cid,
-                **{name: None if s is None else s.get(cid) for name, s in columns.items()},
-            }
-            for cid in every_id
-        ),
-        run_id,
-    )
     links, names, customers = read_supply_links(db)
     communities = engine.wcc(SUPPLY_DIRECTED)
     chains = core_enterprises(
@@ -213,22 +234,19 @@ def compute_influence(
         min_size=settings.supply_chain_min_size,
     )
     salt = read_id_salt(db)
-    member_rows = [
-        {
-            "id": cid,
-            # The algorithm names a chain by its smallest member id; stored, that would
-            # name a company to everyone who sees the chain (graph.scoping).
-            "chain_id": opaque_id("SC", salt, chain.chain_id),
-            "rank": rank,
-            "is_core": cid == chain.core_id,
-            "size": chain.size,
-            "explanation": to_json([chain.explanation]) if cid == chain.core_id else None,
-        }
-        for chain in chains
-        for rank, (cid, _) in enumerate(chain.ranking, start=1)
-    ]
-    store.write_chain_members(db, member_rows, run_id)
-    return chains, flow_pr, len(ids)
+    for chain in chains:
+        for rank, (cid, _) in enumerate(chain.ranking, start=1):
+            is_core = cid == chain.core_id
+            rows[cid].update(
+                # The algorithm names a chain by its smallest member id; stored, that
+                # would name a company to everyone who sees the chain (graph.scoping).
+                chain_id=opaque_id("SC", salt, chain.chain_id),
+                chain_rank=rank,
+                is_core=is_core,
+                chain_size=chain.size if is_core else None,
+                core_explanation=to_json([chain.explanation]) if is_core else None,
+            )
+    return Influence(chains, flow_pr, rows, len(ids))
 
 
 def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
@@ -262,15 +280,38 @@ def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
         }
 
 
+def _without_prospect(row: dict[str, Any]) -> dict[str, Any]:
+    """A company's result row with every prospect value unset."""
+    return {**row, **dict.fromkeys(_PROSPECT_KEYS)}
+
+
+def read_candidates(db: Database) -> list[Candidate]:
+    """Every non-customer with a payment or a supply link to a customer."""
+    return [
+        Candidate(r.company_id, r.name or r.company_id, r.uscc, r.status, r.industry, r.region)
+        for r in store.read_candidates(db)
+    ]
+
+
+def _no_influence(company_id: str) -> dict[str, Any]:
+    """The row of a prospect that :func:`compute_influence` did not list (a company loaded
+    meanwhile): every influence and chain value unset."""
+    return {"id": company_id, **dict.fromkeys((*_INFLUENCE_KEYS, *_CHAIN_KEYS))}
+
+
 def rank_prospects(
     db: Database,
     settings: Settings,
     chains: list[SupplyChain],
     flow_pagerank: NodeScores,
+    run_inputs: ComputeInputs | None = None,
+    *,
+    candidates: list[Candidate] | None = None,
 ) -> ProspectRanking:
     """Read the inputs and score every non-customer (no writes).
 
-    Customers' groups are those of the published group-risk run.
+    Customers' groups are those of the published group-risk run; the flows are the
+    run's (``run_inputs``); the candidates are read unless given.
     """
     group_run = published_runs(db, ("group_risk",)).group_risk
     customers = {
@@ -279,11 +320,9 @@ def rank_prospects(
         )
         for r in store.read_customers(db, group_run)
     }
-    candidates = [
-        Candidate(r.company_id, r.name or r.company_id, r.uscc, r.status, r.industry, r.region)
-        for r in store.read_candidates(db)
-    ]
-    flows = read_flows(db)
+    if candidates is None:
+        candidates = read_candidates(db)
+    flows = read_flows(db, run_inputs)
     links, _, _ = read_supply_links(db)
     months = tuple(sorted(flows["month"].unique().tolist())) if not flows.empty else ()
     return score_prospects(
@@ -298,14 +337,53 @@ def rank_prospects(
 
 
 def compute_prospects(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,
 ) -> StepReport:
     """The compute step: influence, supply chains and prospects, stored under ``run_id``."""
 
-    chains, flow_pr, influenced = compute_influence(db, engine, settings, run_id)
-    ranking = rank_prospects(db, settings, chains, flow_pr)
+    influence = compute_influence(db, engine, settings)
+    chains = influence.chains
+    candidates = read_candidates(db)
     computed_at = datetime.now(UTC).isoformat(timespec="seconds")
-    store.write_prospects(db, _prospect_rows(ranking), run_id, computed_at)
+    # One write per company, influence, chain and prospect together: a pass per kind
+    # wrote most companies two or three times. Companies that cannot be prospects
+    # (customers, companies without a tie to one) are written before the scoring.
+    maybe = {c.company_id for c in candidates}
+    store.write_results(
+        db,
+        (_without_prospect(row) for cid, row in influence.rows.items() if cid not in maybe),
+        run_id,
+        computed_at,
+        prospects=False,
+    )
+    ranking = rank_prospects(
+        db, settings, chains, influence.flow_pagerank, run_inputs, candidates=candidates
+    )
+    prospects = {row["id"]: row for row in _prospect_rows(ranking)}
+    store.write_results(
+        db,
+        (
+            _without_prospect(row)
+            for cid, row in influence.rows.items()
+            if cid in maybe and cid not in prospects
+        ),
+        run_id,
+        computed_at,
+        prospects=False,
+    )
+    store.write_results(
+        db,
+        ({**influence.rows.get(cid, _no_influence(cid)), **row} for cid, row in prospects.items()),
+        run_id,
+        computed_at,
+        prospects=True,
+    )
     logger.info(
         "stored %d prospects (%d excluded) and %d supply chains",
         len(ranking.prospects),
@@ -318,7 +396,7 @@ def compute_prospects(
             "prospects": len(ranking.prospects),
             "excluded": len(ranking.excluded),
             "supply_chains": len(chains),
-            "companies_with_influence": influenced,
+            "companies_with_influence": influence.connected,
         },
     )
 

@@ -24,6 +24,7 @@ from graph.database import Database
 from graph.related_parties import StoredEvidence, read_inputs, write_relations
 from graph.scoping import Anonymiser
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine
 from .steps import StepReport
 
@@ -192,7 +193,13 @@ def scoped_evidence(
 
 
 def compute_related_parties(
-    db: Database, engine: GraphEngine, settings: Settings, run_id: str
+    db: Database,
+    engine: GraphEngine,
+    settings: Settings,
+    run_id: str,
+    /,
+    *,
+    run_inputs: ComputeInputs | None = None,  # the flows: this step does not read them
 ) -> StepReport:
     """Compute and store every customer's suspected related parties under ``run_id``."""
     inputs = read_inputs(db, as_of=date.today())

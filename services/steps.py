@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core.settings import Settings
 from graph.database import Database
 
+from .compute_inputs import ComputeInputs
 from .engines import GraphEngine
 
 
@@ -21,6 +22,19 @@ class StepReport:
     run_id: str | None = None
 
 
-#: ``(db, engine, settings, run_id)``: the step writes every result under ``run_id``;
-#: the runner (:mod:`services.compute`) publishes it.
-ComputeStep = Callable[[Database, GraphEngine, Settings, str], StepReport]
+class ComputeStep(Protocol):
+    """``(db, engine, settings, run_id, run_inputs=...)``: the step writes every result under
+    ``run_id``; the runner (:mod:`services.compute`) publishes it. ``run_inputs`` are the
+    run's shared reads (the flows), read once for every step; a step called without
+    them reads its own."""
+
+    def __call__(
+        self,
+        db: Database,
+        engine: GraphEngine,
+        settings: Settings,
+        run_id: str,
+        /,
+        *,
+        run_inputs: ComputeInputs | None = None,
+    ) -> StepReport: ...
