@@ -12,11 +12,13 @@ the change since the day before the period; a stock metric's is the level.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, Final
 
 from algorithms.kpi_tracking import (
     FLOW_METRICS,
@@ -28,14 +30,21 @@ from algorithms.kpi_tracking import (
     stage_probabilities,
 )
 from algorithms.kpis import KpiTable, contributions, rates_on, roll_up
+from core.i18n import N_
 from core.kpis import METRICS, Rollup, parse_period
+from core.messages import Message, to_json
+from core.money import Money
+from core.settings import Settings
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
 from graph.kpis import KpiFacts, read_kpi_facts
+from graph.target_events import TargetRiskRow, write_target_events
 from graph.targets import Target, list_targets
 
 from .kpis import KpiUnit, kpi_units, visible_units
 
+#: The assessment reads every unit's targets, as head office does.
+_EVERY_BRANCH: Final = BranchScope("HO", None)
 #: Minor units per display unit of the metrics tracking handles (summed metrics).
 _SCALE = {"money": 100, "count": 1}
 
@@ -167,3 +176,113 @@ def display(value: int | Fraction, scale: int) -> Decimal:
     """A value in minor units shown in the metric's unit (yuan to the fen, or a count)."""
     exact = Fraction(value) / scale
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"))
+
+
+# --- target_at_risk events ------------------------------------------------------------------
+_AT_RISK_COUNT: Final = N_(
+    "{unit} may miss its target of {target} opportunities won in {period}: {actual} won so "
+    "far, {forecast} expected with the open pipeline, a {chance}% chance to reach it."
+)
+_AT_RISK_AMOUNT: Final = N_(
+    "{unit} may miss its target of {target} won in {period}: {actual} won so far, "
+    "{forecast} expected with the open pipeline, a {chance}% chance to reach it."
+)
+
+
+def at_risk(item: UnitProgress, threshold: float) -> bool:
+    """Whether a unit's target is at risk at ``item.on``: the period is under way, not
+    over, the metric has a pipeline model, and the chance to reach it is below
+    ``threshold`` (:attr:`core.settings.Settings.target_at_risk_probability`)."""
+    p = item.progress
+    return (
+        p.probability is not None
+        and p.probability < threshold
+        and item.period_start <= item.on < item.period_end
+    )
+
+
+def _manager_branch(unit: KpiUnit, parents: dict[str, str | None]) -> str | None:
+    if unit.scope_type == "rm":
+        return unit.parent_id
+    return parents.get(unit.scope_id) or unit.scope_id
+
+
+def risk_row(item: UnitProgress, parents: dict[str, str | None]) -> TargetRiskRow:
+    """The event raised for ``item``: its evidence and its catalogue explanation."""
+    p = item.progress
+    forecast = p.actual + (p.pipeline_expected or Fraction(0))
+    rounded = int(forecast)  # expected wins, rounded down: never overstated
+    money = METRICS[item.target.metric].unit == "money"
+    evidence: dict[str, Any] = {
+        "metric": item.target.metric,
+        "period": item.target.period,
+        "on": item.on.isoformat(),
+        "probability": round(p.probability or 0.0, 4),
+        "pipeline_opportunities": len(item.pipeline),
+    }
+    values = {
+        "actual": p.actual,
+        "target": p.target,
+        "run_rate_forecast": p.run_rate_forecast,
+        "pipeline_forecast": rounded,
+    }
+    if money:
+        evidence["currency"] = "CNY"
+        evidence.update({f"{k}_minor": v for k, v in values.items()})
+    else:
+        evidence.update(values)
+
+    def shown(value: int) -> int | Money:
+        return Money(value, "CNY") if money else value
+
+    message = Message(
+        _AT_RISK_AMOUNT if money else _AT_RISK_COUNT,
+        {
+            "unit": item.unit.name,
+            "target": shown(p.target),
+            "period": item.target.period,
+            "actual": shown(p.actual),
+            "forecast": shown(rounded),
+            "chance": round((p.probability or 0.0) * 100),
+        },
+    )
+    return TargetRiskRow(
+        item.target.target_id,
+        item.unit.scope_type,
+        item.unit.scope_id,
+        _manager_branch(item.unit, parents),
+        item.target.period,
+        # Out of reach even if every open opportunity were won: high; else medium.
+        "high" if p.probability == 0.0 else "medium",
+        evidence,
+        to_json([message]),
+    )
+
+
+@dataclass(frozen=True)
+class RiskRun:
+    """What one assessment raised."""
+
+    on: date
+    assessed: int
+    at_risk: list[TargetRiskRow]
+    created: int
+
+
+def raise_target_events(db: Database, settings: Settings, on: date) -> RiskRun:
+    """Assess every target at ``on`` and raise ``target_at_risk`` for the units at risk.
+
+    Idempotent: an event already raised for a target is not raised again
+    (:func:`graph.target_events.write_target_events`). New events are queued for the
+    configured webhooks by the delivery worker's enqueue, like every other event.
+    """
+    report = track_targets(db, _EVERY_BRANCH, on)
+    parents = {b.branch_id: b.parent_branch_id for b in read_branches(db)}
+    rows = [
+        risk_row(item, parents)
+        for item in report.items
+        if at_risk(item, settings.target_at_risk_probability)
+    ]
+    webhooks = bool(settings.webhook_urls) and settings.webhook_secret is not None
+    created = write_target_events(db, rows, now_ms=int(time.time() * 1000), webhooks=webhooks)
+    return RiskRun(on, len(report.items), rows, created)
