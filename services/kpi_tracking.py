@@ -172,11 +172,32 @@ def track_targets(
     return TrackingReport(on, probabilities, items)
 
 
+def measured_stage_probabilities(db: Database, on: date) -> dict[str, StageProbability]:
+    """The stage probabilities measured from the stage history closed by ``on``."""
+    return stage_probabilities(read_kpi_facts(db, on).opportunities, on)
+
+
 def display(value: int | Fraction, scale: int) -> Decimal:
     """A value in minor units shown in the metric's unit (yuan to the fen, or a count)."""
     exact = Fraction(value) / scale
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"))
 
+
+#: Column headers of a progress table (the CLI's and the exports').
+PROGRESS_HEADERS: Final = (
+    N_("Unit"),
+    N_("Metric"),
+    N_("Period"),
+    N_("Target"),
+    N_("Actual"),
+    N_("Share done"),
+    N_("Run-rate forecast"),
+    N_("Pipeline forecast"),
+    N_("Chance to reach"),
+)
+
+#: The CLI's line after raising events.
+RISK_SUMMARY: Final = N_("{at_risk} of {assessed} targets at risk; {created} new events.")
 
 # --- target_at_risk events ------------------------------------------------------------------
 _AT_RISK_COUNT: Final = N_(

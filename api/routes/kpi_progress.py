@@ -21,7 +21,12 @@ from api.schemas import ApiModel
 from core.codes import Role
 from core.i18n import gettext
 from core.kpis import METRICS, MetricUnit, ScopeType
-from services.kpi_tracking import UnitProgress, display, track_targets
+from services.kpi_tracking import (
+    UnitProgress,
+    display,
+    measured_stage_probabilities,
+    track_targets,
+)
 
 from .kpis import KpiUser, MetricQuery, ScopeIdQuery, ScopeTypeQuery
 
@@ -79,10 +84,11 @@ class ProgressOut(ApiModel):
     pipeline: list[PipelineItemOut]
 
 
-class ProgressPage(Page[ProgressOut]):
-    """Progress rows and the stage probabilities they used."""
+class StageProbabilities(ApiModel):
+    """The stage probabilities a forecast at ``on`` uses, measured from the stage history."""
 
-    stage_probabilities: list[StageProbabilityOut]
+    on: date
+    items: list[StageProbabilityOut]
 
 
 def progress_out(item: UnitProgress, language: str) -> ProgressOut:
@@ -137,7 +143,7 @@ def progress_out(item: UnitProgress, language: str) -> ProgressOut:
     )
 
 
-@router.get("/kpis/progress", response_model=ProgressPage)
+@router.get("/kpis/progress", response_model=Page[ProgressOut])
 def get_progress(
     caller: KpiUser,
     db: DatabaseDep,
@@ -149,7 +155,7 @@ def get_progress(
     period: Annotated[str | None, Query(max_length=10)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> ProgressPage:
+) -> Page[ProgressOut]:
     """Progress of the targets of the units the caller may see (an RM: their own)."""
     own_rm = caller.user.rm_id if caller.user.role == Role.RM else None
     report = track_targets(
@@ -163,18 +169,32 @@ def get_progress(
         scope_id=scope_id,
     )
     items = [] if caller.user.role == Role.RM and own_rm is None else report.items
-    return ProgressPage(
+    return Page[ProgressOut](
         total=len(items),
         limit=limit,
         offset=offset,
         items=[progress_out(i, language) for i in items[offset : offset + limit]],
-        stage_probabilities=[
+    )
+
+
+@router.get("/kpis/stage-probabilities", response_model=StageProbabilities)
+def get_stage_probabilities(
+    caller: KpiUser,
+    db: DatabaseDep,
+    on: Annotated[date | None, Query(description="As-of date; today by default")] = None,
+) -> StageProbabilities:
+    """Each open stage's win probability: of the opportunities that reached it and were
+    closed by the date, the share won (bank-wide: a rate, no customer is shown)."""
+    snapshot = on or date.today()
+    return StageProbabilities(
+        on=snapshot,
+        items=[
             StageProbabilityOut(
                 stage=s.stage,
                 closed=s.closed,
                 won=s.won,
                 probability=None if s.probability is None else float(s.probability),
             )
-            for s in report.probabilities.values()
+            for s in measured_stage_probabilities(db, snapshot).values()
         ],
     )
