@@ -27,12 +27,13 @@ probability of the stage it stands at: a Bernoulli variable worth 1 (count) or i
 CNY amount. The expected addition is the sum of ``p * worth``.
 
 **Probability of reaching the target.** The exact distribution of the sum of those
-independent Bernoulli wins, by convolution (a Poisson-binomial for counts; for
-amounts, each amount is floored to a grid of :data:`GRID_STEPS` steps of the
-shortfall, so the probability is never overstated), and
-``P(actual + wins >= target)``. The model is deliberately conservative: it credits
-only the pipeline open today, not opportunities yet to be opened and won within
-the period (that is what the run-rate shows beside it). Stock metrics have no
+independent Bernoulli wins, by convolution, and ``P(actual + wins >= target)``: a
+Poisson-binomial for counts; for amounts, exact over the reachable sums (capped at
+the shortfall) while they stay under :data:`EXACT_STATES`, else on a grid of
+:data:`GRID_STEPS` steps of the shortfall with each amount rounded to the nearest
+step (an error of a few steps' worth, far below any amount that matters).
+The model is deliberately conservative: it credits only the pipeline open today,
+not opportunities yet to be opened and won within the period (that is what the run-rate shows beside it). Stock metrics have no
 pipeline model: their probability is ``None`` and only the run-rate is given.
 
 Examples
@@ -59,8 +60,10 @@ from graph.kpis import OpportunityFact
 FLOW_METRICS: Final[frozenset[str]] = frozenset({"opportunities_won", "opportunities_won_amount"})
 #: Metrics the open pipeline adds to when its opportunities are won.
 PIPELINE_METRICS: Final[frozenset[str]] = FLOW_METRICS
-#: Resolution of the amount distribution: the shortfall is cut into this many steps.
-GRID_STEPS: Final = 400
+#: Resolution of a large amount distribution: the shortfall is cut into this many steps.
+GRID_STEPS: Final = 2000
+#: Up to this many distinct partial sums the amount distribution is computed exactly.
+EXACT_STATES: Final = 4096
 _ORDER: Final[dict[str, int]] = {s: i for i, s in enumerate(STAGES) if s != "lost"}
 
 
@@ -142,6 +145,35 @@ def win_count_distribution(probabilities: Sequence[float]) -> list[float]:
             nxt[k + 1] += mass * p
         dist = nxt
     return dist
+
+
+def amount_probability_at_least(wins: Sequence[tuple[float, int]], needed: int) -> float:
+    """``P(sum of won amounts >= needed)``: exact while the distinct partial sums (capped
+    at ``needed``) stay few, else on a grid of :data:`GRID_STEPS` steps of ``needed``.
+
+    Examples
+    --------
+    >>> amount_probability_at_least([(0.5, 333_33), (0.5, 333_33)], 666_66)
+    0.25
+    """
+    if needed <= 0:
+        return 1.0
+    states: dict[int, float] = {0: 1.0}
+    for p, worth in wins:
+        if p <= 0 or worth <= 0:
+            continue
+        nxt: dict[int, float] = {}
+        for total, mass in states.items():
+            nxt[total] = nxt.get(total, 0.0) + mass * (1 - p)
+            reached = min(needed, total + worth)
+            nxt[reached] = nxt.get(reached, 0.0) + mass * p
+        states = nxt
+        if len(states) > EXACT_STATES:
+            step = max(1, needed // GRID_STEPS)
+            return probability_at_least(
+                [(q, (w + step // 2) // step) for q, w in wins], (needed + step // 2) // step
+            )
+    return states.get(needed, 0.0)
 
 
 def probability_at_least(wins: Sequence[tuple[float, int]], needed: int) -> float:
@@ -298,9 +330,12 @@ def progress(
     ]
     expected = sum((p * w for p, w in weighted), Fraction(0))
     needed = target - actual
-    step = 1 if metric == "opportunities_won" else max(1, needed // GRID_STEPS)
-    on_grid = [(float(p), w // step) for p, w in weighted]
-    probability = probability_at_least(on_grid, -(-needed // step) if needed > 0 else 0)
+    floats = [(float(p), w) for p, w in weighted]
+    probability = (
+        probability_at_least(floats, needed)
+        if metric == "opportunities_won"
+        else amount_probability_at_least(floats, needed)
+    )
     # The band has its own grid: the whole pipeline's worth cut into GRID_STEPS steps.
     band_step = (
         1 if metric == "opportunities_won" else max(1, sum(w for _p, w in weighted) // GRID_STEPS)
