@@ -34,7 +34,8 @@ the shortfall) while they stay under :data:`EXACT_STATES`, else on a grid of
 step (an error of a few steps' worth, far below any amount that matters).
 The model is deliberately conservative: it credits only the pipeline open today,
 not opportunities yet to be opened and won within the period (that is what the
-run-rate shows beside it). Stock metrics have no pipeline model: their probability is ``None`` and only the run-rate is given.
+run-rate shows beside it). Stock metrics have no pipeline model: their probability
+is ``None`` and only the run-rate is given.
 
 Examples
 --------
