@@ -17,6 +17,7 @@ from typing import Any, Final, LiteralString
 
 from .branches import UPSERT_BRANCHES
 from .database import Database
+from .opportunity_history import UPSERT_OPPORTUNITY_HISTORY
 from .related_parties import (
     UPSERT_COMPANY_CONTACTS,
     UPSERT_KEY_PERSONS,
@@ -269,6 +270,7 @@ class Upsert(StrEnum):
     KEY_PERSONS = "key_persons"
     PERSON_RELATIONS = "person_relations"
     COMPANY_CONTACTS = "company_contacts"
+    OPPORTUNITY_HISTORY = "opportunity_history"
 
 
 #: The statement of each :class:`Upsert`.
@@ -293,6 +295,7 @@ UPSERTS: Final[dict[Upsert, LiteralString]] = {
     Upsert.KEY_PERSONS: UPSERT_KEY_PERSONS,
     Upsert.PERSON_RELATIONS: UPSERT_PERSON_RELATIONS,
     Upsert.COMPANY_CONTACTS: UPSERT_COMPANY_CONTACTS,
+    Upsert.OPPORTUNITY_HISTORY: UPSERT_OPPORTUNITY_HISTORY,
 }
 
 INSTANCE_ID: Final[LiteralString] = (
