@@ -24,6 +24,7 @@ from .flows import FlowPlan
 from .hard import harden, used_spellings
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
+from .pipeline import plan_pipeline
 from .plans import build_structure, plan_flows
 from .relations import plan_relations
 from .scales import (
@@ -123,6 +124,10 @@ def generate_bank(
     # Its own random stream, drawn last: every other file is the same with or without it.
     relations = plan_relations(structure.bank, seed)
     tables.update(relations.tables)
+    # The CRM pipeline and its tracked targets: also a stream of its own, drawn after.
+    pipeline = plan_pipeline(structure.bank, seed)
+    tables["opportunity_history"] = pipeline.opportunities
+    tables["targets"] = sorted([*tables["targets"], *pipeline.targets])
     logger.info("planned the %s bank in %.1f s", scale, time.perf_counter() - started)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -162,6 +167,7 @@ def generate_bank(
         "counts": {"rows": rows, "valid_rows": valid_rows},
         "bad_rows": _bad_rows_truth(defects),
         "related_parties": relations.truth,
+        "target_tracking": pipeline.truth,
     }
     if hard is not None:
         truth.update(
