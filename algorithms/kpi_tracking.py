@@ -26,6 +26,11 @@ opportunity open at the as-of date is won, independently, with the measured
 probability of the stage it stands at: a Bernoulli variable worth 1 (count) or its
 CNY amount. The expected addition is the sum of ``p * worth``.
 
+**Fresh wins.** Wins the period will also see from opportunities not open yet: the
+unit's own recent pace of opportunities opened *and* won within a window as long
+as the days left (the last such window before the as-of date). The point forecast
+is ``actual + pipeline-weighted additions + fresh wins``.
+
 **Probability of reaching the target.** The exact distribution of the sum of those
 independent Bernoulli wins, by convolution, and ``P(actual + wins >= target)``: a
 Poisson-binomial for counts; for amounts, exact over the reachable sums (capped at
@@ -247,6 +252,45 @@ def open_pipeline(
     return sorted(items, key=lambda i: i.opportunity_id)
 
 
+def fresh_wins(
+    opportunities: Iterable[OpportunityFact],
+    on: date,
+    days: int,
+    metric: str,
+    rates: Mapping[str, FxRate],
+) -> int:
+    """What opportunities opened and won within the ``days`` up to ``on`` added to
+    ``metric`` (a count, or their CNY fen): the pace of wins not yet in a pipeline.
+
+    Examples
+    --------
+    >>> from graph.kpis import StatusChange
+    >>> t = datetime(2025, 3, 1, tzinfo=UTC)
+    >>> opp = OpportunityFact("O1", "B", "R", 100, "CNY", t,
+    ...                       (StatusChange("won", t + timedelta(days=5)),))
+    >>> fresh_wins([opp], date(2025, 3, 30), 30, "opportunities_won", {})
+    1
+    >>> fresh_wins([opp], date(2025, 3, 31), 10, "opportunities_won", {})
+    0
+    """
+    if days <= 0:
+        return 0
+    end = _end_of(on)
+    start = _end_of(on - timedelta(days=days))
+    total = 0
+    for opp in opportunities:
+        if not start <= opp.created_at < end:
+            continue
+        if not any(c.to == "won" and c.at < end for c in opp.history):
+            continue
+        if metric == "opportunities_won":
+            total += 1
+        elif opp.amount_minor is not None and opp.currency:
+            equivalent = cny_equivalent([Money(opp.amount_minor, opp.currency)], rates)
+            total += equivalent.total.minor
+    return total
+
+
 @dataclass(frozen=True)
 class Progress:
     """One unit's progress on one target (values in the metric's minor units: fen or ones)."""
@@ -264,6 +308,15 @@ class Progress:
     probability: float | None
     #: The 10th and 90th percentiles of ``actual + pipeline wins`` (the forecast band).
     band: tuple[int, int] | None
+    #: Wins expected from opportunities not open yet (the unit's recent fresh-win pace).
+    fresh_expected: int | None = None
+
+    @property
+    def forecast(self) -> Fraction | None:
+        """``actual + pipeline-weighted additions + fresh wins`` (opportunity metrics)."""
+        if self.pipeline_expected is None:
+            return None
+        return self.actual + self.pipeline_expected + (self.fresh_expected or 0)
 
 
 def _quantiles(wins: Sequence[tuple[float, int]], base: int, step: int) -> tuple[int, int]:
@@ -298,6 +351,7 @@ def progress(
     period_end: date,
     on: date,
     pipeline: Sequence[PipelineItem] = (),
+    fresh: int = 0,
 ) -> Progress:
     """Progress of one unit towards ``target`` at ``on`` (see the module's model).
 
@@ -343,5 +397,14 @@ def progress(
     )
     band = _quantiles([(float(p), w // band_step) for p, w in weighted], actual, band_step)
     return Progress(
-        actual, target, share, elapsed, period_days, run_rate, expected, probability, band
+        actual,
+        target,
+        share,
+        elapsed,
+        period_days,
+        run_rate,
+        expected,
+        probability,
+        band,
+        fresh if on < period_end else 0,
     )

@@ -25,6 +25,7 @@ from algorithms.kpi_tracking import (
     PipelineItem,
     Progress,
     StageProbability,
+    fresh_wins,
     open_pipeline,
     progress,
     stage_probabilities,
@@ -37,7 +38,7 @@ from core.money import Money
 from core.settings import Settings
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
-from graph.kpis import KpiFacts, read_kpi_facts
+from graph.kpis import KpiFacts, OpportunityFact, read_kpi_facts
 from graph.target_events import TargetRiskRow, write_target_events
 from graph.targets import Target, list_targets
 
@@ -97,6 +98,15 @@ def _unit_pipeline(
     return tuple(i for i in pipeline if i.branch_id in branches)
 
 
+def _unit_opportunities(
+    unit: KpiUnit, opportunities: Iterable[OpportunityFact], parents: dict[str, str | None]
+) -> list[OpportunityFact]:
+    if unit.scope_type == "rm":
+        return [o for o in opportunities if o.rm_id == unit.scope_id]
+    branches = _subtree(parents, unit.scope_id)
+    return [o for o in opportunities if o.branch_id in branches]
+
+
 def _table(facts: KpiFacts, parents: dict[str, str | None]) -> KpiTable:
     return roll_up(contributions(facts), parents, facts.on)
 
@@ -131,7 +141,8 @@ def track_targets(
     facts = read_kpi_facts(db, on)
     table_on = _table(facts, parents)
     probabilities = stage_probabilities(facts.opportunities, on)
-    pipeline = open_pipeline(facts.opportunities, on, probabilities, rates_on(facts.rates, on))
+    rates = rates_on(facts.rates, on)
+    pipeline = open_pipeline(facts.opportunities, on, probabilities, rates)
     before_tables: dict[date, KpiTable] = {}
     items: list[UnitProgress] = []
     for target in targets:
@@ -148,6 +159,11 @@ def track_targets(
         flow = target.metric in FLOW_METRICS
         scale = _SCALE.get(definition.unit, 1)
         unit_pipeline = _unit_pipeline(unit, pipeline, parents)
+        fresh = 0
+        if target.metric in FLOW_METRICS:
+            mine = _unit_opportunities(unit, facts.opportunities, parents)
+            days_left = max(0, (span.end - max(on, before)).days)
+            fresh = fresh_wins(mine, on, days_left, target.metric, rates)
         items.append(
             UnitProgress(
                 unit,
@@ -165,6 +181,7 @@ def track_targets(
                     period_end=span.end,
                     on=on,
                     pipeline=unit_pipeline,
+                    fresh=fresh,
                 ),
                 unit_pipeline,
             )

@@ -185,9 +185,9 @@ def _valid_row(spec: FileSpec) -> dict[str, str]:
 
 
 def test_every_amount_column_has_a_currency() -> None:
-    # registered capital, supply, guarantee, limit, outstanding, balance, payment, and a
-    # target's value (at most 2 decimals, checked as CNY)
-    assert len(MONEY_COLUMNS) == 8
+    # registered capital, supply, guarantee, limit, outstanding, balance, payment, a
+    # target's value (at most 2 decimals, checked as CNY) and an opportunity's amount
+    assert len(MONEY_COLUMNS) == 9
     for file, name in MONEY_COLUMNS:
         column = CONTRACT[file].column(name)
         assert (column.currency_column is None) != (column.fixed_currency is None), name
