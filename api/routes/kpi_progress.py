@@ -76,6 +76,13 @@ class ProgressOut(ApiModel):
         description="Expected additions from the open pipeline (opportunity metrics)."
     )
     pipeline_forecast: str | None = Field(description="actual + pipeline_expected.")
+    fresh_expected: str | None = Field(
+        description="Wins expected from opportunities not open yet: the unit's recent pace "
+        "of opportunities opened and won within a window as long as the days left."
+    )
+    forecast: str | None = Field(
+        description="actual + pipeline_expected + fresh_expected (opportunity metrics)."
+    )
     band_low: str | None = Field(description="10th percentile of actual + pipeline wins.")
     band_high: str | None = Field(description="90th percentile of actual + pipeline wins.")
     probability: float | None = Field(
@@ -124,6 +131,8 @@ def progress_out(item: UnitProgress, language: str) -> ProgressOut:
         pipeline_forecast=None
         if p.pipeline_expected is None
         else format(display(p.actual + p.pipeline_expected, scale), "f"),
+        fresh_expected=shown(p.fresh_expected if p.pipeline_expected is not None else None),
+        forecast=None if p.forecast is None else format(display(p.forecast, scale), "f"),
         band_low=shown(p.band[0] if p.band else None),
         band_high=shown(p.band[1] if p.band else None),
         probability=p.probability,
