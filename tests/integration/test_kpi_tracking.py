@@ -72,6 +72,17 @@ def _rm_branches(path: Path) -> dict[str, str]:
         return {r["rm_id"]: r["branch_id"] for r in csv.DictReader(f)}
 
 
+def _subtree(path: Path, root: str) -> set[str]:
+    with (path / "branches.csv").open(encoding="utf-8-sig", newline="") as f:
+        parents = {r["branch_id"]: r["parent_branch_id"] for r in csv.DictReader(f)}
+    found = {root}
+    while True:
+        more = {b for b, p in parents.items() if p in found} - found
+        if not more:
+            return found
+        found |= more
+
+
 def _csv_probabilities(rows: list[dict[str, str]], on: date) -> dict[str, Fraction]:
     """Straight from the file: of the closed opportunities that reached a stage, the won share."""
     order = ("identified", "contacted", "proposal")
@@ -200,8 +211,9 @@ def test_progress_endpoint_is_scoped(bank: Bank) -> None:
             params={"on": on, "metric": "opportunities_won", "limit": 200},
             headers={"X-API-Key": mgr_key},
         ).json()["items"]
-        assert {i["scope_id"] for i in managed} == {r for r, b in rms.items() if b == rms[rm_id]}
-        other = next(r for r, b in rms.items() if b != rms[rm_id])
+        subtree = _subtree(bank.path, rms[rm_id])
+        assert {i["scope_id"] for i in managed} == {r for r, b in rms.items() if b in subtree}
+        other = next(r for r, b in rms.items() if b not in subtree)
         hidden = client.get(
             "/api/v1/kpis/progress",
             params={"on": on, "scope_type": "rm", "scope_id": other},
