@@ -33,6 +33,7 @@ from .errors import ERROR_RESPONSES, install_error_handlers
 from .routes import customers, group_risk, opportunities, prospects, reports, resolution, system
 from .routes import events as event_routes
 from .routes import interdependence as interdependence_routes
+from .routes import kpi_progress as kpi_progress_routes
 from .routes import kpis as kpi_routes
 from .routes import maps as map_routes
 from .routes import related as related_routes
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resolution.router,
         kpi_routes.router,
         scorecard_routes.router,
+        kpi_progress_routes.router,
         related_routes.router,
         related_review_routes.router,
     ):

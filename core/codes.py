@@ -18,6 +18,7 @@ EventType = Literal[
     "group_risk",
     "controller_change",
     "segment_downgrade",
+    "target_at_risk",
 ]
 Severity = Literal["low", "medium", "high"]
 Action = Literal["retention_visit", "cross_sell", "risk_review"]
@@ -31,6 +32,9 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     "group_risk",
     "controller_change",
     "segment_downgrade",
+    # A unit (branch or RM) likely to miss a plan target, raised to its manager
+    # (services.kpi_tracking); about the unit, not a customer.
+    "target_at_risk",
 )
 EventStatus = Literal["new", "acknowledged", "actioned", "dismissed"]
 #: Event statuses, in their usual order.

@@ -231,6 +231,20 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- target tracking ----------------------------------------------------------------
+    target_at_risk_probability: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "A unit whose chance of reaching a target (actual plus independent pipeline "
+            "wins at the measured stage probabilities) is below this raises a "
+            "target_at_risk event to its manager. Default 0.5: the unit is then more "
+            "likely to miss than to make it, the point where a manager should step in "
+            "rather than wait; lower it to hear only about the near-certain misses."
+        ),
+    )
+
     # --- suspected related parties -------------------------------------------------------
     related_party_max_companies_per_contact: int = Field(
         default=8,

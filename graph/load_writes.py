@@ -18,6 +18,7 @@ from typing import Any, Final, LiteralString
 from .activities import UPSERT_ACTIVITIES
 from .branches import UPSERT_BRANCHES
 from .database import Database
+from .opportunity_history import UPSERT_OPPORTUNITY_HISTORY
 from .related_parties import (
     UPSERT_COMPANY_CONTACTS,
     UPSERT_KEY_PERSONS,
@@ -272,6 +273,7 @@ class Upsert(StrEnum):
     KEY_PERSONS = "key_persons"
     PERSON_RELATIONS = "person_relations"
     COMPANY_CONTACTS = "company_contacts"
+    OPPORTUNITY_HISTORY = "opportunity_history"
 
 
 #: The statement of each :class:`Upsert`.
@@ -297,6 +299,7 @@ UPSERTS: Final[dict[Upsert, LiteralString]] = {
     Upsert.KEY_PERSONS: UPSERT_KEY_PERSONS,
     Upsert.PERSON_RELATIONS: UPSERT_PERSON_RELATIONS,
     Upsert.COMPANY_CONTACTS: UPSERT_COMPANY_CONTACTS,
+    Upsert.OPPORTUNITY_HISTORY: UPSERT_OPPORTUNITY_HISTORY,
 }
 
 INSTANCE_ID: Final[LiteralString] = (

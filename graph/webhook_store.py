@@ -25,6 +25,7 @@ ON CREATE SET d.event_id = e.event_id, d.url = url, d.status = 'pending', d.atte
 WITH DISTINCT e
 SET e.webhook_enqueue = false
 """
+#: An event is about a customer (``Company``) or, for ``target_at_risk``, a unit.
 #: Claim due deliveries under a lease. ``SET d._lock`` takes each delivery's write lock
 #: before its lease is re-read, so two workers never both claim one.
 CLAIM_DUE: Final[LiteralString] = (
@@ -37,7 +38,7 @@ CLAIM_DUE: Final[LiteralString] = (
     "FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END | SET d.lease_until_ms = $lease_until_ms) "
     "REMOVE d._lock "
     "WITH d, free WHERE free "
-    "MATCH (e:Event {event_id: d.event_id})-[:ABOUT]->(c:Company) "
+    "MATCH (e:Event {event_id: d.event_id})-[:ABOUT]->(c:Company|Branch|RelationshipManager) "
     "RETURN d.delivery_id AS delivery_id, d.url AS url, d.attempts AS attempts, "
     + EVENT_FIELDS
     + " ORDER BY d.created_ms, d.delivery_id"

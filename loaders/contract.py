@@ -384,6 +384,30 @@ CONTRACT: Final[dict[str, FileSpec]] = {
             "(created through the API); an activity naming one links to it once it exists.",
         ),
     ),
+    "opportunity_history": FileSpec(
+        "opportunity_history",
+        "Opportunities from the bank's CRM with the dates they reached each stage: the "
+        "history stage win probabilities are measured from.",
+        (
+            _c("opportunity_id", Kind.ID),
+            _c("company_id", Kind.ID, references="companies.company_id"),
+            _c("rm_id", Kind.ID, references="relationship_managers.rm_id"),
+            _c("product", Kind.TEXT, False, "product code or description"),
+            _c("amount", Kind.DECIMAL, False, currency_column="currency"),
+            _c("currency", Kind.CURRENCY, False),
+            _c("created", Kind.DATE, description="identified on this date"),
+            _c("contacted", Kind.DATE, False, "reached contacted"),
+            _c("proposal", Kind.DATE, False, "reached proposal"),
+            _c("won", Kind.DATE, False, "won on this date"),
+            _c("lost", Kind.DATE, False, "lost on this date"),
+        ),
+        key=("opportunity_id",),
+        notes=(
+            "Stage dates never go back in time (created <= contacted <= proposal <= "
+            "won/lost); an opportunity is won or lost, not both, and won only after a "
+            "proposal. Loading it again overwrites the same opportunities.",
+        ),
+    ),
 }
 
 #: Files in the order they load: referenced files first.
@@ -406,6 +430,7 @@ LOAD_ORDER: Final = (
     "key_persons",
     "person_relations",
     "company_contacts",
+    "opportunity_history",
     "transactions",
 )
 

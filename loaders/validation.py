@@ -223,6 +223,10 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
         target = target_problem(record)
         if target is not None:
             return target
+    if file == "opportunity_history":
+        stages = opportunity_stage_problem(record)
+        if stages is not None:
+            return stages
     if (
         file == "guarantees"
         and record["end_date"] is not None
@@ -247,6 +251,24 @@ def _row_rule(spec: FileSpec, record: Record) -> tuple[str, RejectReason, str] |
         kind = ContactKind(record["kind"])
         if not is_usable(kind, normalise_contact(kind, record["value"])):
             return "value", RejectReason.INVALID_CONTACT, f"no comparable {kind.value} in value"
+    return None
+
+
+def opportunity_stage_problem(record: Record) -> tuple[str, RejectReason, str] | None:
+    """An imported opportunity's stage dates: in order, won or lost (not both), won
+    only after a proposal."""
+    if record["won"] is not None and record["lost"] is not None:
+        return "lost", RejectReason.OUT_OF_RANGE, "an opportunity is won or lost, not both"
+    if record["won"] is not None and record["proposal"] is None:
+        return "won", RejectReason.OUT_OF_RANGE, "an opportunity is won only after a proposal"
+    previous = record["created"]
+    for stage in ("contacted", "proposal", "won", "lost"):
+        day = record[stage]
+        if day is None:
+            continue
+        if day < previous:
+            return stage, RejectReason.INVALID_DATE, f"{stage} is before the stage before it"
+        previous = day
     return None
 
 

@@ -8,6 +8,7 @@ its currency; Neo4j has no decimal type and floats would not be exact.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any, Final
 from core.contacts import ContactKind, contact_key, normalise_contact
 from core.names import name_key
 from graph.load_writes import Upsert
+from graph.opportunity_history import DATED_STAGES, history_entries
 from graph.targets import target_id
 
 from .parsing import to_minor_units
@@ -104,6 +106,23 @@ def _contact_row(r: Record) -> dict[str, Any]:
     return row
 
 
+def _opportunity_row(r: Record) -> dict[str, Any]:
+    stages = {stage: r[stage] for stage in DATED_STAGES}
+    stage, history = history_entries(r["created"], stages)
+    return {
+        "opportunity_id": r["opportunity_id"],
+        "company_id": r["company_id"],
+        "rm_id": r["rm_id"],
+        "product": r["product"],
+        "amount_minor": _minor(r["amount"], r["currency"]),
+        "currency": r["currency"] or ("CNY" if r["amount"] is not None else None),
+        "stage": stage,
+        "history": history,
+        "created_at": json.loads(history[0])["at"],
+        "updated_at": json.loads(history[-1])["at"],
+    }
+
+
 @dataclass(frozen=True)
 class Statement:
     """A write statement and how to turn a validated record into its row."""
@@ -140,6 +159,7 @@ STATEMENTS: Final[dict[str, tuple[Statement, ...]]] = {
     "key_persons": (Statement(Upsert.KEY_PERSONS, _plain),),
     "person_relations": (Statement(Upsert.PERSON_RELATIONS, _plain),),
     "company_contacts": (Statement(Upsert.COMPANY_CONTACTS, _contact_row),),
+    "opportunity_history": (Statement(Upsert.OPPORTUNITY_HISTORY, _opportunity_row),),
 }
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -14,11 +15,19 @@ from rich.table import Table
 
 from core.errors import CorpgraphError, InputValidationError, NotFoundError
 from core.formatting import Language
-from core.i18n import gettext
+from core.i18n import N_, gettext
 from core.kpis import METRICS, SCOPE_TYPES
+from core.money import Money
 from graph.branches import BranchScope
 from services.exports import to_csv, to_xlsx
 from services.kpi_exports import KPI_TABLE, kpi_export_rows
+from services.kpi_tracking import (
+    PROGRESS_HEADERS,
+    UnitProgress,
+    display,
+    raise_target_events,
+    track_targets,
+)
 from services.kpis import KpiRow, kpi_rows, kpi_table, kpi_units, set_target
 from services.scorecards import SCORECARD_TABLE, UnitScorecard, scorecard_export_rows, scorecards
 
@@ -229,3 +238,68 @@ def target(
             f"{item.scope_type}:{item.scope_id}", format(item.target_value, "f"), item.source
         )
     console.print(table)
+
+
+# --- target tracking ------------------------------------------------------------------------
+def _shown(item: UnitProgress, value: int | Fraction | None, lang: Language) -> str:
+    if value is None:
+        return ""
+    if METRICS[item.target.metric].unit == "money":
+        return Money(int(value), "CNY").format(lang, compact=True)
+    return f"{display(value, item.scale).normalize():f}"
+
+
+@kpi_app.command("progress")
+def progress_cmd(
+    on: OnOption = None,
+    metric: MetricOption = None,
+    unit: UnitOption = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Only targets of this period (2026-Q1...).")
+    ] = None,
+    raise_events: Annotated[
+        bool,
+        typer.Option(
+            "--raise-events",
+            help="Also raise target_at_risk events for the units at risk (idempotent).",
+        ),
+    ] = False,
+    lang: Annotated[Language, typer.Option(help="Language of names: zh (default) or en.")] = "zh",
+) -> None:
+    """Progress on every target: actual, run-rate and pipeline forecasts, chance to make it."""
+    try:
+        snapshot = date.fromisoformat(on) if on else date.today()
+    except ValueError as error:
+        report_error(InputValidationError(f"--on {on!r} is not a date YYYY-MM-DD"))
+        raise typer.Exit(2) from error
+    try:
+        with open_database() as db:
+            report = track_targets(
+                db, BranchScope("HO", None), snapshot, metric=metric, period=period, scope_id=unit
+            )
+            run = raise_target_events(db, settings(), snapshot) if raise_events else None
+    except CorpgraphError as error:
+        report_error(error)
+        raise typer.Exit(error.exit_code) from error
+    table = Table(*(gettext(lang, h) for h in PROGRESS_HEADERS))
+    for item in report.items:
+        p = item.progress
+        expected = None if p.pipeline_expected is None else p.actual + p.pipeline_expected
+        table.add_row(
+            item.unit.name,
+            gettext(lang, METRICS[item.target.metric].name),
+            item.target.period,
+            _shown(item, p.target, lang),
+            _shown(item, p.actual, lang),
+            "" if p.share_done is None else f"{float(p.share_done):.1%}",
+            _shown(item, p.run_rate_forecast, lang),
+            _shown(item, expected, lang),
+            "" if p.probability is None else f"{p.probability:.1%}",
+        )
+    console.print(table)
+    if run is not None:
+        console.print(
+            gettext(
+                lang, N_("{at_risk} of {assessed} targets at risk; {created} new events.")
+            ).format(at_risk=len(run.at_risk), assessed=run.assessed, created=run.created)
+        )

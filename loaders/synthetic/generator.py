@@ -26,6 +26,7 @@ from .hard import harden, used_spellings
 from .model import Bank
 from .output import ENCODINGS, FILE_FORMATS, TableWriter, format_basis_points, format_cents
 from .people_cases import plant_people_cases
+from .pipeline import plan_pipeline
 from .plans import build_structure, plan_flows
 from .relations import plan_relations
 from .scales import (
@@ -142,6 +143,10 @@ def generate_bank(
     for name, added in people.rows.items():
         tables[name] = [*tables[name], *added]  # after the rows (and bad rows) of the bank
     planted["guarantee_circles"] = sorted([*planted["guarantee_circles"], *people.circles])
+    # The CRM pipeline and its tracked targets: also a stream of its own, drawn after.
+    pipeline = plan_pipeline(structure.bank, seed)
+    tables["opportunity_history"] = pipeline.opportunities
+    tables["targets"] = sorted([*tables["targets"], *pipeline.targets])
     logger.info("planned the %s bank in %.1f s", scale, time.perf_counter() - started)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -183,6 +188,7 @@ def generate_bank(
         "related_parties": relations.truth,
         **activities.truth(),
         "people_cases": people.truth,
+        "target_tracking": pipeline.truth,
     }
     if hard is not None:
         truth.update(

@@ -170,8 +170,12 @@ MONEY_COLUMNS = [
 _VALID_FORMS = {("targets", "period"): "2026"}
 
 
+#: Optional columns left empty in a valid row (an opportunity is won or lost, not both).
+_EMPTY = {("opportunity_history", "lost")}
+
+
 def _valid_row(spec: FileSpec) -> dict[str, str]:
-    return {
+    row = {
         c.name: _VALID_FORMS.get((spec.name, c.name))
         or (
             c.choices[0]
@@ -182,12 +186,13 @@ def _valid_row(spec: FileSpec) -> dict[str, str]:
         )
         for i, c in enumerate(spec.columns)
     }
+    return {name: "" if (spec.name, name) in _EMPTY else text for name, text in row.items()}
 
 
 def test_every_amount_column_has_a_currency() -> None:
-    # registered capital, supply, guarantee, limit, outstanding, balance, payment, and a
-    # target's value (at most 2 decimals, checked as CNY)
-    assert len(MONEY_COLUMNS) == 8
+    # registered capital, supply, guarantee, limit, outstanding, balance, payment, a
+    # target's value (at most 2 decimals, checked as CNY) and an opportunity's amount
+    assert len(MONEY_COLUMNS) == 9
     for file, name in MONEY_COLUMNS:
         column = CONTRACT[file].column(name)
         assert (column.currency_column is None) != (column.fixed_currency is None), name
