@@ -22,6 +22,7 @@ from typing import Any, Final, LiteralString
 
 from core.contacts import CompanyTie, ContactTie, FamilyTie, KeyPersonTie
 from core.errors import NotFoundError
+from core.judgements import RelatedVerdict
 
 from .branches import BranchScope, scope_predicate
 from .database import Database, Reader
@@ -279,10 +280,16 @@ def read_related(
 
 
 # --- reads of other features: hidden guarantee risk, warm introductions --------------------
+#: Pairs a reviewer dismissed are not related: they flag and introduce nothing.
+_NOT_DISMISSED: Final[LiteralString] = (
+    "AND NOT EXISTS { MATCH (l:RelatedPartyLink {review_id: s.review_id, status: $dismissed}) } "
+)
+_DISMISSED: Final = RelatedVerdict.DISMISSED.value
 READ_RELATIONS_AMONG: Final[LiteralString] = (
     "MATCH (s:SuspectedRelation {run_id: $run_id}) "
     "WHERE s.customer_id IN $ids AND s.other_id IN $ids "
-    "RETURN s.customer_id AS customer_id, s.other_id AS other_id, "
+    + _NOT_DISMISSED
+    + "RETURN s.customer_id AS customer_id, s.other_id AS other_id, "
     "s.evidence_kinds AS evidence_kinds, s.evidence_counts AS evidence_counts, "
     "s.evidence_total AS evidence_total, s.tied_by_ownership AS tied_by_ownership, "
     "s.paths AS paths ORDER BY s.customer_id, s.rank"
@@ -291,7 +298,8 @@ READ_RELATIONS_AMONG: Final[LiteralString] = (
 READ_RELATIONS_TO: Final[LiteralString] = (
     "MATCH (s:SuspectedRelation {run_id: $run_id}) "
     "WHERE s.other_id IN $ids AND any(k IN s.evidence_kinds WHERE k IN $kinds) "
-    "RETURN s.customer_id AS customer_id, s.other_id AS other_id, "
+    + _NOT_DISMISSED
+    + "RETURN s.customer_id AS customer_id, s.other_id AS other_id, "
     "s.evidence_kinds AS evidence_kinds, s.evidence_counts AS evidence_counts, "
     "s.evidence_total AS evidence_total, s.tied_by_ownership AS tied_by_ownership, "
     "s.paths AS paths ORDER BY s.other_id, s.rank"
@@ -331,7 +339,10 @@ def read_relations_among(db: Reader, run_id: str | None, ids: Iterable[str]) -> 
     wanted = sorted(set(ids))
     if run_id is None or len(wanted) < 2:
         return RelationsFound((), {}, {})
-    return _found(db, db.read(READ_RELATIONS_AMONG, {"run_id": run_id, "ids": wanted}))
+    return _found(
+        db,
+        db.read(READ_RELATIONS_AMONG, {"run_id": run_id, "ids": wanted, "dismissed": _DISMISSED}),
+    )
 
 
 def read_relations_to(
@@ -342,5 +353,10 @@ def read_relations_to(
     wanted = sorted(set(ids))
     if run_id is None or not wanted:
         return RelationsFound((), {}, {})
-    parameters = {"run_id": run_id, "ids": wanted, "kinds": sorted(kinds)}
+    parameters = {
+        "run_id": run_id,
+        "ids": wanted,
+        "kinds": sorted(kinds),
+        "dismissed": _DISMISSED,
+    }
     return _found(db, db.read(READ_RELATIONS_TO, parameters))

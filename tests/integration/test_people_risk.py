@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.judgements import related_pair_id
 from core.settings import Settings
 from graph.database import Database
 from graph.schema import wipe
@@ -278,3 +279,33 @@ def test_the_cli_lists_circles_with_the_flag(truth: dict[str, Any], bank: Path) 
     assert len(flagged) == 1
     assert ", ".join(family["members"]) in flagged[0]
     assert f"{len(truth['guarantee_circles'])} circles, 1 flagged" in out
+
+
+def test_a_dismissed_pair_flags_nothing_and_a_confirmed_one_flags_again(
+    truth: dict[str, Any], client: TestClient, risk_key: str
+) -> None:
+    """A reviewer who dismisses the suspicions behind a flag removes the flag: dismissed
+    pairs are not related. Deciding again (confirming) brings it back. Runs last: it
+    leaves the pairs confirmed, which flags exactly as the suspicions did."""
+    planted = next(c for c in truth["people_cases"]["guarantee_circles"] if c["run_by"])
+    members = tuple(planted["members"])
+    flagged = circles_by_members(client, risk_key)[members]["hidden_risk"]
+    assert flagged is not None
+    pairs = [related_pair_id(p["first"], p["second"]) for p in flagged["pairs"]]
+    assert pairs
+
+    def decide(verdict: str) -> None:
+        for pair in pairs:
+            response = client.post(
+                f"/api/v1/related-parties/review/{pair}/{verdict}",
+                json={"note": f"test: {verdict}"},
+                headers={"X-API-Key": risk_key},
+            )
+            assert response.status_code == 201, response.text
+
+    decide("dismiss")
+    assert circles_by_members(client, risk_key)[members]["hidden_risk"] is None
+    decide("confirm")
+    again = circles_by_members(client, risk_key)[members]["hidden_risk"]
+    assert again is not None
+    assert again["kind"]["code"] == flagged["kind"]["code"]
