@@ -348,7 +348,7 @@ _TRANSLATIONS: Final[dict[Upsert, Callable[[ImportGraph, Mapping[str, Any]], Non
         "HOLDS",
         ("Company", "customer_id"),
         ("Product", "product_code"),
-        ("balance_minor", "currency", "opened"),
+        ("balance_minor", "currency", "opened", "closed"),
     ),
     Upsert.SEGMENT_SNAPSHOTS: _segment_snapshots,
     Upsert.FX_RATES: _node_setter("FxRate", ("currency", "rate_date", "cny_per_unit")),

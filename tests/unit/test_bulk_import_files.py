@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from core.errors import QueryError
-from graph.bulk_import import ImportGraph, write_import_files
-from graph.load_writes import Upsert
+from graph.bulk_import import TRANSLATED, ImportGraph, write_import_files
+from graph.load_writes import UPSERTS, Upsert
 
 
 def company(company_id: str, **overrides: object) -> dict[str, object]:
@@ -119,3 +120,34 @@ def test_a_property_with_two_types_is_an_error(tmp_path: Path) -> None:
     graph.apply(Upsert.PRODUCTS, [{"product_code": "P2", "name": "b", "category": 3}])
     with pytest.raises(QueryError):
         write_import_files(graph, tmp_path)
+
+
+class _RecordingRow(dict[str, object]):
+    """A row that answers every column with a value and remembers which were read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> object:
+        self.read.add(key)
+        return "1"
+
+
+class _EveryNodeExists(ImportGraph):
+    def has(self, label: str, key: object) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("statement", sorted(TRANSLATED.values()))
+def test_each_translation_reads_every_column_its_statement_writes(statement: Upsert) -> None:
+    """The importer's translation of a statement reads every ``row.x`` the Cypher uses, so
+    a column added to the loader's statement (and not to its translation) fails here
+    rather than as a store that differs from the loader's."""
+    wanted = set(re.findall(r"\brow\.(\w+)", UPSERTS[statement]))
+    seen: set[str] = set()
+    for graph in (ImportGraph(), _EveryNodeExists()):  # both sides of every MATCH
+        row = _RecordingRow()
+        graph.apply(statement, [row])
+        seen |= row.read
+    assert wanted <= seen, sorted(wanted - seen)
