@@ -177,7 +177,9 @@ def _print_connected(related: GroupRelatedParties) -> None:
 
 
 def _guaranteed(amounts: tuple[CircleAmount, ...]) -> str:
-    return ", ".join(f"{from_minor_units(a.amount_minor, a.currency):,} {a.currency}" for a in amounts)
+    return ", ".join(
+        f"{from_minor_units(a.amount_minor, a.currency):,} {a.currency}" for a in amounts
+    )
 
 
 def _risk(risk: CircleHiddenRisk | None) -> str:
