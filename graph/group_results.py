@@ -318,6 +318,7 @@ WITH c, m.position AS position, f.currency AS currency, sum(f.limit_minor) AS li
      sum(f.outstanding_minor) AS outstanding_minor
 RETURN c.company_id AS id, c.name AS name, coalesce(c.is_customer, false) AS is_customer,
        coalesce($scope_all OR c.branch_id IN $scope_branch_ids, false) AS visible,
+       position,
        collect(CASE WHEN currency IS NULL THEN null
                ELSE [currency, toString(limit_minor), toString(outstanding_minor)] END)
            AS facilities
