@@ -226,9 +226,20 @@ def test_chains_are_scoped_like_circles(
     mine = family["members"][-1]
     home = companies[mine]["branch_id"]
     key = api_key("risk", home, f"risk-chains-{home}")
+    parents = {r["branch_id"]: r["parent_branch_id"] for r in rows(bank / "branches.csv")}
+
+    def in_subtree(branch: str | None) -> bool:
+        while branch:
+            if branch == home:
+                return True
+            branch = parents.get(branch)
+        return False
+
     everything = chains_by_members(client, risk_key)
     visible = {
-        c["id"] for m, c in everything.items() if any(companies[i]["branch_id"] == home for i in m)
+        c["id"]
+        for m, c in everything.items()
+        if any(in_subtree(companies[i]["branch_id"]) for i in m)
     }
     assert visible
     assert visible != {c["id"] for c in everything.values()}
@@ -239,11 +250,12 @@ def test_chains_are_scoped_like_circles(
     detail = get(client, f"/api/v1/guarantee-chains/{chain['id']}", key, lang="en")
     text = json.dumps(detail, ensure_ascii=False)
     legal = legal_representatives(bank)
-    for member in family["members"]:
-        if companies[member]["branch_id"] != home:
-            assert member not in text
-            assert companies[member]["name"] not in text
-            assert legal[member] not in text
+    hidden_members = [m for m in family["members"] if not in_subtree(companies[m]["branch_id"])]
+    assert hidden_members, "the family chain's members are booked at several branches"
+    for member in hidden_members:
+        assert member not in text
+        assert companies[member]["name"] not in text
+        assert legal[member] not in text
     hidden = next(c["id"] for c in everything.values() if c["id"] not in visible)
     response = client.get(f"/api/v1/guarantee-chains/{hidden}", headers={"X-API-Key": key})
     assert response.status_code == 404
