@@ -222,5 +222,25 @@ def longest_chains(
     return kept
 
 
+def guaranteed_amounts(
+    guarantee_ids: Iterable[str], edges: Iterable[GuaranteeEdge]
+) -> tuple[tuple[str, int], ...]:
+    """The sum of the guarantees ``guarantee_ids`` per currency (minor units), by currency.
+
+    Examples
+    --------
+    >>> e = [GuaranteeEdge("g1", "A", "B", 100, "CNY"), GuaranteeEdge("g2", "B", "C", 7, "USD"),
+    ...      GuaranteeEdge("g3", "X", "B", 5, "CNY"), GuaranteeEdge("g4", "C", "D", 1, "CNY")]
+    >>> guaranteed_amounts(["g1", "g2", "g4"], e)
+    (('CNY', 101), ('USD', 7))
+    """
+    wanted = set(guarantee_ids)
+    amounts: dict[str, int] = {}
+    for e in edges:
+        if e.guarantee_id in wanted:
+            amounts[e.currency] = amounts.get(e.currency, 0) + int(e.amount_minor)
+    return tuple(sorted(amounts.items()))
+
+
 def _joined(nodes: tuple[str, ...]) -> str:
     return "\x1f" + "\x1f".join(nodes) + "\x1f"

@@ -88,7 +88,7 @@ PAGES: Final[dict[str, Page]] = {
             "groups",
             "groups.html.j2",
             N_("Groups and guarantee circles"),
-            ("/api/v1/groups", "/api/v1/guarantee-circles"),
+            ("/api/v1/groups", "/api/v1/guarantee-circles", "/api/v1/guarantee-chains"),
             menu=True,
         ),
         Page("group", "group.html.j2", N_("Group"), ("/api/v1/groups/{group_id}",)),

@@ -92,6 +92,7 @@ RUN_SCOPED: Final[dict[str, tuple[tuple[str, bool], ...]]] = {
         ("ControlResult", False),
         ("Group", False),
         ("GuaranteeCircle", False),
+        ("GuaranteeChain", False),
     ),
     "interdependence": (("DEPENDS_ON", True), ("InterdependenceRule", False)),
     "prospects": (("CompanyResult", False),),
@@ -121,6 +122,7 @@ COLLECT: Final[dict[str, tuple[LiteralString, ...]]] = {
         _collect_nodes("ControlResult"),
         _collect_nodes("Group"),
         _collect_nodes("GuaranteeCircle"),
+        _collect_nodes("GuaranteeChain"),
     ),
     "interdependence": (
         _collect_relationships("DEPENDS_ON"),

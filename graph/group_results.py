@@ -158,6 +158,21 @@ MATCH (k:GuaranteeCircle {circle_id: row.circle_id, run_id: $run_id})
 MERGE (c)-[m:IN_CIRCLE]->(k)
 SET m.run_id = $run_id
 """
+#: A guarantee chain: its members in order (guarantor first, the customer borrower last),
+#: its guarantees in the same order, and the guaranteed amounts per currency.
+WRITE_CHAINS: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (k:GuaranteeChain {chain_id: row.chain_id, run_id: $run_id})
+SET k.length = row.length, k.members = row.members, k.guarantee_ids = row.guarantee_ids,
+    k.currencies = row.currencies, k.amounts_minor = row.amounts_minor
+"""
+WRITE_CHAIN_MEMBERS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (c:Company {company_id: row.company_id})
+MATCH (k:GuaranteeChain {chain_id: row.chain_id, run_id: $run_id})
+MERGE (c)-[m:IN_CHAIN]->(k)
+SET m.run_id = $run_id, m.position = row.position
+"""
 
 # --- reads of the published run -----------------------------------------------------------------
 READ_UPSTREAM_STEP: Final[LiteralString] = """
@@ -275,6 +290,39 @@ RETURN c.company_id AS id, c.name AS name, coalesce(c.is_customer, false) AS is_
                ELSE [currency, toString(limit_minor), toString(outstanding_minor)] END)
            AS facilities
 ORDER BY id
+"""
+#: A chain is visible when one of its members is booked in the caller's subtree.
+CHAIN_SCOPE: Final[LiteralString] = (
+    "EXISTS { MATCH (v:Company)-[:IN_CHAIN]->(k) "
+    "WHERE $scope_all OR v.branch_id IN $scope_branch_ids }"
+)
+LIST_CHAINS: Final[LiteralString] = (
+    "MATCH (k:GuaranteeChain {run_id: $group_run}) WHERE "
+    + CHAIN_SCOPE
+    + " RETURN k {.*} AS k ORDER BY k.length DESC, k.chain_id SKIP $offset LIMIT $limit"
+)
+COUNT_CHAINS: Final[LiteralString] = (
+    "MATCH (k:GuaranteeChain {run_id: $group_run}) WHERE "
+    + CHAIN_SCOPE
+    + " RETURN count(k) AS total"
+)
+GET_CHAIN: Final[LiteralString] = (
+    "MATCH (k:GuaranteeChain {chain_id: $chain_id, run_id: $group_run}) WHERE "
+    + CHAIN_SCOPE
+    + " RETURN k {.*} AS k"
+)
+CHAIN_MEMBERS: Final[LiteralString] = """
+MATCH (c:Company)-[m:IN_CHAIN]->(:GuaranteeChain {chain_id: $chain_id, run_id: $group_run})
+OPTIONAL MATCH (c)-[:HAS_FACILITY]->(f:Facility)
+WITH c, m.position AS position, f.currency AS currency, sum(f.limit_minor) AS limit_minor,
+     sum(f.outstanding_minor) AS outstanding_minor
+RETURN c.company_id AS id, c.name AS name, coalesce(c.is_customer, false) AS is_customer,
+       coalesce($scope_all OR c.branch_id IN $scope_branch_ids, false) AS visible,
+       position,
+       collect(CASE WHEN currency IS NULL THEN null
+               ELSE [currency, toString(limit_minor), toString(outstanding_minor)] END)
+           AS facilities
+ORDER BY position
 """
 CIRCLE_GUARANTEES: Final[LiteralString] = """
 MATCH (g:Company)-[r:GUARANTEES]->(b:Company)
@@ -469,6 +517,18 @@ class CircleRow:
     currencies: tuple[str, ...]
     amounts_minor: tuple[int, ...]
     guarantee_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """A stored guarantee chain: members and guarantees in chain order."""
+
+    chain_id: str
+    length: int
+    members: tuple[str, ...]
+    guarantee_ids: tuple[str, ...]
+    currencies: tuple[str, ...]
+    amounts_minor: tuple[int, ...]
 
 
 def _float(value: object) -> float | None:
@@ -801,6 +861,59 @@ def read_circle_members(
     """A circle's members by id, with whether the caller may see each."""
     params = {**scope, "group_run": group_run, "circle_id": circle_id}
     return [_member(m) for m in db.read(CIRCLE_MEMBERS, params)]
+
+
+def write_chains(
+    db: Database,
+    chains: Iterable[Mapping[str, Any]],
+    members: Iterable[Mapping[str, Any]],
+    run_id: str,
+) -> None:
+    """Store the run's guarantee chains, then their ``IN_CHAIN {position}`` memberships."""
+    db.write_rows(WRITE_CHAINS, chains, extra_parameters={"run_id": run_id})
+    db.write_rows(WRITE_CHAIN_MEMBERS, members, extra_parameters={"run_id": run_id})
+
+
+def _chain(row: Mapping[str, Any]) -> ChainRow:
+    k = row["k"]
+    return ChainRow(
+        chain_id=str(k["chain_id"]),
+        length=int(k.get("length") or 0),
+        members=_strs(k.get("members")),
+        guarantee_ids=_strs(k.get("guarantee_ids")),
+        currencies=_strs(k.get("currencies")),
+        amounts_minor=tuple(int(a) for a in k.get("amounts_minor") or ()),
+    )
+
+
+def count_chains(db: Reader, scope: Mapping[str, Any], group_run: str | None) -> int:
+    """How many guarantee chains of run ``group_run`` the caller may see."""
+    row = db.read_one(COUNT_CHAINS, {**scope, "group_run": group_run})
+    return int(row["total"]) if row else 0
+
+
+def list_chain_rows(
+    db: Reader, scope: Mapping[str, Any], group_run: str | None, *, limit: int, offset: int
+) -> list[ChainRow]:
+    """One page of the visible chains of run ``group_run``, longest first."""
+    params = {**scope, "group_run": group_run, "limit": limit, "offset": offset}
+    return [_chain(r) for r in db.read(LIST_CHAINS, params)]
+
+
+def read_chain_row(
+    db: Reader, chain_id: str, scope: Mapping[str, Any], group_run: str | None
+) -> ChainRow | None:
+    """A visible chain of run ``group_run``, or ``None``."""
+    row = db.read_one(GET_CHAIN, {**scope, "group_run": group_run, "chain_id": chain_id})
+    return None if row is None else _chain(row)
+
+
+def read_chain_members(
+    db: Reader, chain_id: str, scope: Mapping[str, Any], group_run: str | None
+) -> list[MemberRow]:
+    """A chain's members in chain order, with whether the caller may see each."""
+    params = {**scope, "group_run": group_run, "chain_id": chain_id}
+    return [_member(m) for m in db.read(CHAIN_MEMBERS, params)]
 
 
 def read_guarantees_by_id(db: Reader, guarantee_ids: Sequence[str]) -> list[GuaranteeRow]:

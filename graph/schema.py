@@ -47,6 +47,7 @@ NODE_KEYS: Final[dict[str, str]] = {
 RUN_SCOPED_KEYS: Final[dict[str, str]] = {
     "Group": "group_id",
     "GuaranteeCircle": "circle_id",
+    "GuaranteeChain": "chain_id",
     "ControlResult": "company_id",
     "CompanyResult": "company_id",
     "SuspectedRelation": "pair_id",
@@ -71,6 +72,7 @@ RELATIONSHIP_TYPES: Final[frozenset[str]] = frozenset(
         "CONTROLS_DIRECTLY",  # (:Company|Person)-[:CONTROLS_DIRECTLY {basis}]->(:Company), derived
         "CONTROL_CLAIM",  # the same claims, published per compute run {run_id, basis, effect}
         "IN_CIRCLE",  # (:Company)-[:IN_CIRCLE]->(:GuaranteeCircle)
+        "IN_CHAIN",  # (:Company)-[:IN_CHAIN {position}]->(:GuaranteeChain)
         "ABOUT",  # (:Event)-[:ABOUT]->(:Company customer)
         "DEPENDS_ON",  # (:Company dependent)-[:DEPENDS_ON {direction, basis, share}]->(:Company)
         "BRANCH_OF",  # (:Company branch office)-[:BRANCH_OF {place}]->(:Company head)
@@ -262,6 +264,12 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "CREATE CONSTRAINT guarantee_circle_run_unique IF NOT EXISTS "
         "FOR (n:GuaranteeCircle) REQUIRE (n.circle_id, n.run_id) IS UNIQUE",
     ),
+    SchemaItem(
+        "guarantee_chain_run_unique",
+        "constraint",
+        "CREATE CONSTRAINT guarantee_chain_run_unique IF NOT EXISTS "
+        "FOR (n:GuaranteeChain) REQUIRE (n.chain_id, n.run_id) IS UNIQUE",
+    ),
     # --- compute runs (graph.compute_runs): the pointers, and every lookup by run id --------
     SchemaItem(
         "compute_run_step_unique",
@@ -356,6 +364,11 @@ SCHEMA: Final[tuple[SchemaItem, ...]] = (
         "guarantee_circle_run",
         "index",
         "CREATE INDEX guarantee_circle_run IF NOT EXISTS FOR (n:GuaranteeCircle) ON (n.run_id)",
+    ),
+    SchemaItem(
+        "guarantee_chain_run",
+        "index",
+        "CREATE INDEX guarantee_chain_run IF NOT EXISTS FOR (n:GuaranteeChain) ON (n.run_id)",
     ),
     SchemaItem(
         "company_result_run",

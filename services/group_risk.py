@@ -20,7 +20,10 @@
    every controller's group, one of them primary;
 4. runs the engine's **SCC** over ``GUARANTEES`` and stores the guarantee circles
    (:mod:`algorithms.guarantees`): ``(:GuaranteeCircle {circle_id, run_id})`` and
-   ``IN_CIRCLE``.
+   ``IN_CIRCLE``;
+5. finds the longest guarantee chains ending at customers outside the circles and
+   stores them: ``(:GuaranteeChain {chain_id, run_id, length, members,
+   guarantee_ids, currencies, amounts_minor})`` and ``IN_CHAIN {position}``.
 
 Every result is written under the run's id and published by the step's pointer
 (:mod:`graph.compute_runs`): readers resolve the published run and read only its
@@ -68,7 +71,14 @@ from algorithms.groups import (
     rank_groups,
     with_exposure,
 )
-from algorithms.guarantees import Circle, GuaranteeEdge, build_circles, longest_chains
+from algorithms.guarantees import (
+    Chain,
+    Circle,
+    GuaranteeEdge,
+    build_circles,
+    guaranteed_amounts,
+    longest_chains,
+)
 from algorithms.hidden_guarantees import RelatedPair, hidden_guarantee_risk
 from algorithms.ownership import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PATHS, Holding, OwnershipGraph
 from core.formatting import Language
@@ -235,6 +245,37 @@ def circle_rows(circles: list[Circle]) -> list[dict[str, Any]]:
     ]
 
 
+def chain_rows(
+    chains: list[Chain], edges: Sequence[GuaranteeEdge], salt: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of :data:`graph.group_results.WRITE_CHAINS` and of ``WRITE_CHAIN_MEMBERS``."""
+    chains_out: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    for c in chains:
+        chain_id = public_chain_id(salt, c.nodes)
+        amounts = guaranteed_amounts(c.guarantee_ids, edges)
+        chains_out.append(
+            {
+                "chain_id": chain_id,
+                "length": c.length,
+                "members": list(c.nodes),
+                "guarantee_ids": list(c.guarantee_ids),
+                "currencies": [cur for cur, _ in amounts],
+                "amounts_minor": [amount for _, amount in amounts],
+            }
+        )
+        members.extend(
+            {"chain_id": chain_id, "company_id": m, "position": position}
+            for position, m in enumerate(c.nodes)
+        )
+    return chains_out, members
+
+
+def public_chain_id(salt: str, nodes: Iterable[str]) -> str:
+    """The stored id of the guarantee chain ``nodes`` (in order): stable, naming no member."""
+    return opaque_id("GCH", salt, "\x1f".join(nodes))
+
+
 def public_group_id(salt: str, controller_id: str) -> str:
     """The stored id of the group ``controller_id`` heads: stable, and naming no member."""
     return opaque_id("GRP", salt, group_id_for(controller_id))
@@ -321,6 +362,7 @@ def compute_group_risk(
         run_id,
     )
     chains_found = longest_chains(scc, inputs.guarantees, inputs.customers)
+    results.write_chains(db, *chain_rows(chains_found, inputs.guarantees, salt), run_id)
     statuses = [c.status for c in result.companies.values()]
     logger.info(
         "group risk (%s engine): control in %d rounds, %d controlled companies "
@@ -919,7 +961,18 @@ def get_circle(
     risk = hidden_risks(
         db, [(circle_id, [m.company_id for m in rows])], anon, language, with_evidence=True
     ).get(circle_id)
-    members = tuple(
+    members = _scoped_members(rows, anon)
+    circle = replace(
+        _stored_circle(_anonymised(row, anon), (m.id for m in members)), hidden_risk=risk
+    )
+    return CircleDetail(circle, members, _scoped_guarantees(db, circle.guarantee_ids, anon))
+
+
+def _scoped_members(
+    rows: Iterable[results.MemberRow], anon: Anonymiser
+) -> tuple[CircleMemberRow, ...]:
+    """Circle or chain members as the caller may see them (placeholders outside the scope)."""
+    return tuple(
         CircleMemberRow(
             id=anon.key(m.company_id),
             name=anon.name(m.company_id, m.name),
@@ -931,11 +984,18 @@ def get_circle(
         )
         for m in rows
     )
-    circle = replace(
-        _stored_circle(_anonymised(row, anon), (m.id for m in members)), hidden_risk=risk
-    )
+
+
+def _scoped_guarantees(
+    db: Database, guarantee_ids: Sequence[str], anon: Anonymiser
+) -> tuple[CircleGuarantee, ...]:
+    """The guarantees ``guarantee_ids`` as the caller may see them (:class:`CircleGuarantee`),
+    in the order given."""
+    by_id = {r.guarantee_id: r for r in results.read_guarantees_by_id(db, guarantee_ids)}
     edges = []
-    for r in results.read_guarantees_by_id(db, circle.guarantee_ids):
+    for guarantee_id in guarantee_ids:
+        if (r := by_id.get(guarantee_id)) is None:
+            continue
         shown = anon.visible(r.guarantor_id) or anon.visible(r.borrower_id)
         edges.append(
             CircleGuarantee(
@@ -946,7 +1006,95 @@ def get_circle(
                 r.currency if shown else None,
             )
         )
-    return CircleDetail(circle, members, tuple(edges))
+    return tuple(edges)
+
+
+@dataclass(frozen=True)
+class StoredChain:
+    """A guarantee chain as ``compute`` stored it: members and guarantees in chain order
+    (the first member guarantees the second, …, the last is the customer borrower)."""
+
+    chain_id: str
+    length: int
+    members: tuple[str, ...]
+    amounts: tuple[CircleAmount, ...] = ()
+    guarantee_ids: tuple[str, ...] = ()
+    hidden_risk: CircleHiddenRisk | None = None
+
+
+@dataclass(frozen=True)
+class ChainDetail:
+    """A visible chain with its members and its guarantees, in chain order."""
+
+    chain: StoredChain
+    members: tuple[CircleMemberRow, ...]
+    guarantees: tuple[CircleGuarantee, ...]
+
+
+def _stored_chain(
+    k: results.ChainRow, anon: Anonymiser, risk: CircleHiddenRisk | None
+) -> StoredChain:
+    return StoredChain(
+        chain_id=k.chain_id,
+        length=k.length,
+        members=tuple(anon.keys(k.members)),
+        amounts=tuple(
+            CircleAmount(c, a) for c, a in zip(k.currencies, k.amounts_minor, strict=True)
+        ),
+        guarantee_ids=k.guarantee_ids,
+        hidden_risk=risk,
+    )
+
+
+def list_chains(
+    db: Database,
+    scope: BranchScope,
+    *,
+    limit: int,
+    offset: int,
+    runs: PublishedRuns | None = None,
+    language: Language = "zh",
+) -> tuple[int, list[StoredChain]]:
+    """Visible guarantee chains, longest first: the total and one page.
+
+    Scoped like the circles (:func:`list_circles`): a chain is listed when one of its
+    members is in the caller's subtree, the others are placeholders; a chain whose
+    members are suspected related parties carries its hidden risk (without evidence).
+    """
+    group_run = _run(db, runs)
+    total = results.count_chains(db, scope.parameters(), group_run)
+    rows = results.list_chain_rows(db, scope.parameters(), group_run, limit=limit, offset=offset)
+    anon = anonymiser_for(db, scope, (m for r in rows for m in r.members), language=language)
+    risks = hidden_risks(
+        db, [(r.chain_id, r.members) for r in rows], anon, language, with_evidence=False
+    )
+    return total, [_stored_chain(r, anon, risks.get(r.chain_id)) for r in rows]
+
+
+def get_chain(
+    db: Database,
+    chain_id: str,
+    scope: BranchScope,
+    *,
+    runs: PublishedRuns | None = None,
+    language: Language = "zh",
+) -> ChainDetail | None:
+    """A visible chain, its members and its guarantees in order, or ``None``; its hidden
+    risk, if any, with the scoped evidence paths (as :func:`get_circle`)."""
+    group_run = _run(db, runs)
+    row = results.read_chain_row(db, chain_id, scope.parameters(), group_run)
+    if row is None:
+        return None
+    rows = results.read_chain_members(db, chain_id, scope.parameters(), group_run)
+    anon = anonymiser_for(db, scope, (m.company_id for m in rows), language=language)
+    risk = hidden_risks(db, [(chain_id, row.members)], anon, language, with_evidence=True).get(
+        chain_id
+    )
+    return ChainDetail(
+        _stored_chain(row, anon, risk),
+        _scoped_members(rows, anon),
+        _scoped_guarantees(db, row.guarantee_ids, anon),
+    )
 
 
 def company_contagion(

@@ -1,14 +1,14 @@
-"""Group risk: controllers, groups and exposure, guarantee circles, contagion.
+"""Group risk: controllers, groups and exposure, guarantee circles and chains, contagion.
 
 A jointly controlled company is a member of every controller's group (its exposure
 counts in each) and has one primary group; groups flag control cycles,
 cross-shareholdings and jointly controlled members (see the README, "Control and
 groups").
 
-Roles risk, manager and admin. Branch scoping: a group (or circle) is visible
+Roles risk, manager and admin. Branch scoping: a group (circle, chain) is visible
 when at least one member is booked in the caller's subtree; its totals are
 always whole, but members outside the subtree show no facility details. A group
-or circle the caller may not see answers 404, exactly like an unknown id, so its
+(circle, chain) the caller may not see answers 404, exactly like an unknown id, so its
 existence does not leak. Money is a decimal string with its currency.
 """
 
@@ -219,6 +219,32 @@ class CircleDetail(BaseModel):
     )
 
 
+class ChainSummary(BaseModel):
+    """A guarantee chain: ``members[0]`` guarantees ``members[1]``, …, the last member is
+    the customer at its end."""
+
+    id: str
+    length: int = Field(description="The number of guarantees along the chain")
+    members: list[str]
+    amounts: list[AmountOut]
+    amounts_cny: CnyEquivalentOut | None = Field(None, description="The amounts in CNY")
+    hidden_risk: HiddenRiskOut | None = Field(
+        None, description="Set when members are suspected related parties (疑似关联)"
+    )
+
+
+class ChainDetail(BaseModel):
+    id: str
+    length: int
+    members: list[CircleMember] = Field(description="In chain order, the customer last")
+    amounts: list[AmountOut]
+    amounts_cny: CnyEquivalentOut | None = Field(None, description="The amounts in CNY")
+    guarantees: list[GuaranteeOut] = Field(description="In chain order")
+    hidden_risk: HiddenRiskOut | None = Field(
+        None, description="Set when members are suspected related parties, with the evidence"
+    )
+
+
 def _code(language: Language, code_list: str, code: str) -> PathCodeOut:
     return PathCodeOut(code=code, name=pgettext(language, code_list, code))
 
@@ -277,17 +303,47 @@ def _summary(g: group_risk.StoredGroup, rates: dict[str, FxRate]) -> GroupSummar
 
 
 def _amounts_cny(
-    circle: group_risk.StoredCircle, rates: dict[str, FxRate]
+    circle: group_risk.StoredCircle | group_risk.StoredChain, rates: dict[str, FxRate]
 ) -> CnyEquivalentOut | None:
     return CnyEquivalentOut.of_money(
         (MoneyAmount(a.amount_minor, a.currency) for a in circle.amounts), rates
     )
 
 
-def _amounts(circle: group_risk.StoredCircle) -> list[AmountOut]:
+def _amounts(circle: group_risk.StoredCircle | group_risk.StoredChain) -> list[AmountOut]:
     return [
         AmountOut(currency=a.currency, amount=str(from_minor_units(a.amount_minor, a.currency)))
         for a in circle.amounts
+    ]
+
+
+def _circle_members(members: Iterable[group_risk.CircleMemberRow]) -> list[CircleMember]:
+    return [
+        CircleMember(
+            id=m.id,
+            name=m.name,
+            is_customer=m.is_customer,
+            visible=m.visible,
+            facilities=_money(m.facilities) if m.facilities is not None else None,
+        )
+        for m in members
+    ]
+
+
+def _guarantees(guarantees: Iterable[group_risk.CircleGuarantee]) -> list[GuaranteeOut]:
+    return [
+        GuaranteeOut(
+            guarantee_id=e.guarantee_id,
+            guarantor_id=e.guarantor_id,
+            borrower_id=e.borrower_id,
+            amount=(
+                str(from_minor_units(e.amount_minor, e.currency))
+                if e.amount_minor is not None and e.currency is not None
+                else None
+            ),
+            currency=e.currency,
+        )
+        for e in guarantees
     ]
 
 
@@ -467,35 +523,65 @@ def circle(
     return CircleDetail(
         id=k.circle_id,
         size=k.size,
-        members=[
-            CircleMember(
-                id=m.id,
-                name=m.name,
-                is_customer=m.is_customer,
-                visible=m.visible,
-                facilities=_money(m.facilities) if m.facilities is not None else None,
-            )
-            for m in found.members
-        ],
+        members=_circle_members(found.members),
         cycles=[list(c) for c in k.cycles],
         cycles_complete=k.cycles_complete,
         mutual_pairs=[list(p) for p in k.mutual_pairs],
         amounts=_amounts(k),
         amounts_cny=_amounts_cny(k, read_latest_rates(db)),
-        guarantees=[
-            GuaranteeOut(
-                guarantee_id=e.guarantee_id,
-                guarantor_id=e.guarantor_id,
-                borrower_id=e.borrower_id,
-                amount=(
-                    str(from_minor_units(e.amount_minor, e.currency))
-                    if e.amount_minor is not None and e.currency is not None
-                    else None
-                ),
-                currency=e.currency,
-            )
-            for e in found.guarantees
-        ],
+        guarantees=_guarantees(found.guarantees),
+        hidden_risk=_hidden_risk(k.hidden_risk, language),
+    )
+
+
+@router.get("/guarantee-chains", response_model=Page[ChainSummary])
+def chains(
+    caller: RiskReader,
+    db: DatabaseDep,
+    language: CallerLanguage,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ChainSummary]:
+    """Visible guarantee chains, longest first; ``hidden_risk`` flags those whose members
+    are suspected related parties (run by one family, one person, or sharing contacts)."""
+    run = published_runs(db, ("group_risk",))
+    total, rows = group_risk.list_chains(
+        db, caller.scope, limit=limit, offset=offset, runs=run, language=language
+    )
+    rates = read_latest_rates(db)
+    items = [
+        ChainSummary(
+            id=k.chain_id,
+            length=k.length,
+            members=list(k.members),
+            amounts=_amounts(k),
+            amounts_cny=_amounts_cny(k, rates),
+            hidden_risk=_hidden_risk(k.hidden_risk, language),
+        )
+        for k in rows
+    ]
+    return Page[ChainSummary](
+        total=total, limit=limit, offset=offset, items=items, **run_fields(run, "group_risk")
+    )
+
+
+@router.get("/guarantee-chains/{chain_id}", response_model=ChainDetail)
+def chain(
+    chain_id: IdPath, caller: RiskReader, db: DatabaseDep, language: CallerLanguage
+) -> ChainDetail:
+    """A chain: members in order (with exposure when visible), its guarantees, amounts,
+    and its hidden risk with the evidence when members are suspected related."""
+    found = group_risk.get_chain(db, chain_id, caller.scope, language=language)
+    if found is None:
+        raise NotFoundError(f"guarantee chain {chain_id} not found")
+    k = found.chain
+    return ChainDetail(
+        id=k.chain_id,
+        length=k.length,
+        members=_circle_members(found.members),
+        amounts=_amounts(k),
+        amounts_cny=_amounts_cny(k, read_latest_rates(db)),
+        guarantees=_guarantees(found.guarantees),
         hidden_risk=_hidden_risk(k.hidden_risk, language),
     )
 

@@ -307,6 +307,12 @@
       { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
       { title: _("Hidden risk"), cell: (c) => hiddenRiskBadge(c.hidden_risk) },
     ],
+    chains: () => [
+      { title: _("Guarantee chain"), cell: (c) => fill(_("Chain of {length} guarantees"), { length: c.length }) },
+      { title: _("Members"), cell: (c) => String(c.members.length), numeric: true },
+      { title: _("Guaranteed amount"), cell: (c) => moneyList(c.amounts, false, c.amounts_cny), numeric: true },
+      { title: _("Hidden risk"), cell: (c) => hiddenRiskBadge(c.hidden_risk) },
+    ],
     prospects: () => [
       { title: _("Rank"), cell: (p) => String(p.rank), numeric: true },
       { title: _("Prospect"), cell: (p) => link(p.name || _("Unnamed"), "/ui/prospects/" + encodeURIComponent(p.id)) },
@@ -319,7 +325,7 @@
     ],
   };
 
-  /** The hidden guarantee risk of a circle as a badge (its sentence on hover), or a dash. */
+  /** The hidden guarantee risk of a circle or chain as a badge (its sentence on hover), or a dash. */
   function hiddenRiskBadge(risk) {
     if (!risk) return "—";
     return el("span", { class: "badge cg-tone-danger", title: risk.explanation, text: risk.kind.name });
@@ -790,6 +796,7 @@
   pages.groups = function () {
     dataTable(document.getElementById("groups"), { title: _("Groups by exposure"), columns: COLUMNS.groups(), load: fromApi("/api/v1/groups", { sort: "exposure" }) });
     dataTable(document.getElementById("circles"), { title: _("Guarantee circles"), columns: COLUMNS.circles(), load: fromApi("/api/v1/guarantee-circles") });
+    dataTable(document.getElementById("chains"), { title: _("Guarantee chains"), columns: COLUMNS.chains(), load: fromApi("/api/v1/guarantee-chains") });
   };
 
   async function showMap(path) {

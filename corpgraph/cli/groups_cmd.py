@@ -14,9 +14,12 @@ from core.messages import render
 from core.money import from_minor_units
 from graph.branches import BranchScope
 from services.group_risk import (
+    CircleAmount,
+    CircleHiddenRisk,
     StoredGroup,
     StoredMember,
     get_group,
+    list_chains,
     list_circles,
     list_groups,
 )
@@ -173,6 +176,16 @@ def _print_connected(related: GroupRelatedParties) -> None:
     console.print(exposure)
 
 
+def _guaranteed(amounts: tuple[CircleAmount, ...]) -> str:
+    return ", ".join(
+        f"{from_minor_units(a.amount_minor, a.currency):,} {a.currency}" for a in amounts
+    )
+
+
+def _risk(risk: CircleHiddenRisk | None) -> str:
+    return f"[bold red]{escape(render(risk.explanation, 'en'))}[/bold red]" if risk else ""
+
+
 @groups_app.command("circles")
 def groups_circles(
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="Circles to show.")] = 50,
@@ -183,16 +196,29 @@ def groups_circles(
         total, circles = list_circles(db, _ALL_BRANCHES, limit=limit, offset=0, language="en")
     table = Table("circle", "members", "guaranteed", "hidden risk", title="guarantee circles")
     for c in circles:
-        risk = c.hidden_risk
         table.add_row(
-            c.circle_id,
-            ", ".join(c.members),
-            ", ".join(
-                f"{from_minor_units(a.amount_minor, a.currency):,} {a.currency}" for a in c.amounts
-            ),
-            f"[bold red]{escape(render(risk.explanation, 'en'))}[/bold red]" if risk else "",
+            c.circle_id, ", ".join(c.members), _guaranteed(c.amounts), _risk(c.hidden_risk)
         )
     console.print(table)
     shown = f" (first {len(circles)} shown)" if total > limit else ""
     flagged = sum(1 for c in circles if c.hidden_risk)
     console.print(f"{total} circle{'' if total == 1 else 's'}{shown}, {flagged} flagged")
+
+
+@groups_app.command("chains")
+def groups_chains(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Chains to show.")] = 50,
+) -> None:
+    """List the guarantee chains, longest first (guarantor → … → the customer), flagging
+    those run by one family, one person or sharing contacts."""
+    with open_database() as db:
+        total, chains = list_chains(db, _ALL_BRANCHES, limit=limit, offset=0, language="en")
+    table = Table("chain", "members", "guaranteed", "hidden risk", title="guarantee chains")
+    for c in chains:
+        table.add_row(
+            c.chain_id, " → ".join(c.members), _guaranteed(c.amounts), _risk(c.hidden_risk)
+        )
+    console.print(table)
+    shown = f" (first {len(chains)} shown)" if total > limit else ""
+    flagged = sum(1 for c in chains if c.hidden_risk)
+    console.print(f"{total} chain{'' if total == 1 else 's'}{shown}, {flagged} flagged")

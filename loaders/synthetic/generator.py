@@ -143,6 +143,7 @@ def generate_bank(
     for name, added in people.rows.items():
         tables[name] = [*tables[name], *added]  # after the rows (and bad rows) of the bank
     planted["guarantee_circles"] = sorted([*planted["guarantee_circles"], *people.circles])
+    planted["guarantee_chains"] = sorted([*planted["guarantee_chains"], *people.chains])
     # The CRM pipeline and its tracked targets: also a stream of its own, drawn after.
     pipeline = plan_pipeline(structure.bank, seed)
     tables["opportunity_history"] = pipeline.opportunities

@@ -14,17 +14,21 @@ What is planted, in business terms:
   relative (parent, sibling) of a customer's legal representative. That customer can
   introduce the bank;
 - **a contact is no introduction**: a prospect that only shares an office address with
-  a customer has no introducer.
+  a customer has no introducer;
+- **a family-run guarantee chain**: three customers, the first guarantees the second and
+  the second the third, and their legal representatives are one family (a parent and
+  two children); and **an unrelated chain** of three customers tied by nothing else.
 
 Everything is drawn from its own random stream (seed × prime + salt), after the rest
 of the bank and its people are planned, so every other row is unchanged: only rows
 are added (guarantees, key persons, family ties, contacts). The truth
-(``people_cases`` in ``truth.json``, and the two circles in ``guarantee_circles``)
-says what was planted, never what a detector would find.
+(``people_cases`` in ``truth.json``, the two circles in ``guarantee_circles`` and the
+two chains in ``guarantee_chains``) says what was planted, never what a detector would find.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,6 +46,11 @@ SEED_PRIME: Final = 1_000_033
 #: Public ids of the planted guarantees: far above the generator's own numbers.
 GUARANTEE_ID_BASE: Final = 9_000_000
 CIRCLE_SIZE: Final = 3
+#: The chains' own random stream (drawn after everything else, so nothing else moves).
+CHAIN_SEED_SALT: Final = 0x1A77F
+CHAIN_SIZE: Final = 3
+#: The customers a planted chain is made of, in order of preference.
+CHAIN_ROLES: Final = ("plain", "chain")
 WARM_INTRODUCTIONS: Final = 4
 #: Non-customers that trade with customers: what the bank prospects.
 PROSPECT_ROLES: Final = frozenset({"prospect", "counterparty"})
@@ -53,6 +62,7 @@ class PeopleCases:
 
     rows: dict[str, list[Row]] = field(default_factory=dict)
     circles: list[list[str]] = field(default_factory=list)
+    chains: list[list[str]] = field(default_factory=list)
     truth: dict[str, Any] = field(default_factory=dict)
 
 
@@ -184,8 +194,52 @@ def plant_people_cases(
         cases.rows["company_contacts"].append((prospect, ContactKind.OFFICE_ADDRESS.value, address))
         not_introductions.append({"prospect": prospect, "customer": customer, "tie": "address"})
 
+    # The chains, last: a family-run one (a parent heads it, the two others are their
+    # children, so siblings), and one between customers tied by nothing but the chain.
+    # A tiny bank has too few plain customers left, so supply-chain customers serve too
+    # (plain ones first): a supply tie relates no one.
+    chain_rng = random.Random(seed * SEED_PRIME + CHAIN_SEED_SALT)
+    pool = {
+        role: sorted(
+            c.company_id
+            for c in bank.companies
+            if c.is_customer
+            and c.role == role
+            and c.company_id in legal
+            and c.company_id not in controlled | guaranteed | hidden | avoid | used
+            and c.company_id not in agent_clients
+        )
+        for role in CHAIN_ROLES
+    }
+    for companies in pool.values():
+        chain_rng.shuffle(companies)
+    chain_free = [c for role in CHAIN_ROLES for c in pool[role]]
+
+    def take_chain() -> list[str]:
+        """``CHAIN_SIZE`` unused customers of ``chain_free`` (none in a bank too small)."""
+        chosen = [c for c in chain_free if c not in used][:CHAIN_SIZE]
+        if len(chosen) < CHAIN_SIZE:
+            return []
+        used.update(chosen)
+        return chosen
+
+    chains: list[dict[str, Any]] = []
+    family_chain = take_chain()
+    if family_chain:
+        head = legal[family_chain[0]]
+        for other in family_chain[1:]:
+            cases.rows["person_relations"].append((head, legal[other], FamilyRelation.PARENT.value))
+        _path(cases, family_chain, chain_rng)
+        chains.append({"members": family_chain, "run_by": "one_family"})
+    unrelated_chain = take_chain()
+    if unrelated_chain:
+        _path(cases, unrelated_chain, chain_rng)
+        chains.append({"members": unrelated_chain, "run_by": None})
+    cases.chains = [c["members"] for c in chains]
+
     cases.truth = {
         "guarantee_circles": circles,
+        "guarantee_chains": chains,
         "warm_introductions": sorted(introductions, key=lambda i: str(i["prospect"])),
         "not_introductions": not_introductions,
     }
@@ -195,18 +249,28 @@ def plant_people_cases(
 def _loop(cases: PeopleCases, members: list[str], rng: random.Random) -> None:
     """Guarantees around the loop ``members[0] → members[1] → … → members[0]``."""
     for position, guarantor in enumerate(members):
-        borrower = members[(position + 1) % len(members)]
-        number = GUARANTEE_ID_BASE + len(cases.rows["guarantees"]) + 1
-        start = date(2023, 1, 1) + timedelta(days=rng.randint(0, 700))
-        amount = log_uniform_cents(rng, 5_000_000, 300_000_000, 10_000)
-        cases.rows["guarantees"].append(
-            (
-                f"G{number:07d}",
-                guarantor,
-                borrower,
-                format_cents(amount),
-                "CNY",
-                start.isoformat(),
-                "",
-            )
+        _guarantee(cases, guarantor, members[(position + 1) % len(members)], rng)
+
+
+def _path(cases: PeopleCases, members: list[str], rng: random.Random) -> None:
+    """Guarantees along the path ``members[0] → members[1] → … → members[-1]``."""
+    for guarantor, borrower in itertools.pairwise(members):
+        _guarantee(cases, guarantor, borrower, rng)
+
+
+def _guarantee(cases: PeopleCases, guarantor: str, borrower: str, rng: random.Random) -> None:
+    """One guarantee of ``guarantor`` for ``borrower``, numbered after the planted ones."""
+    number = GUARANTEE_ID_BASE + len(cases.rows["guarantees"]) + 1
+    start = date(2023, 1, 1) + timedelta(days=rng.randint(0, 700))
+    amount = log_uniform_cents(rng, 5_000_000, 300_000_000, 10_000)
+    cases.rows["guarantees"].append(
+        (
+            f"G{number:07d}",
+            guarantor,
+            borrower,
+            format_cents(amount),
+            "CNY",
+            start.isoformat(),
+            "",
         )
+    )

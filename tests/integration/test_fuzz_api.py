@@ -101,6 +101,7 @@ def known_ids(client: TestClient, key: str) -> dict[str, str]:
         "prospect_id": first_id(client, key, "/api/v1/prospects"),
         "group_id": group,
         "circle_id": first_id(client, key, "/api/v1/guarantee-circles"),
+        "chain_id": first_id(client, key, "/api/v1/guarantee-chains"),
         "event_id": first_id(client, key, "/api/v1/events"),
         "opportunity_id": str(opportunity.json()["id"]),
     }

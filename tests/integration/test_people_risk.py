@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +162,111 @@ def test_a_risk_officer_elsewhere_sees_no_person_only_a_hidden_member_reveals(
         assert member not in text
         assert companies[member]["name"] not in text
         assert legal[member] not in text  # their legal representative: known only through them
+
+
+def chains_by_members(client: TestClient, key: str) -> dict[tuple[str, ...], dict[str, Any]]:
+    page = get(client, "/api/v1/guarantee-chains", key, limit=500, lang="en")
+    assert page["total"] == len(page["items"])
+    return {tuple(c["members"]): c for c in page["items"]}
+
+
+def test_the_family_run_chain_is_flagged_and_the_unrelated_one_is_not(
+    bank: Path, truth: dict[str, Any], client: TestClient, risk_key: str
+) -> None:
+    planted = truth["people_cases"]["guarantee_chains"]
+    family = next(c for c in planted if c["run_by"])
+    unrelated = next(c for c in planted if not c["run_by"])
+    listed = chains_by_members(client, risk_key)
+    chain = listed[tuple(family["members"])]  # in order: the guarantor first
+    assert chain["length"] == len(family["members"]) - 1
+    assert chain["hidden_risk"]["kind"]["code"] == "one_family"
+    assert all(p["evidence"] == [] for p in chain["hidden_risk"]["pairs"])
+    assert listed[tuple(unrelated["members"])]["hidden_risk"] is None
+
+    detail = get(client, f"/api/v1/guarantee-chains/{chain['id']}", risk_key, lang="zh")
+    assert [m["id"] for m in detail["members"]] == family["members"]
+    flag = detail["hidden_risk"]
+    assert flag["kind"]["name"] == "一个家族控制的企业间互保"
+    assert set(flag["related_members"]) == set(family["members"])
+    # The guarantees are the files' own, in chain order, with their amounts.
+    guarantees = {r["guarantee_id"]: r for r in rows(bank / "guarantees.csv") if r["guarantor_id"]}
+    shown = detail["guarantees"]
+    assert [(g["guarantor_id"], g["borrower_id"]) for g in shown] == list(
+        itertools.pairwise(family["members"])
+    )
+    for g in shown:
+        assert Decimal(g["amount"]) == Decimal(guarantees[g["guarantee_id"]]["amount"])
+    total = sum(Decimal(g["amount"]) for g in shown)
+    assert [(a["currency"], Decimal(a["amount"])) for a in detail["amounts"]] == [("CNY", total)]
+    legal = legal_representatives(bank)
+    relations = {
+        frozenset((r["person_id"], r["related_person_id"]))
+        for r in rows(bank / "person_relations.csv")
+    }
+    for p in flag["pairs"]:
+        for path in p["evidence"]:
+            if path["kind"]["code"] == "family_of_key_persons":
+                start, first, second, end = (n["id"] for n in path["nodes"])
+                assert (legal[start], legal[end]) == (first, second)
+                assert frozenset((first, second)) in relations
+
+    unrelated_detail = get(
+        client, f"/api/v1/guarantee-chains/{listed[tuple(unrelated['members'])]['id']}", risk_key
+    )
+    assert unrelated_detail["hidden_risk"] is None
+
+
+def test_chains_are_scoped_like_circles(
+    bank: Path, truth: dict[str, Any], client: TestClient, risk_key: str
+) -> None:
+    """A chain is listed when one member is booked in the caller's branches; the others
+    are placeholders; a chain with no visible member is not listed and answers 404."""
+    companies = {r["company_id"]: r for r in rows(bank / "companies.csv")}
+    family = next(c for c in truth["people_cases"]["guarantee_chains"] if c["run_by"])
+    mine = family["members"][-1]
+    home = companies[mine]["branch_id"]
+    key = api_key("risk", home, f"risk-chains-{home}")
+    parents = {r["branch_id"]: r["parent_branch_id"] for r in rows(bank / "branches.csv")}
+
+    def in_subtree(branch: str | None) -> bool:
+        while branch:
+            if branch == home:
+                return True
+            branch = parents.get(branch)
+        return False
+
+    everything = chains_by_members(client, risk_key)
+    visible = {
+        c["id"]
+        for m, c in everything.items()
+        if any(in_subtree(companies[i]["branch_id"]) for i in m)
+    }
+    assert visible
+    assert visible != {c["id"] for c in everything.values()}
+    scoped = chains_by_members(client, key)
+    assert {c["id"] for c in scoped.values()} == visible
+    (chain,) = [c for c in scoped.values() if mine in c["members"]]
+    assert chain["hidden_risk"]["kind"]["code"] == "one_family"
+    detail = get(client, f"/api/v1/guarantee-chains/{chain['id']}", key, lang="en")
+    text = json.dumps(detail, ensure_ascii=False)
+    legal = legal_representatives(bank)
+    hidden_members = [m for m in family["members"] if not in_subtree(companies[m]["branch_id"])]
+    assert hidden_members, "the family chain's members are booked at several branches"
+    for member in hidden_members:
+        assert member not in text
+        assert companies[member]["name"] not in text
+        assert legal[member] not in text
+    hidden = next(c["id"] for c in everything.values() if c["id"] not in visible)
+    response = client.get(f"/api/v1/guarantee-chains/{hidden}", headers={"X-API-Key": key})
+    assert response.status_code == 404
+
+
+def test_the_cli_lists_chains_with_the_flag(truth: dict[str, Any], bank: Path) -> None:
+    out = run_cli("groups", "chains", "--limit", "500", env=cli_env(COLUMNS="400")).stdout
+    family = next(c for c in truth["people_cases"]["guarantee_chains"] if c["run_by"])
+    flagged = [line for line in out.splitlines() if "run by one family" in line]
+    assert any(" → ".join(family["members"]) in line for line in flagged)
+    assert "flagged" in out.splitlines()[-1]
 
 
 def introducers(client: TestClient, key: str, prospect: str, lang: str = "en") -> Any:

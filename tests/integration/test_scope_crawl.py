@@ -47,11 +47,13 @@ UNKNOWN_COMPANY = "C9999990"
 UNKNOWN_OPAQUE = {
     "group_id": "GRP-0000000000000000",
     "circle_id": "GC-0000000000000000",
+    "chain_id": "GCH-0000000000000000",
     "review_id": "RP-0000000000000000",
 }
 ID_PATTERNS = {
     "group_id": re.compile(r"GRP-[A-Za-z0-9-]+"),
     "circle_id": re.compile(r"GC-[A-Za-z0-9]+"),
+    "chain_id": re.compile(r"GCH-[A-Za-z0-9]+"),
     "event_id": re.compile(r"EV-[0-9a-f]{20}"),
     "opportunity_id": re.compile(r"OPP-[0-9a-f]{16}"),
     "review_id": re.compile(r"RP-[0-9a-f]{16}"),
@@ -65,6 +67,7 @@ POOLS = {
     "prospect_id": "prospect",
     "group_id": "group_id",
     "circle_id": "circle_id",
+    "chain_id": "chain_id",
     "event_id": "event_id",
     "opportunity_id": "opportunity_id",
     "review_id": "review_id",

@@ -7,6 +7,7 @@ from algorithms.guarantees import (
     GuaranteeEdge,
     build_circles,
     elementary_cycles,
+    guaranteed_amounts,
     longest_chains,
 )
 
@@ -57,3 +58,31 @@ def test_longest_chain_ends_at_a_customer() -> None:
     chains = longest_chains(components(), EDGES, customers=["A", "Z"])
     assert [c.nodes for c in chains] == [("X", "Y", "Z", "A")]
     assert chains[0].guarantee_ids == ("g5", "g6", "g7")
+
+
+def test_chain_amounts_sum_its_own_guarantees_per_currency() -> None:
+    (chain,) = longest_chains(components(), EDGES, customers=["A", "Z"])
+    assert guaranteed_amounts(chain.guarantee_ids, EDGES) == (("CNY", 3),)
+    assert guaranteed_amounts(["g1", "g4", "g5"], EDGES) == (("CNY", 100_01), ("USD", 50_00))
+    assert guaranteed_amounts([], EDGES) == ()
+
+
+def test_stored_chain_rows_keep_the_order_and_name_no_member() -> None:
+    from services.group_risk import chain_rows, public_chain_id
+
+    chains = longest_chains(components(), EDGES, customers=["A", "Z"])
+    (row,), members = chain_rows(chains, EDGES, "salt")
+    assert row["members"] == ["X", "Y", "Z", "A"]
+    assert row["guarantee_ids"] == ["g5", "g6", "g7"]
+    assert (row["length"], row["currencies"], row["amounts_minor"]) == (3, ["CNY"], [3])
+    assert [(m["company_id"], m["position"]) for m in members] == [
+        ("X", 0),
+        ("Y", 1),
+        ("Z", 2),
+        ("A", 3),
+    ]
+    assert {m["chain_id"] for m in members} == {row["chain_id"]}
+    assert row["chain_id"] == public_chain_id("salt", ["X", "Y", "Z", "A"])
+    assert row["chain_id"] != public_chain_id("salt", ["A", "Z", "Y", "X"])
+    assert row["chain_id"] != public_chain_id("other", ["X", "Y", "Z", "A"])
+    assert not any(m in row["chain_id"] for m in ("X", "Y", "Z", "A"))

@@ -401,6 +401,34 @@ def test_guarantee_circles_are_the_strongly_connected_components(bank: Bank) -> 
         assert all(graph.has_edge(a, b) for a, b in itertools.pairwise(chain))
 
 
+def test_the_planted_guarantee_chains_are_paths_one_run_by_a_family(bank: Bank) -> None:
+    """The people cases' chains: a path of guarantees between customers that guarantee
+    nothing else, one whose legal representatives are a parent and two children, and
+    one whose legal representatives have no family tie."""
+    planted = bank.truth["people_cases"]["guarantee_chains"]
+    assert sorted(c["run_by"] is None for c in planted) == [False, True]
+    guarantees = [(r["guarantor_id"], r["borrower_id"]) for r in bank.good("guarantees")]
+    legal = {
+        r["company_id"]: r["person_id"]
+        for r in bank.good("key_persons")
+        if r["role"] == "legal_representative"
+    }
+    family = {
+        frozenset((r["person_id"], r["related_person_id"])) for r in bank.good("person_relations")
+    }
+    customers = {c["company_id"] for c in bank.good("companies") if c["is_customer"] == "true"}
+    for chain in planted:
+        members = chain["members"]
+        assert set(members) <= customers
+        assert chain["members"] in bank.truth["guarantee_chains"]
+        touching = [g for g in guarantees if set(g) & set(members)]
+        assert sorted(touching) == sorted(itertools.pairwise(members))
+        ties = {
+            frozenset((legal[a], legal[b])) for a, b in itertools.combinations(members, 2)
+        } & family
+        assert len(ties) == (2 if chain["run_by"] else 0)
+
+
 def test_facilities_and_concentration(bank: Bank) -> None:
     outstanding: dict[str, int] = defaultdict(int)
     for row in bank.good("facilities"):
