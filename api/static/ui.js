@@ -212,7 +212,8 @@
   function dataTable(container, options) {
     const size = options.pageSize || PAGE_SIZE;
     let offset = 0;
-    const holder = el("div", { class: "table-responsive" });
+    // Focusable: a table wider than the screen scrolls, and a keyboard user must reach it.
+    const holder = el("div", { class: "table-responsive", tabindex: "0" });
     const info = el("p", { class: "m-0 text-secondary cg-page-info" });
     const prev = el("button", { type: "button", class: "btn btn-sm", text: _("Previous page") });
     const next = el("button", { type: "button", class: "btn btn-sm", text: _("Next page") });
@@ -1422,6 +1423,9 @@
     if (/^\d{4}$/.test(text)) return fill(_("Year {year}"), { year: text });
     return text;
   }
+  /** The target aid's trend (algorithms.target_aid.Trend) in words. */
+  const AID_TRENDS = { rising: () => _("Rising"), falling: () => _("Falling"), flat: () => _("Flat"), unknown: () => _("Too little history to tell") };
+  const aidTrend = (code) => (AID_TRENDS[code] ? AID_TRENDS[code]() : "—");
   const categoryName = (category) => (!category ? "" : MESSAGES["product_category\u0004" + category] ? codeName("product_category", category) : codeName("stage", category));
   const metricLabel = (p) => (p.category ? p.metric_name + " · " + categoryName(p.category) : p.metric_name);
   const unitName = (type, id, fallback) => fallback || (type === "rm" ? rmName(id) : branchName(id));
@@ -1633,7 +1637,7 @@
       }
       textColumn.appendChild(keyValues([
         [_("Period"), periodText(aid.period)],
-        [_("Trend"), codeName("trend", aid.trend)],
+        [_("Trend"), aidTrend(aid.trend)],
         [_("Change per period"), metricValue(aid.unit, aid.slope)],
         [_("Peer percentile"), aid.peer_percentile === null ? "—" : fill(_("{percentile} of 100 ({peers} peers)"), { percentile: Number(aid.peer_percentile), peers: aid.peers })],
         [_("Peer median"), metricValue(aid.unit, aid.peer_median)],

@@ -452,7 +452,7 @@ def test_manager_events_inbox_pipeline_and_reports(
 #: What each role's menu offers (the API's role rules, read from its routes).
 MENUS = {
     "rm": {"home", "search", "prospects", "events", "pipeline", "scorecards", "plan"},
-    "risk": {"home", "search", "groups", "contagion", "events", "pipeline"},
+    "risk": {"home", "search", "groups", "contagion", "events", "pipeline", "related"},
     "prospecting": {"home", "search", "prospects"},
     "manager": {
         "home",
