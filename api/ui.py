@@ -126,6 +126,13 @@ PAGES: Final[dict[str, Page]] = {
             ("/api/v1/scorecards",),
             menu=True,
         ),
+        Page(
+            "plan",
+            "plan.html.j2",
+            N_("Plan"),
+            ("/api/v1/kpis/progress", "/api/v1/kpis", "/api/v1/targets/aid"),
+            menu=True,
+        ),
     )
 }
 #: Pages that host a map document (a ``srcdoc`` frame, which inherits their policy).
@@ -336,6 +343,12 @@ def reports_page(request: Request) -> HTMLResponse:
 @router.get("/ui/scorecards", response_class=HTMLResponse)
 def scorecards_page(request: Request) -> HTMLResponse:
     return _render(request, "scorecards")
+
+
+@router.get("/ui/plan", response_class=HTMLResponse)
+def plan_page(request: Request) -> HTMLResponse:
+    """A unit's plan: ``?unit=branch:<id>`` or ``rm:<id>`` (the caller's own by default)."""
+    return _render(request, "plan")
 
 
 class Catalogue(BaseModel):

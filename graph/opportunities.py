@@ -703,3 +703,39 @@ def pipeline_summary(db: Database, scope: BranchScope) -> dict[str, Any]:
         "totals": {s: totals.get(s, 0) for s in STAGES},
         "items": items,
     }
+
+
+@dataclass(frozen=True)
+class OpportunityCompany:
+    """The company an opportunity is for, as its list shows it (name, customer or not)."""
+
+    opportunity_id: str
+    company_id: str
+    company_name: str
+    is_customer: bool
+
+
+OPPORTUNITY_COMPANIES: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (o:Opportunity {opportunity_id: id}) WHERE "
+    + scope_predicate("o")
+    + " RETURN o.opportunity_id AS id, o.company_id AS company_id, "
+    "o.company_name AS company_name, coalesce(o.is_customer, false) AS is_customer"
+)
+
+
+def opportunity_companies(
+    db: Reader, scope: BranchScope, opportunity_ids: list[str]
+) -> dict[str, OpportunityCompany]:
+    """Opportunity id → its company, for the opportunities in ``scope`` among the ids.
+
+    A forecast names its pipeline by the opportunities' customers (the plan page).
+    """
+    if not opportunity_ids:
+        return {}
+    rows = db.read(OPPORTUNITY_COMPANIES, {**scope.parameters(), "ids": opportunity_ids})
+    return {
+        str(r["id"]): OpportunityCompany(
+            str(r["id"]), str(r["company_id"]), str(r["company_name"]), bool(r["is_customer"])
+        )
+        for r in rows
+    }

@@ -9,18 +9,21 @@ make up the forecast (:mod:`services.kpi_tracking`, model in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from algorithms.kpi_tracking import FLOW_METRICS
 from api.deps import CallerLanguage, DatabaseDep
 from api.pagination import Limit, Offset, Page
 from api.schemas import ApiModel
 from core.codes import Role
 from core.i18n import gettext
 from core.kpis import METRICS, MetricUnit, ScopeType
+from graph.opportunities import OpportunityCompany, opportunity_companies
 from services.kpi_tracking import (
     UnitProgress,
     display,
@@ -46,6 +49,9 @@ class PipelineItemOut(ApiModel):
     """One open opportunity counted in a forecast."""
 
     opportunity_id: str
+    company_id: str | None = Field(description="The company it is for (null if unreadable).")
+    company_name: str | None = Field(description="Its name, as the opportunity list shows it.")
+    is_customer: bool | None
     stage: str
     amount: str | None = Field(description="CNY equivalent in yuan; null without amount or rate.")
     probability: float | None
@@ -69,6 +75,10 @@ class ProgressOut(ApiModel):
     target: str
     actual: str = Field(description="Flows: the change over the period; stocks: the level.")
     share_done: float | None
+    flow: bool = Field(
+        description="A flow (the actual is the change since the period began, from 0); "
+        "else a stock (the actual is the level)."
+    )
     elapsed_days: int
     period_days: int
     run_rate_forecast: str
@@ -98,8 +108,13 @@ class StageProbabilities(ApiModel):
     items: list[StageProbabilityOut]
 
 
-def progress_out(item: UnitProgress, language: str) -> ProgressOut:
-    """The API shape of one unit's progress."""
+def progress_out(
+    item: UnitProgress,
+    language: str,
+    companies: Mapping[str, OpportunityCompany] | None = None,
+) -> ProgressOut:
+    """The API shape of one unit's progress; ``companies`` names its pipeline."""
+    named = companies or {}
     definition = METRICS[item.target.metric]
     p, scale = item.progress, item.scale
 
@@ -122,6 +137,7 @@ def progress_out(item: UnitProgress, language: str) -> ProgressOut:
         target=format(display(p.target, scale), "f"),
         actual=format(display(p.actual, scale), "f"),
         share_done=None if p.share_done is None else float(p.share_done),
+        flow=definition.code in FLOW_METRICS,
         elapsed_days=p.elapsed_days,
         period_days=p.period_days,
         run_rate_forecast=format(display(p.run_rate_forecast, scale), "f"),
@@ -139,6 +155,15 @@ def progress_out(item: UnitProgress, language: str) -> ProgressOut:
         pipeline=[
             PipelineItemOut(
                 opportunity_id=i.opportunity_id,
+                company_id=named[i.opportunity_id].company_id
+                if i.opportunity_id in named
+                else None,
+                company_name=named[i.opportunity_id].company_name
+                if i.opportunity_id in named
+                else None,
+                is_customer=named[i.opportunity_id].is_customer
+                if i.opportunity_id in named
+                else None,
                 stage=i.stage,
                 amount=None
                 if i.amount_minor is None
@@ -162,6 +187,10 @@ def get_progress(
     scope_id: ScopeIdQuery = None,
     metric: MetricQuery = None,
     period: Annotated[str | None, Query(max_length=10)] = None,
+    parent_id: Annotated[
+        str | None,
+        Query(max_length=64, description="Only the units under this branch (drill-down)"),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ProgressOut]:
@@ -178,11 +207,19 @@ def get_progress(
         scope_id=scope_id,
     )
     items = [] if caller.user.role == Role.RM and own_rm is None else report.items
+    if parent_id is not None:
+        items = [i for i in items if i.unit.parent_id == parent_id]
+    shown = items[offset : offset + limit]
+    companies = opportunity_companies(
+        db,
+        caller.scope,
+        sorted({p.opportunity_id for i in shown for p in i.pipeline}),
+    )
     return Page[ProgressOut](
         total=len(items),
         limit=limit,
         offset=offset,
-        items=[progress_out(i, language) for i in items[offset : offset + limit]],
+        items=[progress_out(i, language, companies) for i in shown],
     )
 
 

@@ -212,7 +212,8 @@
   function dataTable(container, options) {
     const size = options.pageSize || PAGE_SIZE;
     let offset = 0;
-    const holder = el("div", { class: "table-responsive" });
+    // Focusable: a table wider than the screen scrolls, and a keyboard user must reach it.
+    const holder = el("div", { class: "table-responsive", tabindex: "0" });
     const info = el("p", { class: "m-0 text-secondary cg-page-info" });
     const prev = el("button", { type: "button", class: "btn btn-sm", text: _("Previous page") });
     const next = el("button", { type: "button", class: "btn btn-sm", text: _("Next page") });
@@ -1407,6 +1408,256 @@
     document.getElementById("scorecards-csv").addEventListener("click", () => download("/api/v1/scorecards/export?format=csv&" + query(), "scorecards.csv").catch(showProblem));
     document.getElementById("scorecards-xlsx").addEventListener("click", () => download("/api/v1/scorecards/export?format=xlsx&" + query(), "scorecards.xlsx").catch(showProblem));
     show();
+  };
+
+  // ---------------------------------------------------------------- plan (T13, T1)
+  /** A figure in its metric's unit, as a reader sees it: money in 万/亿 (one formatter), %, hours. */
+  function metricValue(unit, value) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (unit === "money") return moneyText({ amount: typeof value === "number" ? value.toFixed(2) : String(value), currency: "CNY" }, true);
+    const number = Number(value);
+    const shown = number.toLocaleString(lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: unit === "count" ? 1 : 2 });
+    if (unit === "share") return shown + "%";
+    if (unit === "hours") return fill(_("{hours} h"), { hours: shown });
+    return shown;
+  }
+  /** A plan period as a reader says it: a year, a quarter or a month. */
+  function periodText(code) {
+    const text = String(code || "");
+    const quarter = /^(\d{4})-Q([1-4])$/.exec(text);
+    if (quarter) return fill(_("Q{quarter} {year}"), { year: quarter[1], quarter: quarter[2] });
+    if (/^\d{4}-\d{2}$/.test(text)) return month(text);
+    if (/^\d{4}$/.test(text)) return fill(_("Year {year}"), { year: text });
+    return text;
+  }
+  /** The target aid's trend (algorithms.target_aid.Trend) in words. */
+  const AID_TRENDS = { rising: () => _("Rising"), falling: () => _("Falling"), flat: () => _("Flat"), unknown: () => _("Too little history to tell") };
+  const aidTrend = (code) => (AID_TRENDS[code] ? AID_TRENDS[code]() : "—");
+  const categoryName = (category) => (!category ? "" : MESSAGES["product_category\u0004" + category] ? codeName("product_category", category) : codeName("stage", category));
+  const metricLabel = (p) => (p.category ? p.metric_name + " · " + categoryName(p.category) : p.metric_name);
+  const unitName = (type, id, fallback) => fallback || (type === "rm" ? rmName(id) : branchName(id));
+
+  /** Actual to date, the target line and the forecasts to the period's end, with the band. */
+  function progressChart(container, p) {
+    if (!window.echarts) return;
+    const value = (v) => (v === null || v === undefined ? null : Number(v));
+    const actual = value(p.actual);
+    const target = value(p.target);
+    const ends = [date(p.period_start), date(p.on), date(p.period_end)];
+    const series = [
+      { name: _("Target"), type: "line", data: [target, target, target], symbol: "none", lineStyle: { color: "#d63939", type: "dashed" }, itemStyle: { color: "#d63939" } },
+      { name: _("Actual"), type: "line", data: [p.flow ? 0 : null, actual, null], lineStyle: { color: "#12509a", width: 3 }, itemStyle: { color: "#12509a" } },
+      { name: _("Run-rate forecast"), type: "line", data: [null, actual, value(p.run_rate_forecast)], lineStyle: { color: "#667382", type: "dotted" }, itemStyle: { color: "#667382" } },
+    ];
+    if (p.forecast !== null && p.forecast !== undefined) {
+      series.push({ name: _("Pipeline-weighted forecast"), type: "line", data: [null, actual, value(p.forecast)], lineStyle: { color: "#2fb344", type: "dashed" }, itemStyle: { color: "#2fb344" } });
+    }
+    if (p.band_low !== null && p.band_high !== null && p.band_low !== undefined) {
+      const low = value(p.band_low);
+      const high = value(p.band_high);
+      series.push({ name: _("Forecast band"), type: "line", stack: "band", data: [null, actual, low], lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } });
+      series.push({ name: _("Forecast band"), type: "line", stack: "band", data: [null, 0, high - low], lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: "rgba(47,179,68,0.18)" }, tooltip: { show: false } });
+    }
+    const title = metricLabel(p);
+    const chance = p.probability === null || p.probability === undefined ? "" : fill(_("Chance to reach: {chance}"), { chance: percent(p.probability) });
+    const box = el("div", {
+      class: "cg-chart",
+      role: "img",
+      "aria-label": [title, _("Target") + " " + metricValue(p.unit, p.target), _("Actual") + " " + metricValue(p.unit, p.actual), _("Run-rate forecast") + " " + metricValue(p.unit, p.run_rate_forecast), chance].filter(Boolean).join(", "),
+    });
+    container.appendChild(box);
+    const chart = window.echarts.init(box, null, { renderer: "svg" });
+    chart.setOption({
+      title: { text: title, subtext: chance, textStyle: { fontSize: 14 } },
+      legend: { bottom: 0, data: series.map((s) => s.name).filter((name, i, all) => all.indexOf(name) === i) },
+      grid: { left: 8, right: 24, top: 56, bottom: 36, containLabel: true },
+      tooltip: { trigger: "axis", valueFormatter: (v) => metricValue(p.unit, v) },
+      xAxis: { type: "category", boundaryGap: false, data: ends },
+      yAxis: { type: "value", axisLabel: { formatter: (v) => metricValue(p.unit, v) } },
+      series,
+      animation: false,
+    });
+    box.dataset.values = JSON.stringify({ actual, target, run_rate: value(p.run_rate_forecast), forecast: value(p.forecast), band: [value(p.band_low), value(p.band_high)] });
+    window.addEventListener("resize", () => chart.resize());
+  }
+
+  function progressFigures(p) {
+    const v = (x) => metricValue(p.unit, x);
+    const pairs = [
+      [_("Target"), v(p.target)],
+      [_("Actual"), v(p.actual)],
+      [_("Share done"), percent(p.share_done)],
+      [_("Run-rate forecast"), v(p.run_rate_forecast)],
+    ];
+    if (p.forecast !== null && p.forecast !== undefined) {
+      pairs.push([_("Pipeline-weighted additions"), v(p.pipeline_expected)]);
+      pairs.push([_("Fresh wins expected"), v(p.fresh_expected)]);
+      pairs.push([_("Pipeline-weighted forecast"), v(p.forecast)]);
+      pairs.push([_("Forecast band"), fill(_("{low} to {high}"), { low: v(p.band_low), high: v(p.band_high) })]);
+      pairs.push([_("Chance to reach"), percent(p.probability)]);
+    }
+    return keyValues(pairs);
+  }
+
+  pages.plan = async function (user) {
+    const params = new URLSearchParams(window.location.search);
+    const form = document.getElementById("plan-form");
+    const onInput = document.getElementById("p-on");
+    const periodSelect = document.getElementById("p-period");
+    const progressBox = document.getElementById("plan-progress");
+    const unitBox = document.getElementById("plan-unit");
+    onInput.value = params.get("on") || new Date().toISOString().slice(0, 10);
+    // The unit: ?unit=branch:<id> or rm:<id>; by default an RM's own, a manager's branch.
+    const [unitType, unitId] = (params.get("unit") || "").split(":");
+    let unit = unitType === "branch" || unitType === "rm" ? { type: unitType, id: unitId || "" } : user.role === "rm" ? null : { type: "branch", id: user.branch_id };
+    // The language switch keeps the unit and the date.
+    const toggle = document.getElementById("lang-toggle");
+    const keep = new URLSearchParams(params);
+    keep.set("lang", lang === "zh" ? "en" : "zh");
+    toggle.setAttribute("href", "?" + keep.toString());
+    const unitHref = (type, id) => {
+      const next = new URLSearchParams({ unit: type + ":" + id, on: onInput.value });
+      return "/ui/plan?" + next.toString();
+    };
+
+    const progressQuery = (extra) => {
+      const query = new URLSearchParams({ on: onInput.value, limit: "200" });
+      Object.entries(extra || {}).forEach(([k, v]) => query.set(k, v));
+      return "/api/v1/kpis/progress?" + query.toString();
+    };
+
+    async function show(keepPeriod) {
+      let mine;
+      try {
+        mine = await json(progressQuery(unit ? { scope_type: unit.type, scope_id: unit.id } : { scope_type: "rm" }));
+      } catch (error) { showProblem(error); progressBox.replaceChildren(emptyState(_("Could not load this list."))); return; }
+      const items = mine.items;
+      if (!unit && items.length) unit = { type: items[0].scope_type, id: items[0].scope_id };
+      const first = items[0];
+      // Where the unit sits: its name, and its parent branch to go back up.
+      const parent = first ? first.parent_id : null;
+      unitBox.replaceChildren(
+        el("span", { class: "h3 me-3", text: first ? first.scope_name : unit ? unitName(unit.type, unit.id) : "" }),
+        parent && NAMES.branches.has(parent) && user.role !== "rm" ? link(fill(_("Up to {unit}"), { unit: branchName(parent) }), unitHref("branch", parent)) : "",
+      );
+      // The periods of the unit's targets; the one holding the date by default.
+      const periods = Array.from(new Set(items.map((p) => p.period))).sort();
+      const chosen = keepPeriod && periods.includes(periodSelect.value) ? periodSelect.value
+        : (items.find((p) => p.period_start <= onInput.value && onInput.value <= p.period_end) || items[items.length - 1] || {}).period;
+      periodSelect.replaceChildren(...periods.map((code) => el("option", { value: code, text: periodText(code), selected: code === chosen })));
+      const current = items.filter((p) => p.period === chosen);
+      progressBox.replaceChildren();
+      if (!current.length) progressBox.appendChild(emptyState(_("No target for this unit.")));
+      current.forEach((p) => {
+        const column = el("div", { class: "col-lg-6" });
+        const body = el("div", { class: "card-body" });
+        column.appendChild(el("div", { class: "card" }, [body]));
+        progressBox.appendChild(column);
+        progressChart(body, p);
+        body.appendChild(progressFigures(p));
+      });
+
+      // The pipeline behind the forecast (the opportunity targets share one pipeline).
+      const pipeline = new Map();
+      current.forEach((p) => (p.pipeline || []).forEach((i) => pipeline.set(i.opportunity_id, i)));
+      dataTable(document.getElementById("plan-pipeline"), {
+        title: _("Pipeline contributing to the forecast"),
+        load: inHand(Array.from(pipeline.values()).sort((a, b) => (b.probability || 0) * Number(b.amount || 0) - (a.probability || 0) * Number(a.amount || 0))),
+        empty: _("No open opportunity counts towards these targets."),
+        columns: [
+          { title: _("Customer"), cell: (i) => (i.company_name ? (i.is_customer ? link(i.company_name, customerHref(i.company_id)) : i.company_name) : _("Unnamed")) },
+          { title: _("Stage"), cell: (i) => badge("stage", i.stage) },
+          { title: _("Win probability"), cell: (i) => percent(i.probability), numeric: true },
+          { title: _("Amount in CNY"), cell: (i) => (i.amount === null ? "—" : money({ amount: i.amount, currency: "CNY" })), numeric: true },
+        ],
+      });
+
+      // The drill-down: the child branches' and the RMs' progress on the same period.
+      const children = document.getElementById("plan-children");
+      if (unit && unit.type === "branch") {
+        dataTable(children, {
+          title: _("Units under this branch"),
+          load: fromApi("/api/v1/kpis/progress", Object.assign({ on: onInput.value, parent_id: unit.id }, chosen ? { period: chosen } : {})),
+          empty: _("No unit under this branch has a target for this period."),
+          columns: [
+            { title: _("Unit"), cell: (c) => link(c.scope_name, unitHref(c.scope_type, c.scope_id)) },
+            { title: _("Unit type"), cell: (c) => (c.scope_type === "rm" ? _("Relationship manager") : _("Branch")) },
+            { title: _("Metric"), cell: (c) => metricLabel(c) },
+            { title: _("Target"), cell: (c) => metricValue(c.unit, c.target), numeric: true },
+            { title: _("Actual"), cell: (c) => metricValue(c.unit, c.actual), numeric: true },
+            { title: _("Share done"), cell: (c) => percent(c.share_done), numeric: true },
+            { title: _("Run-rate forecast"), cell: (c) => metricValue(c.unit, c.run_rate_forecast), numeric: true },
+            { title: _("Pipeline-weighted forecast"), cell: (c) => metricValue(c.unit, c.forecast), numeric: true },
+            { title: _("Chance to reach"), cell: (c) => percent(c.probability), numeric: true },
+          ],
+        });
+      } else {
+        children.replaceChildren();
+      }
+      await aidMetrics(chosen);
+    }
+
+    // Target aid (T1): the last 8 periods, the trend, the peers and a suggestion.
+    const metricSelect = document.getElementById("a-metric");
+    const aidBox = document.getElementById("aid");
+    let aidPeriod = null;
+    async function aidMetrics(period) {
+      aidPeriod = period || null;
+      if (!unit) { aidBox.replaceChildren(emptyState(_("No target for this unit."))); return; }
+      if (!metricSelect.options.length) {
+        try {
+          const rows = await json("/api/v1/kpis?" + new URLSearchParams({ scope_type: unit.type, scope_id: unit.id, on: onInput.value, limit: "200" }).toString());
+          const seen = new Map();
+          rows.items.filter((r) => r.category === null).forEach((r) => seen.set(r.metric, r.metric_name));
+          seen.forEach((name, code) => metricSelect.appendChild(el("option", { value: code, text: name })));
+        } catch (error) { showProblem(error); return; }
+      }
+      await showAid();
+    }
+    async function showAid() {
+      if (!unit || !metricSelect.value) return;
+      const query = new URLSearchParams({ scope_type: unit.type, scope_id: unit.id, metric: metricSelect.value });
+      if (aidPeriod) query.set("period", aidPeriod);
+      let aid;
+      try { aid = await json("/api/v1/targets/aid?" + query.toString()); } catch (error) { showProblem(error); aidBox.replaceChildren(emptyState(_("Could not load this list."))); return; }
+      aidBox.replaceChildren();
+      const row = el("div", { class: "row" });
+      const chartColumn = el("div", { class: "col-lg-7" });
+      const textColumn = el("div", { class: "col-lg-5" });
+      row.append(chartColumn, textColumn);
+      aidBox.appendChild(row);
+      if (window.echarts) {
+        const box = el("div", { class: "cg-chart", role: "img", "aria-label": aid.history.map((h) => periodText(h.period) + " " + metricValue(aid.unit, h.value)).join(", ") });
+        chartColumn.appendChild(box);
+        const chart = window.echarts.init(box, null, { renderer: "svg" });
+        chart.setOption({
+          title: { text: fill(_("{metric}: the last {count} periods"), { metric: aid.metric_name, count: aid.history.length }), textStyle: { fontSize: 14 } },
+          grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+          tooltip: { trigger: "axis", valueFormatter: (v) => metricValue(aid.unit, v) },
+          xAxis: { type: "category", data: aid.history.map((h) => periodText(h.period)) },
+          yAxis: { type: "value", axisLabel: { formatter: (v) => metricValue(aid.unit, v) } },
+          series: [{ type: "bar", data: aid.history.map((h) => (h.value === null ? null : Number(h.value))), itemStyle: { color: "#12509a" } }],
+          animation: false,
+        });
+        box.dataset.values = JSON.stringify(aid.history.map((h) => h.value));
+        window.addEventListener("resize", () => chart.resize());
+      }
+      textColumn.appendChild(keyValues([
+        [_("Period"), periodText(aid.period)],
+        [_("Trend"), aidTrend(aid.trend)],
+        [_("Change per period"), metricValue(aid.unit, aid.slope)],
+        [_("Peer percentile"), aid.peer_percentile === null ? "—" : fill(_("{percentile} of 100 ({peers} peers)"), { percentile: Number(aid.peer_percentile), peers: aid.peers })],
+        [_("Peer median"), metricValue(aid.unit, aid.peer_median)],
+        [_("Suggested target"), el("strong", { text: metricValue(aid.unit, aid.suggested_target) })],
+      ]));
+      textColumn.appendChild(el("h3", { class: "h4", text: _("Why") }));
+      textColumn.appendChild(el("ul", { id: "aid-reasons" }, aid.reasons.map((r) => el("li", { text: r }))));
+    }
+
+    form.addEventListener("submit", (event) => { event.preventDefault(); show(true); });
+    periodSelect.addEventListener("change", () => show(true));
+    document.getElementById("aid-form").addEventListener("submit", (event) => { event.preventDefault(); showAid(); });
+    await show(false);
   };
 
   // ---------------------------------------------------------------- start

@@ -451,8 +451,8 @@ def test_manager_events_inbox_pipeline_and_reports(
 
 #: What each role's menu offers (the API's role rules, read from its routes).
 MENUS = {
-    "rm": {"home", "search", "prospects", "events", "pipeline", "scorecards"},
-    "risk": {"home", "search", "groups", "contagion", "events", "pipeline"},
+    "rm": {"home", "search", "prospects", "events", "pipeline", "scorecards", "plan"},
+    "risk": {"home", "search", "groups", "contagion", "events", "pipeline", "related"},
     "prospecting": {"home", "search", "prospects"},
     "manager": {
         "home",
@@ -464,6 +464,7 @@ MENUS = {
         "pipeline",
         "reports",
         "scorecards",
+        "plan",
     },
 }
 
@@ -572,6 +573,7 @@ def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
         "pipeline": "/ui/pipeline",
         "reports": "/ui/reports",
         "scorecards": "/ui/scorecards",
+        "plan": "/ui/plan",
     }
     problems: dict[str, list[str]] = {}  # page → findings
     seen: list[str] = []
@@ -588,6 +590,86 @@ def test_every_page_in_both_languages_reads_cleanly_and_passes_axe(
             seen += network(browser)[0]
     assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)
     assert_offline(browser, LocalApp(origin=base), seen)
+
+
+#: Inside the synthetic bank's tracked quarter (2025-Q4): its RMs have open pipelines.
+PLAN_DATE = "2025-11-15"
+
+
+def test_manager_plan_page_drills_down_by_name_with_the_pipeline_and_the_aid(
+    served_bank: tuple[str, Path],
+    browser: Any,  # noqa: F811 - the fixture imported above
+    artifacts: Path,  # noqa: F811
+) -> None:
+    """The plan page of a branch and of an RM, in both languages: the progress chart
+    carries the API's figures, the drill-down and the pipeline show names, and no
+    id or code of a unit, an opportunity or a company is visible."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = served_bank
+    key = login(browser, base, "manager")
+    headers = {"X-API-Key": key}
+
+    def api(path: str, **params: str) -> Any:
+        answer = httpx.get(f"{base}/api/v1/{path}", params=params, headers=headers, timeout=120)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    branches = api("branches")
+    rms = api("relationship-managers")
+    tracked = api("kpis/progress", on=PLAN_DATE, metric="opportunities_won", limit="500")["items"]
+    rm = max((i for i in tracked if i["scope_type"] == "rm"), key=lambda i: len(i["pipeline"]))
+    assert rm["pipeline"], "the tracked quarter has an open pipeline"
+    ids = {b["branch_id"] for b in branches} | {m["rm_id"] for m in rms}
+    ids |= {o["opportunity_id"] for o in rm["pipeline"]}
+    ids |= {o["company_id"] for o in rm["pipeline"]}
+    names = {o["company_name"] for o in rm["pipeline"]}
+    assert None not in names
+
+    def no_ids(text: str) -> list[str]:
+        return sorted(i for i in ids if re.search(rf"(?<![A-Za-z0-9]){re.escape(i)}\b", text))
+
+    for lang in ("zh", "en"):
+        open_page(browser, f"{base}/ui/plan?unit=rm:{rm['scope_id']}&on={PLAN_DATE}&lang={lang}")
+        assert browser.find_element(By.ID, "plan-unit").text.startswith(rm["scope_name"])
+        assert browser.find_element(By.ID, "p-period").get_attribute("value") == rm["period"]
+        chart = json.loads(
+            browser.find_element(By.CSS_SELECTOR, "#plan-progress .cg-chart").get_attribute(
+                "data-values"
+            )
+        )
+        assert chart["actual"] == float(rm["actual"])
+        assert chart["target"] == float(rm["target"])
+        assert chart["forecast"] == float(rm["forecast"])
+        assert chart["band"] == [float(rm["band_low"]), float(rm["band_high"])]
+        rows = browser.find_elements(By.CSS_SELECTOR, "#plan-pipeline tbody tr")
+        assert len(rows) == min(20, len(rm["pipeline"]))
+        shown = {r.find_element(By.CSS_SELECTOR, "td").text for r in rows}
+        assert shown <= names
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#aid-reasons li"))
+        text = visible_text(browser)
+        assert no_ids(text) == [], lang
+        assert language_findings(text, lang) == [], lang
+        browser.save_screenshot(str(artifacts / f"ui-{lang}-plan-rm.png"))
+
+    # The manager's own branch: the drill-down lists the units under it by name.
+    children = {b["name"] for b in branches if b["parent_branch_id"] == "HO"}
+    units = {b["name"] for b in branches} | {m["name"] for m in rms}
+    for lang in ("zh", "en"):
+        open_page(browser, f"{base}/ui/plan?on={PLAN_DATE}&lang={lang}")
+        links = browser.find_elements(By.CSS_SELECTOR, "#plan-children tbody td:first-child a")
+        assert {a.text for a in links} <= units
+        assert children & {a.text for a in links}
+        text = visible_text(browser)
+        assert no_ids(text) == [], lang
+        assert language_findings(text, lang) == [], lang
+        browser.save_screenshot(str(artifacts / f"ui-{lang}-plan-branch.png"))
+    child = next(a for a in links if a.text in children)
+    name = child.text
+    open_page(browser, str(child.get_attribute("href")))  # where the drill-down link leads
+    assert browser.find_element(By.ID, "plan-unit").text.startswith(name)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#problem .alert")
+    assert_offline(browser, LocalApp(origin=base))
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])

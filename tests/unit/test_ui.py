@@ -35,6 +35,9 @@ def test_menus_follow_the_roles_each_endpoint_admits() -> None:
     assert roles["events"] == roles["pipeline"] == ("rm", "risk", "manager", "admin")
     assert roles["reports"] == ("manager", "admin")
     assert roles["related"] == ("risk", "admin")  # the related-party review: decides, so risk
+    assert roles["scorecards"] == ("rm", "manager", "admin")
+    assert roles["plan"] == ("rm", "manager", "admin")  # as the KPI endpoints admit
+    assert PAGES["plan"].menu
     assert set(roles) == set(PAGES)
 
 
@@ -110,4 +113,25 @@ def test_the_related_party_review_page_is_in_both_languages(client: TestClient) 
     body = client.get("/ui/i18n/zh.json").json()
     assert body["messages"]["review_status\x04dismissed"] == "已排除"
     assert body["code_lists"]["review_status"] == ["pending", "confirmed", "dismissed"]
+    client.get("/ui/home?lang=zh")
+
+
+def test_the_plan_page_is_in_both_languages_with_its_chart_library(client: TestClient) -> None:
+    zh = client.get("/ui/plan?lang=zh&unit=branch:B01")
+    assert zh.status_code == 200
+    assert "<title>计划 · corpgraph</title>" in zh.text
+    assert 'data-roles="rm manager admin"' in zh.text
+    assert 'href="/ui/plan"' in zh.text  # the menu entry (shown to the roles above)
+    for label in ("计划与进度", "目标设定参考", "按进度预测沿用至今的节奏"):
+        assert label in zh.text
+    assert "/static/vendor/echarts/echarts.min.js" in zh.text
+    en = client.get("/ui/plan?lang=en")
+    assert "<title>Plan · corpgraph</title>" in en.text
+    for label in ("Plan and progress", "Target aid", "the chance to reach count the open"):
+        assert label in en.text
+    messages = client.get("/ui/i18n/zh.json").json()["messages"]
+    # The script's labels for the chart, the drill-down and the aid are translated.
+    assert messages["Pipeline-weighted forecast"] == "商机加权预测"
+    assert messages["Q{quarter} {year}"] == "{year}年第{quarter}季度"
+    assert messages["Units under this branch"] == "下属单位"
     client.get("/ui/home?lang=zh")
