@@ -102,6 +102,7 @@ def known_ids(client: TestClient, key: str) -> dict[str, str]:
         "group_id": group,
         "circle_id": first_id(client, key, "/api/v1/guarantee-circles"),
         "chain_id": first_id(client, key, "/api/v1/guarantee-chains"),
+        "review_id": first_id(client, key, "/api/v1/related-parties/review", "review_id"),
         "event_id": first_id(client, key, "/api/v1/events"),
         "opportunity_id": str(opportunity.json()["id"]),
     }
