@@ -148,11 +148,14 @@ def _target_out(target: Target, language: str) -> TargetOut:
 def visible_kpi_units(
     db: DatabaseDep, caller: Caller, scope_type: str | None, scope_id: str | None
 ) -> list[KpiUnit]:
+    """The units the caller may see, narrowed to one type or one unit (404 outside).
+
+    An RM user with no RM record sees no unit (so one named unit is a 404, never an
+    empty list taken for a unit).
+    """
     own_rm = caller.user.rm_id if caller.user.role == Role.RM else None
-    if caller.user.role == Role.RM and own_rm is None:
-        return []
-    """The units the caller may see, narrowed to one type or one unit (404 outside)."""
-    units = visible_units(kpi_units(db), caller.scope, own_rm)
+    no_unit = caller.user.role == Role.RM and own_rm is None
+    units = [] if no_unit else visible_units(kpi_units(db), caller.scope, own_rm)
     if scope_id is not None:
         units = [u for u in units if u.scope_id == scope_id and scope_type in (None, u.scope_type)]
         if not units:
