@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, LiteralString
 
 from core.codes import Role
-from core.errors import InputValidationError, NotFoundError, OwnershipError, PreconditionFailedError
+from core.errors import InputValidationError, OwnershipError, PreconditionFailedError
 
 from .branches import BranchScope, scope_predicate
 from .database import Database
-from .opportunities import READ_RM, Editor, get_opportunity, may_change
+from .opportunities import READ_RM, Editor, get_opportunity, may_change, require_applied
 
 logger = logging.getLogger(__name__)
 
@@ -132,13 +132,7 @@ def reassign(
             "at": at,
         },
     )
-    if not rows:
-        raise NotFoundError(f"opportunity {opportunity_id} not found")
-    if not rows[0]["applied"]:
-        raise PreconditionFailedError(
-            "the opportunity changed since you read it; reload it and try again",
-            details={"id": opportunity_id, "version": rows[0]["version"]},
-        )
+    require_applied(rows, opportunity_id)
     logger.info(
         "opportunity %s reassigned from %s to %s %s by %s",
         opportunity_id,

@@ -660,13 +660,7 @@ def update_opportunity(
             "at": at,
         },
     )
-    if not rows:
-        raise NotFoundError(f"opportunity {opportunity_id} not found")
-    if not rows[0]["applied"]:
-        raise PreconditionFailedError(
-            "the opportunity changed since you read it; reload it and try again",
-            details={"id": opportunity_id, "version": rows[0]["version"]},
-        )
+    require_applied(rows, opportunity_id)
     return get_opportunity(db, scope, opportunity_id)
 
 
@@ -739,3 +733,15 @@ def opportunity_companies(
         )
         for r in rows
     }
+
+
+def require_applied(rows: list[dict[str, Any]], opportunity_id: str) -> None:
+    """The outcome of a versioned write: 404 when no row matched, 412 when the version
+    the caller read is no longer the stored one (optimistic concurrency)."""
+    if not rows:
+        raise NotFoundError(f"opportunity {opportunity_id} not found")
+    if not rows[0]["applied"]:
+        raise PreconditionFailedError(
+            "the opportunity changed since you read it; reload it and try again",
+            details={"id": opportunity_id, "version": rows[0]["version"]},
+        )
