@@ -94,9 +94,38 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 
 def wait(driver: Any, condition: Any, timeout: float = 30) -> Any:
+    """Poll ``condition`` until it is truthy; an element redrawn under it is looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition)
+    return WebDriverWait(
+        driver,
+        timeout,
+        poll_frequency=0.25,
+        ignored_exceptions=(StaleElementReferenceException,),
+    ).until(condition)
+
+
+def click_fresh(driver: Any, selector: str, timeout: float = 30) -> None:
+    """Click the element ``selector`` names, finding it again if the page redraws it.
+
+    A board redraws its cards after each write (and again when the refresh lands), so an
+    element found a moment ago may be gone; the click is retried on a fresh lookup.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def clicked(d: Any) -> bool:
+        d.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+
+    WebDriverWait(
+        driver,
+        timeout,
+        poll_frequency=0.25,
+        ignored_exceptions=(StaleElementReferenceException,),
+    ).until(clicked)
 
 
 #: Users' display names (data the navbar shows), one per role.
@@ -347,10 +376,9 @@ def test_manager_events_inbox_pipeline_and_reports(
     first.find_elements(By.TAG_NAME, "button")[0].click()  # 确认
     wait(browser, lambda d: "确认" in d.find_element(By.ID, "notice").text)
     row_selector = f'#results tbody tr[data-key="{event_id}"]'
-    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row_selector))[0]
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row_selector))
     wait(browser, lambda d: "已确认" in d.find_element(By.CSS_SELECTOR, row_selector).text)
-    row = browser.find_element(By.CSS_SELECTOR, row_selector)
-    row.find_elements(By.TAG_NAME, "button")[0].click()  # 转为商机 (acknowledged: the only one)
+    click_fresh(browser, f"{row_selector} button")  # 转为商机 (acknowledged: the only one)
     wait(browser, lambda d: "商机" in d.find_element(By.ID, "notice").text)
 
     open_page(browser, base + "/ui/pipeline")
@@ -372,11 +400,12 @@ def test_manager_events_inbox_pipeline_and_reports(
     before = httpx.get(
         f"{base}/api/v1/opportunities/{opportunity_id}", headers={"X-API-Key": key}, timeout=30
     ).json()
-    # The card names its RM, never the id.
-    assert rm_names[before["owner_rm_id"]] in moved.text
-    assert before["owner_rm_id"] not in moved.text
+    # The card names its RM, never the id (read from a fresh lookup: the board may redraw).
+    card_text = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, card_selector).text or None)
+    assert rm_names[before["owner_rm_id"]] in card_text
+    assert before["owner_rm_id"] not in card_text
     # Product, amount and due date are edited on the card (PATCH with If-Match).
-    moved.find_element(By.CSS_SELECTOR, "button.cg-edit").click()
+    click_fresh(browser, f"{card_selector} button.cg-edit")
     product = wait(browser, lambda d: d.find_element(By.ID, f"product-{opportunity_id}"))
     product.clear()
     product.send_keys("流动资金贷款")
@@ -396,8 +425,7 @@ def test_manager_events_inbox_pipeline_and_reports(
     moved = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, card_selector))[0]
     wait(browser, lambda d: "¥123.46万" in d.find_element(By.CSS_SELECTOR, card_selector).text)
     assert "2026年3月31日" in browser.find_element(By.CSS_SELECTOR, card_selector).text
-    moved = browser.find_element(By.CSS_SELECTOR, card_selector)
-    moved.find_element(By.CSS_SELECTOR, "button.cg-lose").click()  # 已丢失: asks why first
+    click_fresh(browser, f"{card_selector} button.cg-lose")  # 已丢失: asks why first
     reason = wait(browser, lambda d: d.find_element(By.ID, f"lost-reason-{opportunity_id}"))
     reason.send_keys("客户选择了他行")
     reason.submit()
