@@ -9,8 +9,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from loaders.contract import LOAD_ORDER
 
 #: The repository root: the CLI runs from it, as ``bin/corpgraph`` does.
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,3 +64,39 @@ def bench_env(home: Path, port: int, heap: str = "2g") -> dict[str, str]:
         CORPGRAPH_LOG_LEVEL="WARNING",
     )
     return env
+
+
+def run_peak_rss(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run ``argv`` from the repository root; its wall seconds, peak RSS (KiB) and stdout.
+
+    Raises ``SystemExit`` with the command's last error lines if it fails.
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)  # the rusage of exactly this child
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            tail = err.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise SystemExit(f"{' '.join(argv[1:])} failed ({process.returncode}): {tail}")
+        return seconds, usage.ru_maxrss, out.read().decode("utf-8", "replace")
+
+
+def cli_peak_rss(env: dict[str, str], *args: str) -> tuple[float, int]:
+    """Run the corpgraph CLI; return wall seconds and that process's peak RSS in KiB."""
+    seconds, peak, _ = run_peak_rss([sys.executable, "-m", "corpgraph", *args], env)
+    return seconds, peak
+
+
+def count_rows(bank: Path) -> int:
+    """The input rows of the bank in ``bank`` (every contract file's CSV, headers excluded)."""
+    total = 0
+    for name in LOAD_ORDER:
+        path = bank / f"{name}.csv"
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                total += sum(1 for _ in handle) - 1
+    return total

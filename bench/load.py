@@ -48,13 +48,12 @@ import importlib.metadata
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, LiteralString
 
-from _common import free_port, timed_cli
+from _common import cli_peak_rss, count_rows, free_port, timed_cli
 
 from core.settings import Settings
 from graph.database import Database, create_driver
@@ -134,32 +133,6 @@ NAIVE: dict[str, LiteralString] = {
         "ON MATCH SET r.amount = r.amount + toFloat($amount), r.txn_count = r.txn_count + 1"
     ),
 }
-
-
-def cli_peak_rss(env: dict[str, str], *args: str) -> tuple[float, int]:
-    """Run the corpgraph CLI; return wall seconds and that process's peak RSS in KiB."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "corpgraph", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)  # the rusage of exactly this child
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"corpgraph {' '.join(args)} failed with {process.returncode}")
-    return time.perf_counter() - start, usage.ru_maxrss
-
-
-def count_rows(bank: Path) -> int:
-    total = 0
-    for name in LOAD_ORDER:
-        path = bank / f"{name}.csv"
-        if path.exists():
-            with path.open(encoding="utf-8") as handle:
-                total += sum(1 for _ in handle) - 1
-    return total
 
 
 def naive_sample(bank: Path, rows: int, total: int) -> list[tuple[str, dict[str, Any]]]:

@@ -103,6 +103,14 @@ class Settings(BaseSettings):
         pattern=r"^\d+[mMgG]$",
         description="Off-heap memory of `load --bulk`'s neo4j-admin database import.",
     )
+    # DuckDB's own default is 80% of the machine's memory, which on one box beside
+    # Neo4j's heap and page cache swaps; 4 GiB aggregates the large bank's 20M
+    # transactions, spilling to disk past it (bench/large.py).
+    flow_ledger_memory: str = Field(
+        default="4GB",
+        pattern=r"^\d+(MB|GB)$",
+        description="Memory limit of the load's DuckDB flow ledger (it spills to disk past it).",
+    )
     local_neo4j_start_timeout_s: float = Field(
         default=300.0, gt=0, description="How long `neo4j start` waits for Bolt to answer."
     )
