@@ -15,6 +15,7 @@ events are dated by their stage and status histories.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -170,51 +171,66 @@ def _position(row: dict[str, Any]) -> Position:
 
 def read_kpi_facts(db: Reader, on: date) -> KpiFacts:
     """Every fact the metrics read, as of ``on`` (positions filtered by their dates)."""
-    params = {"on": on.isoformat()}
+    return read_kpi_facts_on(db, [on])[on]
+
+
+def read_kpi_facts_on(db: Reader, dates: Iterable[date]) -> dict[date, KpiFacts]:
+    """The facts of :func:`read_kpi_facts` for each of ``dates``.
+
+    Customers, rates, opportunities and events carry their own dates and are read
+    once for all of them (they are most of the rows: every opportunity's and event's
+    history); only the positions and activities are read per date.
+    """
     event_run = published_runs(db, ("events",)).events
-    return KpiFacts(
-        on=on,
-        holdings=tuple(_position(r) for r in db.read(HOLDINGS_ON, params)),
-        facilities=tuple(_position(r) for r in db.read(FACILITIES_ON, params)),
-        customers=tuple(
-            CustomerFact(
-                str(r["customer_id"]),
-                r["branch_id"],
-                r["rm_id"],
-                date.fromisoformat(r["since"]) if r["since"] else None,
-                date.fromisoformat(r["lost_on"]) if r["lost_on"] else None,
-            )
-            for r in db.read(CUSTOMERS)
-        ),
-        rates=tuple(
-            FxRate(
-                str(r["currency"]), date.fromisoformat(r["rate_date"]), Decimal(r["cny_per_unit"])
-            )
-            for r in db.read(RATES)
-        ),
-        opportunities=tuple(
-            OpportunityFact(
-                str(r["opportunity_id"]),
-                r["branch_id"],
-                r["rm_id"],
-                r["amount_minor"],
-                r["currency"],
-                _moment(str(r["created_at"])),
-                _history(r["history"]),
-            )
-            for r in db.read(OPPORTUNITIES)
-            if r["created_at"]
-        ),
-        events=tuple(
-            EventFact(
-                str(r["event_id"]),
-                r["branch_id"],
-                r["rm_id"],
-                datetime.fromtimestamp(int(r["created_ms"]) / 1000, UTC),
-                _history(r["history"]),
-            )
-            for r in db.read(EVENTS, {"event_run": event_run})
-            if r["created_ms"] is not None
-        ),
-        activities=read_activities(db, on),
+    customers = tuple(
+        CustomerFact(
+            str(r["customer_id"]),
+            r["branch_id"],
+            r["rm_id"],
+            date.fromisoformat(r["since"]) if r["since"] else None,
+            date.fromisoformat(r["lost_on"]) if r["lost_on"] else None,
+        )
+        for r in db.read(CUSTOMERS)
     )
+    rates = tuple(
+        FxRate(str(r["currency"]), date.fromisoformat(r["rate_date"]), Decimal(r["cny_per_unit"]))
+        for r in db.read(RATES)
+    )
+    opportunities = tuple(
+        OpportunityFact(
+            str(r["opportunity_id"]),
+            r["branch_id"],
+            r["rm_id"],
+            r["amount_minor"],
+            r["currency"],
+            _moment(str(r["created_at"])),
+            _history(r["history"]),
+        )
+        for r in db.read(OPPORTUNITIES)
+        if r["created_at"]
+    )
+    events = tuple(
+        EventFact(
+            str(r["event_id"]),
+            r["branch_id"],
+            r["rm_id"],
+            datetime.fromtimestamp(int(r["created_ms"]) / 1000, UTC),
+            _history(r["history"]),
+        )
+        for r in db.read(EVENTS, {"event_run": event_run})
+        if r["created_ms"] is not None
+    )
+    facts: dict[date, KpiFacts] = {}
+    for on in sorted(set(dates)):
+        params = {"on": on.isoformat()}
+        facts[on] = KpiFacts(
+            on=on,
+            holdings=tuple(_position(r) for r in db.read(HOLDINGS_ON, params)),
+            facilities=tuple(_position(r) for r in db.read(FACILITIES_ON, params)),
+            customers=customers,
+            rates=rates,
+            opportunities=opportunities,
+            events=events,
+            activities=read_activities(db, on),
+        )
+    return facts

@@ -38,7 +38,7 @@ from core.money import Money
 from core.settings import Settings
 from graph.branches import BranchScope, read_branches
 from graph.database import Database
-from graph.kpis import KpiFacts, OpportunityFact, read_kpi_facts
+from graph.kpis import KpiFacts, OpportunityFact, read_kpi_facts, read_kpi_facts_on
 from graph.target_events import TargetRiskRow, write_target_events
 from graph.targets import Target, list_targets
 
@@ -138,24 +138,23 @@ def track_targets(
         and (scope_id is None or t.scope_id == scope_id)
     ]
     parents: dict[str, str | None] = {b.branch_id: b.parent_branch_id for b in read_branches(db)}
-    facts = read_kpi_facts(db, on)
-    table_on = _table(facts, parents)
+    # The date itself and the eve of each target's period, read together.
+    eves = {parse_period(t.period).start - timedelta(days=1) for t in targets}
+    facts_on = read_kpi_facts_on(db, {on, *eves})
+    facts = facts_on[on]
+    tables = {day: _table(day_facts, parents) for day, day_facts in facts_on.items()}
+    table_on = tables[on]
     probabilities = stage_probabilities(facts.opportunities, on)
     rates = rates_on(facts.rates, on)
     pipeline = open_pipeline(facts.opportunities, on, probabilities, rates)
-    before_tables: dict[date, KpiTable] = {}
     items: list[UnitProgress] = []
     for target in targets:
         definition = METRICS[target.metric]
         span = parse_period(target.period)
         before = span.start - timedelta(days=1)
-        if before not in before_tables:
-            before_tables[before] = _table(read_kpi_facts(db, before), parents)
         unit = units[f"{target.scope_type}:{target.scope_id}"]
         now = table_on.value(unit.scope_type, unit.scope_id, target.metric, target.category)
-        start = before_tables[before].value(
-            unit.scope_type, unit.scope_id, target.metric, target.category
-        )
+        start = tables[before].value(unit.scope_type, unit.scope_id, target.metric, target.category)
         flow = target.metric in FLOW_METRICS
         scale = _SCALE.get(definition.unit, 1)
         unit_pipeline = _unit_pipeline(unit, pipeline, parents)

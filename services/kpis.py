@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +24,7 @@ from core.kpis import CONVERSION_STAGES, METRICS, display_value, metric, parse_p
 from core.money import Money, exact_minor_units
 from graph.branches import BranchScope, read_branches, read_relationship_managers
 from graph.database import Database
-from graph.kpis import read_kpi_facts
+from graph.kpis import read_kpi_facts_on
 from graph.targets import Target, target_id, write_targets
 from loaders.validation import target_problem
 
@@ -81,9 +81,16 @@ def visible_units(units: list[KpiUnit], scope: BranchScope, own_rm: str | None) 
 
 def kpi_table(db: Database, on: date) -> KpiTable:
     """Every metric for every unit at ``on``."""
-    facts = read_kpi_facts(db, on)
+    return kpi_tables(db, [on])[on]
+
+
+def kpi_tables(db: Database, dates: Iterable[date]) -> dict[date, KpiTable]:
+    """Every metric for every unit at each of ``dates`` (the dated facts read once)."""
     parents = {b.branch_id: b.parent_branch_id for b in read_branches(db)}
-    return roll_up(contributions(facts), parents, on)
+    return {
+        on: roll_up(contributions(facts), parents, on)
+        for on, facts in read_kpi_facts_on(db, dates).items()
+    }
 
 
 def kpi_rows(

@@ -24,7 +24,7 @@ from core.scorecards import GROUP_NAMES
 from graph.database import Database
 
 from .exports import Cell, Column, Table
-from .kpis import KpiUnit, kpi_table, kpi_units
+from .kpis import KpiUnit, kpi_tables, kpi_units
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,10 @@ def scorecards(
     """The scorecard of every branch and RM at ``on``, over ``window_months``."""
     units = kpi_units(db)
     start = months_before(on, window_months)
+    tables = kpi_tables(db, [on, start])
     cards = score_units(
-        kpi_table(db, on),
-        kpi_table(db, start),
+        tables[on],
+        tables[start],
         [(u.scope_type, u.scope_id) for u in units],
         unit_levels(units),
         weights,

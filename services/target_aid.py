@@ -30,7 +30,7 @@ from core.messages import Param
 from core.money import Money
 from graph.database import Database
 
-from .kpis import KpiUnit, kpi_table, kpi_units
+from .kpis import KpiUnit, kpi_tables, kpi_units
 from .scorecards import unit_levels
 
 #: Periods of history the aid shows (two years of quarters), as the plan asks.
@@ -117,7 +117,7 @@ def target_aid(
     period = parse_period(period_code)
     history = previous_periods(period, HISTORY_PERIODS)
     edges = [history[0].start - timedelta(days=1), *(p.end for p in history)]
-    tables = {edge: kpi_table(db, edge) for edge in edges}
+    tables = kpi_tables(db, edges)
     key = (unit.scope_type, unit.scope_id)
     figures = tuple(
         PeriodFigure(

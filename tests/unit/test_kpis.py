@@ -399,3 +399,29 @@ def test_a_holding_cannot_close_before_it_opened() -> None:
     assert [(r.row, r.field, r.reason.value) for r in result.rejects] == [
         (3, "closed", "out_of_range")
     ]
+
+
+def test_roll_up_keeps_unconverted_amounts_per_currency_up_the_tree() -> None:
+    """Amounts without a rate add up per currency for the RM, the booking branch's
+    direct book and every ancestor, and never mix with the converted numerator."""
+    from core.money import Money
+
+    parents = {"HO": None, "BJ": "HO", "BJ1": "BJ", "SH": "HO"}
+    items = [
+        Contribution("holding_balance", "deposit", "BJ1", "R1", 100, 1, (Money(5, "USD"),)),
+        Contribution("holding_balance", "deposit", "BJ1", "R1", 50, 1, (Money(7, "USD"),)),
+        Contribution("holding_balance", "deposit", "SH", "R2", 10, 1, (Money(3, "EUR"),)),
+        Contribution("holding_balance", "loan", "BJ", None, 1, 1),
+    ]
+    table = roll_up(items, parents, date(2025, 12, 31))
+    head = table.value("branch", "HO", "holding_balance", None)
+    assert (head.numerator, head.denominator) == (161, 4)
+    assert head.no_rate == (Money(3, "EUR"), Money(12, "USD"))
+    assert table.value("branch", "BJ", "holding_balance", "deposit").no_rate == (
+        Money(12, "USD"),
+    )
+    assert table.value("branch", "BJ", "holding_balance", "loan").no_rate == ()
+    assert table.direct[("branch", "BJ", "holding_balance", "loan")].numerator == 1
+    assert ("branch", "BJ", "holding_balance", "deposit") not in table.direct
+    assert table.value("rm", "R1", "holding_balance", "deposit").no_rate == (Money(12, "USD"),)
+    assert table.value("rm", "R2", "holding_balance", None).numerator == 10
