@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,11 +32,12 @@ def loaded_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def engines(clean_db: Database, loaded_tiny: Path) -> tuple[PythonEngine, GdsEngine]:
+def engines(clean_db: Database, loaded_tiny: Path) -> Iterator[tuple[PythonEngine, GdsEngine]]:
     run_cli(
         "load", str(loaded_tiny / "bank"), "--rejects", str(loaded_tiny / "r.csv"), env=cli_env()
     )
-    return PythonEngine(clean_db), GdsEngine(clean_db)
+    with GdsEngine(clean_db) as gds:
+        yield PythonEngine(clean_db), gds
 
 
 def close(a: NodeScores, b: NodeScores) -> bool:
