@@ -224,37 +224,34 @@ EDGE_COUNT_PROPERTY: Final = "corpgraphEdgeCount"
 def mark_nodes_with_edges(db: Database, graph_name: str, *, undirected: bool) -> dict[int, str]:
     """Label the nodes with an edge in the in-memory graph ``graph_name``; their keys.
 
-    Three calls, all inside GDS but the last's few rows: the unweighted degree in both
+    Three calls in one query, all inside GDS but the last's rows: the unweighted degree in both
     directions is mutated into :data:`EDGE_COUNT_PROPERTY` (an undirected projection
     already counts both), the nodes where it is positive get :data:`HAS_EDGE_LABEL`,
     and the business keys of those nodes alone are read, keyed by GDS node id. An
     isolated node is never sent back; the algorithms' later streams name the label
     and so send back only the nodes listed here.
     """
-    graph = {"graph": graph_name}
     degree_config = {
         "mutateProperty": EDGE_COUNT_PROPERTY,
         "orientation": "NATURAL" if undirected else "UNDIRECTED",
     }
-    db.read(
-        "CALL gds.degree.mutate($graph, $config) YIELD nodePropertiesWritten "
-        "RETURN nodePropertiesWritten",
-        {**graph, "config": degree_config},
-    )
-    db.read(
-        "CALL gds.graph.nodeLabel.mutate($graph, $label, $config) YIELD nodeLabelsWritten "
-        "RETURN nodeLabelsWritten",
-        {
-            **graph,
-            "label": HAS_EDGE_LABEL,
-            "config": {"nodeFilter": f"n.{EDGE_COUNT_PROPERTY} > 0.0"},
-        },
-    )
+    # One round trip: GDS's catalogue is not transactional, so each call sees what the
+    # one before it mutated.
     read = db.read_columns(
+        "CALL gds.degree.mutate($graph, $degree) YIELD nodePropertiesWritten "
+        "WITH count(*) AS degreed "
+        "CALL gds.graph.nodeLabel.mutate($graph, $label, $labelled) YIELD nodeLabelsWritten "
+        "WITH count(*) AS labelled "
         "CALL gds.graph.nodeProperty.stream($graph, $property, [$label]) YIELD nodeId "
         f"WITH nodeId, gds.util.asNode(nodeId) AS n RETURN nodeId, {_key_expression('n')} AS key",
         ("nodeId", "key"),
-        {**graph, "property": EDGE_COUNT_PROPERTY, "label": HAS_EDGE_LABEL},
+        {
+            "graph": graph_name,
+            "degree": degree_config,
+            "label": HAS_EDGE_LABEL,
+            "labelled": {"nodeFilter": f"n.{EDGE_COUNT_PROPERTY} > 0.0"},
+            "property": EDGE_COUNT_PROPERTY,
+        },
     )
     return {int(i): str(k) for i, k in zip(read["nodeId"], read["key"], strict=True)}
 
@@ -277,7 +274,8 @@ def mutate_gds(
 ) -> MutatedValues:
     """Run GDS ``procedure`` (one of :data:`GDS_MUTATE_PROCEDURES`) in mutate mode on the
     in-memory graph ``graph_name`` and stream back its values of the nodes that
-    :func:`mark_nodes_with_edges` labelled, in one ``gds.graph.nodeProperty.stream``.
+    :func:`mark_nodes_with_edges` labelled, in one ``gds.graph.nodeProperty.stream``
+    (one round trip for both).
 
     The algorithm runs over every projected node, isolated or not, so its answers are
     those of the stream mode; only the rows sent back are fewer.
@@ -286,15 +284,17 @@ def mutate_gds(
         raise InputValidationError(f"unknown GDS procedure {procedure!r}")
     if not mutate_property.isidentifier():
         raise InputValidationError(f"bad GDS property {mutate_property!r}")
-    db.read(
-        f"CALL {procedure}($graph, $config) YIELD nodePropertiesWritten "
-        "RETURN nodePropertiesWritten",
-        {"graph": graph_name, "config": {**config, "mutateProperty": mutate_property}},
-    )
     read = db.read_columns(
+        f"CALL {procedure}($graph, $config) YIELD nodePropertiesWritten "
+        "WITH count(*) AS mutated "
         "CALL gds.graph.nodeProperty.stream($graph, $property, [$label]) "
         "YIELD nodeId, propertyValue RETURN nodeId, propertyValue",
         ("nodeId", "propertyValue"),
-        {"graph": graph_name, "property": mutate_property, "label": HAS_EDGE_LABEL},
+        {
+            "graph": graph_name,
+            "config": {**config, "mutateProperty": mutate_property},
+            "property": mutate_property,
+            "label": HAS_EDGE_LABEL,
+        },
     )
     return MutatedValues(tuple(map(int, read["nodeId"])), tuple(read["propertyValue"]))
