@@ -97,6 +97,7 @@ def main() -> None:
                 for graph_engine in engines:
                     started = time.perf_counter()
                     scores = graph_engine.betweenness(FLOW_UNWEIGHTED)
+                    graph_engine.close()
                     print(
                         f"flow betweenness ({graph_engine.name}): {len(scores.values):,} "
                         f"nodes with edges in {time.perf_counter() - started:.1f}s"

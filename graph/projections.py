@@ -5,9 +5,10 @@ A :class:`Projection` names node labels and relationship types from the allowlis
 of :mod:`graph.schema`; nothing from input is ever spliced into the Cypher built
 here. :func:`resolve_projection` keeps the part the store holds (one read);
 :func:`read_type_edges` reads one relationship type's edges (the Python engine's
-input); :func:`stream_gds` runs a GDS stream procedure over a projected graph and
-returns the values of the nodes that have an edge in the projection. The engines
-themselves are :mod:`services.engines`.
+input); :func:`mark_nodes_with_edges` labels the nodes with an edge in a GDS
+in-memory graph and :func:`mutate_gds` runs a GDS algorithm in mutate mode there and
+returns the values of those nodes only. The engines themselves are
+:mod:`services.engines`.
 """
 
 from __future__ import annotations
@@ -190,13 +191,6 @@ class TypeEdges:
     counts: list[float]
 
 
-def _has_edge_predicate(variable: str, projection: Projection) -> str:
-    """Cypher: the node has an edge of the projection (either direction)."""
-    types = "|".join(rel.type for rel in projection.relationships)
-    other = _label_predicate("m", projection.node_labels)
-    return f"EXISTS {{ ({variable})-[:{types}]-(m) WHERE {other} }}"
-
-
 def read_type_edges(db: Database, projection: Projection, rel: RelationshipSpec) -> TypeEdges:
     """One relationship type's edges between ``projection``'s labels (:func:`edges_query`)."""
     read = db.read_columns(edges_query(projection, rel), EDGE_COLUMNS)
@@ -207,32 +201,100 @@ def read_type_edges(db: Database, projection: Projection, rel: RelationshipSpec)
     )
 
 
-@dataclass(frozen=True)
-class NodeValues:
-    """What a GDS stream procedure yielded for the nodes with an edge: ``values[i]`` is
-    the value of the node whose business key is ``keys[i]``."""
+#: The GDS procedures the engine runs, all in mutate mode: names come from code, never
+#: from input, and the procedure of any call must be one of these.
+GDS_MUTATE_PROCEDURES: Final = frozenset(
+    {
+        "gds.wcc.mutate",
+        "gds.scc.mutate",
+        "gds.pageRank.mutate",
+        "gds.betweenness.mutate",
+        "gds.degree.mutate",
+    }
+)
 
-    keys: tuple[str, ...]
+#: The in-memory label of the nodes that have an edge in the projected graph (added by
+#: :func:`mark_nodes_with_edges`; GDS only, never written to the store).
+HAS_EDGE_LABEL: Final = "CorpgraphHasEdge"
+
+#: The in-memory property holding a node's edge count, either direction, unweighted.
+EDGE_COUNT_PROPERTY: Final = "corpgraphEdgeCount"
+
+
+def mark_nodes_with_edges(db: Database, graph_name: str, *, undirected: bool) -> dict[int, str]:
+    """Label the nodes with an edge in the in-memory graph ``graph_name``; their keys.
+
+    Three calls in one query, all inside GDS but the last's rows: the unweighted degree in both
+    directions is mutated into :data:`EDGE_COUNT_PROPERTY` (an undirected projection
+    already counts both), the nodes where it is positive get :data:`HAS_EDGE_LABEL`,
+    and the business keys of those nodes alone are read, keyed by GDS node id. An
+    isolated node is never sent back; the algorithms' later streams name the label
+    and so send back only the nodes listed here.
+    """
+    degree_config = {
+        "mutateProperty": EDGE_COUNT_PROPERTY,
+        "orientation": "NATURAL" if undirected else "UNDIRECTED",
+    }
+    # One round trip: GDS's catalogue is not transactional, so each call sees what the
+    # one before it mutated.
+    read = db.read_columns(
+        "CALL gds.degree.mutate($graph, $degree) YIELD nodePropertiesWritten "
+        "WITH count(*) AS degreed "
+        "CALL gds.graph.nodeLabel.mutate($graph, $label, $labelled) YIELD nodeLabelsWritten "
+        "WITH count(*) AS labelled "
+        "CALL gds.graph.nodeProperty.stream($graph, $property, [$label]) YIELD nodeId "
+        f"WITH nodeId, gds.util.asNode(nodeId) AS n RETURN nodeId, {_key_expression('n')} AS key",
+        ("nodeId", "key"),
+        {
+            "graph": graph_name,
+            "degree": degree_config,
+            "label": HAS_EDGE_LABEL,
+            "labelled": {"nodeFilter": f"n.{EDGE_COUNT_PROPERTY} > 0.0"},
+            "property": EDGE_COUNT_PROPERTY,
+        },
+    )
+    return {int(i): str(k) for i, k in zip(read["nodeId"], read["key"], strict=True)}
+
+
+@dataclass(frozen=True)
+class MutatedValues:
+    """What a GDS procedure mutated, for the nodes with an edge only: ``values[i]`` is
+    the value of GDS node ``node_ids[i]`` (keys: :func:`mark_nodes_with_edges`)."""
+
+    node_ids: tuple[int, ...]
     values: tuple[Any, ...]
 
 
-def stream_gds(
+def mutate_gds(
     db: Database,
     procedure: str,
-    projection: Projection,
-    column: str,
     graph_name: str,
+    mutate_property: str,
     config: Mapping[str, Any],
-) -> NodeValues:
-    """Run GDS ``procedure`` (a name from the engine's code, never from input) over the
-    projected graph ``graph_name`` and keep the nodes with an edge in ``projection``."""
-    query = (
-        f"CALL {procedure}($graph, $config) YIELD nodeId, {column} "
-        f"WITH gds.util.asNode(nodeId) AS n, {column} AS value "
-        f"WHERE {_has_edge_predicate('n', projection)} "
-        f"RETURN {_key_expression('n')} AS key, value"
+) -> MutatedValues:
+    """Run GDS ``procedure`` (one of :data:`GDS_MUTATE_PROCEDURES`) in mutate mode on the
+    in-memory graph ``graph_name`` and stream back its values of the nodes that
+    :func:`mark_nodes_with_edges` labelled, in one ``gds.graph.nodeProperty.stream``
+    (one round trip for both).
+
+    The algorithm runs over every projected node, isolated or not, so its answers are
+    those of the stream mode; only the rows sent back are fewer.
+    """
+    if procedure not in GDS_MUTATE_PROCEDURES:
+        raise InputValidationError(f"unknown GDS procedure {procedure!r}")
+    if not mutate_property.isidentifier():
+        raise InputValidationError(f"bad GDS property {mutate_property!r}")
+    read = db.read_columns(
+        f"CALL {procedure}($graph, $config) YIELD nodePropertiesWritten "
+        "WITH count(*) AS mutated "
+        "CALL gds.graph.nodeProperty.stream($graph, $property, [$label]) "
+        "YIELD nodeId, propertyValue RETURN nodeId, propertyValue",
+        ("nodeId", "propertyValue"),
+        {
+            "graph": graph_name,
+            "config": {**config, "mutateProperty": mutate_property},
+            "property": mutate_property,
+            "label": HAS_EDGE_LABEL,
+        },
     )
-    # One record of two lists, not one record per node: the driver decodes it several
-    # times faster (Database.read_columns).
-    read = db.read_columns(query, ("key", "value"), {"graph": graph_name, "config": dict(config)})
-    return NodeValues(tuple(map(str, read["key"])), tuple(read["value"]))
+    return MutatedValues(tuple(map(int, read["nodeId"])), tuple(read["propertyValue"]))

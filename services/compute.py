@@ -139,26 +139,29 @@ def _run_steps(
 ) -> tuple[str, list[StepReport]]:
     inputs = ComputeInputs(db)  # the flows, read once for every step of the run
     engine = select_engine(db, engine_mode, inputs)
-    reports = []
-    for name, step in COMPUTE_STEPS:
-        if only is not None and name not in only:
-            continue
-        _take_lease(db, holder, settings)  # renewed at every step
-        start = time.perf_counter()
-        started_at = datetime.now(UTC)
-        run_id = new_run_id(started_at)
-        collected = collect_garbage(db, name, run_id)
-        report = step(db, engine, settings, run_id, run_inputs=inputs)
-        publish(db, name, run_id, started_at=started_at, engine=engine.name)
-        counts = dict(report.counts)
-        if collected:
-            counts["old rows collected"] = collected
-        if name == "events" and settings.webhook_urls and settings.webhook_secret is not None:
-            # Only published events are pushed: a receiver never hears of an event that
-            # a failed run detected and no reader was shown.
-            counts["webhooks enqueued"] = enqueue_new_events(db, settings)
-        reports.append(
-            replace(report, counts=counts, seconds=time.perf_counter() - start, run_id=run_id)
-        )
-        logger.info("compute step %s done in %.1fs (run %s)", name, reports[-1].seconds, run_id)
+    try:
+        reports = []
+        for name, step in COMPUTE_STEPS:
+            if only is not None and name not in only:
+                continue
+            _take_lease(db, holder, settings)  # renewed at every step
+            start = time.perf_counter()
+            started_at = datetime.now(UTC)
+            run_id = new_run_id(started_at)
+            collected = collect_garbage(db, name, run_id)
+            report = step(db, engine, settings, run_id, run_inputs=inputs)
+            publish(db, name, run_id, started_at=started_at, engine=engine.name)
+            counts = dict(report.counts)
+            if collected:
+                counts["old rows collected"] = collected
+            if name == "events" and settings.webhook_urls and settings.webhook_secret is not None:
+                # Only published events are pushed: a receiver never hears of an event that
+                # a failed run detected and no reader was shown.
+                counts["webhooks enqueued"] = enqueue_new_events(db, settings)
+            reports.append(
+                replace(report, counts=counts, seconds=time.perf_counter() - start, run_id=run_id)
+            )
+            logger.info("compute step %s done in %.1fs (run %s)", name, reports[-1].seconds, run_id)
+    finally:
+        engine.close()  # the GDS engine's in-memory graphs, whatever happened
     return engine.name, reports

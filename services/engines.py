@@ -24,8 +24,13 @@ returns the trivial answer without running anything.
 the projection are listed: components (an unlisted node is a component of its
 own) and :class:`~algorithms.graph_algorithms.NodeScores` (an unlisted node has
 the isolated value GDS gives it: PageRank ``1 - d``, degree and betweenness 0).
-The Python engine never reads a node without an edge; the GDS engine filters them
-out of its streams.
+The Python engine never reads a node without an edge; the GDS engine runs every
+algorithm in mutate mode and streams back only the nodes it labelled as having an
+edge.
+
+**An engine lives for one run and is closed.** The GDS engine keeps each
+projection's in-memory graph for the run; :meth:`GraphEngine.close` drops them
+(the Python engine's is a no-op).
 
 Labels and relationship types come from the allowlists in :mod:`graph.schema`;
 nothing from input is ever spliced into Cypher. Projections and the Cypher that
@@ -36,8 +41,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from neo4j import exceptions as neo4j_errors
@@ -49,7 +54,13 @@ from core.errors import ConfigurationError
 from graph.database import Database, translate_driver_error
 from graph.projections import Projection as Projection
 from graph.projections import RelationshipSpec as RelationshipSpec
-from graph.projections import TypeEdges, read_type_edges, resolve_projection, stream_gds
+from graph.projections import (
+    TypeEdges,
+    mark_nodes_with_edges,
+    mutate_gds,
+    read_type_edges,
+    resolve_projection,
+)
 
 from .compute_inputs import ComputeInputs
 
@@ -84,6 +95,9 @@ class GraphEngine(Protocol):
 
     def degree(self, projection: Projection) -> NodeScores: ...
 
+    def close(self) -> None:
+        """Free what the engine holds for the run (GDS: the in-memory graphs)."""
+
 
 class PythonEngine:
     """Reads edges with Cypher, computes in Python; nodes without edges are never read.
@@ -116,6 +130,9 @@ class PythonEngine:
         self._resolved: dict[Projection, Projection] = {}
         self._edges: dict[tuple[tuple[str, ...], str, str | None], TypeEdges] = {}
         self._lists: dict[Projection, EdgeList] = {}
+
+    def close(self) -> None:
+        """Nothing to free outside Python (the engine's reads go with it)."""
 
     def resolve(self, projection: Projection) -> Projection:
         """The part of ``projection`` the store holds (asked once per run)."""
@@ -197,8 +214,35 @@ class PythonEngine:
         return NodeScores(algo.degree(edges, weighted=resolved.weighted), ISOLATED_ZERO)
 
 
+@dataclass
+class _InMemoryGraph:
+    """A projection's GDS in-memory graph, kept for the run."""
+
+    name: str
+    #: GDS node id -> business key of the nodes with an edge (the only ones read back).
+    keys: dict[int, str]
+    #: Mutated properties so far; names the next one (a property is never overwritten).
+    mutated: int = 0
+
+
 class GdsEngine:
-    """Runs algorithms in Neo4j's Graph Data Science library via ``graphdatascience``."""
+    """Runs algorithms in Neo4j's Graph Data Science library, in mutate mode.
+
+    **One in-memory graph per projection, for the run.** The first algorithm on a
+    projection projects it (the ``graphdatascience`` client), labels the nodes that
+    have an edge there and reads their keys once
+    (:func:`~graph.projections.mark_nodes_with_edges`). Every algorithm then runs in
+    ``mutate`` mode on that graph, over all its nodes, and streams back the values
+    of the labelled nodes only (:func:`~graph.projections.mutate_gds`): on a bank
+    where most companies have no edge in a projection, that is a few thousand rows
+    instead of one row per company per algorithm. Nodes not sent back are isolated
+    and have the isolated value (the results' convention above). Like the Python
+    engine's reads, a graph is projected once per run: every step writes the
+    relationships it projects before it first runs an algorithm on them.
+
+    The graphs live until :meth:`close` (the engine is a context manager); the
+    compute run closes its engine whatever happens.
+    """
 
     name = "gds"
 
@@ -207,10 +251,29 @@ class GdsEngine:
 
         self.db = db
         self._resolved: dict[Projection, Projection] = {}
+        self._graphs: dict[Projection, _InMemoryGraph] = {}
+        # Drops every in-memory graph on close, in reverse order of projection.
+        self._drops = ExitStack()
         # The client shares the process's one driver.
         self.gds = GraphDataScience(
             db.driver, database=db.database, arrow=False, show_progress=False
         )
+
+    def __enter__(self) -> GdsEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the run's in-memory graphs (idempotent)."""
+        self._graphs.clear()
+        try:
+            self._drops.close()
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
+            # The server dropped them already (restart) or is gone: nothing is left
+            # to free, and the run's answer must not be lost to the clean-up.
+            logger.warning("could not drop the GDS in-memory graphs: %s", error)
 
     def resolve(self, projection: Projection) -> Projection:
         """The part of ``projection`` the store holds (asked once per run)."""
@@ -218,8 +281,10 @@ class GdsEngine:
             self._resolved[projection] = resolve_projection(self.db, projection)
         return self._resolved[projection]
 
-    @contextmanager
-    def _projected(self, projection: Projection) -> Iterator[Any]:
+    def _in_memory(self, projection: Projection) -> _InMemoryGraph:
+        """The in-memory graph of ``projection`` (resolved, with edges), projected once."""
+        if projection in self._graphs:
+            return self._graphs[projection]
         rel_projection: dict[str, Any] = {}
         for rel in projection.relationships:
             spec: dict[str, Any] = {
@@ -239,32 +304,36 @@ class GdsEngine:
             rel_projection[rel.type] = spec
         name = f"corpgraph-{projection.name}-{uuid.uuid4().hex[:8]}"
         # The result is a context manager that drops the in-memory graph on exit.
-        with self.gds.graph.project.native(
-            name, list(projection.node_labels), rel_projection, log_progress=False
-        ) as graph:
-            yield graph
+        graph = self._drops.enter_context(
+            self.gds.graph.project.native(
+                name, list(projection.node_labels), rel_projection, log_progress=False
+            )
+        )
+        keys = mark_nodes_with_edges(self.db, graph.name(), undirected=projection.undirected)
+        self._graphs[projection] = _InMemoryGraph(graph.name(), keys)
+        return self._graphs[projection]
 
-    def _stream(
+    def _mutate(
         self,
         procedure: str,
         projection: Projection,
-        column: str,
         config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``{key: value}`` of the nodes with an edge (``projection`` is resolved)."""
         if not projection.has_edges:
             return {}
         try:
-            with self._projected(projection) as graph:
-                read = stream_gds(
-                    self.db, procedure, projection, column, graph.name(), config or {}
-                )
+            graph = self._in_memory(projection)
+            graph.mutated += 1
+            read = mutate_gds(
+                self.db, procedure, graph.name, f"corpgraph{graph.mutated}", config or {}
+            )
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
             raise translate_driver_error(error) from error
-        return dict(zip(read.keys, read.values, strict=True))
+        return {graph.keys[i]: v for i, v in zip(read.node_ids, read.values, strict=True)}
 
     def _components(self, procedure: str, projection: Projection) -> dict[str, str]:
-        raw = self._stream(procedure, self.resolve(projection), "componentId")
+        raw = self._mutate(procedure, self.resolve(projection))
         smallest: dict[Any, str] = {}
         for key, component in raw.items():
             if component not in smallest or key < smallest[component]:
@@ -284,14 +353,14 @@ class GdsEngine:
         settings = dict(config or {})
         if weighted and resolved.weighted:
             settings["relationshipWeightProperty"] = "weight"
-        raw = self._stream(procedure, resolved, "score", settings)
+        raw = self._mutate(procedure, resolved, settings)
         return NodeScores({k: float(v) for k, v in raw.items()}, isolated)
 
     def wcc(self, projection: Projection) -> dict[str, str]:
-        return self._components("gds.wcc.stream", projection)
+        return self._components("gds.wcc.mutate", projection)
 
     def scc(self, projection: Projection) -> dict[str, str]:
-        return self._components("gds.scc.stream", projection)
+        return self._components("gds.scc.mutate", projection)
 
     def pagerank(
         self,
@@ -307,14 +376,14 @@ class GdsEngine:
             "tolerance": tolerance,
         }
         return self._scores(
-            "gds.pageRank.stream", projection, isolated_pagerank(damping), config, weighted=True
+            "gds.pageRank.mutate", projection, isolated_pagerank(damping), config, weighted=True
         )
 
     def betweenness(self, projection: Projection) -> NodeScores:
-        return self._scores("gds.betweenness.stream", projection, ISOLATED_ZERO)
+        return self._scores("gds.betweenness.mutate", projection, ISOLATED_ZERO)
 
     def degree(self, projection: Projection) -> NodeScores:
-        return self._scores("gds.degree.stream", projection, ISOLATED_ZERO, weighted=True)
+        return self._scores("gds.degree.mutate", projection, ISOLATED_ZERO, weighted=True)
 
 
 def select_engine(

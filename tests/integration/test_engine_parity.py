@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,11 +32,12 @@ def loaded_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def engines(clean_db: Database, loaded_tiny: Path) -> tuple[PythonEngine, GdsEngine]:
+def engines(clean_db: Database, loaded_tiny: Path) -> Iterator[tuple[PythonEngine, GdsEngine]]:
     run_cli(
         "load", str(loaded_tiny / "bank"), "--rejects", str(loaded_tiny / "r.csv"), env=cli_env()
     )
-    return PythonEngine(clean_db), GdsEngine(clean_db)
+    with GdsEngine(clean_db) as gds:
+        yield PythonEngine(clean_db), gds
 
 
 def close(a: NodeScores, b: NodeScores) -> bool:
@@ -70,3 +72,31 @@ def test_betweenness_and_degree(engines: tuple[PythonEngine, GdsEngine]) -> None
     assert close(python.betweenness(SUPPLY), gds.betweenness(SUPPLY))
     assert close(python.degree(FLOWS), gds.degree(FLOWS))
     assert close(python.degree(SUPPLY), gds.degree(SUPPLY))
+
+
+def _in_memory_graphs(db: Database) -> set[str]:
+    rows = db.read("CALL gds.graph.list() YIELD graphName RETURN graphName")
+    return {str(row["graphName"]) for row in rows}
+
+
+def test_gds_keeps_one_graph_per_projection_and_sends_back_only_nodes_with_edges(
+    engines: tuple[PythonEngine, GdsEngine],
+) -> None:
+    python, _ = engines
+    db = python.db
+    before = _in_memory_graphs(db)
+    companies = db.read_one("MATCH (c:Company) RETURN count(c) AS n")
+    assert companies is not None
+    with GdsEngine(db) as gds:
+        scores = [gds.pagerank(SUPPLY), gds.degree(SUPPLY), gds.betweenness(SUPPLY)]
+        components = gds.wcc(SUPPLY)
+        # Three algorithms and the components ran on one in-memory graph.
+        assert len(_in_memory_graphs(db) - before) == 1
+        # Only the companies with a supply link came back; the others are isolated.
+        with_edges = set(python.wcc(SUPPLY))
+        assert 0 < len(with_edges) < companies["n"]
+        assert set(components) == with_edges
+        assert all(set(s.values) == with_edges for s in scores)
+        gds.scc(GUARANTEES)
+        assert len(_in_memory_graphs(db) - before) == 2
+    assert _in_memory_graphs(db) == before  # closing dropped them

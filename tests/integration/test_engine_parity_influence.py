@@ -46,7 +46,8 @@ def tiny_loaded(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
     ids=lambda p: p.name,
 )
 def test_pagerank_parity(tiny_loaded: Database, projection: Projection) -> None:
-    gds_scores = GdsEngine(tiny_loaded).pagerank(projection)
+    with GdsEngine(tiny_loaded) as engine:
+        gds_scores = engine.pagerank(projection)
     python_scores = PythonEngine(tiny_loaded).pagerank(projection)
     assert gds_scores.isolated == python_scores.isolated
     gds, python = gds_scores.values, python_scores.values
@@ -60,7 +61,8 @@ def test_pagerank_parity(tiny_loaded: Database, projection: Projection) -> None:
 
 @pytest.mark.parametrize("projection", [SUPPLY_UNDIRECTED, FLOW_UNDIRECTED], ids=lambda p: p.name)
 def test_weighted_degree_parity(tiny_loaded: Database, projection: Projection) -> None:
-    gds = GdsEngine(tiny_loaded).degree(projection)
+    with GdsEngine(tiny_loaded) as engine:
+        gds = engine.degree(projection)
     python = PythonEngine(tiny_loaded).degree(projection)
     assert python.values
     assert gds.values == pytest.approx(python.values, rel=1e-9)
@@ -68,9 +70,10 @@ def test_weighted_degree_parity(tiny_loaded: Database, projection: Projection) -
 
 
 def test_supply_communities_and_betweenness_parity(tiny_loaded: Database) -> None:
-    gds, python = GdsEngine(tiny_loaded), PythonEngine(tiny_loaded)
-    assert gds.wcc(SUPPLY_DIRECTED) == python.wcc(SUPPLY_DIRECTED)
-    gds_betweenness = gds.betweenness(SUPPLY_DIRECTED).values
+    with GdsEngine(tiny_loaded) as gds:
+        python = PythonEngine(tiny_loaded)
+        assert gds.wcc(SUPPLY_DIRECTED) == python.wcc(SUPPLY_DIRECTED)
+        gds_betweenness = gds.betweenness(SUPPLY_DIRECTED).values
     python_betweenness = python.betweenness(SUPPLY_DIRECTED).values
     assert any(python_betweenness.values())  # the supply chains have intermediaries
     assert gds_betweenness == pytest.approx(python_betweenness, abs=1e-6)

@@ -229,7 +229,10 @@ def test_large_group_with_multi_parents_and_a_cycle(clean_db: Database, settings
         engines.append(GdsEngine(clean_db))
     for engine in engines:
         run_id = new_run_id()
-        report = compute_group_risk(clean_db, engine, settings, run_id)
+        try:
+            report = compute_group_risk(clean_db, engine, settings, run_id)
+        finally:
+            engine.close()
         publish(clean_db, "group_risk", run_id, started_at=datetime.now(UTC), engine=engine.name)
         assert report.counts["groups"] == 1
         assert report.counts["group members"] == 2000

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from graph.projections import Projection, RelationshipSpec, presence_query, resolved
+from typing import cast
+
+import pytest
+
+from core.errors import InputValidationError
+from graph.database import Database
+from graph.projections import Projection, RelationshipSpec, mutate_gds, presence_query, resolved
 
 FLOWS_AND_SUPPLY = Projection(
     "mixed",
@@ -41,3 +47,27 @@ def test_the_presence_query_asks_for_every_label_type_and_weight() -> None:
     for column in ("label_0", "label_1", "edges_0", "edges_1", "weighted_0", "weighted_1"):
         assert f"AS {column}" in query
     assert "r.amount_minor IS NOT NULL" in query
+
+
+class _NoDatabase:
+    """Fails the test if a refused GDS call reaches the database."""
+
+    def read(self, *_: object) -> list[dict[str, object]]:
+        raise AssertionError("the call should have been refused before any query")
+
+    read_columns = read
+
+
+@pytest.mark.parametrize(
+    ("procedure", "mutate_property"),
+    [
+        ("gds.wcc.stream", "corpgraph1"),  # not a mutate procedure
+        ("gds.pageRank.mutate; MATCH (n) DETACH DELETE n", "corpgraph1"),
+        ("gds.graph.drop", "corpgraph1"),
+        ("gds.pageRank.mutate", "p}) MATCH (n) DETACH DELETE n //"),
+    ],
+)
+def test_gds_mutate_takes_only_allowlisted_procedures(procedure: str, mutate_property: str) -> None:
+    db = cast(Database, _NoDatabase())
+    with pytest.raises(InputValidationError):
+        mutate_gds(db, procedure, "g", mutate_property, {})
