@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.availability = Availability(cfg.api_unavailable_recheck_s)
-    app.state.auth_cache = AuthCache(cfg.api_auth_cache_ttl_s)
+    app.state.auth_cache = AuthCache(enabled=cfg.api_auth_cache)
     install_error_handlers(app)
     app.include_router(system.router)
     # Every operation of these routers authenticates, so each may answer these errors.

@@ -76,8 +76,7 @@ def get_caller(
     if not availability.admit():
         raise DatabaseUnavailableError("Neo4j is unavailable; retry in a moment")
     try:
-        user = cache.authenticate(db, key)
-        tree = cache.branch_tree(db)
+        user, tree = cache.caller(db, key)
     except DatabaseUnavailableError:
         availability.mark_down()
         raise

@@ -203,15 +203,14 @@ class Settings(BaseSettings):
             "answer 503 at once without touching the driver (the readiness flag)."
         ),
     )
-    api_auth_cache_ttl_s: float = Field(
-        default=30.0,
-        ge=0,
-        le=3600,
+    api_auth_cache: bool = Field(
+        default=True,
         description=(
-            "A revoked API key stops working within this many seconds. API-key lookups "
-            "and the branch tree are cached per data version (a load retires both) and "
-            "re-checked this often: two fewer Neo4j reads on almost every request. "
-            "0 disables the cache."
+            "Cache API-key lookups and the branch tree per data and auth version: one "
+            "small version read per request instead of the key and the whole branch tree "
+            "(4.9 ms on the medium bank). A revocation, a new user or a branch write "
+            "changes the auth version, so it takes effect on the next request; off only "
+            "to compare."
         ),
     )
 

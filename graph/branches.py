@@ -178,13 +178,22 @@ READ_BRANCHES: Final[LiteralString] = (
     "ORDER BY branch_id"
 )
 
+#: Appended to every write that changes API users or branches, in the same statement:
+#: the API's cache of keys and the branch tree (:mod:`graph.auth_cache`) reads this
+#: version on each request, so the change takes effect on the next one.
+NEW_AUTH_VERSION: Final[LiteralString] = (
+    "MERGE (auth:CorpgraphMeta {key: 'auth'}) SET auth.auth_version = randomUUID()"
+)
+
 UPSERT_BRANCHES: Final[LiteralString] = (
     "UNWIND $rows AS row "
     "MERGE (b:Branch {branch_id: row.branch_id}) "
     "SET b.name = row.name, b.parent_branch_id = row.parent_branch_id "
-    "WITH b, row WHERE row.parent_branch_id IS NOT NULL "
-    "MERGE (p:Branch {branch_id: row.parent_branch_id}) "
-    "MERGE (b)-[:CHILD_OF]->(p)"
+    "FOREACH (parent_id IN CASE WHEN row.parent_branch_id IS NULL THEN [] "
+    "ELSE [row.parent_branch_id] END | "
+    "MERGE (p:Branch {branch_id: parent_id}) "
+    "MERGE (b)-[:CHILD_OF]->(p)) "
+    "WITH count(*) AS written " + NEW_AUTH_VERSION
 )
 
 

@@ -11,6 +11,7 @@ translated to the :mod:`core.errors` hierarchy by their ``code`` and
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +86,56 @@ class TransactionReader:
     ) -> Record | None:
         rows = self.read(query, parameters)
         return rows[0] if rows else None
+
+
+_RETURN_ALIAS = re.compile(r"\bAS\s+(\w+)")
+
+
+def returned_columns(query: str) -> list[str]:
+    """The aliases of ``query``'s last ``RETURN`` (every column must be ``... AS name``).
+
+    Examples
+    --------
+    >>> returned_columns("MATCH (c) RETURN c.id AS id, count(*) AS n ORDER BY n DESC")
+    ['id', 'n']
+    """
+    return _RETURN_ALIAS.findall(query[query.rindex("RETURN") :])
+
+
+def folded_query(queries: Mapping[str, LiteralString]) -> LiteralString:
+    """One statement that runs every read of ``queries`` and returns each one's rows as a
+    list of maps in the column named by its key (see :func:`read_folded`).
+
+    Each query runs in its own subquery with no imported variables, so it plans and
+    anchors as it does alone; the inner ``collect`` gives one row even when the query
+    finds none, so an empty section does not empty the others.
+
+    Examples
+    --------
+    >>> folded_query({"a": "MATCH (c:C {id: $id}) RETURN c.name AS name"})
+    'CALL () { CALL () { MATCH (c:C {id: $id}) RETURN c.name AS name } RETURN collect({name: name}) AS a } RETURN a'
+    """  # noqa: E501
+    parts = []
+    for name, query in queries.items():
+        columns = returned_columns(query)
+        if not name.isidentifier() or not columns:
+            raise ValueError(f"cannot fold {name!r}: a plain name and aliased columns needed")
+        row = ", ".join(f"{column}: {column}" for column in columns)
+        parts.append(f"CALL () {{ CALL () {{ {query} }} RETURN collect({{{row}}}) AS {name} }}")
+    # Built only from the in-code queries and their aliases (checked above): no values,
+    # so still a literal query.
+    return " ".join(parts) + " RETURN " + ", ".join(queries)
+
+
+def read_folded(
+    db: Reader, queries: Mapping[str, LiteralString], parameters: Mapping[str, Any]
+) -> dict[str, list[Record]]:
+    """The rows of several reads fetched in one round trip: ``{name: rows}``.
+
+    ``parameters`` serves them all, so the queries must agree on what each name means.
+    """
+    row = db.read_one(folded_query(queries), parameters) or {}
+    return {name: [dict(item) for item in row.get(name) or []] for name in queries}
 
 
 @dataclass(frozen=True)

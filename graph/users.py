@@ -27,7 +27,7 @@ from typing import Any, Final, LiteralString
 from core.codes import Role
 from core.errors import AuthenticationError, InputValidationError, NotFoundError
 
-from .branches import read_branch_tree
+from .branches import NEW_AUTH_VERSION, read_branch_tree
 from .database import Database
 
 
@@ -87,7 +87,8 @@ def verify_key(key: str, stored_hash: str) -> bool:
 
 CREATE_USER: Final[LiteralString] = (
     "CREATE (u:ApiUser {user_id: $user_id, name: $name, role: $role, branch_id: $branch_id, "
-    "key_prefix: $key_prefix, key_hash: $key_hash, created_at: $created_at, rm_id: $rm_id})"
+    "key_prefix: $key_prefix, key_hash: $key_hash, created_at: $created_at, rm_id: $rm_id}) "
+    "WITH u " + NEW_AUTH_VERSION
 )
 FIND_USER_BY_PREFIX: Final[LiteralString] = (
     "MATCH (u:ApiUser {key_prefix: $key_prefix}) "
@@ -107,6 +108,7 @@ LIST_USERS: Final[LiteralString] = (
 REVOKE_USER: Final[LiteralString] = (
     "MATCH (u:ApiUser) WHERE u.user_id = $ref OR u.key_prefix = $ref "
     "SET u.revoked_at = coalesce(u.revoked_at, $now) "
+    "WITH u " + NEW_AUTH_VERSION + " "
     "RETURN u.user_id AS user_id, u.name AS name, u.role AS role, u.branch_id AS branch_id, "
     "u.key_prefix AS key_prefix, u.created_at AS created_at, u.revoked_at AS revoked_at, "
     "u.rm_id AS rm_id"

@@ -12,6 +12,7 @@ from api.app import create_app
 from core.settings import Settings
 from graph.branches import Branch, upsert_branches
 from graph.database import Database
+from graph.load_writes import new_data_version
 
 from .conftest import cli_env, run_cli
 
@@ -29,10 +30,10 @@ def client(clean_db: Database, settings: Settings) -> Iterator[TestClient]:
             Branch("SH", "上海分行", "HO"),
         ],
     )
-    # No key cache: these tests revoke a key and expect the very next request to fail
-    # (with the cache, within ``api_auth_cache_ttl_s``; see tests/unit/test_auth_cache.py).
-    uncached = settings.model_copy(update={"api_auth_cache_ttl_s": 0.0})
-    with TestClient(create_app(uncached)) as test_client:
+    # With the key and branch-tree cache (the default): these tests revoke a key, or move
+    # a branch, from another process (the CLI) and expect the very next request to see it.
+    assert settings.api_auth_cache
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -83,6 +84,37 @@ def test_valid_key_200_then_revoked_401(client: TestClient, clean_db: Database) 
 
     run_cli("users", "revoke", me["user_id"], env=cli_env())
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_a_branch_write_rescopes_the_next_request(client: TestClient, clean_db: Database) -> None:
+    key = add_user("北京分行经理", "manager", "BJ")
+    headers = {"X-API-Key": key}
+    assert client.get("/api/v1/me", headers=headers).json()["visible_branch_ids"] == [
+        "BJ",
+        "BJ-01",
+    ]  # the tree and the key are cached now
+    upsert_branches(clean_db, [Branch("BJ-02", "北京朝阳支行", "BJ")])  # a new sub-branch
+    assert client.get("/api/v1/me", headers=headers).json()["visible_branch_ids"] == [
+        "BJ",
+        "BJ-01",
+        "BJ-02",
+    ]
+
+
+def test_a_load_retires_the_cached_tree(client: TestClient, clean_db: Database) -> None:
+    key = add_user("北京分行经理", "manager", "BJ")
+    headers = {"X-API-Key": key}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    # A branch written without the auth version (as a bulk import would), then a new
+    # data version (as every load ends with).
+    clean_db.write(
+        "MATCH (p:Branch {branch_id: 'BJ'}) "
+        "CREATE (:Branch {branch_id: 'BJ-02', name: '北京朝阳支行', parent_branch_id: 'BJ'})"
+        "-[:CHILD_OF]->(p)"
+    )
+    assert "BJ-02" not in client.get("/api/v1/me", headers=headers).json()["visible_branch_ids"]
+    new_data_version(clean_db)
+    assert "BJ-02" in client.get("/api/v1/me", headers=headers).json()["visible_branch_ids"]
 
 
 def test_stored_users_hold_no_clear_text_key(client: TestClient, clean_db: Database) -> None:

@@ -4,6 +4,7 @@ The plans are read with ``EXPLAIN`` through :meth:`graph.database.Database.expla
 on a small book with events, opportunities and payments, so that the planner has
 statistics to weigh. The unanchored events list is checked too, to show that the
 check does see a label scan when there is one.
+
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any, LiteralString
 
 import pytest
 
-from graph import customers, events, opportunities, schema, scoping, supply
+from graph import auth_cache, customers, events, opportunities, schema, scoping, supply
 from graph.branches import BranchScope, BranchTree
-from graph.database import Database, PlanStep
+from graph.database import Database, PlanStep, folded_query
 
 SCANNED_LABELS = (":Event", ":Company", ":Opportunity", ":Customer")
 
@@ -98,6 +99,14 @@ def test_every_query_of_the_360_anchors_on_an_index(book: Database) -> None:
         "customer_in_scope": (supply.READ_CUSTOMER_IN_SCOPE, one),
         "anonymiser": (scoping.READ_COMPANIES, {"ids": ["C1", "C2"]}),
         "data_version": (schema.DATA_VERSION, {}),
+        "auth_version": (auth_cache.READ_AUTH_VERSION, {}),
+        # What the 360 runs: the sections above folded into one statement, and the
+        # counterparties into another (graph.database.read_folded).
+        "sections_folded": (
+            folded_query(customers.SECTION_QUERIES),
+            {**one, "top": 10, "group_run": "g", "prospect_run": "p"},
+        ),
+        "counterparties_folded": (folded_query(customers.COUNTERPARTY_QUERIES), window),
     }
     found = {
         name: bad

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, LiteralString, TypeVar, cast
 
 import pytest
 from fastapi.testclient import TestClient
+from neo4j import ManagedTransaction
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from api.app import create_app
@@ -19,6 +21,8 @@ from graph.database import Database
 from visualizations.network import more_label
 
 from .conftest import api_key, cli_env, run_cli
+
+T = TypeVar("T")
 
 SECTIONS = {
     "profile",
@@ -278,3 +282,53 @@ def test_export_xlsx_is_a_workbook_a_banker_can_filter(
         assert row[6] == item["rm_name"]
         if item["exposure"]:
             assert Decimal(str(row[7])) == Decimal(item["exposure"]["amount"])
+
+
+class CountingTransaction:
+    """A managed transaction that counts the statements run through it."""
+
+    def __init__(self, tx: ManagedTransaction, counter: list[str]) -> None:
+        self.tx = tx
+        self.counter = counter
+
+    def run(self, query: LiteralString, parameters: Any = None, **kwargs: Any) -> Any:
+        self.counter.append(query)
+        return self.tx.run(query, parameters, **kwargs)
+
+
+class CountingDatabase(Database):
+    """The Database port, counting every statement sent (each is one round trip)."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database.driver, database.database)
+        self.statements: list[str] = []
+
+    def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> Any:
+        self.statements.append(query)
+        return super().read(query, parameters)
+
+    def read_tx(self, work: Callable[[ManagedTransaction], T]) -> T:
+        def counted(tx: ManagedTransaction) -> T:
+            return work(cast(ManagedTransaction, CountingTransaction(tx, self.statements)))
+
+        return super().read_tx(counted)
+
+
+def test_a_360_makes_few_round_trips(client: TestClient, bank: Path) -> None:
+    headers = {"X-API-Key": key_for("risk", "HO")}
+    with (bank / "facilities.csv").open(encoding="utf-8") as handle:
+        customer = next(csv.DictReader(handle))["customer_id"]
+    first = client.get(f"/api/v1/customers/{customer}", headers=headers)
+    assert first.status_code == 200, first.text
+    served = client.app.state.database  # type: ignore[attr-defined]
+    counting = CountingDatabase(served)
+    client.app.state.database = counting  # type: ignore[attr-defined]
+    try:
+        again = client.get(f"/api/v1/customers/{customer}", headers=headers)
+    finally:
+        client.app.state.database = served  # type: ignore[attr-defined]
+    assert again.json() == first.json()
+    # The auth version; in the 360's read transaction the published runs, the folded
+    # sections, the folded counterparties, the events (count, page), the opportunities
+    # (count, page) and the key persons; then the recommendations and the FX rates.
+    assert len(counting.statements) <= 16, "\n".join(counting.statements)

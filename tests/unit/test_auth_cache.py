@@ -1,4 +1,4 @@
-"""The cache of API keys and the branch tree: revocation within the TTL, loads retire it."""
+"""The cache of API keys and the branch tree: valid while the graph's versions are unchanged."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from core.codes import Role
 from core.errors import AuthenticationError
-from graph.auth_cache import AuthCache
+from graph.auth_cache import AuthCache, AuthVersion
 from graph.branches import BranchTree
 from graph.users import ApiUser, StoredCredential, generate_api_key
 
@@ -16,17 +16,16 @@ pytestmark = pytest.mark.unit
 
 
 class FakeStore:
-    """Stands in for Neo4j: counts reads, lets a test revoke and reload."""
+    """Stands in for Neo4j: counts reads, lets a test revoke, move branches and reload."""
 
     def __init__(self) -> None:
         self.new = generate_api_key()
         self.revoked_at: datetime | None = None
-        self.version = ("instance", "v1")
+        self.version: AuthVersion = ("instance", "v1", "a1")
         self.tree = BranchTree.from_parents({"HO": None, "BJ": "HO"})
         self.reads = {"version": 0, "tree": 0, "credential": 0}
-        self.now = 0.0
 
-    def read_version(self, db: object) -> tuple[str, str]:
+    def read_version(self, db: object) -> AuthVersion:
         self.reads["version"] += 1
         return self.version
 
@@ -41,55 +40,54 @@ class FakeStore:
         user = ApiUser("u-1", "王经理", Role.RM, "BJ", prefix, datetime.now(UTC), self.revoked_at)
         return StoredCredential(user, self.new.key_hash)
 
-    def cache(self, ttl_s: float) -> AuthCache:
+    def cache(self, *, enabled: bool = True) -> AuthCache:
         return AuthCache(
-            ttl_s,
+            enabled=enabled,
             read_version=self.read_version,
             read_tree=self.read_tree,
             read_credential=self.read_credential,
-            clock=lambda: self.now,
         )
 
 
-def test_a_revoked_key_stops_working_within_the_ttl() -> None:
+def test_a_revocation_takes_effect_on_the_next_request() -> None:
     store = FakeStore()
-    cache = store.cache(ttl_s=30)
+    cache = store.cache()
     assert cache.authenticate(None, store.new.key).user_id == "u-1"
+    assert cache.authenticate(None, store.new.key).user_id == "u-1"  # cached
     store.revoked_at = datetime.now(UTC)
-    store.now = 29.9
-    assert cache.authenticate(None, store.new.key).user_id == "u-1"  # still cached
-    store.now = 30.0
+    store.version = ("instance", "v1", "a2")  # what the revoking statement writes
     with pytest.raises(AuthenticationError):
         cache.authenticate(None, store.new.key)
 
 
-def test_requests_within_the_ttl_read_nothing() -> None:
+def test_unchanged_versions_cost_one_small_read_per_request() -> None:
     store = FakeStore()
-    cache = store.cache(ttl_s=30)
-    for second in range(29):
-        store.now = float(second)
-        cache.authenticate(None, store.new.key)
-        cache.branch_tree(None)
-    assert store.reads == {"version": 1, "tree": 1, "credential": 1}
+    cache = store.cache()
+    for _ in range(20):
+        user, tree = cache.caller(None, store.new.key)
+        assert user.user_id == "u-1"
+        assert "BJ" in tree
+    assert store.reads == {"version": 20, "tree": 1, "credential": 1}
 
 
-def test_a_load_retires_the_tree_and_the_keys() -> None:
+def test_a_load_or_a_branch_write_retires_the_tree_and_the_keys() -> None:
     store = FakeStore()
-    cache = store.cache(ttl_s=30)
-    assert "SH" not in cache.branch_tree(None)
-    store.now = 20.0
-    cache.authenticate(None, store.new.key)  # read at 20 s: fresh until 50 s
+    cache = store.cache()
+    assert "SH" not in cache.caller(None, store.new.key)[1]
     store.tree = BranchTree.from_parents({"HO": None, "BJ": "HO", "SH": "HO"})
-    store.version = ("instance", "v2")
-    store.now = 31.0  # the data version (read at 0 s) is due: it changed
-    assert "SH" in cache.branch_tree(None)
-    cache.authenticate(None, store.new.key)
+    assert "SH" not in cache.branch_tree(None)  # versions unchanged: the cached tree
+    store.version = ("instance", "v2", "a1")  # a load
+    assert "SH" in cache.caller(None, store.new.key)[1]
     assert store.reads["credential"] == 2
+    store.tree = BranchTree.from_parents({"HO": None, "BJ": "HO", "SH": "BJ"})
+    store.version = ("instance", "v2", "a2")  # a branch write
+    assert cache.branch_tree(None).subtree("BJ") == {"BJ", "SH"}
+    assert store.reads["tree"] == 3
 
 
 def test_unknown_and_wrong_keys_are_refused_and_not_remembered() -> None:
     store = FakeStore()
-    cache = store.cache(ttl_s=30)
+    cache = store.cache()
     other = generate_api_key()
     for _ in range(2):
         with pytest.raises(AuthenticationError):
@@ -102,10 +100,9 @@ def test_unknown_and_wrong_keys_are_refused_and_not_remembered() -> None:
         cache.authenticate(None, None)
 
 
-def test_ttl_zero_reads_every_time() -> None:
+def test_disabled_reads_every_time() -> None:
     store = FakeStore()
-    cache = store.cache(ttl_s=0)
+    cache = store.cache(enabled=False)
     for _ in range(3):
-        cache.authenticate(None, store.new.key)
-        cache.branch_tree(None)
+        cache.caller(None, store.new.key)
     assert store.reads == {"version": 0, "tree": 3, "credential": 3}
