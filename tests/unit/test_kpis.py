@@ -417,9 +417,7 @@ def test_roll_up_keeps_unconverted_amounts_per_currency_up_the_tree() -> None:
     head = table.value("branch", "HO", "holding_balance", None)
     assert (head.numerator, head.denominator) == (161, 4)
     assert head.no_rate == (Money(3, "EUR"), Money(12, "USD"))
-    assert table.value("branch", "BJ", "holding_balance", "deposit").no_rate == (
-        Money(12, "USD"),
-    )
+    assert table.value("branch", "BJ", "holding_balance", "deposit").no_rate == (Money(12, "USD"),)
     assert table.value("branch", "BJ", "holding_balance", "loan").no_rate == ()
     assert table.direct[("branch", "BJ", "holding_balance", "loan")].numerator == 1
     assert ("branch", "BJ", "holding_balance", "deposit") not in table.direct
