@@ -189,6 +189,10 @@ UPSERT_BRANCHES: Final[LiteralString] = (
     "UNWIND $rows AS row "
     "MERGE (b:Branch {branch_id: row.branch_id}) "
     "SET b.name = row.name, b.parent_branch_id = row.parent_branch_id "
+    # A moved branch leaves its old parent: a second CHILD_OF would keep it in the old
+    # parent's subtree, visible to that branch's staff.
+    "FOREACH (old IN [(b)-[link:CHILD_OF]->(p:Branch) "
+    "WHERE p.branch_id <> coalesce(row.parent_branch_id, '') | link] | DELETE old) "
     "FOREACH (parent_id IN CASE WHEN row.parent_branch_id IS NULL THEN [] "
     "ELSE [row.parent_branch_id] END | "
     "MERGE (p:Branch {branch_id: parent_id}) "

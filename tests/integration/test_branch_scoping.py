@@ -40,3 +40,29 @@ def test_scope_filters_cypher_by_branch_subtree(clean_db: Database) -> None:
     assert visible("BJ") == ["C-BJ01", "C-BJ02"]
     assert visible("HO") == ["C-BJ01", "C-BJ02", "C-SH"]
     assert clean_db.read("MATCH ()-[r:CHILD_OF]->() RETURN count(r) AS n") == [{"n": 4}]
+
+
+def test_a_moved_branch_leaves_its_old_parents_subtree(clean_db: Database) -> None:
+    upsert_branches(clean_db, BRANCHES)
+    clean_db.write_rows(
+        "UNWIND $rows AS row MERGE (c:Company {company_id: row.id}) SET c.branch_id = row.branch",
+        [{"id": "C-BJ02", "branch": "BJ-02"}],
+    )
+    # 朝阳支行 moves from Beijing to Shanghai; then Shanghai becomes a root of its own.
+    upsert_branches(clean_db, [Branch("BJ-02", "北京朝阳支行", "SH")])
+    tree = read_branch_tree(clean_db)
+    assert tree.parents["BJ-02"] == "SH"
+
+    def visible(home: str) -> list[str]:
+        scope = BranchScope.for_home_branch(read_branch_tree(clean_db), home)
+        return [r["id"] for r in clean_db.read(SCOPED_CUSTOMERS, scope.parameters())]
+
+    assert visible("BJ") == []
+    assert visible("SH") == ["C-BJ02"]
+    assert clean_db.read(
+        "MATCH (:Branch {branch_id: 'BJ-02'})-[r:CHILD_OF]->() RETURN count(r) AS n"
+    ) == [{"n": 1}]
+    upsert_branches(clean_db, [Branch("SH", "上海分行", None)])
+    assert read_branch_tree(clean_db).parents["SH"] is None
+    assert visible("HO") == []
+    assert visible("SH") == ["C-BJ02"]
