@@ -171,10 +171,12 @@ def main() -> None:
             figures.append(stage)
             print(stage.line(), flush=True)
 
-        if not (bank / "companies.csv").exists():
+        generated = home / f"{bank.name}.generated"  # written once the bank is complete
+        if not generated.exists():
             argv = [*cli, "generate", "--scale", args.scale, "--seed", str(args.seed)]
             seconds, peak, _ = run_peak_rss([*argv, "--out", str(bank)], env)
             report(StageFigures("generate", seconds, count_rows(bank), peak))
+            generated.write_text("complete\n", encoding="utf-8")
         rows = count_rows(bank)
 
         run_peak_rss([*cli, "neo4j", "start"], env)
