@@ -98,12 +98,13 @@ def plant_people_cases(
     legal = {
         r[0]: r[1] for r in tables["key_persons"] if r[3] == KeyPersonRole.LEGAL_REPRESENTATIVE
     }
+    taken = controlled | guaranteed | hidden | avoid  # once: in the loop it was quadratic
     free = [
         c.company_id
         for c in bank.companies
         if c.is_customer
         and c.role == "plain"
-        and c.company_id not in controlled | guaranteed | hidden | avoid
+        and c.company_id not in taken
         and c.company_id in legal
     ]
     rng.shuffle(free)
@@ -199,6 +200,7 @@ def plant_people_cases(
     # A tiny bank has too few plain customers left, so supply-chain customers serve too
     # (plain ones first): a supply tie relates no one.
     chain_rng = random.Random(seed * SEED_PRIME + CHAIN_SEED_SALT)
+    chain_taken = taken | used
     pool = {
         role: sorted(
             c.company_id
@@ -206,7 +208,7 @@ def plant_people_cases(
             if c.is_customer
             and c.role == role
             and c.company_id in legal
-            and c.company_id not in controlled | guaranteed | hidden | avoid | used
+            and c.company_id not in chain_taken
             and c.company_id not in agent_clients
         )
         for role in CHAIN_ROLES
