@@ -201,6 +201,12 @@ UPSERT_BRANCHES: Final[LiteralString] = (
 )
 
 
+def write_new_auth_version(db: Database) -> None:
+    """Write a new auth version on its own: after branches or users were written by a
+    path that bypasses the statements above (the bulk importer writes the store's files)."""
+    db.write(NEW_AUTH_VERSION)
+
+
 def read_branches(db: Database) -> list[Branch]:
     """All branches stored in Neo4j."""
     return [

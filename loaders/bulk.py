@@ -26,6 +26,7 @@ from typing import Any, LiteralString
 from core.errors import ConfigurationError
 from core.settings import Settings
 from graph import bulk_import, schema
+from graph.branches import write_new_auth_version
 from graph.bulk_import import FLOW_STATEMENTS, TRANSLATED, ImportGraph
 from graph.database import Database, Record, WriteCounters
 from graph.load_writes import INSTANCE_ID
@@ -202,6 +203,9 @@ def bulk_load_directory(
     imported = time.perf_counter()
     schema.apply_schema(db)
     replay(db, recorder.deferred)
+    # The importer wrote the branches without the auth version their upsert writes: a
+    # new one, so the graph is the loader's and a running API rereads the tree.
+    write_new_auth_version(db)
     finished = time.perf_counter()
     return report, BulkTimings(
         prepare=prepared - started,
