@@ -100,3 +100,33 @@ def count_rows(bank: Path) -> int:
             with path.open(encoding="utf-8") as handle:
                 total += sum(1 for _ in handle) - 1
     return total
+
+
+#: The start of a benchmark's child script: the arguments ``HOME PORT [ENGINE]`` and a
+#: driver to the embedded Neo4j in ``HOME`` on ``PORT`` (the script closes ``driver``).
+CHILD_CONNECT = """
+from pathlib import Path
+from core.settings import Settings
+from graph.database import Database, create_driver
+from graph.local_server import resolve_connection
+home, port = Path(sys.argv[1]), int(sys.argv[2])
+engine = sys.argv[3] if len(sys.argv) > 3 else "auto"
+settings = Settings(_env_file=None, home=home, local_neo4j_port=port, neo4j_uri=None)
+connection = resolve_connection(settings)
+driver = create_driver(connection, settings)
+"""
+
+
+def load_bank_without_supply(env: dict[str, str], home: Path, scale: str, seed: int) -> None:
+    """Generate and load the ``scale`` bank into ``home``'s Neo4j once (a mark remembers it),
+    its ``supply_links.csv`` left out like a real bank whose supply chain is unknown."""
+    loaded_mark = home / "loaded.txt"
+    if loaded_mark.exists():
+        return
+    bank = home / "bank"
+    cli(env, "generate", "--scale", scale, "--seed", str(seed), "--out", str(bank))
+    (bank / "supply_links.csv").unlink()
+    started = time.perf_counter()
+    cli(env, "load", str(bank), "--rejects", str(home / "rejects.csv"))
+    loaded_mark.write_text(f"{scale} {seed}\n", encoding="utf-8")
+    print(f"loaded the {scale} bank without supply links in {time.perf_counter() - started:.0f}s")

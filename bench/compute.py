@@ -27,32 +27,27 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from io import BytesIO
 from pathlib import Path
 
-from _common import ROOT, bench_env, cli, free_port
+from _common import CHILD_CONNECT, ROOT, bench_env, cli, free_port, load_bank_without_supply
 
 TARGET_S = 15.0
 ENGINES = ("python", "gds")
 
 #: Run in a fresh interpreter inside one tree: import the CLI (timed), then compute.
-CHILD = """
+CHILD = (
+    """
 import json, sys, time
 if sys.argv[4] == "pure":  # the driver's own fallback when neo4j-rust-ext is absent
     sys.modules["neo4j._rust"] = None
 started = time.perf_counter()
 import corpgraph.cli.main  # noqa: F401  (what every CLI command imports first)
 imported = time.perf_counter() - started
-from pathlib import Path
-from core.settings import Settings
-from graph.database import Database, create_driver
-from graph.local_server import resolve_connection
 from services.compute import run_compute
-home, port, engine = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-settings = Settings(_env_file=None, home=home, local_neo4j_port=port, neo4j_uri=None)
-connection = resolve_connection(settings)
-driver = create_driver(connection, settings)
+"""
+    + CHILD_CONNECT
+    + """
 try:
     started = time.perf_counter()
     _, reports = run_compute(Database(driver, connection.database), settings, engine_mode=engine)
@@ -63,6 +58,7 @@ finally:
     driver.close()
 print(json.dumps(seconds))
 """
+)
 
 
 def export_tree(ref: str, into: Path) -> str:
@@ -119,32 +115,12 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     port = args.port or free_port()
     env = bench_env(home, port)
-    bank = home / "bank"
-    loaded_mark = home / "loaded.txt"
     with tempfile.TemporaryDirectory(prefix="cg-baseline-") as baseline_dir:
         before = Path(baseline_dir)
         commit = export_tree(args.baseline, before)
         cli(env, "neo4j", "start")
         try:
-            if not loaded_mark.exists():
-                cli(
-                    env,
-                    "generate",
-                    "--scale",
-                    args.scale,
-                    "--seed",
-                    str(args.seed),
-                    "--out",
-                    str(bank),
-                )
-                (bank / "supply_links.csv").unlink()
-                started = time.perf_counter()
-                cli(env, "load", str(bank), "--rejects", str(home / "rejects.csv"))
-                loaded_mark.write_text(f"{args.scale} {args.seed}\n", encoding="utf-8")
-                print(
-                    f"loaded the {args.scale} bank without supply links in "
-                    f"{time.perf_counter() - started:.0f}s"
-                )
+            load_bank_without_supply(env, home, args.scale, args.seed)
             trees = {"before": before, "after": ROOT}
             # Asked while the baseline's tree exists (it is removed with its folder).
             codecs = {code: declares_rust_extension(tree) for code, tree in trees.items()}

@@ -22,28 +22,23 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, bench_env, cli, free_port
+from _common import CHILD_CONNECT, ROOT, bench_env, cli, free_port, load_bank_without_supply
 from compute import declares_rust_extension, export_tree
 
 #: Run in a fresh interpreter inside one tree: every GDS call of one compute, timed.
-CHILD = """
+CHILD = (
+    """
 import json, sys, time
-from pathlib import Path
-from core.settings import Settings
-from graph.database import Database, create_driver
-from graph.local_server import resolve_connection
 from services.engines import GdsEngine
 from services.group_risk import GUARANTEE_PROJECTION
 from services.prospects import (
     FLOW_UNDIRECTED, FLOW_UNWEIGHTED, FLOW_WEIGHTED, SUPPLY_DIRECTED, SUPPLY_UNDIRECTED,
 )
-home, port = Path(sys.argv[1]), int(sys.argv[2])
-settings = Settings(_env_file=None, home=home, local_neo4j_port=port, neo4j_uri=None)
-connection = resolve_connection(settings)
-driver = create_driver(connection, settings)
+"""
+    + CHILD_CONNECT
+    + """
 calls = [
     ("scc guarantees", "scc", GUARANTEE_PROJECTION),
     ("pagerank supply", "pagerank", SUPPLY_UNDIRECTED),
@@ -71,6 +66,7 @@ finally:
     driver.close()
 print(json.dumps({"seconds": seconds, "rows": rows}))
 """
+)
 
 
 def timed_calls(
@@ -106,28 +102,12 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     port = args.port or free_port()
     env = bench_env(home, port)
-    bank = home / "bank"
     with tempfile.TemporaryDirectory(prefix="cg-baseline-") as baseline_dir:
         before = Path(baseline_dir)
         commit = export_tree(args.baseline, before)
         cli(env, "neo4j", "start")
         try:
-            if not (home / "loaded.txt").exists():
-                cli(
-                    env,
-                    "generate",
-                    "--scale",
-                    args.scale,
-                    "--seed",
-                    str(args.seed),
-                    "--out",
-                    str(bank),
-                )
-                (bank / "supply_links.csv").unlink()  # as bench/compute.py: a real bank's gap
-                started = time.perf_counter()
-                cli(env, "load", str(bank), "--rejects", str(home / "rejects.csv"))
-                (home / "loaded.txt").write_text(f"{args.scale} {args.seed}\n", encoding="utf-8")
-                print(f"loaded the {args.scale} bank in {time.perf_counter() - started:.0f}s")
+            load_bank_without_supply(env, home, args.scale, args.seed)
             trees = {"before": before, "after": ROOT}
             runs: dict[str, list[dict[str, dict[str, float]]]] = {code: [] for code in trees}
             for _ in range(args.repeat):  # interleaved, so that noise hits both alike

@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import bench_env, count_rows, free_port, run_peak_rss
+from _common import CHILD_CONNECT, bench_env, count_rows, free_port, run_peak_rss
 
 from algorithms.control import DEFAULT_THRESHOLD_PCT
 from algorithms.ownership import Holding, OwnershipGraph, effective_ownership
@@ -50,17 +50,13 @@ from graph.local_server import LocalNeo4j
 OWNERSHIP_TARGET_S = 60.0
 
 #: One compute in a fresh interpreter: each step's seconds and result counts as JSON.
-COMPUTE_CHILD = """
+COMPUTE_CHILD = (
+    """
 import json, sys, time
-from pathlib import Path
-from core.settings import Settings
-from graph.database import Database, create_driver
-from graph.local_server import resolve_connection
 from services.compute import run_compute
-home, port, engine = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-settings = Settings(_env_file=None, home=home, local_neo4j_port=port, neo4j_uri=None)
-connection = resolve_connection(settings)
-driver = create_driver(connection, settings)
+"""
+    + CHILD_CONNECT
+    + """
 try:
     started = time.perf_counter()
     used, reports = run_compute(Database(driver, connection.database), settings, engine_mode=engine)
@@ -69,6 +65,7 @@ try:
 finally:
     driver.close()
 """
+)
 
 
 @dataclass(frozen=True)
