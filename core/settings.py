@@ -131,6 +131,17 @@ class Settings(BaseSettings):
     neo4j_max_retry_time_s: float = Field(
         default=15.0, ge=0, description="How long managed transactions retry transient errors."
     )
+    compute_concurrent_steps: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description=(
+            "How many compute steps run at once (a step starts when the steps it reads have "
+            "published). Two, because a step spends about half its time waiting on Neo4j: "
+            "while one waits, another computes, which fills this project's two cores "
+            "(`bench/compute.py --concurrency`); 1 runs them one after another."
+        ),
+    )
     compute_lease_s: float = Field(
         default=3600.0,
         ge=60,

@@ -119,7 +119,6 @@ def _collect_relationships(rel_type: LiteralString) -> LiteralString:
 COLLECT: Final[dict[str, tuple[LiteralString, ...]]] = {
     "group_risk": (
         _collect_relationships("CONTROL_CLAIM"),
-        _collect_nodes("ControlResult"),
         _collect_nodes("Group"),
         _collect_nodes("GuaranteeCircle"),
         _collect_nodes("GuaranteeChain"),
@@ -128,8 +127,18 @@ COLLECT: Final[dict[str, tuple[LiteralString, ...]]] = {
         _collect_relationships("DEPENDS_ON"),
         _collect_nodes("InterdependenceRule"),
     ),
-    "prospects": (_collect_nodes("CompanyResult"),),
+    "prospects": (),
     "events": (_collect_nodes("EventsSnapshot"),),
+    "related_parties": (),
+}
+#: The results whose nodes have no relationship (one row per company or pair, keyed by
+#: ids): deleting them locks no other node, so it runs beside other steps' writes
+#: (``standalone=True`` in :func:`collect_garbage`). They are most of the rows.
+COLLECT_STANDALONE: Final[dict[str, tuple[LiteralString, ...]]] = {
+    "group_risk": (_collect_nodes("ControlResult"),),
+    "interdependence": (),
+    "prospects": (_collect_nodes("CompanyResult"),),
+    "events": (),
     "related_parties": (_collect_nodes("SuspectedRelation"),),
 }
 #: Events detected by a run that never published (and so were never shown) are dropped;
@@ -257,19 +266,24 @@ def publish(db: Database, step: str, run_id: str, *, started_at: datetime, engin
     logger.info("compute step %s published run %s", step, run_id)
 
 
-def collect_garbage(db: Database, step: str, run_id: str) -> int:
+def collect_garbage(db: Database, step: str, run_id: str, *, standalone: bool | None = None) -> int:
     """Delete ``step``'s rows of every run but the current, the previous and ``run_id``.
 
     Returns how many nodes and relationships went. Batched: a large run never needs
-    one large transaction.
+    one large transaction. ``standalone`` limits it to the results without
+    relationships (:data:`COLLECT_STANDALONE`, ``True``) or to the others (``False``);
+    ``None`` collects both.
     """
     pointer = published_runs(db, (step,)).of(step)
     keep = [r for r in (pointer.run_id, pointer.previous_run_id, run_id) if r is not None]
+    statements = (*(() if standalone is False else COLLECT_STANDALONE[step]),) + (
+        () if standalone is True else COLLECT[step]
+    )
     deleted = 0
-    for statement in COLLECT[step]:
+    for statement in statements:
         counters = db.run_autocommit(statement, {"keep": keep})
         deleted += counters.nodes_deleted + counters.relationships_deleted
-    if step == "events":
+    if step == "events" and standalone is not True:
         counters = db.run_autocommit(
             COLLECT_UNPUBLISHED_EVENTS, {"run_id": run_id, "current": pointer.run_id}
         )

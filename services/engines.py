@@ -40,6 +40,7 @@ reads them are :mod:`graph.projections`.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -384,6 +385,56 @@ class GdsEngine:
 
     def degree(self, projection: Projection) -> NodeScores:
         return self._scores("gds.degree.mutate", projection, ISOLATED_ZERO, weighted=True)
+
+
+class SerialisedEngine:
+    """An engine shared by compute steps that run at once: one call at a time.
+
+    Both engines keep per-run state behind their calls (the Python engine's reads
+    per projection, the GDS engine's in-memory graphs and the properties its
+    algorithms mutate into them by name), so two steps must not call one engine at
+    the same moment. The calls are a small share of a step (the algorithms take
+    tenths of a second; the reads happen once per projection), so holding one lock
+    around each costs the concurrent steps little.
+    """
+
+    def __init__(self, engine: GraphEngine) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self._lock = threading.RLock()
+
+    def wcc(self, projection: Projection) -> dict[str, str]:
+        with self._lock:
+            return self.engine.wcc(projection)
+
+    def scc(self, projection: Projection) -> dict[str, str]:
+        with self._lock:
+            return self.engine.scc(projection)
+
+    def pagerank(
+        self,
+        projection: Projection,
+        *,
+        damping: float = 0.85,
+        max_iterations: int = 20,
+        tolerance: float = 1e-7,
+    ) -> NodeScores:
+        with self._lock:
+            return self.engine.pagerank(
+                projection, damping=damping, max_iterations=max_iterations, tolerance=tolerance
+            )
+
+    def betweenness(self, projection: Projection) -> NodeScores:
+        with self._lock:
+            return self.engine.betweenness(projection)
+
+    def degree(self, projection: Projection) -> NodeScores:
+        with self._lock:
+            return self.engine.degree(projection)
+
+    def close(self) -> None:
+        with self._lock:
+            self.engine.close()
 
 
 def select_engine(

@@ -157,6 +157,8 @@ def detect_events(
     last_month = (
         str(flows["month"].max()) if not flows.empty else datetime.now(UTC).strftime("%Y-%m")
     )
+    if run_inputs is not None:  # steps run at once: the groups of this run first
+        run_inputs.await_published("group_risk")
     extra, notes = _group_events(db, detected, last_month, run_id)
     return [*detected, *extra], notes
 

@@ -313,6 +313,8 @@ def rank_prospects(
     Customers' groups are those of the published group-risk run; the flows are the
     run's (``run_inputs``); the candidates are read unless given.
     """
+    if run_inputs is not None:  # steps run at once: the groups of this run first
+        run_inputs.await_published("group_risk")
     group_run = published_runs(db, ("group_risk",)).group_risk
     customers = {
         r.company_id: CustomerInfo(

@@ -174,7 +174,10 @@ def test_a_killed_run_changes_nothing_and_is_collected_later(
     known = [r["run"] for r in db.read(PROSPECT_RESULT_RUNS)]
     assert 1 <= len(known) <= 2  # the current run and the previous one, if any
 
-    compute = start_compute()
+    # One step at a time: the kill must find group risk published and prospects under way
+    # (steps at once start prospects beside group risk; tests/integration/
+    # test_compute_concurrency.py covers those).
+    compute = start_compute(CORPGRAPH_COMPUTE_CONCURRENT_STEPS="1")
     killed_run = None
     try:
         deadline = time.monotonic() + 1200
