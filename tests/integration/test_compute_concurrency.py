@@ -30,7 +30,9 @@ from .conftest import cli_env, control_snapshot, published, run_cli
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 #: Values that name the run or the moment, not the result.
-VOLATILE: Final = frozenset({"run_id", "computed_at", "created_ms", "created_at"})
+VOLATILE: Final = frozenset(
+    {"run_id", "computed_at", "prospect_computed_at", "created_ms", "created_at"}
+)
 
 RESULTS: Final = {
     "influence and prospects": "MATCH (n:CompanyResult {run_id: $prospect_run}) "
