@@ -63,6 +63,8 @@ logger = logging.getLogger(__name__)
 SPEC = CONTRACT["transactions"]
 _FULL_WIDTH: Final = "０１２３４５６７８９，．－＋ｅＥ"
 _HALF_WIDTH: Final = "0123456789,.-+eE"
+#: Rows fetched from DuckDB into Python at a time (bounds the fetch's own copy).
+_FETCH_BATCH: Final = 50_000
 
 LEDGER_SCHEMA: Final[LiteralString] = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -647,21 +649,7 @@ class FlowLedger:
 
         self.con.execute(INCOMING_SIDES_SQL)
         self.con.execute(ALL_SIDES_SQL)
-        rows = self.con.execute(
-            "SELECT side_no, name, uscc, accounts, partners FROM all_sides ORDER BY side_no"
-        ).fetchall()
-        sides = [
-            Side(
-                int(no), str(name), str(uscc) or None, tuple(accounts or ()), tuple(partners or ())
-            )
-            for no, name, uscc, accounts, partners in rows
-        ]
-        partners = {
-            str(company): tuple(str(p) for p in listed)
-            for company, listed in self.con.execute(
-                COMPANY_PARTNERS_SQL, {"cap": partner_cap}
-            ).fetchall()
-        }
+        sides, partners = self._resolution_inputs(known_company_ids, partner_cap)
         outcome = resolve(sides, partners)
         result.outcome = outcome
         resolutions = outcome.resolutions
@@ -794,6 +782,37 @@ class FlowLedger:
         ).fetchone()
         result.flow_keys = int(keys[0]) if keys else 0
         return result
+
+    def _resolution_inputs(
+        self, known_company_ids: set[str], partner_cap: int
+    ) -> tuple[list[Side], dict[str, tuple[str, ...]]]:
+        """Every side (from ``all_sides``) and the partners of companies known by id.
+
+        Read in batches, and every partner id is the one string of ``known_company_ids``
+        (partners are always known companies): a large bank has millions of partner
+        entries over a few hundred thousand companies, and a fresh string per entry
+        would cost gigabytes.
+        """
+        shared = {company_id: company_id for company_id in known_company_ids}
+
+        def ids(values: Sequence[str] | None) -> tuple[str, ...]:
+            return tuple(shared.get(value, value) for value in values or ())
+
+        sides: list[Side] = []
+        cursor = self.con.execute(
+            "SELECT side_no, name, uscc, accounts, partners FROM all_sides ORDER BY side_no"
+        )
+        while rows := cursor.fetchmany(_FETCH_BATCH):
+            sides.extend(
+                Side(int(no), str(name), str(uscc) or None, tuple(accounts or ()), ids(listed))
+                for no, name, uscc, accounts, listed in rows
+            )
+        partners: dict[str, tuple[str, ...]] = {}
+        cursor = self.con.execute(COMPANY_PARTNERS_SQL, {"cap": partner_cap})
+        while rows := cursor.fetchmany(_FETCH_BATCH):
+            for company, listed in rows:
+                partners[shared.get(company, company)] = ids(listed)
+        return sides, partners
 
     def _move_changed_sides(self) -> None:
         """Re-point the ledger rows of sides that now resolve to another company."""
