@@ -31,6 +31,11 @@ def main() -> None:
     parser.add_argument("bank", type=Path, help="a generated bank folder (its companies.csv)")
     parser.add_argument("transactions", type=Path, nargs="?", help="default: the bank's")
     parser.add_argument("--memory", default="4GB", help="the ledger's DuckDB memory limit")
+    parser.add_argument(
+        "--resolving-memory",
+        default="512MB",
+        help="the ledger's limit while resolving ('none': keep --memory; older code)",
+    )
     args = parser.parse_args()
 
     with (args.bank / "companies.csv").open(encoding="utf-8", newline="") as handle:
@@ -46,7 +51,10 @@ def main() -> None:
     resolver = LedgerResolver(registered, {}, [], set(registered), ResolutionConfig())
     with tempfile.TemporaryDirectory(prefix="corpgraph-er-load-") as tmp:
         started = time.perf_counter()
-        with FlowLedger(Path(tmp) / "ledger.duckdb", memory_limit=args.memory) as ledger:
+        options = {"memory_limit": args.memory}
+        if args.resolving_memory != "none":
+            options["resolving_memory_limit"] = args.resolving_memory
+        with FlowLedger(Path(tmp) / "ledger.duckdb", **options) as ledger:
             staged = ledger.stage(source, resolver, set(registered))
         seconds = time.perf_counter() - started
     outcome = staged.outcome

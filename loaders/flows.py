@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString, Protocol
@@ -451,7 +452,14 @@ class TransactionsResult:
 class FlowLedger:
     """The DuckDB ledger of loaded transactions for one graph instance."""
 
-    def __init__(self, path: Path, *, memory_limit: str = "4GB", threads: int = 2) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        memory_limit: str = "4GB",
+        threads: int = 2,
+        resolving_memory_limit: str | None = None,
+    ) -> None:
         private_dir(path.parent)  # the ledger holds every payment: 700 / 600
         self.path = path
         self._tmp = tempfile.TemporaryDirectory(prefix="corpgraph-flows-")
@@ -459,6 +467,8 @@ class FlowLedger:
         restrict_file(path)
         restrict_file(path.with_name(path.name + ".wal"))
         self.con.execute(f"SET memory_limit = '{memory_limit}'")  # validated by Settings
+        self._memory_limit = memory_limit
+        self._resolving_memory_limit = resolving_memory_limit
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
         self.con.execute("SET preserve_insertion_order = true")
@@ -650,7 +660,9 @@ class FlowLedger:
         self.con.execute(INCOMING_SIDES_SQL)
         self.con.execute(ALL_SIDES_SQL)
         sides, partners = self._resolution_inputs(known_company_ids, partner_cap)
-        outcome = resolve(sides, partners)
+        with self._memory_lowered():
+            outcome = resolve(sides, partners)
+        del partners  # only the resolution needs them
         result.outcome = outcome
         resolutions = outcome.resolutions
         self._replace_table(
@@ -782,6 +794,23 @@ class FlowLedger:
         ).fetchone()
         result.flow_keys = int(keys[0]) if keys else 0
         return result
+
+    @contextmanager
+    def _memory_lowered(self) -> Iterator[None]:
+        """Lower the ledger's memory limit while Python resolves the sides: DuckDB spills
+        its staged tables to the temp directory instead of holding them beside the
+        resolution's objects (``resolving_memory_limit``; unchanged when None)."""
+        if self._resolving_memory_limit is None:
+            yield
+            return
+        try:
+            self.con.execute(f"SET memory_limit = '{self._resolving_memory_limit}'")
+        except duckdb.Error as error:  # it could not spill enough: carry on with the full limit
+            logger.warning("the flow ledger kept its memory while resolving: %s", error)
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = '{self._memory_limit}'")
 
     def _resolution_inputs(
         self, known_company_ids: set[str], partner_cap: int
