@@ -268,7 +268,7 @@ def resolve_sides(
     exact: list[Resolution | None] = []
     valid_uscc: list[str | None] = []
     alias: dict[str, set[str]] = defaultdict(set)
-    registered_keys = set(index.by_key)
+    registered_keys = index.by_key
     for side in sides:
         check = validate_uscc(side.uscc) if side.uscc else None
         valid_uscc.append(check.code if check is not None and check.valid else None)
