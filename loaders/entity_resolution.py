@@ -56,7 +56,7 @@ _DECIDED: Final[dict[Judgement, CandidateStatus]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class Side:
     """A payment side known by name: what the payment file said about the company."""
 
@@ -67,7 +67,7 @@ class Side:
     partners: tuple[str, ...] = ()  # companies (by id) on the other side of its payments
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class RegisteredCompany:
     """A company of the companies file (or one created from payments before sides were kept)."""
 
@@ -188,7 +188,7 @@ class _Clusters:
         return True
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
     record_id: str
     name: str

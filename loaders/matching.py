@@ -206,7 +206,7 @@ BLOCKING_RULES: Final = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class MatchRecord:
     """One record to match.
 

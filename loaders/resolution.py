@@ -35,7 +35,7 @@ from core.uscc import validate_uscc
 Method = Literal["uscc", "name", "created", "ambiguous", "alias", "fuzzy", "accepted"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class Resolution:
     """How one (name, USCC) side was resolved."""
 
