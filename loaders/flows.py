@@ -23,6 +23,12 @@ ledger rows are re-pointed and the flows of every company touched are recomputed
 
 The ledger is a DuckDB file tied to one graph instance (see ``pipeline``).
 
+Memory: the sides and the partners of companies known by id are read into Python in
+batches, every partner id being the one string of the known company ids; while the
+resolver runs, the ledger's DuckDB limit drops to ``resolving_memory_limit`` so that
+its staged tables spill to disk rather than sit beside the resolution's objects and
+its splink DuckDB (``bench/resolution_load.py`` measures it).
+
 The ledger also knows which flow keys the graph may already hold (``graph_flows``),
 so the flows write never needs a ``MERGE``: a key the graph cannot hold is
 ``CREATE`` d, the others are updated through their endpoints

@@ -17,6 +17,10 @@ with the data rather than with its square:
   homophone typo, or a Chinese name and its English rendering);
 - a payment account seen with both.
 
+The records go to DuckDB as one Arrow table built batch by batch (``TABLE_BATCH``
+records analysed at a time), so a large bank's records are held once, in Arrow's
+compact columns, never as Python lists of every record.
+
 Pairs of two registered companies are never compared (the bank's registry keeps
 them apart), nor a branch office with a company that is not one.
 
