@@ -785,11 +785,9 @@ class FlowLedger:
             raise
         affected = self.con.execute("SELECT company_id FROM pending_affected").fetchall()
         result.affected = {str(company_id) for (company_id,) in affected}
-        kept = self.con.execute(
-            "SELECT CAST(side_no AS VARCHAR) FROM sides ORDER BY side_no"
-        ).fetchall()
-        by_number = {str(side.side_no): r for side, r in zip(sides, resolutions, strict=True)}
-        result.resolutions = [by_number[str(n)] for (n,) in kept]
+        kept = self.con.execute("SELECT side_no FROM sides ORDER BY side_no").fetchall()
+        by_number = {side.side_no: r for side, r in zip(sides, resolutions, strict=True)}
+        result.resolutions = [by_number[int(n)] for (n,) in kept]
         accepted = self.con.execute(
             "SELECT count(*) FROM staged WHERE reject IS NULL AND occurrence = 1"
         ).fetchone()
