@@ -24,8 +24,8 @@ ledger rows are re-pointed and the flows of every company touched are recomputed
 The ledger is a DuckDB file tied to one graph instance (see ``pipeline``).
 
 Memory: the sides and the partners of companies known by id are read into Python in
-batches, every partner id being the one string of the known company ids; while the
-resolver runs, the ledger's DuckDB limit drops to ``resolving_memory_limit`` so that
+batches, every partner id being the one string of the known company ids; while they
+are read and resolved, the ledger's DuckDB limit drops to ``resolving_memory_limit`` so that
 its staged tables spill to disk rather than sit beside the resolution's objects and
 its splink DuckDB (``bench/resolution_load.py`` measures it).
 
@@ -665,10 +665,16 @@ class FlowLedger:
 
         self.con.execute(INCOMING_SIDES_SQL)
         self.con.execute(ALL_SIDES_SQL)
-        sides, partners = self._resolution_inputs(known_company_ids, partner_cap)
+        # The partners are aggregated with the full memory limit; from here on DuckDB only
+        # hands rows to Python, which holds them while it resolves.
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE company_partners AS " + COMPANY_PARTNERS_SQL,
+            {"cap": partner_cap},
+        )
         with self._memory_lowered():
+            sides, partners = self._resolution_inputs(known_company_ids)
             outcome = resolve(sides, partners)
-        del partners  # only the resolution needs them
+            del partners  # only the resolution needs them
         result.outcome = outcome
         resolutions = outcome.resolutions
         self._replace_table(
@@ -817,9 +823,10 @@ class FlowLedger:
             self.con.execute(f"SET memory_limit = '{self._memory_limit}'")
 
     def _resolution_inputs(
-        self, known_company_ids: set[str], partner_cap: int
+        self, known_company_ids: set[str]
     ) -> tuple[list[Side], dict[str, tuple[str, ...]]]:
-        """Every side (from ``all_sides``) and the partners of companies known by id.
+        """Every side (``all_sides``) and the partners of companies known by id
+        (``company_partners``).
 
         Read in batches, and every partner id is the one string of ``known_company_ids``
         (partners are always known companies): a large bank has millions of partner
@@ -841,7 +848,7 @@ class FlowLedger:
                 for no, name, uscc, accounts, listed in rows
             )
         partners: dict[str, tuple[str, ...]] = {}
-        cursor = self.con.execute(COMPANY_PARTNERS_SQL, {"cap": partner_cap})
+        cursor = self.con.execute("SELECT company_id, partners FROM company_partners")
         while rows := cursor.fetchmany(_FETCH_BATCH):
             for company, listed in rows:
                 partners[shared.get(company, company)] = ids(listed)
