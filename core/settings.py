@@ -111,6 +111,15 @@ class Settings(BaseSettings):
         pattern=r"^\d+(MB|GB)$",
         description="Memory limit of the load's DuckDB flow ledger (it spills to disk past it).",
     )
+    # While the counterparties are resolved the ledger only waits (the resolution's Python
+    # objects and its splink DuckDB take the memory); lowering its limit makes DuckDB spill
+    # its staged tables, so the large bank's resolution peaks the ledger's 4 GB lower
+    # (bench/resolution_load.py). 512 MB still holds a small bank's tables in memory.
+    flow_ledger_memory_resolving: str = Field(
+        default="512MB",
+        pattern=r"^\d+(MB|GB)$",
+        description="Memory limit of the flow ledger while counterparties are resolved.",
+    )
     local_neo4j_start_timeout_s: float = Field(
         default=300.0, gt=0, description="How long `neo4j start` waits for Bolt to answer."
     )

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -56,7 +56,7 @@ _DECIDED: Final[dict[Judgement, CandidateStatus]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class Side:
     """A payment side known by name: what the payment file said about the company."""
 
@@ -67,7 +67,7 @@ class Side:
     partners: tuple[str, ...] = ()  # companies (by id) on the other side of its payments
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class RegisteredCompany:
     """A company of the companies file (or one created from payments before sides were kept)."""
 
@@ -129,15 +129,27 @@ class ResolutionOutcome:
 
 class _Clusters:
     """Union-find with two constraints: one registered company per cluster, and no
-    cluster holding both records of a negative pair."""
+    cluster holding both records of a negative pair.
 
-    def __init__(self, ids: Iterable[str], registered: set[str]) -> None:
-        self.parent = {i: i for i in ids}
-        self.members: dict[str, list[str]] = {i: [i] for i in self.parent}
-        self.registered = {i: int(i in registered) for i in self.parent}
+    Only records that a decision or a merge touches get an entry (a large bank has
+    millions of records and few merges); every other record is a cluster of its own.
+    """
+
+    def __init__(self, registered: Collection[str]) -> None:
+        self.parent: dict[str, str] = {}
+        self.members: dict[str, list[str]] = {}
+        self._registered_ids = registered
+        self.registered: dict[str, int] = {}
         self.forbidden: dict[str, set[str]] = defaultdict(set)
 
+    def _add(self, item: str) -> None:
+        if item not in self.parent:
+            self.parent[item] = item
+            self.members[item] = [item]
+            self.registered[item] = int(item in self._registered_ids)
+
     def find(self, item: str) -> str:
+        self._add(item)
         root = item
         while self.parent[root] != root:
             root = self.parent[root]
@@ -176,7 +188,7 @@ class _Clusters:
         return True
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
     record_id: str
     name: str
@@ -189,8 +201,8 @@ class _Record:
 def _group_unresolved(
     sides: Sequence[Side],
     unresolved: list[int],
-    valid_uscc: dict[int, str | None],
-    existing_ids: set[str],
+    valid_uscc: Sequence[str | None],
+    existing_ids: Collection[str],
 ) -> dict[str, _Record]:
     """Sides not resolved exactly, grouped by normalised name and shared valid USCC."""
     parent: dict[str, str] = {}
@@ -254,12 +266,12 @@ def resolve_sides(
     places = gazetteer or Gazetteer.build(r.region for r in registered.values() if r.region)
     index = CompanyIndex.build((r.company_id, r.name, r.uscc) for r in registered.values())
     exact: list[Resolution | None] = []
-    valid_uscc: dict[int, str | None] = {}
+    valid_uscc: list[str | None] = []
     alias: dict[str, set[str]] = defaultdict(set)
-    registered_keys = set(index.by_key)
-    for position, side in enumerate(sides):
+    registered_keys = index.by_key
+    for side in sides:
         check = validate_uscc(side.uscc) if side.uscc else None
-        valid_uscc[position] = check.code if check is not None and check.valid else None
+        valid_uscc.append(check.code if check is not None and check.valid else None)
         resolved = index.resolve(side.name, side.uscc)
         if resolved.method in ("uscc", "name", "ambiguous"):
             exact.append(resolved)
@@ -286,47 +298,59 @@ def resolve_sides(
         else:
             unresolved.append(position)
 
-    records = _group_unresolved(sides, unresolved, valid_uscc, set(existing_ids))
+    records = _group_unresolved(sides, unresolved, valid_uscc, existing_ids)
     # What the sides resolved exactly to a company say about it: its accounts and partners.
-    registered_accounts: dict[str, set[str]] = defaultdict(set)
-    registered_partners: dict[str, set[str]] = defaultdict(set)
+    registered_accounts: dict[str, list[str]] = defaultdict(list)
+    registered_partners: dict[str, list[str]] = defaultdict(list)
     for position, found in enumerate(exact):
         if found is not None and found.company_id is not None:
-            registered_accounts[found.company_id].update(sides[position].accounts)
-            registered_partners[found.company_id].update(sides[position].partners)
+            if sides[position].accounts:
+                registered_accounts[found.company_id].extend(sides[position].accounts)
+            if sides[position].partners:
+                registered_partners[found.company_id].extend(sides[position].partners)
 
-    match_records = [
-        MatchRecord(
-            r.company_id,
-            r.name,
-            registered=True,
-            uscc=r.uscc,
-            region=r.region,
-            accounts=tuple(sorted(registered_accounts.get(r.company_id, ()))),
-            partners=tuple(sorted(registered_partners.get(r.company_id, set()) | set(r.partners))),
-        )
-        for r in registered.values()
-    ] + [
-        MatchRecord(
-            r.record_id,
-            r.name,
-            uscc=r.uscc,
-            accounts=tuple(sorted(r.accounts)),
-            partners=tuple(sorted(r.partners)),
-        )
-        for r in records.values()
-    ]
-    names = {m.record_id: m.name for m in match_records}
+    def match_records() -> Iterator[MatchRecord]:
+        """Built one at a time: find_candidates holds them as Arrow columns only."""
+        for r in registered.values():
+            yield MatchRecord(
+                r.company_id,
+                r.name,
+                registered=True,
+                uscc=r.uscc,
+                region=r.region,
+                accounts=tuple(sorted(set(registered_accounts.get(r.company_id, ())))),
+                partners=tuple(
+                    sorted(set(registered_partners.get(r.company_id, ())) | set(r.partners))
+                ),
+            )
+        for record in records.values():
+            yield MatchRecord(
+                record.record_id,
+                record.name,
+                uscc=record.uscc,
+                accounts=tuple(sorted(record.accounts)),
+                partners=tuple(sorted(record.partners)),
+            )
+
+    def known(record_id: str) -> bool:
+        return record_id in registered or record_id in records
+
+    def name_of(record_id: str) -> str:
+        company = registered.get(record_id)
+        return company.name if company is not None else records[record_id].name
+
     pairs: list[CandidatePair] = []
     if cfg.fuzzy and records:
-        pairs = find_candidates(match_records, places, min_probability=cfg.review_probability)
-    clusters = _Clusters(names, set(registered))
+        pairs = find_candidates(match_records(), places, min_probability=cfg.review_probability)
+    registered_accounts.clear()
+    registered_partners.clear()
+    clusters = _Clusters(registered)
     for (left, right), judgement in sorted(judgements.items()):
-        if judgement is Judgement.NEGATIVE and left in names and right in names:
+        if judgement is Judgement.NEGATIVE and known(left) and known(right):
             clusters.forbid(left, right)
     for (left, right), judgement in sorted(judgements.items()):
-        known = left in names and right in names
-        if judgement is Judgement.POSITIVE and known and not clusters.join(left, right):
+        both = known(left) and known(right)
+        if judgement is Judgement.POSITIVE and both and not clusters.join(left, right):
             logger.warning("accepted pair %s/%s conflicts with other decisions", left, right)
     for pair in pairs:
         if pair.probability >= cfg.auto_merge_probability and (
@@ -353,8 +377,8 @@ def resolve_sides(
                 candidate_id(*key_pair),
                 key_pair[0],
                 key_pair[1],
-                names[key_pair[0]],
-                names[key_pair[1]],
+                name_of(key_pair[0]),
+                name_of(key_pair[1]),
                 round(pair.probability, 6),
                 round(pair.match_weight, 3),
                 pair.features(),
@@ -365,15 +389,15 @@ def resolve_sides(
     # Decided pairs no longer scored as candidates still show in the queue's history.
     scored = {ordered_pair(p.left_id, p.right_id) for p in pairs}
     for (left, right), judgement in sorted(judgements.items()):
-        if (left, right) in scored or left not in names or right not in names:
+        if (left, right) in scored or not known(left) or not known(right):
             continue
         candidates.append(
             ReviewCandidate(
                 candidate_id(left, right),
                 left,
                 right,
-                names[left],
-                names[right],
+                name_of(left),
+                name_of(right),
                 0.0,
                 0.0,
                 ("below the review threshold",),
@@ -383,21 +407,26 @@ def resolve_sides(
         )
 
     # One company per cluster: the registered one, else one that exists already (ids stay
-    # stable from load to load), else the record seen under most spellings.
+    # stable from load to load), else the record seen under most spellings. A record no
+    # decision or merge touched is its own cluster, so its own representative.
     representative: dict[str, str] = {}
-    spellings = {record_id: len(record.sides) for record_id, record in records.items()}
+
+    def spellings(record_id: str) -> int:
+        record = records.get(record_id)
+        return len(record.sides) if record is not None else 0
+
     for members in clusters.members.values():
         chosen = (
             [m for m in members if m in registered]
             or sorted(m for m in members if m in existing_ids)
-            or sorted(members, key=lambda m: (-spellings.get(m, 0), m))
+            or sorted(members, key=lambda m: (-spellings(m), m))
         )
         for member in members:
             representative[member] = chosen[0]
 
     resolutions: list[Resolution | None] = list(exact)
     for record in records.values():
-        target = representative[record.record_id]
+        target = representative.get(record.record_id, record.record_id)
         method: Method
         if target == record.record_id:
             method = "created"
@@ -443,13 +472,15 @@ def _branch_links(
     """Branch-office records linked to a known head company (registered or a record)."""
     by_key: dict[str, str] = {}
     for record in records.values():
-        by_key.setdefault(name_key(record.name), representative[record.record_id])
+        by_key.setdefault(
+            name_key(record.name), representative.get(record.record_id, record.record_id)
+        )
     links: dict[str, BranchLink] = {}
     for record in records.values():
         branch = branch_office(record.name, places)
         if branch is None:
             continue
-        branch_id = representative[record.record_id]
+        branch_id = representative.get(record.record_id, record.record_id)
         head = index.resolve(branch.head, None)
         head_id = head.company_id if head.method in ("name", "uscc") else None
         head_id = head_id or by_key.get(name_key(branch.head))

@@ -23,6 +23,12 @@ ledger rows are re-pointed and the flows of every company touched are recomputed
 
 The ledger is a DuckDB file tied to one graph instance (see ``pipeline``).
 
+Memory: the sides and the partners of companies known by id are read into Python in
+batches, every partner id being the one string of the known company ids; while they
+are read and resolved, the ledger's DuckDB limit drops to ``resolving_memory_limit`` so that
+its staged tables spill to disk rather than sit beside the resolution's objects and
+its splink DuckDB (``bench/resolution_load.py`` measures it).
+
 The ledger also knows which flow keys the graph may already hold (``graph_flows``),
 so the flows write never needs a ``MERGE``: a key the graph cannot hold is
 ``CREATE`` d, the others are updated through their endpoints
@@ -35,6 +41,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString, Protocol
@@ -63,6 +70,8 @@ logger = logging.getLogger(__name__)
 SPEC = CONTRACT["transactions"]
 _FULL_WIDTH: Final = "０１２３４５６７８９，．－＋ｅＥ"
 _HALF_WIDTH: Final = "0123456789,.-+eE"
+#: Rows fetched from DuckDB into Python at a time (bounds the fetch's own copy).
+_FETCH_BATCH: Final = 50_000
 
 LEDGER_SCHEMA: Final[LiteralString] = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -449,7 +458,14 @@ class TransactionsResult:
 class FlowLedger:
     """The DuckDB ledger of loaded transactions for one graph instance."""
 
-    def __init__(self, path: Path, *, memory_limit: str = "4GB", threads: int = 2) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        memory_limit: str = "4GB",
+        threads: int = 2,
+        resolving_memory_limit: str | None = None,
+    ) -> None:
         private_dir(path.parent)  # the ledger holds every payment: 700 / 600
         self.path = path
         self._tmp = tempfile.TemporaryDirectory(prefix="corpgraph-flows-")
@@ -457,6 +473,8 @@ class FlowLedger:
         restrict_file(path)
         restrict_file(path.with_name(path.name + ".wal"))
         self.con.execute(f"SET memory_limit = '{memory_limit}'")  # validated by Settings
+        self._memory_limit = memory_limit
+        self._resolving_memory_limit = resolving_memory_limit
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
         self.con.execute("SET preserve_insertion_order = true")
@@ -647,22 +665,16 @@ class FlowLedger:
 
         self.con.execute(INCOMING_SIDES_SQL)
         self.con.execute(ALL_SIDES_SQL)
-        rows = self.con.execute(
-            "SELECT side_no, name, uscc, accounts, partners FROM all_sides ORDER BY side_no"
-        ).fetchall()
-        sides = [
-            Side(
-                int(no), str(name), str(uscc) or None, tuple(accounts or ()), tuple(partners or ())
-            )
-            for no, name, uscc, accounts, partners in rows
-        ]
-        partners = {
-            str(company): tuple(str(p) for p in listed)
-            for company, listed in self.con.execute(
-                COMPANY_PARTNERS_SQL, {"cap": partner_cap}
-            ).fetchall()
-        }
-        outcome = resolve(sides, partners)
+        # The partners are aggregated with the full memory limit; from here on DuckDB only
+        # hands rows to Python, which holds them while it resolves.
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE company_partners AS " + COMPANY_PARTNERS_SQL,
+            {"cap": partner_cap},
+        )
+        with self._memory_lowered():
+            sides, partners = self._resolution_inputs(known_company_ids)
+            outcome = resolve(sides, partners)
+            del partners  # only the resolution needs them
         result.outcome = outcome
         resolutions = outcome.resolutions
         self._replace_table(
@@ -779,11 +791,9 @@ class FlowLedger:
             raise
         affected = self.con.execute("SELECT company_id FROM pending_affected").fetchall()
         result.affected = {str(company_id) for (company_id,) in affected}
-        kept = self.con.execute(
-            "SELECT CAST(side_no AS VARCHAR) FROM sides ORDER BY side_no"
-        ).fetchall()
-        by_number = {str(side.side_no): r for side, r in zip(sides, resolutions, strict=True)}
-        result.resolutions = [by_number[str(n)] for (n,) in kept]
+        kept = self.con.execute("SELECT side_no FROM sides ORDER BY side_no").fetchall()
+        by_number = {side.side_no: r for side, r in zip(sides, resolutions, strict=True)}
+        result.resolutions = [by_number[int(n)] for (n,) in kept]
         accepted = self.con.execute(
             "SELECT count(*) FROM staged WHERE reject IS NULL AND occurrence = 1"
         ).fetchone()
@@ -794,6 +804,55 @@ class FlowLedger:
         ).fetchone()
         result.flow_keys = int(keys[0]) if keys else 0
         return result
+
+    @contextmanager
+    def _memory_lowered(self) -> Iterator[None]:
+        """Lower the ledger's memory limit while Python resolves the sides: DuckDB spills
+        its staged tables to the temp directory instead of holding them beside the
+        resolution's objects (``resolving_memory_limit``; unchanged when None)."""
+        if self._resolving_memory_limit is None:
+            yield
+            return
+        try:
+            self.con.execute(f"SET memory_limit = '{self._resolving_memory_limit}'")
+        except duckdb.Error as error:  # it could not spill enough: carry on with the full limit
+            logger.warning("the flow ledger kept its memory while resolving: %s", error)
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = '{self._memory_limit}'")
+
+    def _resolution_inputs(
+        self, known_company_ids: set[str]
+    ) -> tuple[list[Side], dict[str, tuple[str, ...]]]:
+        """Every side (``all_sides``) and the partners of companies known by id
+        (``company_partners``).
+
+        Read in batches, and every partner id is the one string of ``known_company_ids``
+        (partners are always known companies): a large bank has millions of partner
+        entries over a few hundred thousand companies, and a fresh string per entry
+        would cost gigabytes.
+        """
+        shared = {company_id: company_id for company_id in known_company_ids}
+
+        def ids(values: Sequence[str] | None) -> tuple[str, ...]:
+            return tuple(shared.get(value, value) for value in values or ())
+
+        sides: list[Side] = []
+        cursor = self.con.execute(
+            "SELECT side_no, name, uscc, accounts, partners FROM all_sides ORDER BY side_no"
+        )
+        while rows := cursor.fetchmany(_FETCH_BATCH):
+            sides.extend(
+                Side(int(no), str(name), str(uscc) or None, tuple(accounts or ()), ids(listed))
+                for no, name, uscc, accounts, listed in rows
+            )
+        partners: dict[str, tuple[str, ...]] = {}
+        cursor = self.con.execute("SELECT company_id, partners FROM company_partners")
+        while rows := cursor.fetchmany(_FETCH_BATCH):
+            for company, listed in rows:
+                partners[shared.get(company, company)] = ids(listed)
+        return sides, partners
 
     def _move_changed_sides(self) -> None:
         """Re-point the ledger rows of sides that now resolve to another company."""

@@ -17,6 +17,10 @@ with the data rather than with its square:
   homophone typo, or a Chinese name and its English rendering);
 - a payment account seen with both.
 
+The records go to DuckDB as one Arrow table built batch by batch (``TABLE_BATCH``
+records analysed at a time), so a large bank's records are held once, in Arrow's
+compact columns, never as Python lists of every record.
+
 Pairs of two registered companies are never compared (the bank's registry keeps
 them apart), nor a branch office with a company that is not one.
 
@@ -64,7 +68,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -206,7 +210,7 @@ BLOCKING_RULES: Final = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class MatchRecord:
     """One record to match.
 
@@ -298,24 +302,31 @@ def splink_settings(prior: float = PRIOR) -> dict[str, Any]:
     }
 
 
-def _table(records: Sequence[MatchRecord], gazetteer: Gazetteer) -> pa.Table:
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "record_id",
-            "registered",
-            "is_branch",
-            "strength",
-            "key",
-            "core",
-            "roman",
-            "region",
-            "uscc",
-            "accounts",
-            "partners",
-            "dels",
-        )
-    }
+#: Records analysed and converted to Arrow at a time: the Python objects of one batch are
+#: freed before the next, so the table of a large bank is held once, in Arrow's compact
+#: columns, never as Python lists of every record.
+TABLE_BATCH: Final = 50_000
+
+_SCHEMA: Final = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("registered", pa.bool_()),
+        ("is_branch", pa.bool_()),
+        ("strength", pa.int32()),
+        ("key", pa.string()),
+        ("core", pa.string()),
+        ("roman", pa.string()),
+        ("region", pa.string()),
+        ("uscc", pa.string()),
+        ("accounts", pa.list_(pa.string())),
+        ("partners", pa.list_(pa.string())),
+        ("dels", pa.list_(pa.string())),
+    ]
+)
+
+
+def _batch(records: Sequence[MatchRecord], gazetteer: Gazetteer) -> pa.RecordBatch:
+    columns: dict[str, list[Any]] = {name: [] for name in _SCHEMA.names}
     for record in records:
         form = analyse(record.name, gazetteer)
         columns["record_id"].append(record.record_id)
@@ -330,26 +341,32 @@ def _table(records: Sequence[MatchRecord], gazetteer: Gazetteer) -> pa.Table:
         columns["accounts"].append(sorted(set(record.accounts)))
         columns["partners"].append(sorted(set(record.partners)))
         columns["dels"].append(deletion_neighbourhood(form.key))
-    return pa.table(
-        {
-            "record_id": pa.array(columns["record_id"], pa.string()),
-            "registered": pa.array(columns["registered"], pa.bool_()),
-            "is_branch": pa.array(columns["is_branch"], pa.bool_()),
-            "strength": pa.array(columns["strength"], pa.int32()),
-            **{
-                name: pa.array(columns[name], pa.string())
-                for name in ("key", "core", "roman", "region", "uscc")
-            },
-            **{
-                name: pa.array(columns[name], pa.list_(pa.string()))
-                for name in ("accounts", "partners", "dels")
-            },
-        }
-    )
+    return pa.RecordBatch.from_pydict(columns, schema=_SCHEMA)
+
+
+def _table(records: Iterable[MatchRecord], gazetteer: Gazetteer) -> tuple[pa.Table, int]:
+    """The records as one Arrow table (built batch by batch), and how many there are.
+
+    Raises ``ValueError`` if a record id repeats.
+    """
+    seen: set[str] = set()
+    batches: list[pa.RecordBatch] = []
+    pending: list[MatchRecord] = []
+    for record in records:
+        if record.record_id in seen:
+            raise ValueError("record ids must be unique")
+        seen.add(record.record_id)
+        pending.append(record)
+        if len(pending) >= TABLE_BATCH:
+            batches.append(_batch(pending, gazetteer))
+            pending = []
+    if pending or not batches:
+        batches.append(_batch(pending, gazetteer))
+    return pa.Table.from_batches(batches, schema=_SCHEMA), len(seen)
 
 
 def find_candidates(
-    records: Sequence[MatchRecord],
+    records: Iterable[MatchRecord],
     gazetteer: Gazetteer,
     *,
     min_probability: float,
@@ -358,12 +375,12 @@ def find_candidates(
 ) -> list[CandidatePair]:
     """Score every blocked pair of records; keep those at or above ``min_probability``.
 
-    Record ids must be unique. Returns pairs sorted by probability (highest first),
+    Record ids must be unique. ``records`` may be a generator: they are read once and
+    held as Arrow columns only. Returns pairs sorted by probability (highest first),
     then ids, so the result does not depend on DuckDB's row order.
     """
-    if len({r.record_id for r in records}) != len(records):
-        raise ValueError("record ids must be unique")
-    if len(records) < 2:
+    table, count = _table(records, gazetteer)
+    if count < 2:
         return []
     from splink import DuckDBAPI, Linker
 
@@ -372,7 +389,7 @@ def find_candidates(
         connection.execute(f"SET threads = {int(threads)}")
         connection.execute("SET memory_limit = ?", [memory_limit])
         db_api = DuckDBAPI(connection)
-        frame = db_api.register(_table(records, gazetteer), table_name="counterparty_records")
+        frame = db_api.register(table, table_name="counterparty_records")
         linker = Linker(frame, splink_settings(), log_level=logging.WARNING)
         scored = linker.inference.predict(
             threshold_match_probability=min_probability, warning_mode="never"
@@ -404,5 +421,5 @@ def find_candidates(
             )
         )
     pairs.sort(key=lambda p: (-p.probability, p.left_id, p.right_id))
-    logger.info("scored %d candidate pairs among %d records", len(pairs), len(records))
+    logger.info("scored %d candidate pairs among %d records", len(pairs), count)
     return pairs

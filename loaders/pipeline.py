@@ -175,7 +175,11 @@ def _load_transactions(
     path = ledger_path(settings, graph_instance_id(db))
     report.ledger_path = path
     existing = load_writes.read_existing_ids(db, "companies.company_id")
-    with FlowLedger(path, memory_limit=settings.flow_ledger_memory) as ledger:
+    with FlowLedger(
+        path,
+        memory_limit=settings.flow_ledger_memory,
+        resolving_memory_limit=settings.flow_ledger_memory_resolving,
+    ) as ledger:
         progress.task("resolving counterparties", None)
         matcher = resolution_load.ledger_resolver(db, settings, companies, ledger)
         staged = ledger.stage(

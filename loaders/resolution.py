@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -36,7 +35,7 @@ from core.uscc import validate_uscc
 Method = Literal["uscc", "name", "created", "ambiguous", "alias", "fuzzy", "accepted"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per side or company: millions on a large bank
 class Resolution:
     """How one (name, USCC) side was resolved."""
 
@@ -53,8 +52,10 @@ class Resolution:
 class CompanyIndex:
     """Known companies by USCC and by normalised name."""
 
-    by_uscc: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    by_key: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Tuples, not sets: nearly every key has one company, and a large bank indexes a
+    # million keys (a one-element set costs four times a one-element tuple).
+    by_uscc: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    by_key: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, companies: Iterable[tuple[str, str, str | None]]) -> CompanyIndex:
@@ -65,9 +66,9 @@ class CompanyIndex:
         return index
 
     def add(self, company_id: str, name: str, uscc: str | None) -> None:
-        self.by_key[name_key(name)].add(company_id)
+        _add_to(self.by_key, name_key(name), company_id)
         if uscc:
-            self.by_uscc[uscc].add(company_id)
+            _add_to(self.by_uscc, uscc, company_id)
 
     def resolve(self, name: str, uscc: str | None) -> Resolution:
         """Resolve one side; see the module docstring for the order."""
@@ -76,9 +77,9 @@ class CompanyIndex:
         if uscc:
             check = validate_uscc(uscc)
             if check.valid:
-                matches = self.by_uscc.get(check.code, set())
+                matches = self.by_uscc.get(check.code, ())
                 if len(matches) == 1:
-                    return Resolution(name, check.code, next(iter(matches)), "uscc", key)
+                    return Resolution(name, check.code, matches[0], "uscc", key)
                 if len(matches) > 1:
                     return Resolution(
                         name,
@@ -93,9 +94,9 @@ class CompanyIndex:
             else:
                 note = f"invalid USCC ignored ({check.reason})"
                 uscc = None
-        matches = self.by_key.get(key, set())
+        matches = self.by_key.get(key, ())
         if len(matches) == 1:
-            return Resolution(name, uscc, next(iter(matches)), "name", key, note=note)
+            return Resolution(name, uscc, matches[0], "name", key, note=note)
         if len(matches) > 1:
             return Resolution(
                 name,
@@ -107,3 +108,9 @@ class CompanyIndex:
                 note or "the normalised name matches several companies",
             )
         return Resolution(name, uscc, counterparty_id(key), "created", key, note=note)
+
+
+def _add_to(index: dict[str, tuple[str, ...]], key: str, company_id: str) -> None:
+    held = index.get(key, ())
+    if company_id not in held:
+        index[key] = (*held, company_id)
