@@ -72,7 +72,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from core.i18n import N_
 from core.messages import Message, Month
@@ -88,9 +88,12 @@ BASES: Final[tuple[Basis, ...]] = ("flows", "supply")
 MONTHS_PER_YEAR: Final = 12
 
 
-@dataclass(frozen=True)
-class MonthlyFlow:
-    """What ``payer`` paid ``payee`` in one month and currency (a ``PAYS`` edge)."""
+class MonthlyFlow(NamedTuple):
+    """What ``payer`` paid ``payee`` in one month and currency (a ``PAYS`` edge).
+
+    A named tuple, not a dataclass: a compute makes one per monthly flow in the window
+    (hundreds of thousands), three times faster.
+    """
 
     payer_id: str
     payee_id: str
