@@ -69,6 +69,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, cast
 
+import numpy as np
 import pandas as pd
 
 from core.codes import (
@@ -261,7 +262,8 @@ def _regularity(present: Sequence[int], since: int | None = None) -> float:
     return len(present) / (present[-1] - first + 1)
 
 
-def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]:
+def _customers_exact(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]:
+    """:func:`_customers` in Python integers, row by row (any amount, any column type)."""
     index = {m: i for i, m in enumerate(axis)}
     size = len(axis)
     found: dict[str, _Customer] = {}
@@ -287,6 +289,82 @@ def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]
     return found
 
 
+#: Amounts whose absolute values sum below this are summed in int64 without overflow,
+#: with room to spare (the float estimate of the sum, three times a month, a share sum).
+_INT64_SAFE: Final = 2**58
+
+
+def _customers(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer]:
+    """Every customer's flows on the month axis.
+
+    Summed in int64 arrays when the amounts are integers too small to overflow it
+    (every real ledger); otherwise row by row in Python integers. Both give the
+    same customers with the same series.
+    """
+    found = _customers_int64(flows, axis)
+    return found if found is not None else _customers_exact(flows, axis)
+
+
+def _customers_int64(flows: pd.DataFrame, axis: Sequence[str]) -> dict[str, _Customer] | None:
+    """:func:`_customers` as int64 group sums, or ``None`` where only Python integers
+    give the same answer (non-integer or huge amounts, missing keys, months off the axis)."""
+    amounts = flows["amount_minor"]
+    keys = flows.loc[:, ["customer_id", "counterparty_id", "month", "direction"]]
+    if not pd.api.types.is_signed_integer_dtype(amounts.dtype) or keys.isna().to_numpy().any():
+        return None
+    values = amounts.to_numpy(dtype=np.int64)
+    if float(np.abs(values.astype(np.float64)).sum()) >= _INT64_SAFE:
+        return None
+    index = {m: i for i, m in enumerate(axis)}
+    month_codes, month_names = pd.factorize(keys["month"].astype(str))
+    if any(m not in index for m in month_names):
+        return None
+    size = len(axis)
+    positions = np.array([index[m] for m in month_names], dtype=np.intp)[month_codes]
+    customer_codes, customer_names = pd.factorize(keys["customer_id"].astype(str))
+    counterparty_codes, counterparty_names = pd.factorize(keys["counterparty_id"].astype(str))
+    is_out = (keys["direction"].astype(str) == "out").to_numpy()
+    width = max(len(counterparty_names), 1)
+    pair_codes, pairs = pd.factorize(customer_codes.astype(np.int64) * width + counterparty_codes)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    sums: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
+    for rows in (is_out, ~is_out):
+        matrix = np.zeros((len(pairs), size), dtype=np.int64)
+        np.add.at(matrix, (pair_codes[rows], positions[rows]), values[rows])
+        present = np.zeros(len(pairs), dtype=bool)
+        present[pair_codes[rows]] = True
+        sums.append(matrix)
+        seen.append(present)
+    pair_customer = pairs // width
+    totals: list[list[list[int]]] = []
+    for matrix in sums:
+        by_customer = np.zeros((len(customer_names), size), dtype=np.int64)
+        np.add.at(by_customer, pair_customer, matrix)
+        totals.append(by_customer.tolist())
+    customers = [
+        _Customer(out, inflow, {}, {}, {}) for out, inflow in zip(totals[0], totals[1], strict=True)
+    ]
+    out_rows, in_rows, both_rows = sums[0].tolist(), sums[1].tolist(), (sums[0] + sums[1]).tolist()
+    names = [str(n) for n in counterparty_names]
+    for p, (c, k, has_out, has_in) in enumerate(
+        zip(
+            pair_customer.tolist(),
+            (pairs % width).tolist(),
+            seen[0].tolist(),
+            seen[1].tolist(),
+            strict=True,
+        )
+    ):
+        cust, name = customers[c], names[k]
+        cust.by_counterparty[name] = both_rows[p]
+        if has_out:
+            cust.paid_to[name] = out_rows[p]
+        if has_in:
+            cust.paid_by[name] = in_rows[p]
+    return {str(n): cust for n, cust in zip(customer_names, customers, strict=True)}
+
+
 def _spikes(
     customer_id: str,
     series: list[int],
@@ -297,16 +375,17 @@ def _spikes(
     counterparties: Mapping[str, list[int]],
 ) -> list[DetectedEvent]:
     found = []
+    explained_in = _explained(counterparties, start, len(series), config)
     for i in range(start + config.min_history_months, len(series)):
         history = series[start:i]
         baseline = statistics.median(history)
-        explained = _late_catch_up(counterparties, i, config) + _recurring_lumps(
-            counterparties, start, i, config
-        )
+        explained = explained_in[i]
         amount = series[i] - explained
         if baseline <= 0 or amount <= 0:
             continue
         ratio = amount / baseline
+        if config.flow_rule == "ratio" and not ratio > config.flow_ratio:
+            continue  # the z-score below only matters to a hit
         mad = statistics.median(abs(h - baseline) for h in history)
         z = 0.6745 * (amount - baseline) / mad if mad > 0 else float("inf")
         if config.flow_rule == "ratio":
@@ -348,12 +427,69 @@ def _spikes(
     return found
 
 
-def _late_catch_up(counterparties: Mapping[str, list[int]], i: int, config: EventConfig) -> int:
+def _explained(
+    counterparties: Mapping[str, list[int]], start: int, size: int, config: EventConfig
+) -> list[int]:
+    """What each month ``i`` from ``start + min_history_months`` on pays late
+    (:func:`_late_catch_up`) or in recurring lumps (:func:`_recurring_lumps`); 0 before.
+
+    All months at once over an int64 counterparty × month matrix when its amounts
+    cannot overflow it, else month by month in Python integers: the same numbers.
+    """
+    explained = [0] * size
+    first = start + config.min_history_months
+    if first >= size or not counterparties:
+        return explained
+    rows = list(counterparties.values())
+    try:
+        matrix = np.array(rows, dtype=np.int64)
+    except OverflowError:
+        matrix = None
+    if matrix is None or 3.0 * np.abs(matrix, dtype=np.float64).max() * (len(rows) + 1) >= (
+        _INT64_SAFE
+    ):
+        for i in range(first, size):
+            explained[i] = _late_catch_up(counterparties, i, config) + _recurring_lumps(
+                counterparties, start, i, config
+            )
+        return explained
+    window = matrix[:, start:]
+    paid = window != 0
+    # Before month start + j: how many months had a payment, and the largest month.
+    paid_before = np.cumsum(paid, axis=1) - paid
+    largest_before = np.empty_like(window)
+    largest_before[:, 0] = 0  # no month before: paid_before is 0 there
+    largest_before[:, 1:] = np.maximum.accumulate(window, axis=1)[:, :-1]
+    months_so_far = np.arange(1, window.shape[1] + 1)
+    lumps = (
+        paid
+        & (paid_before > 0)
+        & ((paid_before + 1) / months_so_far < config.loss_min_regularity)
+        & (3 * largest_before >= window)
+    )
+    lumped = np.where(lumps, window, 0).sum(axis=0).tolist()
+    for i in range(first, size):
+        explained[i] = lumped[i - start]
+    # Late payments: paid in month i, not in i - 1 (the rest of the rule per candidate).
+    paid_ever = matrix != 0
+    late = np.zeros_like(paid_ever)
+    late[:, 1:] = paid_ever[:, 1:] & ~paid_ever[:, :-1]
+    late[:, : max(first, 3)] = False
+    for r, i in zip(*(a.tolist() for a in np.nonzero(late)), strict=True):
+        explained[i] += _late_catch_up([rows[r]], i, config)
+    return explained
+
+
+def _late_catch_up(
+    counterparties: Mapping[str, list[int]] | Sequence[list[int]], i: int, config: EventConfig
+) -> int:
     """What month ``i`` pays late for month ``i - 1``: what a regular counterparty unpaid
     in ``i - 1`` gets in ``i`` beyond its usual month (at least half: a late payment is
     two months in one, and the missed month may have been a seasonal peak)."""
     late = 0
-    for series in counterparties.values():
+    for series in (
+        counterparties.values() if isinstance(counterparties, Mapping) else counterparties
+    ):
         if i < 3 or not series[i] or series[i - 1]:
             continue
         before = _nonzero(series[: i - 1])

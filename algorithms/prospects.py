@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -295,6 +295,25 @@ def _keyed(series: pd.Series) -> dict[tuple[str, ...], int]:
     }
 
 
+def _by_month(values: Mapping[tuple[str, ...], int], months: Sequence[str]) -> dict[str, list[int]]:
+    """``{(prospect, month): value}`` as each prospect's values on ``months`` (0 where
+    it has none; months off the axis are left out).
+
+    Examples
+    --------
+    >>> _by_month({("P1", "2025-02"): 5, ("P1", "2025-09"): 7}, ["2025-01", "2025-02"])
+    {'P1': [0, 5]}
+    """
+    places: dict[str, list[int]] = {}
+    for i, month in enumerate(months):
+        places.setdefault(month, []).append(i)
+    out: dict[str, list[int]] = {}
+    for (prospect, month), value in values.items():
+        for i in places.get(month, ()):
+            out.setdefault(prospect, [0] * len(months))[i] = value
+    return out
+
+
 def exact_amounts(amounts: pd.Series) -> pd.Series:
     """Minor units as Python integers, so that sums are exact.
 
@@ -428,8 +447,9 @@ def score_prospects(
         customers=("customer_id", "nunique"), months=("month", "nunique")
     )
 
-    breadth_of = _keyed(monthly_breadth)
-    amount_of = _keyed(monthly_amount)
+    breadth_by = _by_month(_keyed(monthly_breadth), months)
+    amount_by = _by_month(_keyed(monthly_amount), months)
+    no_months = [0] * len(months)
     direction_of = {
         key: (int(n), int(m))
         for key, n, m in zip(
@@ -446,6 +466,7 @@ def score_prospects(
     count_c = _log_scaled(counts, max_count)
     ties_by: dict[str, list[CustomerTie]] = {}
     supply_roles: dict[tuple[str, str], list[str]] = {}
+    group_ids = {cid: c.group_ids for cid, c in customers.items() if c.group_ids}
     for pid, links in supply_by.items():
         for cid, role, _, _ in links:
             supply_roles.setdefault((pid, cid), []).append(role)
@@ -488,12 +509,12 @@ def score_prospects(
         ties = sorted(
             ties_by[pid], key=lambda t: (-t.amount_minor, -t.months, -t.txn_count, t.customer_id)
         )
-        series = [amount_of.get((pid, m), 0) for m in months]
-        breadth = [breadth_of.get((pid, m), 0) for m in months]
+        series = amount_by.get(pid, no_months)
+        breadth = breadth_by.get(pid, no_months)
         active_months = sum(1 for n in breadth if n)
         links = supply_by.get(pid, [])
         core_links = [cid for cid, _, _, _ in links if cid in cores]
-        groups = {g for t in ties for g in customers[t.customer_id].group_ids}
+        groups = {g for t in ties for g in group_ids.get(t.customer_id, ())}
         rel_slope = _trend(series)
         components = {
             "customers": min(

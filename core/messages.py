@@ -151,15 +151,18 @@ def _param_value(value: Any) -> Param:
     return value
 
 
+#: ``json.dumps(..., ensure_ascii=False, sort_keys=True)`` without building an encoder
+#: per call (a compute stores tens of thousands of message lists).
+_STORED_JSON: Final = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def to_json(messages: Iterable[Message]) -> str:
     """Messages as stored: ``[{"key": ..., "params": {...}}]`` (amounts as minor units)."""
-    return json.dumps(
+    return _STORED_JSON.encode(
         [
             {"key": m.key, "params": {k: _param_json(v) for k, v in m.params.items()}}
             for m in messages
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
+        ]
     )
 
 

@@ -51,9 +51,10 @@ from .scoping import Anonymiser, anonymiser_for
 logger = logging.getLogger(__name__)
 
 # --- inputs ---------------------------------------------------------------------------------
+#: One list per snapshot, read as one column (:meth:`Database.read_columns`).
 READ_SNAPSHOTS: Final[LiteralString] = (
     "MATCH (c:Customer)-[:HAS_SEGMENT]->(s:SegmentSnapshot) "
-    "RETURN c.company_id AS customer_id, toString(s.as_of) AS as_of, s.segment AS segment"
+    "RETURN [c.company_id, toString(s.as_of), s.segment] AS snapshot"
 )
 READ_MEMBERSHIPS: Final[LiteralString] = """
 MATCH (c:Customer)-[m:MEMBER_OF]->(g:Group {run_id: $group_run})

@@ -24,16 +24,24 @@ from .database import Database, Reader
 from .scoping import visible_predicate
 
 # --- inputs ---------------------------------------------------------------------------------
+#: Read as columns (:meth:`Database.read_columns`: no nulls); a branch id may be null,
+#: so it comes in a one-element list.
 READ_COMPANIES: Final[LiteralString] = (
-    "MATCH (c:Company) RETURN c.company_id AS id, c.name AS name, "
-    "coalesce(c.is_customer, false) AS is_customer, c.branch_id AS branch_id"
+    "MATCH (c:Company) RETURN c.company_id AS id, coalesce(c.name, '') AS name, "
+    "coalesce(c.is_customer, false) AS is_customer, [c.branch_id] AS branch_id"
 )
-READ_PERSONS: Final[LiteralString] = "MATCH (p:Person) RETURN p.person_id AS id, p.name AS name"
+COMPANY_COLUMNS: Final[tuple[LiteralString, ...]] = ("id", "name", "is_customer", "branch_id")
+READ_PERSONS: Final[LiteralString] = (
+    "MATCH (p:Person) RETURN p.person_id AS id, coalesce(p.name, '') AS name"
+)
+PERSON_COLUMNS: Final[tuple[LiteralString, ...]] = ("id", "name")
+#: Read as columns; the share's two forms (either may be null) in one list.
 READ_HOLDINGS: Final[LiteralString] = (
     "MATCH (o)-[r:OWNS]->(c:Company) WHERE o:Company OR o:Person "
     "RETURN coalesce(o.company_id, o.person_id) AS owner_id, c.company_id AS company_id, "
-    "r.share_pct_exact AS pct_exact, r.share_pct AS pct"
+    "[r.share_pct_exact, r.share_pct] AS pct"
 )
+HOLDING_COLUMNS: Final[tuple[LiteralString, ...]] = ("owner_id", "company_id", "pct")
 READ_CONTROL_LINKS: Final[LiteralString] = (
     "MATCH (o)-[r:CONTROLS]->(c:Company) WHERE o:Company OR o:Person "
     "RETURN coalesce(o.company_id, o.person_id) AS controller_id, c.company_id AS company_id, "
@@ -547,26 +555,36 @@ def _strs(values: Iterable[object] | None) -> tuple[str, ...]:
 
 
 # --- inputs ---------------------------------------------------------------------------------
-def read_companies(db: Reader) -> list[CompanyRow]:
-    """Every company."""
+def read_companies(db: Database) -> list[CompanyRow]:
+    """Every company (read as columns: tens of thousands of rows)."""
+    read = db.read_columns(READ_COMPANIES, COMPANY_COLUMNS)
     return [
-        CompanyRow(str(r["id"]), str(r["name"] or ""), bool(r["is_customer"]), r["branch_id"])
-        for r in db.read(READ_COMPANIES)
+        CompanyRow(str(company_id), str(name or ""), bool(is_customer), branch[0])
+        for company_id, name, is_customer, branch in zip(
+            read["id"], read["name"], read["is_customer"], read["branch_id"], strict=True
+        )
     ]
 
 
-def read_persons(db: Reader) -> list[PersonRow]:
-    """Every person."""
-    return [PersonRow(str(r["id"]), str(r["name"] or "")) for r in db.read(READ_PERSONS)]
+def read_persons(db: Database) -> list[PersonRow]:
+    """Every person (read as columns)."""
+    read = db.read_columns(READ_PERSONS, PERSON_COLUMNS)
+    return [
+        PersonRow(str(person_id), str(name or ""))
+        for person_id, name in zip(read["id"], read["name"], strict=True)
+    ]
 
 
-def read_holdings(db: Reader) -> list[HoldingRow]:
-    """Every shareholding with a recorded share."""
+def read_holdings(db: Database) -> list[HoldingRow]:
+    """Every shareholding with a recorded share (read as columns)."""
+    read = db.read_columns(READ_HOLDINGS, HOLDING_COLUMNS)
     out = []
-    for r in db.read(READ_HOLDINGS):
-        pct = share_pct(r["pct_exact"], r["pct"])
+    for owner_id, company_id, (pct_exact, pct_float) in zip(
+        read["owner_id"], read["company_id"], read["pct"], strict=True
+    ):
+        pct = share_pct(pct_exact, pct_float)
         if pct is not None:
-            out.append(HoldingRow(str(r["owner_id"]), str(r["company_id"]), pct))
+            out.append(HoldingRow(str(owner_id), str(company_id), pct))
     return out
 
 

@@ -29,8 +29,7 @@ READ_CANDIDATES: Final[LiteralString] = """
 MATCH (n:Company)
 WHERE NOT n:Customer
   AND (EXISTS { (n)-[:PAYS]-(:Customer) } OR EXISTS { (n)-[:SUPPLIES]-(:Customer) })
-RETURN n.company_id AS id, n.name AS name, n.uscc AS uscc, n.status AS status,
-       n.industry AS industry, n.region AS region
+RETURN [n.company_id, n.name, n.uscc, n.status, n.industry, n.region] AS candidate
 """
 
 READ_SUPPLY: Final[LiteralString] = """
@@ -243,11 +242,17 @@ def read_customers(db: Reader, group_run: str | None) -> list[CustomerRow]:
     ]
 
 
-def read_candidates(db: Reader) -> list[CandidateRow]:
-    """Every non-customer with a payment or a supply link to a customer."""
+def read_candidates(db: Database) -> list[CandidateRow]:
+    """Every non-customer with a payment or a supply link to a customer.
+
+    Read as one column (:meth:`Database.read_columns`) of one list per candidate (id,
+    name, USCC, status, industry, region; any may be null): tens of thousands of rows.
+    """
     return [
-        CandidateRow(str(r["id"]), r["name"], r["uscc"], r["status"], r["industry"], r["region"])
-        for r in db.read(READ_CANDIDATES)
+        CandidateRow(str(company_id), name, uscc, status, industry, region)
+        for company_id, name, uscc, status, industry, region in db.read_columns(
+            READ_CANDIDATES, ("candidate",)
+        )["candidate"]
     ]
 
 

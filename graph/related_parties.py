@@ -56,19 +56,21 @@ MERGE (c)-[r:HAS_CONTACT {kind: row.kind, value: row.value}]->(k)
 """
 
 # --- the compute step's inputs -------------------------------------------------------------
-READ_CUSTOMERS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.company_id AS id"
+# Read as one column of lists (:meth:`Database.read_columns`: one record for tens of
+# thousands of rows; a list keeps a null value in its place).
+READ_CUSTOMERS: Final[LiteralString] = "MATCH (c:Customer) RETURN [c.company_id] AS tie"
 READ_KEY_PERSONS: Final[LiteralString] = (
     "MATCH (p:Person)-[r:KEY_PERSON_OF]->(c:Company) "
     "WHERE r.until IS NULL OR r.until >= $as_of "
-    "RETURN c.company_id AS company_id, p.person_id AS person_id, r.role AS role"
+    "RETURN [c.company_id, p.person_id, r.role] AS tie"
 )
 READ_FAMILY: Final[LiteralString] = (
     "MATCH (a:Person)-[r:FAMILY_OF]->(b:Person) "
-    "RETURN a.person_id AS person_id, b.person_id AS related_person_id, r.relation AS relation"
+    "RETURN [a.person_id, b.person_id, r.relation] AS tie"
 )
 READ_CONTACTS: Final[LiteralString] = (
     "MATCH (c:Company)-[r:HAS_CONTACT]->(k:Contact) "
-    "RETURN DISTINCT c.company_id AS company_id, k.contact_key AS contact_key, r.kind AS kind"
+    "RETURN DISTINCT [c.company_id, k.contact_key, r.kind] AS tie"
 )
 #: Relationship type → kind of tie (the allowlist of ties read as corroboration).
 COMPANY_TIE_TYPES: Final[dict[str, str]] = {
@@ -78,8 +80,9 @@ COMPANY_TIE_TYPES: Final[dict[str, str]] = {
 }
 READ_COMPANY_TIES: Final[LiteralString] = (
     "MATCH (a:Company)-[r:OWNS|CONTROLS|GUARANTEES]->(b:Company) "
-    "RETURN DISTINCT a.company_id AS from_id, b.company_id AS to_id, type(r) AS type"
+    "RETURN DISTINCT [a.company_id, b.company_id, type(r)] AS tie"
 )
+_TIE: Final[tuple[LiteralString]] = ("tie",)
 
 
 @dataclass(frozen=True)
@@ -95,23 +98,28 @@ class RelatedPartyInputs:
 
 def read_inputs(db: Database, *, as_of: date) -> RelatedPartyInputs:
     """The ties the related-party algorithm reads; roles ended before ``as_of`` are left out."""
+
+    def ties(query: LiteralString, parameters: dict[str, Any] | None = None) -> list[list[Any]]:
+        rows: list[list[Any]] = db.read_columns(query, _TIE, parameters)["tie"]
+        return rows
+
     return RelatedPartyInputs(
-        customers=tuple(str(r["id"]) for r in db.read(READ_CUSTOMERS)),
+        customers=tuple(str(company_id) for (company_id,) in ties(READ_CUSTOMERS)),
         key_persons=tuple(
-            KeyPersonTie(str(r["company_id"]), str(r["person_id"]), str(r["role"]))
-            for r in db.read(READ_KEY_PERSONS, {"as_of": as_of})
+            KeyPersonTie(str(company_id), str(person_id), str(role))
+            for company_id, person_id, role in ties(READ_KEY_PERSONS, {"as_of": as_of})
         ),
         family=tuple(
-            FamilyTie(str(r["person_id"]), str(r["related_person_id"]), str(r["relation"]))
-            for r in db.read(READ_FAMILY)
+            FamilyTie(str(person_id), str(related_id), str(relation))
+            for person_id, related_id, relation in ties(READ_FAMILY)
         ),
         contacts=tuple(
-            ContactTie(str(r["company_id"]), str(r["contact_key"]), str(r["kind"]))
-            for r in db.read(READ_CONTACTS)
+            ContactTie(str(company_id), str(contact_key), str(kind))
+            for company_id, contact_key, kind in ties(READ_CONTACTS)
         ),
         company_ties=tuple(
-            CompanyTie(str(r["from_id"]), str(r["to_id"]), COMPANY_TIE_TYPES[str(r["type"])])
-            for r in db.read(READ_COMPANY_TIES)
+            CompanyTie(str(from_id), str(to_id), COMPANY_TIE_TYPES[str(rel_type)])
+            for from_id, to_id, rel_type in ties(READ_COMPANY_TIES)
         ),
     )
 

@@ -81,7 +81,8 @@ def read_flows(
 
 def read_snapshots(db: Database) -> pd.DataFrame:
     """Every customer's segment snapshots (:data:`SNAPSHOT_COLUMNS`)."""
-    return pd.DataFrame(db.read(READ_SNAPSHOTS), columns=list(SNAPSHOT_COLUMNS))
+    rows = db.read_columns(READ_SNAPSHOTS, ("snapshot",))["snapshot"]
+    return pd.DataFrame(rows, columns=list(SNAPSHOT_COLUMNS))
 
 
 def _group_events(

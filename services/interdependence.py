@@ -97,14 +97,16 @@ def read_inputs(
     months = window_of(last_month, rule.window_months)
     window = flow_views.window_cells(cells, months[0], last_month)
     flows = tuple(
-        MonthlyFlow(payer, payee, month, currency, amount)
-        for payer, payee, month, currency, amount in zip(
-            window["payer"].tolist(),
-            window["payee"].tolist(),
-            window["month"].tolist(),
-            window["currency"].tolist(),
-            window["amount_minor"].tolist(),
-            strict=True,
+        map(
+            MonthlyFlow._make,
+            zip(
+                window["payer"].tolist(),
+                window["payee"].tolist(),
+                window["month"].tolist(),
+                window["currency"].tolist(),
+                window["amount_minor"].tolist(),
+                strict=True,
+            ),
         )
     )
     supply = tuple(

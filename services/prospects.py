@@ -249,15 +249,21 @@ def compute_influence(db: Database, engine: GraphEngine, settings: Settings) -> 
     return Influence(chains, flow_pr, rows, len(ids))
 
 
+# json.dumps(..., sort_keys=True) and json.dumps(..., ensure_ascii=False) without building
+# an encoder per call (three per prospect, tens of thousands of prospects).
+_SORTED_JSON: Final = json.JSONEncoder(sort_keys=True)
+_TEXT_JSON: Final = json.JSONEncoder(ensure_ascii=False)
+
+
 def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
     for rank, p in enumerate(ranking.prospects, start=1):
         yield {
             "id": p.company_id,
             "score": p.score,
             "rank": rank,
-            "components": json.dumps(p.components, sort_keys=True),
-            "facts": json.dumps(p.facts, sort_keys=True),
-            "ties": json.dumps(
+            "components": _SORTED_JSON.encode(p.components),
+            "facts": _SORTED_JSON.encode(p.facts),
+            "ties": _TEXT_JSON.encode(
                 [
                     {
                         "customer_id": t.customer_id,
@@ -269,8 +275,7 @@ def _prospect_rows(ranking: ProspectRanking) -> Iterable[dict[str, Any]]:
                         "supply_roles": list(t.supply_roles),
                     }
                     for t in p.ties
-                ],
-                ensure_ascii=False,
+                ]
             ),
             "reasons": to_json(p.reasons),
             "linked_customers": list(p.linked_customer_ids),
